@@ -1,0 +1,60 @@
+using System.Text.Json;
+using Gateway.Apim.Model;
+
+namespace Gateway.Apim;
+
+/// <summary>The operations of an API, read from its OpenAPI document (the same file the cloud deployment imports).</summary>
+internal sealed class ApiDefinition
+{
+    private static readonly string[] Methods = ["get", "put", "post", "delete", "options", "head", "patch", "trace"];
+
+    public ApiDefinition(IReadOnlyList<ApiOperation> operations)
+    {
+        Operations = operations;
+    }
+
+    public IReadOnlyList<ApiOperation> Operations { get; }
+
+    public static ApiDefinition Load(string path)
+    {
+        if (!File.Exists(path))
+        {
+            throw new ApimArtifactException(path, "file not found");
+        }
+
+        try
+        {
+            using var document = JsonDocument.Parse(File.ReadAllBytes(path), new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip });
+            if (!document.RootElement.TryGetProperty("paths", out var paths) || paths.ValueKind != JsonValueKind.Object)
+            {
+                throw new ApimArtifactException(path, "an OpenAPI document needs 'paths'");
+            }
+
+            var operations = new List<ApiOperation>();
+            foreach (var pathItem in paths.EnumerateObject())
+            {
+                foreach (var method in Methods)
+                {
+                    if (!pathItem.Value.TryGetProperty(method, out var operation))
+                    {
+                        continue;
+                    }
+
+                    var id = operation.TryGetProperty("operationId", out var operationId) ? operationId.GetString() : null;
+                    if (string.IsNullOrWhiteSpace(id))
+                    {
+                        throw new ApimArtifactException(path, $"{method.ToUpperInvariant()} {pathItem.Name} has no operationId");
+                    }
+
+                    operations.Add(new ApiOperation(id, method.ToUpperInvariant(), pathItem.Name));
+                }
+            }
+
+            return new ApiDefinition(operations);
+        }
+        catch (JsonException ex)
+        {
+            throw new ApimArtifactException(path, $"invalid JSON: {ex.Message}", ex);
+        }
+    }
+}

@@ -1,0 +1,30 @@
+using System.Globalization;
+
+namespace Gateway.Expressions;
+
+/// <summary>API Management's helper methods on <c>context</c> members, available to every expression.</summary>
+public static class ContextExtensions
+{
+    /// <summary>The variable converted to <typeparamref name="T"/>, or <paramref name="defaultValue"/> when it is not set.</summary>
+    /// <exception cref="InvalidCastException">The variable holds a value of another type, as in API Management.</exception>
+    public static T GetValueOrDefault<T>(this IReadOnlyDictionary<string, object> variables, string name, T defaultValue = default!)
+    {
+        ArgumentNullException.ThrowIfNull(variables);
+        return variables.TryGetValue(name, out var value) ? (T)value : defaultValue;
+    }
+
+    /// <summary>The header's values joined with commas, or <paramref name="defaultValue"/> when absent.</summary>
+    public static string? GetValueOrDefault(this IReadOnlyDictionary<string, string[]> headers, string name, string? defaultValue = null)
+    {
+        ArgumentNullException.ThrowIfNull(headers);
+        return headers.TryGetValue(name, out var values) && values.Length > 0 ? string.Join(",", values) : defaultValue;
+    }
+
+    /// <summary>The URL as text.</summary>
+    public static string ToUriString(this IUrl url)
+    {
+        ArgumentNullException.ThrowIfNull(url);
+        var port = url.Port is 80 or 443 or <= 0 ? string.Empty : ":" + url.Port.ToString(CultureInfo.InvariantCulture);
+        return $"{url.Scheme}://{url.Host}{port}{url.Path}{url.QueryString}";
+    }
+}

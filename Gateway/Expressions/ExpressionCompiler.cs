@@ -1,0 +1,136 @@
+using System.Collections.Immutable;
+using System.Reflection;
+using System.Runtime.Loader;
+using System.Text;
+using Gateway.Policies;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+
+namespace Gateway.Expressions;
+
+/// <summary>
+/// Compiles every expression of one policy document in one Roslyn compilation into one assembly, loaded into a
+/// collectible context so that reloads do not accumulate memory. Requests only call the compiled delegates.
+/// </summary>
+internal static class ExpressionCompiler
+{
+    /// <summary>API Management documents its expressions as C# 7.</summary>
+    public const LanguageVersion Language = LanguageVersion.CSharp7_3;
+
+    private const string Namespace = "ApimPolicyExpressions";
+    private const string ClassName = "Expressions";
+
+    private static readonly string[] Usings =
+    [
+        "System", "System.Collections.Generic", "System.Linq", "System.Text", "System.Text.RegularExpressions",
+        "System.Xml.Linq", "Newtonsoft.Json", "Newtonsoft.Json.Linq", "Gateway.Expressions",
+    ];
+
+    private static readonly Lazy<ImmutableArray<MetadataReference>> References = new(LoadReferences);
+
+    public static CompiledExpressions Compile(string documentName, IReadOnlyList<PolicyExpression> expressions)
+    {
+        if (expressions.Count == 0)
+        {
+            return CompiledExpressions.Empty;
+        }
+
+        var (source, spans) = Generate(expressions);
+        var assemblyName = $"{Namespace}.{SanitizeName(documentName)}.{Guid.NewGuid():N}";
+        var compilation = CSharpCompilation.Create(
+            assemblyName,
+            [CSharpSyntaxTree.ParseText(source, new CSharpParseOptions(Language), path: documentName, encoding: Encoding.UTF8)],
+            References.Value,
+            new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, optimizationLevel: OptimizationLevel.Release, nullableContextOptions: NullableContextOptions.Disable));
+
+        using var image = new MemoryStream();
+        var result = compilation.Emit(image);
+        if (!result.Success)
+        {
+            var problems = result.Diagnostics
+                .Where(d => d.Severity == DiagnosticSeverity.Error)
+                .Select(d => $"{Map(d, spans)}: error {d.Id}: {d.GetMessage(System.Globalization.CultureInfo.InvariantCulture)}")
+                .Distinct()
+                .ToList();
+            throw new PolicyLoadException(problems);
+        }
+
+        image.Position = 0;
+        var loadContext = new AssemblyLoadContext(assemblyName, isCollectible: true);
+        var assembly = loadContext.LoadFromStream(image);
+        var type = assembly.GetType($"{Namespace}.{ClassName}", throwOnError: true)!;
+        foreach (var expression in expressions)
+        {
+            var method = type.GetMethod(expression.MethodName, BindingFlags.Public | BindingFlags.Static)!;
+            var delegateType = expression.Kind == ExpressionKind.Condition ? typeof(Func<IContext, bool>) : typeof(Func<IContext, object?>);
+            expression.Bind(method.CreateDelegate(delegateType));
+        }
+
+        return new CompiledExpressions(loadContext, assembly, expressions.Count);
+    }
+
+    private static (string Source, List<(int Start, PolicyExpression Expression)> Spans) Generate(IReadOnlyList<PolicyExpression> expressions)
+    {
+        var source = new StringBuilder();
+        foreach (var name in Usings)
+        {
+            source.Append("using ").Append(name).Append(";\n");
+        }
+
+        source.Append("namespace ").Append(Namespace).Append("\n{\npublic static class ").Append(ClassName).Append("\n{\n");
+        var spans = new List<(int, PolicyExpression)>(expressions.Count);
+        foreach (var expression in expressions)
+        {
+            var returnType = expression.Kind == ExpressionKind.Condition ? "bool" : "object";
+            source.Append("public static ").Append(returnType).Append(' ').Append(expression.MethodName).Append("(IContext context)\n");
+            source.Append(expression.IsBlock ? "{" : "{ return (" + returnType + ")(");
+            spans.Add((source.Length, expression));
+            source.Append(expression.Code);
+            source.Append(expression.IsBlock ? "\n}\n" : "\n); }\n");
+        }
+
+        source.Append("}\n}\n");
+        return (source.ToString(), spans);
+    }
+
+    /// <summary>Maps a diagnostic in the generated source back to the policy file.</summary>
+    private static SourceLocation Map(Diagnostic diagnostic, List<(int Start, PolicyExpression Expression)> spans)
+    {
+        var position = diagnostic.Location.SourceSpan.Start;
+        var owner = spans.LastOrDefault(s => s.Start <= position);
+        if (owner.Expression is null)
+        {
+            owner = spans[0];
+        }
+
+        var offset = Math.Clamp(position - owner.Start, 0, owner.Expression.Code.Length);
+        var before = owner.Expression.Code.AsSpan(0, offset);
+        var newlines = before.Count('\n');
+        var location = owner.Expression.Location;
+        return newlines == 0
+            ? location with { Column = location.Column + offset }
+            : location with { Line = location.Line + newlines, Column = offset - before.LastIndexOf('\n') };
+    }
+
+    private static string SanitizeName(string documentName)
+    {
+        var name = Path.GetFileNameWithoutExtension(documentName);
+        return new string(name.Select(c => char.IsAsciiLetterOrDigit(c) ? c : '_').ToArray());
+    }
+
+    private static ImmutableArray<MetadataReference> LoadReferences()
+    {
+        var platform = ((string?)AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES") ?? string.Empty)
+            .Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
+            .Where(path =>
+            {
+                var file = Path.GetFileName(path);
+                return file.StartsWith("System.", StringComparison.Ordinal)
+                    || file is "netstandard.dll" or "mscorlib.dll" or "Newtonsoft.Json.dll";
+            });
+        return [.. platform
+            .Append(typeof(IContext).Assembly.Location)
+            .Distinct(StringComparer.Ordinal)
+            .Select(path => MetadataReference.CreateFromFile(path))];
+    }
+}

@@ -1,0 +1,187 @@
+namespace Gateway.Expressions;
+
+/// <summary>
+/// The <c>context</c> variable of a policy expression, with API Management's member names.
+/// </summary>
+public interface IContext
+{
+    /// <summary>The API the request matched.</summary>
+    IApi Api { get; }
+
+    /// <summary>The gateway that runs the policy.</summary>
+    IDeployment Deployment { get; }
+
+    /// <summary>Time since the request arrived.</summary>
+    TimeSpan Elapsed { get; }
+
+    /// <summary>The error being handled; set only while <c>on-error</c> runs.</summary>
+    ILastError? LastError { get; }
+
+    /// <summary>The operation the request matched.</summary>
+    IOperation Operation { get; }
+
+    /// <summary>Not modelled yet: the product of the subscription.</summary>
+    IProduct? Product { get; }
+
+    /// <summary>The incoming request, as the policy has changed it so far.</summary>
+    IRequest Request { get; }
+
+    /// <summary>The unique id of this request.</summary>
+    Guid RequestId { get; }
+
+    /// <summary>The response: the backend's after <c>forward-request</c>, the one being built otherwise.</summary>
+    IResponse Response { get; }
+
+    /// <summary>The subscription whose key the caller presented; null for APIs without subscriptions.</summary>
+    ISubscription? Subscription { get; }
+
+    /// <summary>When the request arrived (UTC).</summary>
+    DateTime Timestamp { get; }
+
+    /// <summary>Not modelled yet: the user of the subscription.</summary>
+    IUser? User { get; }
+
+    /// <summary>The variables set by <c>set-variable</c>.</summary>
+    IReadOnlyDictionary<string, object> Variables { get; }
+}
+
+/// <summary>The matched API.</summary>
+public interface IApi
+{
+    string Id { get; }
+
+    string Name { get; }
+
+    string Path { get; }
+
+    IEnumerable<string> Protocols { get; }
+
+    /// <summary>The API's web service URL; null when the API has none and policies choose backends.</summary>
+    IUrl? ServiceUrl { get; }
+
+    ISubscriptionKeyParameterNames SubscriptionKeyParameterNames { get; }
+}
+
+/// <summary>Header and query parameter names of the subscription key.</summary>
+public interface ISubscriptionKeyParameterNames
+{
+    string Header { get; }
+
+    string Query { get; }
+}
+
+/// <summary>The gateway instance.</summary>
+public interface IDeployment
+{
+    string GatewayId { get; }
+
+    string Region { get; }
+
+    string ServiceName { get; }
+}
+
+/// <summary>The error that sent the request to <c>on-error</c>.</summary>
+public interface ILastError
+{
+    string Source { get; }
+
+    string Reason { get; }
+
+    string Message { get; }
+
+    string Scope { get; }
+
+    string Section { get; }
+
+    string Path { get; }
+
+    string PolicyId { get; }
+}
+
+/// <summary>The matched operation.</summary>
+public interface IOperation
+{
+    string Id { get; }
+
+    string Method { get; }
+
+    string Name { get; }
+
+    string UrlTemplate { get; }
+}
+
+/// <summary>A product (not modelled yet).</summary>
+public interface IProduct
+{
+    string Id { get; }
+
+    string Name { get; }
+}
+
+/// <summary>A user (not modelled yet).</summary>
+public interface IUser
+{
+    string Id { get; }
+}
+
+/// <summary>The request.</summary>
+public interface IRequest
+{
+    IReadOnlyDictionary<string, string[]> Headers { get; }
+
+    string? IpAddress { get; }
+
+    IReadOnlyDictionary<string, string> MatchedParameters { get; }
+
+    string Method { get; }
+
+    IUrl OriginalUrl { get; }
+
+    IUrl Url { get; }
+}
+
+/// <summary>The response.</summary>
+public interface IResponse
+{
+    IReadOnlyDictionary<string, string[]> Headers { get; }
+
+    int StatusCode { get; }
+
+    string StatusReason { get; }
+}
+
+/// <summary>The subscription of the caller. Keys are exposed as in API Management; they are never logged.</summary>
+public interface ISubscription
+{
+    DateTime CreatedDate { get; }
+
+    DateTime? EndDate { get; }
+
+    string Id { get; }
+
+    string Key { get; }
+
+    string Name { get; }
+
+    string PrimaryKey { get; }
+
+    string SecondaryKey { get; }
+
+    DateTime? StartDate { get; }
+}
+
+/// <summary>A URL.</summary>
+public interface IUrl
+{
+    string Host { get; }
+
+    string Path { get; }
+
+    int Port { get; }
+
+    IReadOnlyDictionary<string, string[]> Query { get; }
+
+    string QueryString { get; }
+
+    string Scheme { get; }
+}

@@ -1,0 +1,59 @@
+using Gateway.Pipeline;
+using Gateway.Policies;
+using Yarp.ReverseProxy.Configuration;
+using Yarp.ReverseProxy.Forwarder;
+
+namespace Gateway.Forwarding;
+
+/// <summary>
+/// <c>forward-request</c>'s engine: one pooled HTTP client for all backends, YARP's forwarder for the request and the
+/// streamed response body.
+/// </summary>
+internal sealed class BackendForwarder(IHttpForwarder forwarder, IForwarderHttpClientFactory clientFactory)
+{
+    private const string Source = "forward-request";
+
+    private readonly HttpMessageInvoker _client = clientFactory.CreateClient(new ForwarderHttpClientContext { NewConfig = HttpClientConfig.Empty });
+
+    public async Task ForwardAsync(RequestContext context, ForwardOptions options)
+    {
+        var target = context.Backend?.Url ?? (context.Api as ApiInfo)?.Entity.ServiceUrl
+            ?? throw new PolicyExecutionException(Source, "BackendNotSet", "No backend service is set: use set-backend-service or give the API a web service URL.");
+        var destination = new Uri(target.ToString().TrimEnd('/') + context.OperationPath + context.BuildQueryString());
+
+        // A previous attempt's response (under retry) is dropped before the next one starts.
+        context.ReplaceResponse(ResponseState.Empty());
+        var http = context.HttpContext;
+        http.Request.Headers.Clear();
+        foreach (var (name, values) in context.RequestHeaders)
+        {
+            http.Request.Headers[name] = values;
+        }
+
+        if (options.BufferRequestBody)
+        {
+            http.Request.EnableBuffering();
+            http.Request.Body.Position = 0;
+        }
+
+        var call = new BackendCall();
+        var transformer = new PolicyTransformer(destination, call, options);
+        var config = new ForwarderRequestConfig { ActivityTimeout = options.Timeout };
+        call.SendTask = forwarder.SendAsync(http, destination.GetLeftPart(UriPartial.Authority), _client, config, transformer).AsTask();
+
+        await Task.WhenAny(call.Headers, call.SendTask);
+        if (call.Headers.IsCompletedSuccessfully)
+        {
+            context.ReplaceResponse(ResponseState.FromBackend(call.Headers.Result, call));
+            return;
+        }
+
+        var error = await call.SendTask;
+        throw error switch
+        {
+            ForwarderError.RequestTimedOut => new PolicyExecutionException(Source, "Timeout", "Request to the backend service timed out"),
+            ForwarderError.RequestCanceled or ForwarderError.RequestBodyCanceled => new OperationCanceledException("The client closed the request."),
+            _ => new PolicyExecutionException(Source, "BackendConnectionFailure", $"The backend service at {destination.GetLeftPart(UriPartial.Authority)} could not be reached ({error})."),
+        };
+    }
+}

@@ -1,0 +1,53 @@
+using Yarp.ReverseProxy.Forwarder;
+
+namespace Gateway.Forwarding;
+
+/// <summary>
+/// Lets YARP send the request as the policy shaped it, and holds the backend's response until the policy has decided
+/// what the client gets.
+/// </summary>
+internal sealed class PolicyTransformer(Uri destination, BackendCall call, ForwardOptions options) : HttpTransformer
+{
+    /// <summary>The largest response <c>forward-request</c> buffers in memory.</summary>
+    public const long MaxBufferedResponseBytes = 64L * 1024 * 1024;
+
+    public override async ValueTask TransformRequestAsync(HttpContext httpContext, HttpRequestMessage proxyRequest, string destinationPrefix, CancellationToken cancellationToken)
+    {
+        await base.TransformRequestAsync(httpContext, proxyRequest, destinationPrefix, cancellationToken);
+        proxyRequest.RequestUri = destination;
+    }
+
+    public override async ValueTask<bool> TransformResponseAsync(HttpContext httpContext, HttpResponseMessage? proxyResponse, CancellationToken cancellationToken)
+    {
+        if (proxyResponse is null)
+        {
+            return false;
+        }
+
+        if (options.BufferResponse)
+        {
+            await proxyResponse.Content.LoadIntoBufferAsync(MaxBufferedResponseBytes, cancellationToken);
+        }
+
+        var final = await call.OnHeadersAsync(proxyResponse);
+        if (final is null)
+        {
+            return false;
+        }
+
+        var response = httpContext.Response;
+        response.StatusCode = final.StatusCode;
+        if (httpContext.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpResponseFeature>() is { } feature)
+        {
+            feature.ReasonPhrase = final.StatusReason;
+        }
+
+        response.Headers.Clear();
+        foreach (var (name, values) in final.Headers)
+        {
+            response.Headers[name] = values;
+        }
+
+        return true;
+    }
+}

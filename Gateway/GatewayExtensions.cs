@@ -1,0 +1,73 @@
+using Gateway.Apim;
+using Gateway.Forwarding;
+using Gateway.Identity;
+using Gateway.Pipeline;
+using Gateway.Policies;
+using Microsoft.Extensions.Options;
+
+namespace Gateway;
+
+/// <summary>The gateway's wiring: options, the artefacts of <c>apim/</c>, the forwarder, the identity and the endpoint.</summary>
+internal static partial class GatewayExtensions
+{
+    public static WebApplicationBuilder AddGateway(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<ApimOptions>().BindConfiguration(ApimOptions.SectionName);
+        builder.Services.AddOptions<LocalIdentityOptions>().BindConfiguration(LocalIdentityOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddHttpForwarder();
+        builder.Services.AddSingleton<Yarp.ReverseProxy.Forwarder.IForwarderHttpClientFactory, Yarp.ReverseProxy.Forwarder.ForwarderHttpClientFactory>();
+        builder.Services.AddSingleton(sp => GatewayArtifacts.Load(sp.GetRequiredService<IOptions<ApimOptions>>().Value));
+        builder.Services.AddSingleton(sp => sp.GetRequiredService<GatewayArtifacts>().Backends);
+        builder.Services.AddSingleton<BackendForwarder>();
+        builder.Services.AddSingleton<IManagedIdentityTokenProvider, LocalTokenIssuer>();
+        builder.Services.AddSingleton<GatewayServices>();
+        builder.Services.AddSingleton<GatewayHandler>();
+        builder.Services.AddHealthChecks().AddCheck<PolicyHealthCheck>("apim-policies");
+        return builder;
+    }
+
+    /// <summary>
+    /// Loads and compiles every artefact before the first request. A problem stops the gateway with each error as
+    /// <c>file(line,col): error CODE: message</c>.
+    /// </summary>
+    public static bool TryLoadArtifacts(this WebApplication app)
+    {
+        var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Gateway.Startup");
+        try
+        {
+            var artifacts = app.Services.GetRequiredService<GatewayArtifacts>();
+            foreach (var name in artifacts.Subscriptions.WithoutKeys)
+            {
+                Log.SubscriptionWithoutKeys(logger, name);
+            }
+
+            Log.Loaded(logger, artifacts.ApimPath, artifacts.Router.Routes.Count, artifacts.Backends.All.Count);
+            return true;
+        }
+        catch (Exception ex) when (ex is PolicyLoadException or Apim.Model.ApimArtifactException)
+        {
+            Log.LoadFailed(logger, ex.Message);
+            return false;
+        }
+    }
+
+    public static WebApplication MapGateway(this WebApplication app)
+    {
+        var handler = app.Services.GetRequiredService<GatewayHandler>();
+        app.Map("/{**path}", handler.HandleAsync);
+        return app;
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(1, LogLevel.Information, "Loaded API Management artefacts from {Path}: {Apis} API(s), {Backends} backend(s)")]
+        public static partial void Loaded(ILogger logger, string path, int apis, int backends);
+
+        [LoggerMessage(2, LogLevel.Critical, "The gateway cannot start; fix these problems:\n{Problems}")]
+        public static partial void LoadFailed(ILogger logger, string problems);
+
+        [LoggerMessage(3, LogLevel.Warning, "Subscription '{Name}' has no keys configured (Apim:Subscriptions:{Name}:PrimaryKey), so no caller can use it")]
+        public static partial void SubscriptionWithoutKeys(ILogger logger, string name);
+    }
+}

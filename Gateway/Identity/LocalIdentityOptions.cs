@@ -1,0 +1,42 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Gateway.Identity;
+
+/// <summary>
+/// The local stand-in for Microsoft Entra ID: the RSA key that signs managed-identity tokens. The AppHost makes a key
+/// pair per run and gives the public half to the mocks; a gateway run alone takes a PEM file or text.
+/// </summary>
+internal sealed class LocalIdentityOptions : IValidatableObject
+{
+    public const string SectionName = "LocalIdentity";
+
+    /// <summary>The private key as PEM text (PKCS#1 or PKCS#8).</summary>
+    public string? SigningKey { get; set; }
+
+    /// <summary>A file holding the private key as PEM.</summary>
+    public string? SigningKeyFile { get; set; }
+
+    /// <summary>The <c>iss</c> of issued tokens; the mocks expect the same value.</summary>
+    [Required]
+    public string Issuer { get; set; } = "https://local-identity.aoai-gateway.invalid/";
+
+    /// <summary>How long a token lives (Entra ID's managed-identity tokens live hours; the cache renews before expiry).</summary>
+    [Range(typeof(TimeSpan), "00:01:00", "1.00:00:00")]
+    public TimeSpan TokenLifetime { get; set; } = TimeSpan.FromHours(1);
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (string.IsNullOrWhiteSpace(SigningKey) && string.IsNullOrWhiteSpace(SigningKeyFile))
+        {
+            yield return new ValidationResult(
+                "LocalIdentity:SigningKey (PEM text) or LocalIdentity:SigningKeyFile (a PEM file) is required: it signs the managed-identity tokens the mocks verify. The AppHost sets it; see README 'Run a service alone'.",
+                [nameof(SigningKey)]);
+        }
+        else if (!string.IsNullOrWhiteSpace(SigningKeyFile) && !File.Exists(SigningKeyFile))
+        {
+            yield return new ValidationResult($"LocalIdentity:SigningKeyFile '{SigningKeyFile}' does not exist.", [nameof(SigningKeyFile)]);
+        }
+    }
+
+    public string ReadSigningKeyPem() => !string.IsNullOrWhiteSpace(SigningKey) ? SigningKey : File.ReadAllText(SigningKeyFile!);
+}

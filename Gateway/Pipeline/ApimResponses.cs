@@ -1,0 +1,24 @@
+namespace Gateway.Pipeline;
+
+/// <summary>The responses API Management itself sends, with its exact bodies (sources in docs/fidelity.md).</summary>
+internal static class ApimResponses
+{
+    public const string MissingKeyBody = """{"statusCode": 401, "message": "Access denied due to missing subscription key. Make sure to include subscription key when making requests to an API."}""";
+
+    public const string InvalidKeyBody = """{"statusCode": 401, "message": "Access denied due to invalid subscription key. Make sure to provide a valid key for an active subscription."}""";
+
+    public const string NotFoundBody = """{"statusCode": 404, "message": "Resource not found"}""";
+
+    public static ResponseState NotFound() => ResponseState.Json(StatusCodes.Status404NotFound, "Not Found", NotFoundBody);
+
+    public static ResponseState Unauthorized(bool missing, string realm, string headerName)
+    {
+        var response = ResponseState.Json(StatusCodes.Status401Unauthorized, "Access Denied", missing ? MissingKeyBody : InvalidKeyBody);
+        response.Headers["WWW-Authenticate"] = [$"AzureApiManagementKey realm=\"{realm}\",name=\"{headerName}\",type=\"header\""];
+        return response;
+    }
+
+    /// <summary>An error no <c>on-error</c> handled; <c>activityId</c> is the request id.</summary>
+    public static ResponseState InternalServerError(Guid requestId) =>
+        ResponseState.Json(StatusCodes.Status500InternalServerError, "Internal Server Error", $$"""{"statusCode": 500, "message": "Internal server error", "activityId": "{{requestId}}"}""");
+}

@@ -1,0 +1,111 @@
+using System.Diagnostics;
+using Gateway.Apim;
+using Gateway.Policies;
+using Gateway.Subscriptions;
+using Yarp.ReverseProxy.Forwarder;
+
+namespace Gateway.Pipeline;
+
+/// <summary>
+/// One request through the gateway: match the API operation, check the subscription key, then run the policy's
+/// inbound, backend and outbound sections (on-error when any of them fails) and send the response they settled on.
+/// </summary>
+internal sealed partial class GatewayHandler(GatewayArtifacts artifacts, GatewayServices services, ILogger<GatewayHandler> logger)
+{
+    private static readonly PolicySection[] Sections = [PolicySection.Inbound, PolicySection.Backend, PolicySection.Outbound];
+
+    public async Task HandleAsync(HttpContext http)
+    {
+        var match = artifacts.Router.Match(http.Request.Method, http.Request.Path);
+        if (match is null)
+        {
+            await ResponseWriter.WriteAsync(http, ApimResponses.NotFound());
+            return;
+        }
+
+        var api = match.Route.Entity;
+        SubscriptionCheck check = new(SubscriptionCheckStatus.Valid, null);
+        if (api.SubscriptionRequired)
+        {
+            check = artifacts.Subscriptions.Check(api, http.Request);
+            if (check.Status != SubscriptionCheckStatus.Valid)
+            {
+                var realm = $"{http.Request.Scheme}://{http.Request.Host}/{api.Path}";
+                await ResponseWriter.WriteAsync(http, ApimResponses.Unauthorized(check.Status == SubscriptionCheckStatus.Missing, realm, api.KeyNames.Header));
+                return;
+            }
+        }
+
+        using var context = new RequestContext(http, services, match.Route.Info, new OperationInfo(match.Operation), match.Parameters, check.Subscription, match.OperationPath);
+        Activity.Current?.SetTag("apim.api.id", api.Id);
+        Activity.Current?.SetTag("apim.operation.id", match.Operation.Id);
+        Activity.Current?.SetTag("apim.subscription.name", check.Subscription?.Name);
+        try
+        {
+            await RunAsync(context, match.Route.Policies);
+            var error = await ResponseWriter.WriteAsync(context);
+            if (error != ForwarderError.None)
+            {
+                Log.StreamFailed(logger, context.RequestId, error);
+            }
+        }
+        catch (OperationCanceledException) when (http.RequestAborted.IsCancellationRequested)
+        {
+            // The client went away; there is nobody to answer.
+        }
+    }
+
+    private async Task RunAsync(RequestContext context, PolicyChain chain)
+    {
+        try
+        {
+            foreach (var section in Sections)
+            {
+                if (await RunSectionAsync(context, chain, section) == PolicyFlow.Return)
+                {
+                    return;
+                }
+            }
+        }
+        catch (PolicyExecutionException ex)
+        {
+            context.Error = ex.Error;
+            Log.PolicyFailed(logger, context.RequestId, ex.Error?.Source, ex.Error?.Reason, ex.Error?.Section, ex.Error?.Path, ex.Message);
+            context.ReplaceResponse(ApimResponses.InternalServerError(context.RequestId));
+            try
+            {
+                await RunSectionAsync(context, chain, PolicySection.OnError);
+            }
+            catch (PolicyExecutionException inner)
+            {
+                Log.OnErrorFailed(logger, context.RequestId, inner.Error?.Source, inner.Error?.Reason, inner.Message);
+                context.ReplaceResponse(ApimResponses.InternalServerError(context.RequestId));
+            }
+        }
+    }
+
+    private static async Task<PolicyFlow> RunSectionAsync(RequestContext context, PolicyChain chain, PolicySection section)
+    {
+        using var activity = GatewayTelemetry.Source.StartActivity("policy " + section.ToXmlName());
+        var flow = await PolicyRunner.RunSectionAsync(context, chain.Innermost(section));
+        if (activity is not null && context.Backend is { } backend)
+        {
+            activity.SetTag("apim.backend.id", backend.BackendId);
+            activity.SetTag("apim.backend.url", backend.Url.ToString());
+        }
+
+        return flow;
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(1, LogLevel.Warning, "Request {RequestId}: policy error in {Section} at {Path} ({Source}, {Reason}): {Message}")]
+        public static partial void PolicyFailed(ILogger logger, Guid requestId, string? source, string? reason, string? section, string? path, string message);
+
+        [LoggerMessage(2, LogLevel.Error, "Request {RequestId}: on-error itself failed ({Source}, {Reason}): {Message}")]
+        public static partial void OnErrorFailed(ILogger logger, Guid requestId, string? source, string? reason, string message);
+
+        [LoggerMessage(3, LogLevel.Warning, "Request {RequestId}: streaming the backend response failed: {Error}")]
+        public static partial void StreamFailed(ILogger logger, Guid requestId, ForwarderError error);
+    }
+}

@@ -1,0 +1,17 @@
+using Gateway.Backends;
+using Gateway.Forwarding;
+using Gateway.Identity;
+
+namespace Gateway.Pipeline;
+
+/// <summary>The singletons policy elements call at run time.</summary>
+internal sealed class GatewayServices(BackendRegistry backends, BackendForwarder forwarder, IManagedIdentityTokenProvider tokens, TimeProvider time)
+{
+    public BackendRegistry Backends { get; } = backends;
+
+    public BackendForwarder Forwarder { get; } = forwarder;
+
+    public IManagedIdentityTokenProvider Tokens { get; } = tokens;
+
+    public TimeProvider Time { get; } = time;
+}

@@ -1,0 +1,146 @@
+using Gateway.Backends;
+using Gateway.Expressions;
+using Gateway.Policies;
+using Microsoft.AspNetCore.Http.Extensions;
+
+namespace Gateway.Pipeline;
+
+/// <summary>
+/// The state of one request while its policy runs, and the <c>context</c> that expressions see. Request headers and
+/// query are copies the policy changes; the forwarder sends what they hold at <c>forward-request</c>.
+/// </summary>
+internal sealed class RequestContext : IContext, IRequest, IDisposable
+{
+    private readonly long _started;
+    private readonly List<Task> _abandoned = [];
+    private ResponseState _response = ResponseState.Empty();
+
+    public RequestContext(HttpContext httpContext, GatewayServices services, ApiInfo api, OperationInfo operation, IReadOnlyDictionary<string, string> matchedParameters, SubscriptionInfo? subscription, string operationPath)
+    {
+        HttpContext = httpContext;
+        Services = services;
+        Api = api;
+        Operation = operation;
+        MatchedParameters = matchedParameters;
+        Subscription = subscription;
+        OperationPath = operationPath;
+        _started = services.Time.GetTimestamp();
+        Timestamp = services.Time.GetUtcNow().UtcDateTime;
+        RequestId = Guid.NewGuid();
+        foreach (var (name, values) in httpContext.Request.Headers)
+        {
+            RequestHeaders[name] = values.ToStrings();
+        }
+
+        foreach (var (name, values) in httpContext.Request.Query)
+        {
+            Query[name] = values.ToStrings();
+        }
+
+        OriginalUrl = new UrlView(httpContext.Request, httpContext.Request.Path, null);
+    }
+
+    public HttpContext HttpContext { get; }
+
+    public GatewayServices Services { get; }
+
+    /// <summary>The request path after the API path (e.g. <c>/deployments/gpt-4o/chat/completions</c>): what a backend URL is joined with.</summary>
+    public string OperationPath { get; }
+
+    public Dictionary<string, string[]> RequestHeaders { get; } = new(StringComparer.OrdinalIgnoreCase);
+
+    public Dictionary<string, string[]> Query { get; } = new(StringComparer.Ordinal);
+
+    public Dictionary<string, object> VariableStore { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Where <c>forward-request</c> sends the request; set by <c>set-backend-service</c>.</summary>
+    public BackendTarget? Backend { get; set; }
+
+    public ResponseState Response => _response;
+
+    public LastError? Error { get; set; }
+
+    public IApi Api { get; }
+
+    public IDeployment Deployment => DeploymentInfo.Local;
+
+    public TimeSpan Elapsed => Services.Time.GetElapsedTime(_started);
+
+    public ILastError? LastError => Error;
+
+    public IOperation Operation { get; }
+
+    public IProduct? Product => null;
+
+    public IRequest Request => this;
+
+    public Guid RequestId { get; }
+
+    IResponse IContext.Response => _response;
+
+    public ISubscription? Subscription { get; }
+
+    public DateTime Timestamp { get; }
+
+    public IUser? User => null;
+
+    public IReadOnlyDictionary<string, object> Variables => VariableStore;
+
+    IReadOnlyDictionary<string, string[]> IRequest.Headers => RequestHeaders;
+
+    public string? IpAddress => HttpContext.Connection.RemoteIpAddress?.ToString();
+
+    public IReadOnlyDictionary<string, string> MatchedParameters { get; }
+
+    public string Method => HttpContext.Request.Method;
+
+    public IUrl OriginalUrl { get; }
+
+    public IUrl Url => new UrlView(HttpContext.Request, HttpContext.Request.Path, Query);
+
+    /// <summary>The query string as the policy left it.</summary>
+    public QueryString BuildQueryString() => QueryString.Create(Query.SelectMany(p => p.Value.Select(v => KeyValuePair.Create(p.Key, (string?)v))));
+
+    /// <summary>Makes <paramref name="response"/> the one to send; a pending backend response is dropped.</summary>
+    public void ReplaceResponse(ResponseState response)
+    {
+        if (!ReferenceEquals(response, _response))
+        {
+            Abandon(_response);
+            _response = response;
+        }
+    }
+
+    /// <summary>Waits until YARP has let go of every dropped backend response, before the gateway writes its own.</summary>
+    public Task AbandonedCallsSettled() => Task.WhenAll(_abandoned);
+
+    public void Dispose() => Abandon(_response);
+
+    private void Abandon(ResponseState response)
+    {
+        if (response.BackendCall is { } call)
+        {
+            _abandoned.Add(call.Discard());
+        }
+    }
+
+    private sealed class UrlView(HttpRequest request, PathString path, Dictionary<string, string[]>? query) : IUrl
+    {
+        private readonly IReadOnlyDictionary<string, string[]> _query = query
+            ?? request.Query.ToDictionary(p => p.Key, p => p.Value.ToStrings(), StringComparer.Ordinal);
+
+        public string Host => request.Host.Host;
+
+        public string Path => path.Value ?? "/";
+
+        public int Port => request.Host.Port ?? (request.IsHttps ? 443 : 80);
+
+        public IReadOnlyDictionary<string, string[]> Query => _query;
+
+        public string QueryString => Microsoft.AspNetCore.Http.QueryString.Create(_query.SelectMany(p => p.Value.Select(v => KeyValuePair.Create(p.Key, (string?)v)))).Value ?? string.Empty;
+
+        public string Scheme => request.Scheme;
+
+        public override string ToString() => UriHelper.BuildAbsolute(Scheme, request.Host, path: path, query: new QueryString(QueryString.Length == 0 ? null : QueryString));
+    }
+}

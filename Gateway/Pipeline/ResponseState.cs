@@ -1,0 +1,53 @@
+using Gateway.Expressions;
+
+namespace Gateway.Pipeline;
+
+/// <summary>
+/// The response the gateway will send: the backend's (whose body YARP streams later) or one built by the policy or the
+/// gateway itself (with an in-memory body).
+/// </summary>
+internal sealed class ResponseState : IResponse
+{
+    private ResponseState(int statusCode, string statusReason)
+    {
+        StatusCode = statusCode;
+        StatusReason = statusReason;
+    }
+
+    public int StatusCode { get; set; }
+
+    public string StatusReason { get; set; }
+
+    public Dictionary<string, string[]> Headers { get; } = new(StringComparer.OrdinalIgnoreCase);
+
+    IReadOnlyDictionary<string, string[]> IResponse.Headers => Headers;
+
+    /// <summary>A body held in memory; null when the body is the backend's stream or there is none.</summary>
+    public ReadOnlyMemory<byte>? Body { get; set; }
+
+    /// <summary>Set when this response is the backend's: its body is still to be streamed.</summary>
+    public Forwarding.BackendCall? BackendCall { get; init; }
+
+    public static ResponseState Empty() => new(StatusCodes.Status200OK, "OK");
+
+    public static ResponseState Json(int statusCode, string reason, string json)
+    {
+        var response = new ResponseState(statusCode, reason) { Body = System.Text.Encoding.UTF8.GetBytes(json) };
+        response.Headers["Content-Type"] = ["application/json; charset=utf-8"];
+        return response;
+    }
+
+    public static ResponseState FromBackend(HttpResponseMessage message, Forwarding.BackendCall call)
+    {
+        var response = new ResponseState((int)message.StatusCode, message.ReasonPhrase ?? string.Empty) { BackendCall = call };
+        foreach (var (name, values) in message.Headers.Concat(message.Content.Headers))
+        {
+            if (!Forwarding.HopByHopHeaders.Contains(name))
+            {
+                response.Headers[name] = [.. values];
+            }
+        }
+
+        return response;
+    }
+}

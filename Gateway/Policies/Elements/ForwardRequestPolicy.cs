@@ -1,0 +1,54 @@
+using Gateway.Forwarding;
+using Gateway.Pipeline;
+
+namespace Gateway.Policies.Elements;
+
+/// <summary>
+/// <c>forward-request</c>: sends the request to the selected backend through YARP. The response is buffered unless
+/// <c>buffer-response="false"</c> (API Management's default is to buffer), so a stream reaches the client as it arrives
+/// only when the policy says so.
+/// </summary>
+internal sealed class ForwardRequestPolicy(ElementInfo info, ForwardOptions options) : PolicyElement(info)
+{
+    /// <summary>API Management's default timeout.</summary>
+    public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(300);
+
+    public static PolicyElement Parse(ElementReader reader)
+    {
+        var seconds = reader.Int("timeout", 0, 240 * 1000);
+        var milliseconds = reader.Int("timeout-ms", 0, int.MaxValue);
+        if (seconds is not null && milliseconds is not null)
+        {
+            reader.Error("use either timeout or timeout-ms, not both");
+        }
+
+        var bufferRequestBody = reader.Bool("buffer-request-body", false);
+        var bufferResponse = reader.Bool("buffer-response", true);
+        Unsupported(reader, "fail-on-error-status-code", "false");
+        Unsupported(reader, "follow-redirects", "false");
+        Unsupported(reader, "http-version", "1");
+        Unsupported(reader, "continue-timeout", null);
+        reader.Children();
+
+        var timeout = milliseconds is not null ? TimeSpan.FromMilliseconds(milliseconds.Value)
+            : seconds is not null ? TimeSpan.FromSeconds(seconds.Value)
+            : DefaultTimeout;
+        return new ForwardRequestPolicy(reader.Info, new ForwardOptions(timeout, bufferRequestBody, bufferResponse));
+    }
+
+    public override async ValueTask<PolicyFlow> ExecuteAsync(RequestContext context, ExecutionFrame frame)
+    {
+        await context.Services.Forwarder.ForwardAsync(context, options);
+        return PolicyFlow.Continue;
+    }
+
+    /// <summary>Attributes whose non-default values this gateway does not implement yet: refused, never ignored.</summary>
+    private static void Unsupported(ElementReader reader, string attribute, string? supportedValue)
+    {
+        var value = reader.Literal(attribute);
+        if (value is not null && value != supportedValue)
+        {
+            reader.Error($"{attribute}=\"{value}\" is not supported by this gateway yet" + (supportedValue is null ? string.Empty : $" (only \"{supportedValue}\")"));
+        }
+    }
+}

@@ -1,0 +1,35 @@
+using Gateway.Pipeline;
+
+namespace Gateway.Policies.Elements;
+
+/// <summary><c>set-header</c>: on the request in inbound and backend, on the response in outbound and on-error.</summary>
+internal sealed class SetHeaderPolicy(ElementInfo info, PolicyValue name, ExistsAction action, IReadOnlyList<PolicyValue> values) : PolicyElement(info)
+{
+    public static PolicyElement? Parse(ElementReader reader)
+    {
+        var name = reader.Value("name", required: true);
+        var action = ExistsActions.Read(reader);
+        var values = ExistsActions.ReadValues(reader, action);
+        return name is null ? null : new SetHeaderPolicy(reader.Info, name, action, values);
+    }
+
+    public override ValueTask<PolicyFlow> ExecuteAsync(RequestContext context, ExecutionFrame frame)
+    {
+        var headerName = name.EvaluateString(context, Name);
+        if (string.IsNullOrEmpty(headerName))
+        {
+            throw new PolicyExecutionException(Name, "InvalidHeaderName", "The header name is empty.");
+        }
+
+        var newValues = values.Select(v => v.EvaluateString(context, Name) ?? string.Empty).ToList();
+        var onRequest = frame.Section is PolicySection.Inbound or PolicySection.Backend;
+        var headers = onRequest ? context.RequestHeaders : context.Response.Headers;
+        ExistsActions.Apply(
+            action,
+            headers.TryGetValue(headerName, out var existing) ? existing : null,
+            newValues,
+            set => headers[headerName] = set,
+            () => headers.Remove(headerName));
+        return ValueTask.FromResult(PolicyFlow.Continue);
+    }
+}

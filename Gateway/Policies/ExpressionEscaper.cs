@@ -1,0 +1,157 @@
+using System.Text;
+
+namespace Gateway.Policies;
+
+/// <summary>
+/// API Management accepts policy expressions in attributes with raw double quotes and other characters XML forbids
+/// there (<c>condition="@(context.Variables.ContainsKey("x"))"</c>). Before the XML parser sees the document, this
+/// escapes such characters inside each attribute expression, found by scanning the C# (strings, characters, comments,
+/// nested brackets). Line numbers are unchanged.
+/// </summary>
+internal static class ExpressionEscaper
+{
+    public static string Escape(string text)
+    {
+        StringBuilder? result = null;
+        var copied = 0;
+        for (var i = 0; i + 2 < text.Length; i++)
+        {
+            var quote = text[i];
+            if ((quote != '"' && quote != '\'') || text[i + 1] != '@' || (text[i + 2] != '(' && text[i + 2] != '{') || !FollowsEquals(text, i))
+            {
+                continue;
+            }
+
+            var end = ScanExpression(text, i + 1);
+            if (end < 0 || end >= text.Length || text[end] != quote)
+            {
+                continue;
+            }
+
+            result ??= new StringBuilder(text.Length + 64);
+            result.Append(text, copied, i + 1 - copied);
+            for (var j = i + 1; j < end; j++)
+            {
+                var c = text[j];
+                result.Append(c switch
+                {
+                    '"' => "&quot;",
+                    '\'' => "&apos;",
+                    '<' => "&lt;",
+                    '&' when !StartsEntity(text, j) => "&amp;",
+                    _ => c.ToString(),
+                });
+            }
+
+            copied = end;
+            i = end;
+        }
+
+        return result is null ? text : result.Append(text, copied, text.Length - copied).ToString();
+    }
+
+    /// <summary>The index just past the bracket that closes the expression starting at <paramref name="at"/> (the '@'), or -1.</summary>
+    private static int ScanExpression(string text, int at)
+    {
+        var depth = 0;
+        for (var i = at + 1; i < text.Length; i++)
+        {
+            switch (text[i])
+            {
+                case '(' or '{' or '[':
+                    depth++;
+                    break;
+                case ')' or '}' or ']':
+                    if (--depth == 0)
+                    {
+                        return i + 1;
+                    }
+
+                    break;
+                case '"':
+                    i = SkipString(text, i, verbatim: text[i - 1] == '@' || (text[i - 1] == '$' && text[i - 2] == '@'));
+                    break;
+                case '\'':
+                    i = SkipQuoted(text, i, '\'');
+                    break;
+                case '/' when i + 1 < text.Length && text[i + 1] == '/':
+                    i = Math.Max(text.IndexOf('\n', i), i);
+                    break;
+                case '/' when i + 1 < text.Length && text[i + 1] == '*':
+                    var close = text.IndexOf("*/", i + 2, StringComparison.Ordinal);
+                    i = close < 0 ? text.Length : close + 1;
+                    break;
+            }
+
+            if (i >= text.Length)
+            {
+                return -1;
+            }
+        }
+
+        return -1;
+    }
+
+    private static int SkipString(string text, int open, bool verbatim)
+    {
+        for (var i = open + 1; i < text.Length; i++)
+        {
+            if (!verbatim && text[i] == '\\')
+            {
+                i++;
+            }
+            else if (text[i] == '"')
+            {
+                if (verbatim && i + 1 < text.Length && text[i + 1] == '"')
+                {
+                    i++;
+                    continue;
+                }
+
+                return i;
+            }
+        }
+
+        return text.Length;
+    }
+
+    private static int SkipQuoted(string text, int open, char quote)
+    {
+        for (var i = open + 1; i < text.Length; i++)
+        {
+            if (text[i] == '\\')
+            {
+                i++;
+            }
+            else if (text[i] == quote)
+            {
+                return i;
+            }
+        }
+
+        return text.Length;
+    }
+
+    private static bool FollowsEquals(string text, int quote)
+    {
+        var i = quote - 1;
+        while (i >= 0 && char.IsWhiteSpace(text[i]))
+        {
+            i--;
+        }
+
+        return i >= 0 && text[i] == '=';
+    }
+
+    private static bool StartsEntity(string text, int at)
+    {
+        var semicolon = text.IndexOf(';', at);
+        if (semicolon < 0 || semicolon - at > 8)
+        {
+            return false;
+        }
+
+        var name = text.AsSpan(at + 1, semicolon - at - 1);
+        return name is "amp" or "lt" or "gt" or "quot" or "apos" || (name.Length > 1 && name[0] == '#');
+    }
+}

@@ -1,0 +1,30 @@
+using Gateway.Expressions;
+
+namespace Gateway.Policies;
+
+/// <summary>A parsed policy document of one scope, with its compiled expressions.</summary>
+internal sealed class PolicyDocument : IDisposable
+{
+    private readonly IReadOnlyDictionary<PolicySection, IReadOnlyList<PolicyElement>> _sections;
+
+    public PolicyDocument(string source, string scope, IReadOnlyDictionary<PolicySection, IReadOnlyList<PolicyElement>> sections, CompiledExpressions expressions)
+    {
+        Source = source;
+        Scope = scope;
+        _sections = sections;
+        Expressions = expressions;
+    }
+
+    /// <summary>The file (or resource) the document came from.</summary>
+    public string Source { get; }
+
+    /// <summary><c>global</c>, <c>product</c>, <c>api</c> or <c>operation</c>.</summary>
+    public string Scope { get; }
+
+    public CompiledExpressions Expressions { get; }
+
+    /// <summary>The section's elements, or null when the document omits the section.</summary>
+    public IReadOnlyList<PolicyElement>? this[PolicySection section] => _sections.TryGetValue(section, out var elements) ? elements : null;
+
+    public void Dispose() => Expressions.Dispose();
+}

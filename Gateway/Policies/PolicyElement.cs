@@ -1,0 +1,22 @@
+using Gateway.Expressions;
+using Gateway.Pipeline;
+
+namespace Gateway.Policies;
+
+/// <summary>One element of a policy document, parsed and ready to run.</summary>
+internal abstract class PolicyElement
+{
+    protected PolicyElement(ElementInfo info)
+    {
+        Info = info;
+    }
+
+    public ElementInfo Info { get; }
+
+    public string Name => Info.Name;
+
+    public abstract ValueTask<PolicyFlow> ExecuteAsync(RequestContext context, ExecutionFrame frame);
+}
+
+/// <summary>Where an element sits: its name, file position, API Management path (e.g. <c>choose[1]/when[2]</c>) and id attribute.</summary>
+internal sealed record ElementInfo(string Name, SourceLocation Location, string Path, string PolicyId);

@@ -1,0 +1,187 @@
+using System.Xml;
+using System.Xml.Linq;
+using Gateway.Expressions;
+
+namespace Gateway.Policies;
+
+/// <summary>
+/// Parses a policy document (named values already substituted) into elements and compiles its expressions into one
+/// assembly. Every problem is collected and reported with file, line and column; a document with any problem is refused.
+/// </summary>
+internal sealed class PolicyParser
+{
+    private readonly string _file;
+    private readonly string[] _lines;
+    private readonly List<string> _problems = [];
+    private readonly List<PolicyExpression> _expressions = [];
+
+    private PolicyParser(string file, string text)
+    {
+        _file = file;
+        _lines = text.Split('\n');
+    }
+
+    public static PolicyDocument Parse(string text, string file, string scope)
+    {
+        var parser = new PolicyParser(file, text);
+        XDocument document;
+        try
+        {
+            document = XDocument.Parse(ExpressionEscaper.Escape(text), LoadOptions.SetLineInfo);
+        }
+        catch (XmlException ex)
+        {
+            throw new PolicyLoadException([$"{file}({ex.LineNumber},{ex.LinePosition}): error {PolicyDiagnostics.MalformedXml}: {ex.Message}"]);
+        }
+
+        var sections = parser.ParseSections(document.Root!);
+        if (parser._problems.Count > 0)
+        {
+            throw new PolicyLoadException(parser._problems);
+        }
+
+        var expressions = ExpressionCompiler.Compile(file, parser._expressions);
+        return new PolicyDocument(file, scope, sections, expressions);
+    }
+
+    public static bool IsExpression(string text)
+    {
+        var trimmed = text.AsSpan().Trim();
+        return trimmed.Length >= 3 && trimmed[0] == '@'
+            && ((trimmed[1] == '(' && trimmed[^1] == ')') || (trimmed[1] == '{' && trimmed[^1] == '}'));
+    }
+
+    public void Error(SourceLocation location, string message, string code = PolicyDiagnostics.InvalidElement) =>
+        _problems.Add($"{location}: error {code}: {message}");
+
+    public PolicyValue ParseValue(string text, SourceLocation location, ExpressionKind kind)
+    {
+        if (!IsExpression(text))
+        {
+            if (kind == ExpressionKind.Condition)
+            {
+                Error(location, $"a condition must be a policy expression such as @(true), not '{text}'");
+            }
+
+            return PolicyValue.Literal(text);
+        }
+
+        var leading = text.Length - text.TrimStart().Length;
+        var skipped = text.AsSpan(0, leading + 2);
+        var newlines = skipped.Count('\n');
+        var codeLocation = newlines == 0
+            ? location with { Column = location.Column + leading + 2 }
+            : location with { Line = location.Line + newlines, Column = skipped.Length - skipped.LastIndexOf('\n') };
+        var trimmed = text.Trim();
+        var expression = new PolicyExpression(_expressions.Count, trimmed[2..^1], trimmed[1] == '{', kind, codeLocation);
+        _expressions.Add(expression);
+        return PolicyValue.FromExpression(expression);
+    }
+
+    public IReadOnlyList<PolicyElement> ParseElements(XElement parent, PolicySection section, string pathPrefix)
+    {
+        var elements = new List<PolicyElement>();
+        var counts = new Dictionary<string, int>(StringComparer.Ordinal);
+        RejectText(parent);
+        foreach (var child in parent.Elements())
+        {
+            var name = child.Name.LocalName;
+            var index = counts[name] = counts.GetValueOrDefault(name) + 1;
+            if (!PolicyElements.TryGet(name, out var definition))
+            {
+                Error(LocationOf(child), $"unknown policy element <{name}>; supported here: {string.Join(", ", PolicyElements.Names)}", PolicyDiagnostics.UnknownElement);
+                continue;
+            }
+
+            var info = InfoOf(child, $"{pathPrefix}{name}[{index}]");
+            if (!definition.Sections.Contains(section))
+            {
+                Error(info.Location, $"<{name}> is not allowed in the {section.ToXmlName()} section (allowed in: {string.Join(", ", definition.Sections.Select(s => s.ToXmlName()))})");
+                continue;
+            }
+
+            var reader = new ElementReader(this, child, info, section);
+            var element = definition.Parse(reader);
+            reader.Finish();
+            if (element is not null)
+            {
+                elements.Add(element);
+            }
+        }
+
+        return elements;
+    }
+
+    public ElementInfo InfoOf(XElement element, string path) =>
+        new(element.Name.LocalName, LocationOf(element), path, element.Attribute("id")?.Value ?? string.Empty);
+
+    public SourceLocation LocationOf(XObject node) =>
+        node is IXmlLineInfo info && info.HasLineInfo() ? new(_file, info.LineNumber, info.LinePosition) : new(_file, 1, 1);
+
+    /// <summary>Where an attribute's value starts: after <c>name="</c>.</summary>
+    public SourceLocation LocationOfValue(XAttribute attribute)
+    {
+        var location = LocationOf(attribute);
+        if (location.Line - 1 < _lines.Length)
+        {
+            var line = _lines[location.Line - 1];
+            var start = Math.Min(location.Column - 1, line.Length);
+            var quote = line.IndexOfAny(['"', '\''], start);
+            if (quote >= 0)
+            {
+                return location with { Column = quote + 2 };
+            }
+        }
+
+        return location;
+    }
+
+    private Dictionary<PolicySection, IReadOnlyList<PolicyElement>> ParseSections(XElement root)
+    {
+        var sections = new Dictionary<PolicySection, IReadOnlyList<PolicyElement>>();
+        if (root.Name.LocalName != "policies")
+        {
+            Error(LocationOf(root), $"the root element must be <policies>, not <{root.Name.LocalName}>", PolicyDiagnostics.UnknownElement);
+            return sections;
+        }
+
+        foreach (var attribute in root.Attributes())
+        {
+            Error(LocationOf(attribute), $"unknown attribute '{attribute.Name.LocalName}' on <policies>");
+        }
+
+        RejectText(root);
+        foreach (var element in root.Elements())
+        {
+            var name = element.Name.LocalName;
+            if (!PolicySectionNames.TryParse(name, out var section))
+            {
+                Error(LocationOf(element), $"unknown section <{name}>; a policy document has <inbound>, <backend>, <outbound> and <on-error>", PolicyDiagnostics.UnknownElement);
+                continue;
+            }
+
+            if (sections.ContainsKey(section))
+            {
+                Error(LocationOf(element), $"section <{name}> appears twice");
+                continue;
+            }
+
+            foreach (var attribute in element.Attributes())
+            {
+                Error(LocationOf(attribute), $"unknown attribute '{attribute.Name.LocalName}' on <{name}>");
+            }
+
+            sections[section] = ParseElements(element, section, string.Empty);
+        }
+
+        return sections;
+    }
+
+    private void RejectText(XElement parent)
+    {
+        foreach (var text in parent.Nodes().OfType<XText>().Where(t => !string.IsNullOrWhiteSpace(t.Value)))
+        {
+            Error(LocationOf(text), $"unexpected text '{text.Value.Trim()}' inside <{parent.Name.LocalName}>");
+        }
+    }
+}

@@ -1,0 +1,52 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace MockOpenAI;
+
+/// <summary>One emulated Azure OpenAI account: its region and deployments.</summary>
+internal sealed class MockOpenAIOptions
+{
+    public const string SectionName = "MockOpenAI";
+
+    /// <summary>The account name, used in ids and logs.</summary>
+    [Required]
+    public string Account { get; set; } = "local";
+
+    /// <summary>Sent in <c>x-ms-region</c> on every response.</summary>
+    [Required]
+    public string Region { get; set; } = "local";
+
+    /// <summary>Deployments by name.</summary>
+    public Dictionary<string, DeploymentOptions> Deployments { get; set; } = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>Time between streamed chunks.</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:01:00")]
+    public TimeSpan StreamChunkInterval { get; set; } = TimeSpan.FromMilliseconds(50);
+
+    /// <summary>How many requests the journal keeps (oldest dropped first).</summary>
+    [Range(1, 1_000_000)]
+    public int JournalSize { get; set; } = 1000;
+}
+
+/// <summary>A model deployment.</summary>
+internal sealed class DeploymentOptions
+{
+    [Required]
+    public string Model { get; set; } = string.Empty;
+
+    public string Version { get; set; } = string.Empty;
+
+    /// <summary>Thousands of tokens per minute (enforced from step 2 on).</summary>
+    public int Capacity { get; set; }
+
+    public bool IsEmbeddings => Model.Contains("embedding", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>The model as Azure reports it in responses, e.g. <c>gpt-4o-2024-11-20</c>.</summary>
+    public string ReportedModel => IsEmbeddings || string.IsNullOrEmpty(Version) ? Model : $"{Model}-{Version}";
+
+    /// <summary>The embedding size of the model.</summary>
+    public int EmbeddingDimensions => Model switch
+    {
+        "text-embedding-3-large" => 3072,
+        _ => 1536,
+    };
+}

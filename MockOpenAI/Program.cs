@@ -1,0 +1,17 @@
+using MockOpenAI;
+using MockOpenAI.Identity;
+using MockOpenAI.Server;
+
+var builder = Host.CreateApplicationBuilder(args);
+
+// WireMock hosts its own Kestrel server; it listens where ASP.NET Core would (ASPNETCORE_URLS or --urls).
+builder.Configuration.AddEnvironmentVariables("ASPNETCORE_");
+builder.Configuration.AddCommandLine(args);
+builder.AddServiceDefaults();
+builder.Services.AddOptions<MockOpenAIOptions>().BindConfiguration(MockOpenAIOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+builder.Services.AddOptions<LocalIdentityOptions>().BindConfiguration(LocalIdentityOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+builder.Services.AddSingleton(TimeProvider.System);
+builder.Services.AddSingleton<BearerTokenValidator>();
+builder.Services.AddHostedService<MockAccountServer>();
+
+await builder.Build().RunAsync();

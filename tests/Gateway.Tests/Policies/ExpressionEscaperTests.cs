@@ -1,0 +1,31 @@
+using Gateway.Policies;
+
+namespace Gateway.Tests.Policies;
+
+public class ExpressionEscaperTests
+{
+    [Fact]
+    public void Escape_QuotesInsideAttributeExpression_AreEscaped()
+    {
+        var escaped = ExpressionEscaper.Escape("""<when condition="@(context.Variables.ContainsKey("x"))">""");
+
+        Assert.Equal("""<when condition="@(context.Variables.ContainsKey(&quot;x&quot;))">""", escaped);
+    }
+
+    [Fact]
+    public void Escape_BlockWithCharLiteralAndNewlines_KeepsLinesAndEscapesAll()
+    {
+        var text = "<set-variable name=\"a\" value=\"@{\n var ids = \"a,b\".Split(',');\n return ids[0] == \"a\" && ids.Length < 3;\n}\" />";
+
+        var escaped = ExpressionEscaper.Escape(text);
+
+        Assert.Equal(text.Count(c => c == '\n'), escaped.Count(c => c == '\n'));
+        Assert.Equal("<set-variable name=\"a\" value=\"@{\n var ids = &quot;a,b&quot;.Split(&apos;,&apos;);\n return ids[0] == &quot;a&quot; &amp;&amp; ids.Length &lt; 3;\n}\" />", escaped);
+    }
+
+    [Fact]
+    public void Escape_ExistingEntities_AreLeftAlone()
+    {
+        Assert.Equal("""<when condition="@(a &amp;&amp; b)">""", ExpressionEscaper.Escape("""<when condition="@(a &amp;&amp; b)">"""));
+    }
+}
