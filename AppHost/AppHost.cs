@@ -1,0 +1,26 @@
+using AppHost;
+using Gateway.Apim.Model;
+
+var builder = DistributedApplication.CreateBuilder(args);
+
+// The apim/ folder is the single source of truth: the topology decides which mock accounts exist.
+var apimPath = Path.GetFullPath(builder.Configuration["Apim:Path"] ?? Path.Combine(builder.AppHostDirectory, "..", "apim"));
+var topology = Topology.Load(apimPath);
+var subscriptions = SubscriptionDefinition.Load(apimPath);
+var identity = LocalIdentityKeys.Create(builder.Configuration["LocalIdentity:SigningKey"]);
+var signingKey = builder.AddParameter("local-identity-signing-key", identity.PrivateKeyPem, secret: true);
+
+var gateway = builder.AddProject<Projects.Gateway>("gateway")
+    .WithEnvironment("Apim__Path", apimPath)
+    .WithEnvironment("LocalIdentity__SigningKey", signingKey)
+    .WithSubscriptionKeys(subscriptions)
+    .WithHttpHealthCheck("/health")
+    .WithExternalHttpEndpoints();
+
+foreach (var account in topology.Accounts)
+{
+    var mock = builder.AddMockAccount(account, identity.PublicKeyPem);
+    gateway.WithBackendsOf(topology, account, mock);
+}
+
+builder.Build().Run();

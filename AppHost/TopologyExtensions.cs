@@ -1,0 +1,55 @@
+using Gateway.Apim.Model;
+
+namespace AppHost;
+
+/// <summary>Turns the topology of <c>apim/</c> into resources: one mock per account, wired into the gateway.</summary>
+internal static class TopologyExtensions
+{
+    /// <summary>One MockOpenAI per account, with its region and deployments, verifying tokens with <paramref name="publicKeyPem"/>.</summary>
+    public static IResourceBuilder<ProjectResource> AddMockAccount(this IDistributedApplicationBuilder builder, AccountDefinition account, string publicKeyPem)
+    {
+        // No launch profile: every account gets its own dynamic port.
+        var mock = builder.AddProject<Projects.MockOpenAI>(account.Name, launchProfileName: null)
+            .WithHttpEndpoint(name: "http")
+            .WithEnvironment("MockOpenAI__Account", account.Name)
+            .WithEnvironment("MockOpenAI__Region", account.Region)
+            .WithEnvironment("LocalIdentity__PublicKey", publicKeyPem)
+            .WithHttpHealthCheck("/health");
+        foreach (var deployment in account.Deployments)
+        {
+            var prefix = $"MockOpenAI__Deployments__{deployment.Name}__";
+            mock.WithEnvironment(prefix + "Model", deployment.Model.Name)
+                .WithEnvironment(prefix + "Version", deployment.Model.Version)
+                .WithEnvironment(prefix + "Capacity", deployment.Sku.Capacity.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+
+        return mock;
+    }
+
+    /// <summary>Points every backend of the account at its mock (<c>Apim:Backends:{id}:Url</c>).</summary>
+    public static IResourceBuilder<ProjectResource> WithBackendsOf(this IResourceBuilder<ProjectResource> gateway, Topology topology, AccountDefinition account, IResourceBuilder<ProjectResource> mock)
+    {
+        var endpoint = mock.GetEndpoint("http");
+        foreach (var backend in topology.Backends.Where(b => string.Equals(b.Account, account.Name, StringComparison.OrdinalIgnoreCase)))
+        {
+            gateway.WithEnvironment($"Apim__Backends__{backend.Id}__Url", ReferenceExpression.Create($"{endpoint}{new Uri(backend.Url).AbsolutePath.TrimEnd('/')}"));
+        }
+
+        return gateway.WithReference(endpoint).WaitFor(mock);
+    }
+
+    /// <summary>Each subscription's keys as secret parameters, generated once and kept in the AppHost's user secrets.</summary>
+    public static IResourceBuilder<ProjectResource> WithSubscriptionKeys(this IResourceBuilder<ProjectResource> gateway, IReadOnlyList<SubscriptionDefinition> subscriptions)
+    {
+        var builder = gateway.ApplicationBuilder;
+        foreach (var subscription in subscriptions)
+        {
+            var primary = builder.AddParameter($"{subscription.Name}-primary-key", new GenerateParameterDefault { MinLength = 32, Special = false }, secret: true, persist: true);
+            var secondary = builder.AddParameter($"{subscription.Name}-secondary-key", new GenerateParameterDefault { MinLength = 32, Special = false }, secret: true, persist: true);
+            gateway.WithEnvironment($"Apim__Subscriptions__{subscription.Name}__PrimaryKey", primary)
+                .WithEnvironment($"Apim__Subscriptions__{subscription.Name}__SecondaryKey", secondary);
+        }
+
+        return gateway;
+    }
+}
