@@ -1,0 +1,50 @@
+using System.Reflection;
+using Gateway.Apim;
+
+namespace Gateway.Tests.Support;
+
+/// <summary>A throw-away copy of the repository's apim/ folder whose API policy a test can replace.</summary>
+internal sealed class TestApim : IDisposable
+{
+    public TestApim(string? apiPolicy = null)
+    {
+        Path = Directory.CreateTempSubdirectory("apim-test-").FullName;
+        Copy(RepoApimPath, Path);
+        if (apiPolicy is not null)
+        {
+            File.WriteAllText(PolicyPath, apiPolicy);
+        }
+    }
+
+    public static string RepoRoot { get; } = typeof(TestApim).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "RepoRoot").Value!;
+
+    public static string RepoApimPath { get; } = System.IO.Path.Combine(RepoRoot, "apim");
+
+    public string Path { get; }
+
+    public string PolicyPath => System.IO.Path.Combine(Path, "apis", "azure-openai", "policy.xml");
+
+    public ApimOptions Options(Action<ApimOptions>? configure = null)
+    {
+        var options = new ApimOptions { Path = Path };
+        options.NamedValues["managed-identity-client-id"] = "test-client-id";
+        options.Subscriptions["chat-app"] = new SubscriptionKeyOptions { PrimaryKey = "primary-key-chat-app", SecondaryKey = "secondary-key-chat-app" };
+        configure?.Invoke(options);
+        return options;
+    }
+
+    public void Dispose() => Directory.Delete(Path, recursive: true);
+
+    private static void Copy(string from, string to)
+    {
+        foreach (var directory in Directory.GetDirectories(from, "*", SearchOption.AllDirectories))
+        {
+            Directory.CreateDirectory(directory.Replace(from, to, StringComparison.Ordinal));
+        }
+
+        foreach (var file in Directory.GetFiles(from, "*", SearchOption.AllDirectories))
+        {
+            File.Copy(file, file.Replace(from, to, StringComparison.Ordinal));
+        }
+    }
+}
