@@ -3,10 +3,10 @@ using System.Text;
 namespace Gateway.Policies;
 
 /// <summary>
-/// API Management accepts policy expressions in attributes with raw double quotes and other characters XML forbids
-/// there (<c>condition="@(context.Variables.ContainsKey("x"))"</c>). Before the XML parser sees the document, this
-/// escapes such characters inside each attribute expression, found by scanning the C# (strings, characters, comments,
-/// nested brackets). Line numbers are unchanged.
+/// API Management accepts policy expressions with raw double quotes in attributes and raw generics in element text
+/// (<c>condition="@(context.Variables.ContainsKey("x"))"</c>, <c>&lt;value&gt;@(v.GetValueOrDefault&lt;int&gt;("n"))</c>),
+/// which XML forbids. Before the XML parser sees the document, this escapes such characters inside each expression,
+/// found by scanning the C# (strings, characters, comments, nested brackets). Line numbers are unchanged.
 /// </summary>
 internal static class ExpressionEscaper
 {
@@ -16,14 +16,17 @@ internal static class ExpressionEscaper
         var copied = 0;
         for (var i = 0; i + 2 < text.Length; i++)
         {
+            // An expression is an attribute value (="@(...)") or the whole text of an element (>@(...)<).
             var quote = text[i];
-            if ((quote != '"' && quote != '\'') || text[i + 1] != '@' || (text[i + 2] != '(' && text[i + 2] != '{') || !FollowsEquals(text, i))
+            var inAttribute = (quote == '"' || quote == '\'') && Follows(text, i, '=');
+            var inText = quote == '>' || (char.IsWhiteSpace(quote) && Follows(text, i + 1, '>'));
+            if ((!inAttribute && !inText) || text[i + 1] != '@' || (text[i + 2] != '(' && text[i + 2] != '{'))
             {
                 continue;
             }
 
             var end = ScanExpression(text, i + 1);
-            if (end < 0 || end >= text.Length || text[end] != quote)
+            if (end < 0 || end >= text.Length || (inAttribute ? text[end] != quote : !ClosesText(text, end)))
             {
                 continue;
             }
@@ -132,15 +135,28 @@ internal static class ExpressionEscaper
         return text.Length;
     }
 
-    private static bool FollowsEquals(string text, int quote)
+    /// <summary>Whether the last non-blank character before <paramref name="at"/> is <paramref name="expected"/>.</summary>
+    private static bool Follows(string text, int at, char expected)
     {
-        var i = quote - 1;
+        var i = at - 1;
         while (i >= 0 && char.IsWhiteSpace(text[i]))
         {
             i--;
         }
 
-        return i >= 0 && text[i] == '=';
+        return i >= 0 && text[i] == expected;
+    }
+
+    /// <summary>Whether only blanks stand between <paramref name="at"/> and the next tag.</summary>
+    private static bool ClosesText(string text, int at)
+    {
+        var i = at;
+        while (i < text.Length && char.IsWhiteSpace(text[i]))
+        {
+            i++;
+        }
+
+        return i < text.Length && text[i] == '<';
     }
 
     private static bool StartsEntity(string text, int at)

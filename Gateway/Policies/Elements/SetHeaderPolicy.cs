@@ -5,6 +5,12 @@ namespace Gateway.Policies.Elements;
 /// <summary><c>set-header</c>: on the request in inbound and backend, on the response in outbound and on-error.</summary>
 internal sealed class SetHeaderPolicy(ElementInfo info, PolicyValue name, ExistsAction action, IReadOnlyList<PolicyValue> values) : PolicyElement(info)
 {
+    /// <summary>Headers API Management sends once per value instead of comma-joined.</summary>
+    private static readonly HashSet<string> SeparateHeaders = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "User-Agent", "WWW-Authenticate", "Proxy-Authenticate", "Cookie", "Set-Cookie", "Warning", "Date", "Expires", "If-Modified-Since", "If-Unmodified-Since", "Last-Modified", "Retry-After",
+    };
+
     public static PolicyElement? Parse(ElementReader reader)
     {
         var name = reader.Value("name", required: true);
@@ -22,6 +28,12 @@ internal sealed class SetHeaderPolicy(ElementInfo info, PolicyValue name, Exists
         }
 
         var newValues = values.Select(v => v.EvaluateString(context, Name) ?? string.Empty).ToList();
+        if (newValues.Count > 1 && !SeparateHeaders.Contains(headerName))
+        {
+            // API Management sends several values as one comma-separated header.
+            newValues = [string.Join(",", newValues)];
+        }
+
         var onRequest = frame.Section is PolicySection.Inbound or PolicySection.Backend;
         var headers = onRequest ? context.RequestHeaders : context.Response.Headers;
         ExistsActions.Apply(

@@ -28,4 +28,20 @@ public class ExpressionEscaperTests
     {
         Assert.Equal("""<when condition="@(a &amp;&amp; b)">""", ExpressionEscaper.Escape("""<when condition="@(a &amp;&amp; b)">"""));
     }
+
+    [Fact]
+    public void Escape_GenericsInElementText_AreEscaped()
+    {
+        var escaped = ExpressionEscaper.Escape("<value>@(context.Variables.GetValueOrDefault<int>(\"n\"))</value>");
+
+        Assert.Equal("<value>@(context.Variables.GetValueOrDefault&lt;int>(&quot;n&quot;))</value>", escaped);
+    }
+
+    [Fact]
+    public void Escape_PlainText_IsUntouched()
+    {
+        const string text = "<value>Bearer @token</value><set-variable name=\"a\" value=\"@ b\" />";
+
+        Assert.Same(text, ExpressionEscaper.Escape(text));
+    }
 }

@@ -1,0 +1,266 @@
+using System.Net;
+using System.Text;
+using Gateway.Pipeline;
+using Gateway.Tests.Support;
+using Microsoft.IdentityModel.JsonWebTokens;
+
+namespace Gateway.Tests.Pipeline;
+
+public sealed class GatewayPipelineTests : IAsyncLifetime
+{
+    private const string ChatPath = "/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21";
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
+    private RecordingBackend _backend = null!;
+
+    public async Task InitializeAsync() => _backend = await RecordingBackend.StartAsync();
+
+    public async Task DisposeAsync() => await _backend.DisposeAsync();
+
+    [Fact]
+    public async Task Send_UnknownPath_Returns404WithApimBody()
+    {
+        using var apim = new TestApim();
+        using var factory = new GatewayFactory(apim, _backend.Url);
+
+        using var response = await factory.CreateClient().PostAsync(new Uri("/openai/nothing-here", UriKind.Relative), Json()).WaitAsync(Timeout);
+
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        Assert.Equal(ApimResponses.NotFoundBody, await response.Content.ReadAsStringAsync());
+        Assert.Empty(_backend.Requests);
+    }
+
+    [Fact]
+    public async Task Send_WrongMethod_Returns404()
+    {
+        using var apim = new TestApim();
+        using var factory = new GatewayFactory(apim, _backend.Url);
+
+        using var response = await factory.CreateClient().GetAsync(new Uri(ChatPath, UriKind.Relative)).WaitAsync(Timeout);
+
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+    }
+
+    [Theory]
+    [InlineData(null, ApimResponses.MissingKeyBody)]
+    [InlineData("not-a-key", ApimResponses.InvalidKeyBody)]
+    public async Task Send_MissingOrWrongKey_Returns401WithApimBody(string? key, string body)
+    {
+        using var apim = new TestApim();
+        using var factory = new GatewayFactory(apim, _backend.Url);
+
+        using var response = await Send(factory, key);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.Equal(body, await response.Content.ReadAsStringAsync());
+        Assert.StartsWith("AzureApiManagementKey ", response.Headers.WwwAuthenticate.ToString(), StringComparison.Ordinal);
+        Assert.Empty(_backend.Requests);
+    }
+
+    [Fact]
+    public async Task Send_ShippedPolicy_ForwardsWithBearerTokenAndNeverTheKey()
+    {
+        using var apim = new TestApim();
+        using var factory = new GatewayFactory(apim, _backend.Url);
+
+        using var response = await Send(factory, GatewayFactory.SecondaryKey, ChatPath + "&api-key=" + GatewayFactory.SecondaryKey);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("recording", response.Headers.GetValues("x-backend").Single());
+        var received = Assert.Single(_backend.Requests);
+        Assert.Equal("/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21", received.PathAndQuery);
+        Assert.False(received.Headers.ContainsKey("api-key"));
+        var token = new JsonWebToken(received.Headers["Authorization"]["Bearer ".Length..]);
+        Assert.Equal(["https://cognitiveservices.azure.com"], token.Audiences);
+        Assert.Equal("test-client-id", token.GetClaim("appid").Value);
+    }
+
+    [Fact]
+    public async Task Send_ReturnResponseInInbound_AnswersWithoutCallingTheBackend()
+    {
+        using var apim = new TestApim("""
+            <policies>
+              <inbound>
+                <return-response>
+                  <set-status code="429" reason="Slow down" />
+                  <set-header name="Retry-After" exists-action="override"><value>@((7 * 2).ToString())</value></set-header>
+                </return-response>
+              </inbound>
+            </policies>
+            """);
+        using var factory = new GatewayFactory(apim, _backend.Url);
+
+        using var response = await Send(factory, GatewayFactory.PrimaryKey);
+
+        Assert.Equal((HttpStatusCode)429, response.StatusCode);
+        Assert.Equal("14", response.Headers.GetValues("Retry-After").Single());
+        Assert.Empty(_backend.Requests);
+    }
+
+    [Fact]
+    public async Task Send_ExpressionThrows_RunsOnErrorWithApimLastError()
+    {
+        using var apim = new TestApim("""
+            <policies>
+              <inbound>
+                <choose>
+                  <when condition="@(true)">
+                    <set-variable name="n" value="@((int)context.Variables["missing"])" />
+                  </when>
+                </choose>
+              </inbound>
+              <on-error>
+                <return-response>
+                  <set-status code="503" reason="Handled" />
+                  <set-header name="x-error" exists-action="override">
+                    <value>@(context.LastError.Source + "|" + context.LastError.Reason + "|" + context.LastError.Scope + "|" + context.LastError.Section + "|" + context.LastError.Path)</value>
+                  </set-header>
+                </return-response>
+              </on-error>
+            </policies>
+            """);
+        using var factory = new GatewayFactory(apim, _backend.Url);
+
+        using var response = await Send(factory, GatewayFactory.PrimaryKey);
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        Assert.Equal("set-variable|ExpressionValueEvaluationFailure|api|inbound|choose[1]/when[1]/set-variable[1]", response.Headers.GetValues("x-error").Single());
+        Assert.Empty(_backend.Requests);
+    }
+
+    [Fact]
+    public async Task Send_UnhandledPolicyError_Returns500WithActivityId()
+    {
+        using var apim = new TestApim("""
+            <policies>
+              <inbound>
+                <set-backend-service backend-id="no-such-backend" />
+              </inbound>
+            </policies>
+            """);
+        using var factory = new GatewayFactory(apim, _backend.Url);
+
+        using var response = await Send(factory, GatewayFactory.PrimaryKey);
+
+        Assert.Equal(HttpStatusCode.InternalServerError, response.StatusCode);
+        var body = System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
+        Assert.Equal(500, body.GetProperty("statusCode").GetInt32());
+        Assert.Equal("Internal server error", body.GetProperty("message").GetString());
+        Assert.True(Guid.TryParse(body.GetProperty("activityId").GetString(), out _));
+    }
+
+    [Fact]
+    public async Task Send_SetVariable_LiteralIsStringExpressionKeepsItsType()
+    {
+        using var apim = new TestApim("""
+            <policies>
+              <inbound>
+                <set-variable name="literal" value="1" />
+                <set-variable name="typed" value="@(1)" />
+                <return-response>
+                  <set-status code="200" reason="OK" />
+                  <set-header name="x-types" exists-action="override">
+                    <value>@(context.Variables["literal"].GetType().Name + "," + context.Variables["typed"].GetType().Name + "," + context.Variables.GetValueOrDefault<int>("typed"))</value>
+                  </set-header>
+                </return-response>
+              </inbound>
+            </policies>
+            """);
+        using var factory = new GatewayFactory(apim, _backend.Url);
+
+        using var response = await Send(factory, GatewayFactory.PrimaryKey);
+
+        Assert.Equal("String,Int32,1", response.Headers.GetValues("x-types").Single());
+    }
+
+    [Theory]
+    [InlineData("yes", "first")]
+    [InlineData("no", "other")]
+    public async Task Send_Choose_RunsFirstMatchingWhenOrOtherwise(string header, string expected)
+    {
+        using var apim = new TestApim("""
+            <policies>
+              <inbound>
+                <choose>
+                  <when condition="@(context.Request.Headers.GetValueOrDefault("x-flag", "") == "yes")">
+                    <set-variable name="branch" value="first" />
+                  </when>
+                  <otherwise>
+                    <set-variable name="branch" value="other" />
+                  </otherwise>
+                </choose>
+                <return-response>
+                  <set-header name="x-branch" exists-action="override"><value>@((string)context.Variables["branch"])</value></set-header>
+                </return-response>
+              </inbound>
+            </policies>
+            """);
+        using var factory = new GatewayFactory(apim, _backend.Url);
+        using var request = new HttpRequestMessage(HttpMethod.Post, ChatPath) { Content = Json() };
+        request.Headers.Add("api-key", GatewayFactory.PrimaryKey);
+        request.Headers.Add("x-flag", header);
+
+        using var response = await factory.CreateClient().SendAsync(request).WaitAsync(Timeout);
+
+        Assert.Equal(expected, response.Headers.GetValues("x-branch").Single());
+    }
+
+    [Fact]
+    public async Task Send_BackendSectionOnlyBase_ForwardsThroughTheGlobalForwardRequest()
+    {
+        using var apim = new TestApim("""
+            <policies>
+              <inbound>
+                <set-backend-service backend-id="aoai-japaneast" />
+                <set-header name="x-added" exists-action="append"><value>a</value><value>b</value></set-header>
+              </inbound>
+              <backend>
+                <base />
+              </backend>
+              <outbound>
+                <set-header name="x-backend" exists-action="override"><value>@("seen:" + context.Response.Headers.GetValueOrDefault("x-backend", "none"))</value></set-header>
+                <set-status code="201" reason="Created" />
+              </outbound>
+            </policies>
+            """);
+        using var factory = new GatewayFactory(apim, _backend.Url);
+
+        using var response = await Send(factory, GatewayFactory.PrimaryKey);
+
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        Assert.Equal("seen:recording", response.Headers.GetValues("x-backend").Single());
+        var received = Assert.Single(_backend.Requests);
+        Assert.Equal("a,b", received.Headers["x-added"]);
+        Assert.Equal(GatewayFactory.PrimaryKey, received.Headers["api-key"]);
+    }
+
+    [Fact]
+    public async Task Send_NoForwardRequestReached_AnswersWithoutCallingTheBackend()
+    {
+        using var apim = new TestApim("""
+            <policies>
+              <backend>
+                <set-variable name="nothing" value="forwarded" />
+              </backend>
+            </policies>
+            """);
+        using var factory = new GatewayFactory(apim, _backend.Url);
+
+        using var response = await Send(factory, GatewayFactory.PrimaryKey);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Empty(_backend.Requests);
+    }
+
+    private static async Task<HttpResponseMessage> Send(GatewayFactory factory, string? key, string path = ChatPath)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = Json() };
+        if (key is not null)
+        {
+            request.Headers.Add("api-key", key);
+        }
+
+        return await factory.CreateClient().SendAsync(request).WaitAsync(Timeout);
+    }
+
+    private static StringContent Json() => new("""{"messages":[{"role":"user","content":"hi"}]}""", Encoding.UTF8, "application/json");
+}

@@ -1,0 +1,34 @@
+using System.Security.Cryptography;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+
+namespace Gateway.Tests.Support;
+
+/// <summary>The gateway in memory over a test copy of apim/, with every backend pointed at one URL.</summary>
+internal sealed class GatewayFactory(TestApim apim, string backendUrl) : WebApplicationFactory<Program>
+{
+    public const string PrimaryKey = "primary-key-chat-app";
+    public const string SecondaryKey = "secondary-key-chat-app";
+
+    public RSA SigningKey { get; } = RSA.Create(2048);
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        var options = apim.Options();
+        builder.UseSetting("Apim:Path", options.Path);
+        builder.UseSetting("Apim:NamedValues:managed-identity-client-id", "test-client-id");
+        builder.UseSetting("Apim:Subscriptions:chat-app:PrimaryKey", PrimaryKey);
+        builder.UseSetting("Apim:Subscriptions:chat-app:SecondaryKey", SecondaryKey);
+        builder.UseSetting("LocalIdentity:SigningKey", SigningKey.ExportPkcs8PrivateKeyPem());
+        foreach (var id in new[] { "aoai-eastus2", "aoai-swedencentral", "aoai-japaneast" })
+        {
+            builder.UseSetting($"Apim:Backends:{id}:Url", backendUrl + "/openai");
+        }
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        SigningKey.Dispose();
+        base.Dispose(disposing);
+    }
+}

@@ -1,0 +1,46 @@
+using System.Collections.Concurrent;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+
+namespace Gateway.Tests.Support;
+
+/// <summary>A real HTTP backend on a loopback port that records what it receives and answers with a fixed JSON body.</summary>
+internal sealed class RecordingBackend : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+
+    private RecordingBackend(WebApplication app)
+    {
+        _app = app;
+    }
+
+    public ConcurrentQueue<RecordedRequest> Requests { get; } = new();
+
+    public string Url => _app.Urls.First();
+
+    public static async Task<RecordingBackend> StartAsync()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.Logging.ClearProviders();
+        var app = builder.Build();
+        var backend = new RecordingBackend(app);
+        app.Run(async context =>
+        {
+            backend.Requests.Enqueue(new RecordedRequest(
+                context.Request.Method,
+                context.Request.Path + context.Request.QueryString,
+                context.Request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase)));
+            context.Response.Headers["x-backend"] = "recording";
+            await context.Response.WriteAsJsonAsync(new { ok = true });
+        });
+        await app.StartAsync();
+        return backend;
+    }
+
+    public async ValueTask DisposeAsync() => await _app.DisposeAsync();
+}
+
+internal sealed record RecordedRequest(string Method, string PathAndQuery, IReadOnlyDictionary<string, string> Headers);
