@@ -1,0 +1,96 @@
+using System.Security.Cryptography;
+using Gateway.Identity;
+using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
+using MockOpenAI.Identity;
+
+namespace MockOpenAI.Tests.Identity;
+
+public sealed class BearerTokenValidatorTests : IDisposable
+{
+    private const string Resource = "https://cognitiveservices.azure.com";
+    private readonly RSA _key = RSA.Create(2048);
+    private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 11, 26, 9, 0, 0, TimeSpan.Zero));
+
+    [Fact]
+    public async Task IsValid_TokenFromTheIssuer_IsAccepted()
+    {
+        using var validator = Validator(_key);
+        var token = await Issue(_key, Resource, _time);
+
+        Assert.True(await validator.IsValidAsync("Bearer " + token));
+    }
+
+    [Fact]
+    public async Task IsValid_WrongAudience_IsRejected()
+    {
+        using var validator = Validator(_key);
+        var token = await Issue(_key, "https://management.azure.com", _time);
+
+        Assert.False(await validator.IsValidAsync("Bearer " + token));
+    }
+
+    [Fact]
+    public async Task IsValid_ExpiredToken_IsRejected()
+    {
+        using var validator = Validator(_key);
+        var token = await Issue(_key, Resource, _time);
+
+        _time.Advance(TimeSpan.FromHours(1) + TimeSpan.FromSeconds(1));
+
+        Assert.False(await validator.IsValidAsync("Bearer " + token));
+    }
+
+    [Fact]
+    public async Task IsValid_TokenSignedByAnotherKey_IsRejected()
+    {
+        using var validator = Validator(_key);
+        using var otherKey = RSA.Create(2048);
+        var token = await Issue(otherKey, Resource, _time);
+
+        Assert.False(await validator.IsValidAsync("Bearer " + token));
+    }
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData("")]
+    [InlineData("Bearer ")]
+    [InlineData("Bearer not.a.jwt")]
+    [InlineData("Basic dXNlcjpwYXNz")]
+    public async Task IsValid_MissingOrMalformed_IsRejected(string? authorization)
+    {
+        using var validator = Validator(_key);
+
+        Assert.False(await validator.IsValidAsync(authorization));
+    }
+
+    [Fact]
+    public async Task GetToken_Twice_ReturnsTheCachedTokenUntilShortlyBeforeExpiry()
+    {
+        using var issuer = Issuer(_key, _time);
+        var first = await issuer.GetTokenAsync(Resource, "client", CancellationToken.None);
+
+        _time.Advance(TimeSpan.FromMinutes(54));
+        var cached = await issuer.GetTokenAsync(Resource, "client", CancellationToken.None);
+        _time.Advance(TimeSpan.FromMinutes(2));
+        var renewed = await issuer.GetTokenAsync(Resource, "client", CancellationToken.None);
+
+        Assert.Equal(first.Token, cached.Token);
+        Assert.NotEqual(first.Token, renewed.Token);
+        Assert.Equal(_time.GetUtcNow() + TimeSpan.FromHours(1), renewed.ExpiresOn);
+    }
+
+    public void Dispose() => _key.Dispose();
+
+    private BearerTokenValidator Validator(RSA key) =>
+        new(Options.Create(new MockOpenAI.Identity.LocalIdentityOptions { PublicKey = key.ExportSubjectPublicKeyInfoPem() }), _time);
+
+    private static LocalTokenIssuer Issuer(RSA key, TimeProvider time) =>
+        new(Options.Create(new Gateway.Identity.LocalIdentityOptions { SigningKey = key.ExportPkcs8PrivateKeyPem() }), time);
+
+    private static async Task<string> Issue(RSA key, string resource, TimeProvider time)
+    {
+        using var issuer = Issuer(key, time);
+        return (await issuer.GetTokenAsync(resource, "client", CancellationToken.None)).Token;
+    }
+}

@@ -1,0 +1,73 @@
+using System.Text.Json;
+using MockOpenAI.OpenAI;
+
+namespace MockOpenAI.Tests.OpenAI;
+
+public class ChatCompletionsTests
+{
+    [Fact]
+    public void Chunks_StreamWithUsage_FollowAzureOrderAndShareOneId()
+    {
+        var request = Parse("""{"messages":[{"role":"user","content":"hello there"}],"stream":true,"max_tokens":4,"stream_options":{"include_usage":true}}""");
+
+        var events = ChatCompletions.Chunks("chatcmpl-1", 100, "gpt-4o-2024-11-20", request).ToList();
+
+        Assert.All(events, e => Assert.StartsWith("data: ", e, StringComparison.Ordinal));
+        Assert.All(events, e => Assert.EndsWith("\n\n", e, StringComparison.Ordinal));
+        Assert.Equal("data: [DONE]\n\n", events[^1]);
+        var chunks = events[..^1].Select(e => JsonDocument.Parse(e["data: ".Length..]).RootElement).ToList();
+        Assert.Equal(1 + 1 + 4 + 1 + 1, chunks.Count);
+        Assert.All(chunks, c => Assert.Equal("chatcmpl-1", c.GetProperty("id").GetString()));
+        Assert.Equal(0, chunks[0].GetProperty("choices").GetArrayLength());
+        Assert.True(chunks[0].TryGetProperty("prompt_filter_results", out _));
+        Assert.Equal("assistant", chunks[1].GetProperty("choices")[0].GetProperty("delta").GetProperty("role").GetString());
+        Assert.Equal("length", chunks[^2].GetProperty("choices")[0].GetProperty("finish_reason").GetString());
+        Assert.Equal(JsonValueKind.Null, chunks[2].GetProperty("usage").ValueKind);
+        Assert.Equal(0, chunks[^1].GetProperty("choices").GetArrayLength());
+        Assert.Equal(4, chunks[^1].GetProperty("usage").GetProperty("completion_tokens").GetInt32());
+    }
+
+    [Fact]
+    public void Parse_MaxTokens_NeverExceededAndFinishReasonFollows()
+    {
+        Assert.Equal(3, Parse("""{"messages":[{"role":"user","content":"x"}],"max_tokens":3}""").Words.Count);
+        Assert.Equal("length", Parse("""{"messages":[{"role":"user","content":"x"}],"max_completion_tokens":3}""").FinishReason);
+        Assert.Equal("stop", Parse("""{"messages":[{"role":"user","content":"x"}]}""").FinishReason);
+    }
+
+    [Fact]
+    public void Parse_SameRequest_SameContent()
+    {
+        const string body = """{"messages":[{"role":"user","content":"same"}]}""";
+
+        Assert.Equal(Parse(body).Words, Parse(body).Words);
+    }
+
+    [Fact]
+    public void Parse_NoMessages_IsBadRequestNamingTheParameter()
+    {
+        var error = Assert.Throws<BadRequestException>(() => Parse("""{"messages":[]}"""));
+
+        Assert.Equal("messages", error.Param);
+    }
+
+    [Fact]
+    public void Create_Embeddings_AreUnitLengthOfTheRequestedDimension()
+    {
+        using var body = JsonDocument.Parse("""{"input":["a","b"],"dimensions":256}""");
+
+        var result = JsonDocument.Parse(Embeddings.Create(body.RootElement, "text-embedding-3-small", 1536)).RootElement;
+
+        var vectors = result.GetProperty("data").EnumerateArray().Select(d => d.GetProperty("embedding").EnumerateArray().Select(v => v.GetDouble()).ToArray()).ToList();
+        Assert.Equal(2, vectors.Count);
+        Assert.All(vectors, v => Assert.Equal(256, v.Length));
+        Assert.All(vectors, v => Assert.Equal(1.0, Math.Sqrt(v.Sum(x => x * x)), 4));
+        Assert.NotEqual(vectors[0], vectors[1]);
+    }
+
+    private static ChatRequest Parse(string json)
+    {
+        using var document = JsonDocument.Parse(json);
+        return ChatCompletions.Parse(document.RootElement, json);
+    }
+}
