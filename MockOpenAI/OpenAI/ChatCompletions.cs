@@ -51,7 +51,7 @@ internal static class ChatCompletions
             ["content_filter_results"] = NoFilter.DeepClone(),
         }),
         ["usage"] = Usage(request),
-    }.ToJsonString();
+    }.ToJsonString(MockJson.Options);
 
     /// <summary>The chunks of a streamed completion, each a complete <c>data:</c> event, ending with <c>data: [DONE]</c>.</summary>
     public static IEnumerable<string> Chunks(string id, long created, string model, ChatRequest request)
@@ -120,7 +120,7 @@ internal static class ChatCompletions
         return chunk;
     }
 
-    private static string Event(JsonObject chunk) => "data: " + chunk.ToJsonString() + "\n\n";
+    private static string Event(JsonObject chunk) => "data: " + chunk.ToJsonString(MockJson.Options) + "\n\n";
 
     private static JsonArray PromptFilterResults() =>
         new(new JsonObject { ["prompt_index"] = 0, ["content_filter_results"] = NoFilter.DeepClone() });

@@ -51,6 +51,6 @@ internal static class Embeddings
             ["data"] = data,
             ["model"] = model,
             ["usage"] = new JsonObject { ["prompt_tokens"] = tokens, ["total_tokens"] = tokens },
-        }.ToJsonString();
+        }.ToJsonString(MockJson.Options);
     }
 }

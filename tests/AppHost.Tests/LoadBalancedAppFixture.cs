@@ -1,0 +1,111 @@
+using System.Net.Http.Json;
+using System.Security.Cryptography;
+using System.Text.Json;
+using Aspire.Hosting;
+using Aspire.Hosting.Testing;
+using Gateway.Apim.Model;
+
+namespace AppHost.Tests;
+
+/// <summary>
+/// The whole AppHost (gateway and one mock per account of apim/topology.json) started once for a test class, with
+/// subscription keys and the identity key pair chosen by the test so that it can check what the mocks received.
+/// </summary>
+public sealed class LoadBalancedAppFixture : IAsyncLifetime
+{
+    public const string ChatAppKey = "it-chat-app-primary-key-00000000001";
+    public const string ChatAppSecondaryKey = "it-chat-app-secondary-key-000000002";
+    public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(120);
+
+    private readonly RSA _signingKey = RSA.Create(2048);
+    private DistributedApplication? _app;
+
+    public Uri GatewayUrl { get; private set; } = null!;
+
+    public IReadOnlyDictionary<string, Uri> MockUrls { get; private set; } = null!;
+
+    public HttpClient Http { get; } = new(new SocketsHttpHandler { ActivityHeadersPropagator = null }) { Timeout = TimeSpan.FromSeconds(60) };
+
+    public RSA SigningKey => _signingKey;
+
+    public async Task InitializeAsync()
+    {
+        using var cancellation = new CancellationTokenSource(Timeout);
+        // Command-line values outrank the AppHost's user secrets, where a developer's own generated keys live.
+        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>(
+            [
+                "--LocalIdentity:SigningKey=" + _signingKey.ExportPkcs8PrivateKeyPem(),
+                "--Parameters:chat-app-primary-key=" + ChatAppKey,
+                "--Parameters:chat-app-secondary-key=" + ChatAppSecondaryKey,
+                "--Parameters:search-indexer-primary-key=it-search-indexer-primary-key-000003",
+                "--Parameters:search-indexer-secondary-key=it-search-indexer-secondary-key-0004",
+            ],
+            cancellation.Token);
+        _app = await builder.BuildAsync(cancellation.Token);
+        await _app.StartAsync(cancellation.Token);
+        await _app.ResourceNotifications.WaitForResourceHealthyAsync("gateway", cancellation.Token);
+
+        var topology = Topology.Load(Path.Combine(RepoRoot, "apim"));
+        var mocks = new Dictionary<string, Uri>();
+        foreach (var account in topology.Accounts)
+        {
+            await _app.ResourceNotifications.WaitForResourceHealthyAsync(account.Name, cancellation.Token);
+            mocks[account.Name] = _app.GetEndpoint(account.Name, "http");
+        }
+
+        MockUrls = mocks;
+        GatewayUrl = _app.GetEndpoint("gateway", "http");
+    }
+
+    public static string RepoRoot { get; } = typeof(LoadBalancedAppFixture).Assembly
+        .GetCustomAttributes(typeof(System.Reflection.AssemblyMetadataAttribute), false)
+        .Cast<System.Reflection.AssemblyMetadataAttribute>().Single(a => a.Key == "RepoRoot").Value!;
+
+    /// <summary>Empties every mock's request journal (WireMock admin API).</summary>
+    public async Task ClearJournalsAsync()
+    {
+        foreach (var url in MockUrls.Values)
+        {
+            using var response = await Http.DeleteAsync(new Uri(url, "/__admin/requests")).WaitAsync(Timeout);
+            response.EnsureSuccessStatusCode();
+        }
+    }
+
+    /// <summary>The requests a mock received, oldest first, from its WireMock journal.</summary>
+    public async Task<IReadOnlyList<JournalEntry>> JournalAsync(string account)
+    {
+        var entries = await Http.GetFromJsonAsync<JsonElement>(new Uri(MockUrls[account], "/__admin/requests")).WaitAsync(Timeout);
+        return [.. entries.EnumerateArray().Select(JournalEntry.From).Where(e => e.RequestPath.StartsWith("/openai/", StringComparison.Ordinal)).OrderBy(e => e.Timestamp)];
+    }
+
+    public async Task DisposeAsync()
+    {
+        Http.Dispose();
+        if (_app is not null)
+        {
+            await _app.StopAsync().WaitAsync(Timeout);
+            await _app.DisposeAsync().AsTask().WaitAsync(Timeout);
+        }
+
+        _signingKey.Dispose();
+    }
+}
+
+/// <summary>One request as a mock's journal recorded it.</summary>
+public sealed record JournalEntry(DateTime Timestamp, string RequestPath, string Url, IReadOnlyDictionary<string, string> RequestHeaders)
+{
+    public static JournalEntry From(JsonElement entry)
+    {
+        var request = entry.GetProperty("Request");
+        var headers = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        if (request.TryGetProperty("Headers", out var recorded) && recorded.ValueKind == JsonValueKind.Object)
+        {
+            foreach (var header in recorded.EnumerateObject())
+            {
+                headers[header.Name] = string.Join(",", header.Value.EnumerateArray().Select(v => v.GetString()));
+            }
+        }
+
+        return new JournalEntry(request.GetProperty("DateTime").GetDateTime(), request.GetProperty("Path").GetString()!, request.GetProperty("AbsoluteUrl").GetString()!, headers);
+    }
+}

@@ -1,0 +1,146 @@
+using System.ClientModel;
+using System.ClientModel.Primitives;
+using System.Diagnostics;
+using System.Net;
+using System.Text;
+using Azure.AI.OpenAI;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
+using OpenAI.Chat;
+
+namespace AppHost.Tests;
+
+/// <summary>The article's load balancer end to end: the official SDK, the gateway running the shipped policy, three mock accounts.</summary>
+[Collection(AspireAppGroup.Name)]
+public sealed class LoadBalancingTests(LoadBalancedAppFixture app) : IClassFixture<LoadBalancedAppFixture>
+{
+    private const string MissingKeyBody = """{"statusCode": 401, "message": "Access denied due to missing subscription key. Make sure to include subscription key when making requests to an API."}""";
+    private const string InvalidKeyBody = """{"statusCode": 401, "message": "Access denied due to invalid subscription key. Make sure to provide a valid key for an active subscription."}""";
+    private static readonly TimeSpan Timeout = LoadBalancedAppFixture.Timeout;
+
+    [Fact]
+    public async Task Sdk_ChatsAndEmbeddings_AreSpreadOverEveryBackendWithBearerTokensOnly()
+    {
+        await app.ClearJournalsAsync();
+        var client = Client(LoadBalancedAppFixture.ChatAppKey);
+        var chat = client.GetChatClient("gpt-4o");
+        var embeddings = client.GetEmbeddingClient("text-embedding-3-small");
+
+        for (var i = 0; i < 30; i++)
+        {
+            ChatCompletion completion = await chat.CompleteChatAsync([new UserChatMessage($"Question {i}: how are requests balanced?")]).WaitAsync(Timeout);
+            Assert.StartsWith("chatcmpl-", completion.Id, StringComparison.Ordinal);
+            Assert.Equal(ChatFinishReason.Stop, completion.FinishReason);
+            Assert.False(string.IsNullOrWhiteSpace(completion.Content[0].Text));
+            Assert.Equal("gpt-4o-2024-11-20", completion.Model);
+            Assert.True(completion.Usage.InputTokenCount > 0 && completion.Usage.OutputTokenCount > 0);
+            Assert.Equal(completion.Usage.InputTokenCount + completion.Usage.OutputTokenCount, completion.Usage.TotalTokenCount);
+        }
+
+        for (var i = 0; i < 10; i++)
+        {
+            var embedding = (await embeddings.GenerateEmbeddingAsync($"document {i}").WaitAsync(Timeout)).Value;
+            var vector = embedding.ToFloats().ToArray();
+            Assert.Equal(1536, vector.Length);
+            Assert.Equal(1.0, Math.Sqrt(vector.Sum(v => (double)v * v)), 3);
+        }
+
+        var served = new Dictionary<string, int>();
+        var validator = new JsonWebTokenHandler();
+        foreach (var account in app.MockUrls.Keys)
+        {
+            var journal = await app.JournalAsync(account);
+            served[account] = journal.Count;
+            foreach (var entry in journal)
+            {
+                Assert.False(entry.RequestHeaders.ContainsKey("api-key"), $"{account} received an api-key header");
+                Assert.DoesNotContain("api-key", entry.Url, StringComparison.OrdinalIgnoreCase);
+                Assert.StartsWith("Bearer ", entry.RequestHeaders["Authorization"], StringComparison.Ordinal);
+                var result = await validator.ValidateTokenAsync(entry.RequestHeaders["Authorization"]["Bearer ".Length..], new TokenValidationParameters
+                {
+                    ValidAudience = "https://cognitiveservices.azure.com",
+                    ValidateIssuer = false,
+                    IssuerSigningKey = new RsaSecurityKey(app.SigningKey.ExportParameters(false)),
+                });
+                Assert.True(result.IsValid, $"{account} received an invalid token: {result.Exception?.Message}");
+            }
+        }
+
+        Assert.Equal(40, served.Values.Sum());
+        Assert.All(served, pair => Assert.True(pair.Value > 0, $"{pair.Key} served no request: {string.Join(", ", served)}"));
+    }
+
+    [Theory]
+    [InlineData(null, MissingKeyBody)]
+    [InlineData("wrong-key", InvalidKeyBody)]
+    public async Task Gateway_MissingOrWrongKey_Returns401WithApimBody(string? key, string expected)
+    {
+        using var request = ChatRequest();
+        if (key is not null)
+        {
+            request.Headers.Add("api-key", key);
+        }
+
+        using var response = await app.Http.SendAsync(request).WaitAsync(Timeout);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.Equal(expected, await response.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task Gateway_ClientTraceparent_ReachesTheMockWithTheSameTraceId()
+    {
+        await app.ClearJournalsAsync();
+        var traceId = ActivityTraceId.CreateRandom().ToHexString();
+        using var request = ChatRequest();
+        request.Headers.Add("api-key", LoadBalancedAppFixture.ChatAppSecondaryKey);
+        request.Headers.Add("traceparent", $"00-{traceId}-{ActivitySpanId.CreateRandom().ToHexString()}-01");
+
+        using var response = await app.Http.SendAsync(request).WaitAsync(Timeout);
+
+        Assert.True(response.StatusCode == HttpStatusCode.OK, await response.Content.ReadAsStringAsync());
+        var received = new List<JournalEntry>();
+        foreach (var account in app.MockUrls.Keys)
+        {
+            received.AddRange(await app.JournalAsync(account));
+        }
+
+        var entry = Assert.Single(received);
+        Assert.Equal(traceId, entry.RequestHeaders["traceparent"].Split('-')[1]);
+    }
+
+    [Fact]
+    public async Task Sdk_StreamedCompletion_ArrivesPacedNotInOneBurst()
+    {
+        var chat = Client(LoadBalancedAppFixture.ChatAppKey).GetChatClient("gpt-4o");
+        var arrivals = new List<TimeSpan>();
+        var text = new StringBuilder();
+        var clock = Stopwatch.StartNew();
+
+        using var cancellation = new CancellationTokenSource(Timeout);
+        await foreach (var update in chat.CompleteChatStreamingAsync([new UserChatMessage("Stream ten tokens")], new ChatCompletionOptions { MaxOutputTokenCount = 10 }, cancellation.Token))
+        {
+            arrivals.Add(clock.Elapsed);
+            foreach (var part in update.ContentUpdate)
+            {
+                text.Append(part.Text);
+            }
+        }
+
+        // The mock paces 50 ms between chunks: ten content chunks and the final one span about 500 ms.
+        Assert.True(arrivals.Count >= 12, $"only {arrivals.Count} updates");
+        var spread = arrivals[^1] - arrivals[0];
+        Assert.True(spread >= TimeSpan.FromMilliseconds(300), $"the stream arrived within {spread.TotalMilliseconds:F0} ms");
+        Assert.Equal(10, text.ToString().Split(' ', StringSplitOptions.RemoveEmptyEntries).Length);
+    }
+
+    private AzureOpenAIClient Client(string key) => new(
+        app.GatewayUrl,
+        new ApiKeyCredential(key),
+        new AzureOpenAIClientOptions { RetryPolicy = new ClientRetryPolicy(maxRetries: 0), NetworkTimeout = TimeSpan.FromSeconds(60) });
+
+    private HttpRequestMessage ChatRequest() => new(HttpMethod.Post, new Uri(app.GatewayUrl, "/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21"))
+    {
+        Content = new StringContent("""{"messages":[{"role":"user","content":"hello"}]}""", Encoding.UTF8, "application/json"),
+    };
+}
