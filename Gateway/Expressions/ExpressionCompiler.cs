@@ -69,7 +69,7 @@ internal static class ExpressionCompiler
         return new CompiledExpressions(loadContext, assembly, expressions.Count);
     }
 
-    private static (string Source, List<(int Start, PolicyExpression Expression)> Spans) Generate(IReadOnlyList<PolicyExpression> expressions)
+    private static (string Source, List<GeneratedSpan> Spans) Generate(IReadOnlyList<PolicyExpression> expressions)
     {
         var source = new StringBuilder();
         foreach (var name in Usings)
@@ -78,13 +78,14 @@ internal static class ExpressionCompiler
         }
 
         source.Append("namespace ").Append(Namespace).Append("\n{\npublic static class ").Append(ClassName).Append("\n{\n");
-        var spans = new List<(int, PolicyExpression)>(expressions.Count);
+        var spans = new List<GeneratedSpan>(expressions.Count);
         foreach (var expression in expressions)
         {
+            var methodStart = source.Length;
             var returnType = expression.Kind == ExpressionKind.Condition ? "bool" : "object";
             source.Append("public static ").Append(returnType).Append(' ').Append(expression.MethodName).Append("(IContext context)\n");
             source.Append(expression.IsBlock ? "{" : "{ return (" + returnType + ")(");
-            spans.Add((source.Length, expression));
+            spans.Add(new GeneratedSpan(methodStart, source.Length, expression));
             source.Append(expression.Code);
             source.Append(expression.IsBlock ? "\n}\n" : "\n); }\n");
         }
@@ -93,24 +94,26 @@ internal static class ExpressionCompiler
         return (source.ToString(), spans);
     }
 
-    /// <summary>Maps a diagnostic in the generated source back to the policy file.</summary>
-    private static SourceLocation Map(Diagnostic diagnostic, List<(int Start, PolicyExpression Expression)> spans)
+    /// <summary>
+    /// Maps a diagnostic in the generated source back to the policy file: into the expression's code when it points
+    /// there, to the expression's start when it points at the generated method around it (a missing return, say).
+    /// </summary>
+    private static SourceLocation Map(Diagnostic diagnostic, List<GeneratedSpan> spans)
     {
         var position = diagnostic.Location.SourceSpan.Start;
-        var owner = spans.LastOrDefault(s => s.Start <= position);
-        if (owner.Expression is null)
-        {
-            owner = spans[0];
-        }
-
-        var offset = Math.Clamp(position - owner.Start, 0, owner.Expression.Code.Length);
-        var before = owner.Expression.Code.AsSpan(0, offset);
+        var owner = spans.LastOrDefault(s => s.MethodStart <= position) ?? spans[0];
+        var expression = owner.Expression;
+        var offset = Math.Clamp(position - owner.CodeStart, 0, expression.Code.Length);
+        var before = expression.Code.AsSpan(0, offset);
         var newlines = before.Count('\n');
-        var location = owner.Expression.Location;
+        var location = expression.Location;
         return newlines == 0
             ? location with { Column = location.Column + offset }
             : location with { Line = location.Line + newlines, Column = offset - before.LastIndexOf('\n') };
     }
+
+    /// <summary>Where an expression's method and its code start in the generated source.</summary>
+    private sealed record GeneratedSpan(int MethodStart, int CodeStart, PolicyExpression Expression);
 
     private static string SanitizeName(string documentName)
     {

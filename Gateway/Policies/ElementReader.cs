@@ -31,7 +31,7 @@ internal sealed class ElementReader
     public PolicyValue? Value(string name, bool required = false, ExpressionKind kind = ExpressionKind.Value)
     {
         var attribute = Attribute(name, required);
-        return attribute is null ? null : _parser.ParseValue(attribute.Value, _parser.LocationOfValue(attribute), kind);
+        return attribute is null ? null : _parser.ParseValue(attribute.Value, _parser.LocationOfValue(attribute), kind, fromAttribute: true);
     }
 
     /// <summary>An attribute that API Management does not allow expressions in.</summary>

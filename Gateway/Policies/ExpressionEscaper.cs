@@ -6,13 +6,16 @@ namespace Gateway.Policies;
 /// API Management accepts policy expressions with raw double quotes in attributes and raw generics in element text
 /// (<c>condition="@(context.Variables.ContainsKey("x"))"</c>, <c>&lt;value&gt;@(v.GetValueOrDefault&lt;int&gt;("n"))</c>),
 /// which XML forbids. Before the XML parser sees the document, this escapes such characters inside each expression,
-/// found by scanning the C# (strings, characters, comments, nested brackets). Line numbers are unchanged.
+/// found by scanning the C# (strings, characters, comments, nested brackets). Line numbers are unchanged, and
+/// <see cref="EscapedPolicy.ToOriginal"/> maps columns back to the file as written.
 /// </summary>
 internal static class ExpressionEscaper
 {
-    public static string Escape(string text)
+    public static EscapedPolicy Escape(string text)
     {
+        text = text.ReplaceLineEndings("\n");
         StringBuilder? result = null;
+        List<(int Index, int Extra)>? expansions = null;
         var copied = 0;
         for (var i = 0; i + 2 < text.Length; i++)
         {
@@ -32,25 +35,42 @@ internal static class ExpressionEscaper
             }
 
             result ??= new StringBuilder(text.Length + 64);
+            expansions ??= [];
             result.Append(text, copied, i + 1 - copied);
             for (var j = i + 1; j < end; j++)
             {
                 var c = text[j];
-                result.Append(c switch
+                var replacement = c switch
                 {
                     '"' => "&quot;",
                     '\'' => "&apos;",
                     '<' => "&lt;",
                     '&' when !StartsEntity(text, j) => "&amp;",
-                    _ => c.ToString(),
-                });
+
+                    // XML turns a newline inside an attribute into a space; the character reference keeps it, and the
+                    // raw newline after it keeps the line numbers (it becomes a space the parser strips again).
+                    '\n' when inAttribute => "&#10;\n",
+                    _ => null,
+                };
+                if (replacement is null)
+                {
+                    result.Append(c);
+                    continue;
+                }
+
+                var extra = c == '\n' ? 0 : replacement.Length - 1;
+                result.Append(replacement);
+                if (extra > 0)
+                {
+                    expansions.Add((result.Length, extra));
+                }
             }
 
             copied = end;
             i = end;
         }
 
-        return result is null ? text : result.Append(text, copied, text.Length - copied).ToString();
+        return result is null ? new EscapedPolicy(text, []) : new EscapedPolicy(result.Append(text, copied, text.Length - copied).ToString(), expansions!);
     }
 
     /// <summary>The index just past the bracket that closes the expression starting at <paramref name="at"/> (the '@'), or -1.</summary>

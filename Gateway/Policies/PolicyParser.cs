@@ -11,27 +11,29 @@ namespace Gateway.Policies;
 internal sealed class PolicyParser
 {
     private readonly string _file;
+    private readonly EscapedPolicy _escaped;
     private readonly string[] _lines;
     private readonly List<string> _problems = [];
     private readonly List<PolicyExpression> _expressions = [];
 
-    private PolicyParser(string file, string text)
+    private PolicyParser(string file, EscapedPolicy escaped)
     {
         _file = file;
-        _lines = text.Split('\n');
+        _escaped = escaped;
+        _lines = escaped.Text.Split('\n');
     }
 
     public static PolicyDocument Parse(string text, string file, string scope)
     {
-        var parser = new PolicyParser(file, text);
+        var parser = new PolicyParser(file, ExpressionEscaper.Escape(text));
         XDocument document;
         try
         {
-            document = XDocument.Parse(ExpressionEscaper.Escape(text), LoadOptions.SetLineInfo);
+            document = XDocument.Parse(parser._escaped.Text, LoadOptions.SetLineInfo);
         }
         catch (XmlException ex)
         {
-            throw new PolicyLoadException([$"{file}({ex.LineNumber},{ex.LinePosition}): error {PolicyDiagnostics.MalformedXml}: {ex.Message}"]);
+            throw new PolicyLoadException([$"{file}({ex.LineNumber},{parser._escaped.ToOriginal(ex.LineNumber, ex.LinePosition)}): error {PolicyDiagnostics.MalformedXml}: {ex.Message}"]);
         }
 
         var sections = parser.ParseSections(document.Root!);
@@ -54,7 +56,11 @@ internal sealed class PolicyParser
     public void Error(SourceLocation location, string message, string code = PolicyDiagnostics.InvalidElement) =>
         _problems.Add($"{location}: error {code}: {message}");
 
-    public PolicyValue ParseValue(string text, SourceLocation location, ExpressionKind kind)
+    /// <param name="text">The value as the XML parser read it.</param>
+    /// <param name="location">Where the value starts in the file.</param>
+    /// <param name="kind">What the value must produce when it is an expression.</param>
+    /// <param name="fromAttribute">Whether the value is an attribute's, whose newlines the escaper protected.</param>
+    public PolicyValue ParseValue(string text, SourceLocation location, ExpressionKind kind, bool fromAttribute = false)
     {
         if (!IsExpression(text))
         {
@@ -73,6 +79,12 @@ internal sealed class PolicyParser
             ? location with { Column = location.Column + leading + 2 }
             : location with { Line = location.Line + newlines, Column = skipped.Length - skipped.LastIndexOf('\n') };
         var trimmed = text.Trim();
+        if (fromAttribute)
+        {
+            // Each protected newline arrives followed by the space its raw twin became (see ExpressionEscaper).
+            trimmed = trimmed.Replace("\n ", "\n", StringComparison.Ordinal);
+        }
+
         var expression = new PolicyExpression(_expressions.Count, trimmed[2..^1], trimmed[1] == '{', kind, codeLocation);
         _expressions.Add(expression);
         return PolicyValue.FromExpression(expression);
@@ -116,24 +128,22 @@ internal sealed class PolicyParser
         new(element.Name.LocalName, LocationOf(element), path, element.Attribute("id")?.Value ?? string.Empty);
 
     public SourceLocation LocationOf(XObject node) =>
-        node is IXmlLineInfo info && info.HasLineInfo() ? new(_file, info.LineNumber, info.LinePosition) : new(_file, 1, 1);
+        node is IXmlLineInfo info && info.HasLineInfo() ? new(_file, info.LineNumber, _escaped.ToOriginal(info.LineNumber, info.LinePosition)) : new(_file, 1, 1);
 
     /// <summary>Where an attribute's value starts: after <c>name="</c>.</summary>
     public SourceLocation LocationOfValue(XAttribute attribute)
     {
-        var location = LocationOf(attribute);
-        if (location.Line - 1 < _lines.Length)
+        if (attribute is IXmlLineInfo info && info.HasLineInfo() && info.LineNumber - 1 < _lines.Length)
         {
-            var line = _lines[location.Line - 1];
-            var start = Math.Min(location.Column - 1, line.Length);
-            var quote = line.IndexOfAny(['"', '\''], start);
+            var line = _lines[info.LineNumber - 1];
+            var quote = line.IndexOfAny(['"', '\''], Math.Min(info.LinePosition - 1, line.Length));
             if (quote >= 0)
             {
-                return location with { Column = quote + 2 };
+                return new(_file, info.LineNumber, _escaped.ToOriginal(info.LineNumber, quote + 2));
             }
         }
 
-        return location;
+        return LocationOf(attribute);
     }
 
     private Dictionary<PolicySection, IReadOnlyList<PolicyElement>> ParseSections(XElement root)

@@ -7,7 +7,7 @@ public class ExpressionEscaperTests
     [Fact]
     public void Escape_QuotesInsideAttributeExpression_AreEscaped()
     {
-        var escaped = ExpressionEscaper.Escape("""<when condition="@(context.Variables.ContainsKey("x"))">""");
+        var escaped = ExpressionEscaper.Escape("""<when condition="@(context.Variables.ContainsKey("x"))">""").Text;
 
         Assert.Equal("""<when condition="@(context.Variables.ContainsKey(&quot;x&quot;))">""", escaped);
     }
@@ -17,22 +17,22 @@ public class ExpressionEscaperTests
     {
         var text = "<set-variable name=\"a\" value=\"@{\n var ids = \"a,b\".Split(',');\n return ids[0] == \"a\" && ids.Length < 3;\n}\" />";
 
-        var escaped = ExpressionEscaper.Escape(text);
+        var escaped = ExpressionEscaper.Escape(text).Text;
 
         Assert.Equal(text.Count(c => c == '\n'), escaped.Count(c => c == '\n'));
-        Assert.Equal("<set-variable name=\"a\" value=\"@{\n var ids = &quot;a,b&quot;.Split(&apos;,&apos;);\n return ids[0] == &quot;a&quot; &amp;&amp; ids.Length &lt; 3;\n}\" />", escaped);
+        Assert.Equal("<set-variable name=\"a\" value=\"@{&#10;\n var ids = &quot;a,b&quot;.Split(&apos;,&apos;);&#10;\n return ids[0] == &quot;a&quot; &amp;&amp; ids.Length &lt; 3;&#10;\n}\" />", escaped);
     }
 
     [Fact]
     public void Escape_ExistingEntities_AreLeftAlone()
     {
-        Assert.Equal("""<when condition="@(a &amp;&amp; b)">""", ExpressionEscaper.Escape("""<when condition="@(a &amp;&amp; b)">"""));
+        Assert.Equal("""<when condition="@(a &amp;&amp; b)">""", ExpressionEscaper.Escape("""<when condition="@(a &amp;&amp; b)">""").Text);
     }
 
     [Fact]
     public void Escape_GenericsInElementText_AreEscaped()
     {
-        var escaped = ExpressionEscaper.Escape("<value>@(context.Variables.GetValueOrDefault<int>(\"n\"))</value>");
+        var escaped = ExpressionEscaper.Escape("<value>@(context.Variables.GetValueOrDefault<int>(\"n\"))</value>").Text;
 
         Assert.Equal("<value>@(context.Variables.GetValueOrDefault&lt;int>(&quot;n&quot;))</value>", escaped);
     }
@@ -42,6 +42,16 @@ public class ExpressionEscaperTests
     {
         const string text = "<value>Bearer @token</value><set-variable name=\"a\" value=\"@ b\" />";
 
-        Assert.Same(text, ExpressionEscaper.Escape(text));
+        Assert.Equal(text, ExpressionEscaper.Escape(text).Text);
+    }
+
+    [Fact]
+    public void ToOriginal_ColumnAfterEscapedQuotes_MapsBackToTheFile()
+    {
+        var escaped = ExpressionEscaper.Escape("""<a x="@("q")" y="1" />""");
+
+        // In the escaped text y sits 10 columns further right (two quotes became &quot;).
+        Assert.Equal(15, escaped.ToOriginal(1, 25));
+        Assert.Equal(3, escaped.ToOriginal(1, 3));
     }
 }

@@ -160,6 +160,69 @@ public class PolicyLoaderTests
         Assert.Equal(1, second.Expressions.Count);
     }
 
+    [Fact]
+    public void Load_MultiLineBlockWithLineComment_KeepsItsNewlines()
+    {
+        using var document = Load("""
+            <policies>
+              <inbound>
+                <set-variable name="a" value="@{
+                  var ids = "a,b".Split(','); // the first id wins
+                  return ids[0];
+                }" />
+              </inbound>
+            </policies>
+            """);
+
+        Assert.Equal(1, document.Expressions.Count);
+    }
+
+    [Fact]
+    public void Load_ErrorOnLaterLineOfAttributeBlock_ReportsThatLineAndColumn()
+    {
+        var error = Assert.Throws<PolicyLoadException>(() => Load("""
+            <policies>
+              <inbound>
+                <set-variable name="a" value="@{
+                  var ids = "a".Split(',');
+                  return ids.Nope;
+                }" />
+              </inbound>
+            </policies>
+            """));
+
+        Assert.StartsWith("policy.xml(5,18): error CS1061", Assert.Single(error.Problems), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Load_SecondExpressionOnALineAfterQuotes_ReportsItsOwnColumn()
+    {
+        var error = Assert.Throws<PolicyLoadException>(() => Load("""
+            <policies>
+              <inbound>
+                <set-header name="@("x")" exists-action="@(context.Nope)"><value>v</value></set-header>
+              </inbound>
+            </policies>
+            """));
+
+        Assert.Contains(error.Problems, p => p.StartsWith("policy.xml(3,", StringComparison.Ordinal) && p.Contains("exists-action", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Load_MissingReturnInLaterBlock_BlamesThatBlockNotThePreviousOne()
+    {
+        var error = Assert.Throws<PolicyLoadException>(() => Load("""
+            <policies>
+              <inbound>
+                <set-variable name="a" value="@(1)" />
+                <set-variable name="b" value="@{ var x = 1; }" />
+              </inbound>
+            </policies>
+            """));
+
+        Assert.StartsWith("policy.xml(4,", Assert.Single(error.Problems), StringComparison.Ordinal);
+    }
+
     private static PolicyDocument Load(string text) =>
         PolicyLoader.Load(text, "policy.xml", "api", new NamedValues(new Dictionary<string, string?>()));
 }
