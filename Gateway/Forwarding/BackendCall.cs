@@ -17,6 +17,11 @@ internal sealed class BackendCall
 
     public Task<ForwarderError> SendTask { get; set; } = Task.FromResult(ForwarderError.None);
 
+    /// <summary>Why buffering the backend's response failed (YARP reports only that the response failed).</summary>
+    public (string Reason, string Message)? BufferingFailure { get; private set; }
+
+    public void BufferingFailed(string reason, string message) => BufferingFailure = (reason, message);
+
     /// <summary>Called by the transformer when the backend's headers (and, when buffering, its whole body) have arrived.</summary>
     public Task<ResponseState?> OnHeadersAsync(HttpResponseMessage response)
     {

@@ -21,9 +21,18 @@ internal sealed class BackendForwarder(IHttpForwarder forwarder, IForwarderHttpC
             ?? throw new PolicyExecutionException(Source, "BackendNotSet", "No backend service is set: use set-backend-service or give the API a web service URL.");
         var destination = new Uri(target.ToString().TrimEnd('/') + context.OperationPath + context.BuildQueryString());
 
-        // A previous attempt's response (under retry) is dropped before the next one starts.
+        // A previous attempt's response (under retry, or a second forward-request) is dropped and YARP has let go of
+        // it before the next one starts; YARP forwards only while the response is untouched.
         context.ReplaceResponse(ResponseState.Empty());
+        await context.AbandonedCallsSettled();
         var http = context.HttpContext;
+        http.Response.StatusCode = StatusCodes.Status200OK;
+        http.Response.Headers.Clear();
+        if (http.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpResponseFeature>() is { } feature)
+        {
+            feature.ReasonPhrase = null;
+        }
+
         http.Request.Headers.Clear();
         foreach (var (name, values) in context.RequestHeaders)
         {
@@ -49,6 +58,11 @@ internal sealed class BackendForwarder(IHttpForwarder forwarder, IForwarderHttpC
         }
 
         var error = await call.SendTask;
+        if (call.BufferingFailure is var (reason, message))
+        {
+            throw new PolicyExecutionException(Source, reason, message);
+        }
+
         throw error switch
         {
             ForwarderError.RequestTimedOut => new PolicyExecutionException(Source, "Timeout", "Request to the backend service timed out"),

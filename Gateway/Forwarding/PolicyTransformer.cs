@@ -15,6 +15,9 @@ internal sealed class PolicyTransformer(Uri destination, BackendCall call, Forwa
     {
         await base.TransformRequestAsync(httpContext, proxyRequest, destinationPrefix, cancellationToken);
         proxyRequest.RequestUri = destination;
+
+        // The backend gets its own host name, never the gateway's.
+        proxyRequest.Headers.Host = null;
     }
 
     public override async ValueTask<bool> TransformResponseAsync(HttpContext httpContext, HttpResponseMessage? proxyResponse, CancellationToken cancellationToken)
@@ -26,7 +29,20 @@ internal sealed class PolicyTransformer(Uri destination, BackendCall call, Forwa
 
         if (options.BufferResponse)
         {
-            await proxyResponse.Content.LoadIntoBufferAsync(MaxBufferedResponseBytes, cancellationToken);
+            try
+            {
+                await proxyResponse.Content.LoadIntoBufferAsync(MaxBufferedResponseBytes, cancellationToken);
+            }
+            catch (OperationCanceledException) when (!httpContext.RequestAborted.IsCancellationRequested)
+            {
+                call.BufferingFailed("Timeout", "Request to the backend service timed out");
+                throw;
+            }
+            catch (HttpRequestException ex)
+            {
+                call.BufferingFailed("BackendConnectionFailure", $"Reading the backend response failed: {ex.Message}");
+                throw;
+            }
         }
 
         var final = await call.OnHeadersAsync(proxyResponse);

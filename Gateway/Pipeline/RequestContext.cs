@@ -49,7 +49,8 @@ internal sealed class RequestContext : IContext, IRequest, IDisposable
 
     public Dictionary<string, string[]> RequestHeaders { get; } = new(StringComparer.OrdinalIgnoreCase);
 
-    public Dictionary<string, string[]> Query { get; } = new(StringComparer.Ordinal);
+    /// <summary>The query parameters; names compare without case, as the subscription-key check reads them.</summary>
+    public Dictionary<string, string[]> Query { get; } = new(StringComparer.OrdinalIgnoreCase);
 
     public Dictionary<string, object> VariableStore { get; } = new(StringComparer.Ordinal);
 

@@ -40,12 +40,19 @@ internal sealed class ResponseState : IResponse
     public static ResponseState FromBackend(HttpResponseMessage message, Forwarding.BackendCall call)
     {
         var response = new ResponseState((int)message.StatusCode, message.ReasonPhrase ?? string.Empty) { BackendCall = call };
-        foreach (var (name, values) in message.Headers.Concat(message.Content.Headers))
+        // The backend's headers as they came, not re-parsed (a parsed Server header, say, would split into two).
+        foreach (var (name, values) in message.Headers.NonValidated.Concat(message.Content.Headers.NonValidated))
         {
             if (!Forwarding.HopByHopHeaders.Contains(name))
             {
                 response.Headers[name] = [.. values];
             }
+        }
+
+        if (message.Headers.NonValidated.Contains("Transfer-Encoding"))
+        {
+            // A chunked body has no length to promise (RFC 9112 6.3).
+            response.Headers.Remove("Content-Length");
         }
 
         return response;

@@ -22,12 +22,17 @@ internal sealed class SetHeaderPolicy(ElementInfo info, PolicyValue name, Exists
     public override ValueTask<PolicyFlow> ExecuteAsync(RequestContext context, ExecutionFrame frame)
     {
         var headerName = name.EvaluateString(context, Name);
-        if (string.IsNullOrEmpty(headerName))
+        if (string.IsNullOrEmpty(headerName) || !headerName.All(IsTokenChar))
         {
-            throw new PolicyExecutionException(Name, "InvalidHeaderName", "The header name is empty.");
+            throw new PolicyExecutionException(Name, "InvalidHeaderName", $"'{headerName}' is not a valid header name.");
         }
 
         var newValues = values.Select(v => v.EvaluateString(context, Name) ?? string.Empty).ToList();
+        if (newValues.Any(v => !v.All(c => c == '\t' || (c >= ' ' && c < '\u007f'))))
+        {
+            throw new PolicyExecutionException(Name, "InvalidHeaderValue", $"The value of header '{headerName}' holds a control or non-ASCII character.");
+        }
+
         if (newValues.Count > 1 && !SeparateHeaders.Contains(headerName))
         {
             // API Management sends several values as one comma-separated header.
@@ -44,4 +49,8 @@ internal sealed class SetHeaderPolicy(ElementInfo info, PolicyValue name, Exists
             () => headers.Remove(headerName));
         return ValueTask.FromResult(PolicyFlow.Continue);
     }
+
+    /// <summary>RFC 9110 token characters, the only ones a header name may hold.</summary>
+    private static bool IsTokenChar(char c) =>
+        char.IsAsciiLetterOrDigit(c) || "!#$%&'*+-.^_`|~".Contains(c, StringComparison.Ordinal);
 }

@@ -75,6 +75,70 @@ public sealed class GatewayPipelineTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Send_KeyInQueryWithOtherCase_IsAcceptedAndStillNeverForwarded()
+    {
+        using var apim = new TestApim();
+        using var factory = new GatewayFactory(apim, _backend.Url);
+        using var request = new HttpRequestMessage(HttpMethod.Post, ChatPath + "&API-KEY=" + GatewayFactory.PrimaryKey) { Content = Json() };
+
+        using var response = await factory.CreateClient().SendAsync(request).WaitAsync(Timeout);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var received = Assert.Single(_backend.Requests);
+        Assert.DoesNotContain(GatewayFactory.PrimaryKey, received.PathAndQuery, StringComparison.Ordinal);
+        Assert.Equal(new Uri(_backend.Url).Authority, received.Headers["Host"]);
+    }
+
+    [Fact]
+    public async Task Send_SecondForwardRequest_SendsTheBufferedBodyAgain()
+    {
+        using var apim = new TestApim("""
+            <policies>
+              <inbound>
+                <set-backend-service backend-id="aoai-eastus2" />
+              </inbound>
+              <backend>
+                <forward-request buffer-request-body="true" />
+                <choose>
+                  <when condition="@(context.Response.StatusCode == 200)">
+                    <set-backend-service backend-id="aoai-japaneast" />
+                    <forward-request buffer-request-body="true" buffer-response="false" />
+                  </when>
+                </choose>
+              </backend>
+            </policies>
+            """);
+        using var factory = new GatewayFactory(apim, _backend.Url);
+
+        using var response = await Send(factory, GatewayFactory.PrimaryKey);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("""{"ok":true}""", await response.Content.ReadAsStringAsync());
+        Assert.Equal(2, _backend.Requests.Count);
+        Assert.All(_backend.Requests, r => Assert.Equal("""{"messages":[{"role":"user","content":"hi"}]}""", r.Body));
+    }
+
+    [Fact]
+    public async Task Send_HeaderValueWithNewline_IsAPolicyErrorNotAnInjectedHeader()
+    {
+        using var apim = new TestApim("""
+            <policies>
+              <inbound>
+                <return-response>
+                  <set-header name="x-bad" exists-action="override"><value>@("a\r\nx-injected: 1")</value></set-header>
+                </return-response>
+              </inbound>
+            </policies>
+            """);
+        using var factory = new GatewayFactory(apim, _backend.Url);
+
+        using var response = await Send(factory, GatewayFactory.PrimaryKey);
+
+        Assert.Equal(HttpStatusCode.InternalServerError, response.StatusCode);
+        Assert.False(response.Headers.Contains("x-injected"));
+    }
+
+    [Fact]
     public async Task Send_ReturnResponseInInbound_AnswersWithoutCallingTheBackend()
     {
         using var apim = new TestApim("""

@@ -29,10 +29,12 @@ internal sealed class RecordingBackend : IAsyncDisposable
         var backend = new RecordingBackend(app);
         app.Run(async context =>
         {
+            using var reader = new StreamReader(context.Request.Body);
             backend.Requests.Enqueue(new RecordedRequest(
                 context.Request.Method,
                 context.Request.Path + context.Request.QueryString,
-                context.Request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase)));
+                context.Request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase),
+                await reader.ReadToEndAsync()));
             context.Response.Headers["x-backend"] = "recording";
             await context.Response.WriteAsJsonAsync(new { ok = true });
         });
@@ -43,4 +45,4 @@ internal sealed class RecordingBackend : IAsyncDisposable
     public async ValueTask DisposeAsync() => await _app.DisposeAsync();
 }
 
-internal sealed record RecordedRequest(string Method, string PathAndQuery, IReadOnlyDictionary<string, string> Headers);
+internal sealed record RecordedRequest(string Method, string PathAndQuery, IReadOnlyDictionary<string, string> Headers, string Body);
