@@ -30,7 +30,16 @@ internal static class Embeddings
             }
         }
 
-        var base64 = body.TryGetProperty("encoding_format", out var format) && format.GetString() == "base64";
+        var base64 = false;
+        if (body.TryGetProperty("encoding_format", out var format) && format.ValueKind != JsonValueKind.Null)
+        {
+            base64 = format.ValueKind == JsonValueKind.String ? format.GetString() switch
+            {
+                "base64" => true,
+                "float" => false,
+                _ => throw new BadRequestException("'encoding_format' must be 'float' or 'base64'.", "encoding_format"),
+            } : throw new BadRequestException("'encoding_format' must be 'float' or 'base64'.", "encoding_format");
+        }
         var data = new JsonArray();
         var tokens = 0;
         for (var i = 0; i < inputs.Count; i++)

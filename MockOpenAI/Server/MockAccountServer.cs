@@ -27,6 +27,9 @@ internal sealed partial class MockAccountServer(
 {
     private const string DeploymentPattern = "^/openai/deployments/(?<deployment>[^/]+)/";
 
+    /// <summary>How much longer than a chunk interval WireMock's writer waits for the next chunk before it ends the stream.</summary>
+    private static readonly TimeSpan StreamReadSlack = TimeSpan.FromSeconds(30);
+
     private readonly MockOpenAIOptions _options = options.Value;
     private WireMockServer? _server;
 
@@ -46,9 +49,9 @@ internal sealed partial class MockAccountServer(
         _server.Given(Request.Create().WithPath("/health").UsingGet())
             .RespondWith(Response.Create().WithStatusCode(200).WithBody("Healthy"));
         _server.Given(Request.Create().WithPath(new WireMock.Matchers.RegexMatcher(DeploymentPattern + "chat/completions$")).UsingPost())
-            .RespondWith(Response.Create().WithCallback(request => Handle(request, "chat/completions")));
+            .RespondWith(Response.Create().WithCallback(request => HandleAsync(request, "chat/completions")));
         _server.Given(Request.Create().WithPath(new WireMock.Matchers.RegexMatcher(DeploymentPattern + "embeddings$")).UsingPost())
-            .RespondWith(Response.Create().WithCallback(request => Handle(request, "embeddings")));
+            .RespondWith(Response.Create().WithCallback(request => HandleAsync(request, "embeddings")));
 
         Log.Started(logger, _options.Account, _options.Region, string.Join(", ", _server.Urls), _options.Deployments.Count);
         return Task.CompletedTask;
@@ -62,15 +65,14 @@ internal sealed partial class MockAccountServer(
 
     public void Dispose() => _server?.Dispose();
 
-    private ResponseMessage Handle(IRequestMessage request, string operation)
+    private async Task<IResponseMessage> HandleAsync(IRequestMessage request, string operation)
     {
         if (Header(request, "api-key") is not null)
         {
             return Json(403, AzureErrors.KeyAuthDisabled);
         }
 
-        // WireMock's callbacks are synchronous; validation completes without I/O (the key is in memory).
-        if (!tokens.IsValidAsync(Header(request, "Authorization")).GetAwaiter().GetResult())
+        if (!await tokens.IsValidAsync(Header(request, "Authorization")))
         {
             return Json(401, AzureErrors.Unauthorized);
         }
@@ -124,7 +126,7 @@ internal sealed partial class MockAccountServer(
     /// </summary>
     private ResponseMessage Stream(IEnumerable<string> chunks)
     {
-        var queue = new SseQueue(TimeSpan.FromMinutes(1));
+        var queue = new SseQueue(_options.StreamChunkInterval + StreamReadSlack);
         _ = Task.Run(async () =>
         {
             try

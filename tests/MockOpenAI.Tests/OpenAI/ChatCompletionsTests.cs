@@ -65,6 +65,18 @@ public class ChatCompletionsTests
         Assert.NotEqual(vectors[0], vectors[1]);
     }
 
+    [Theory]
+    [InlineData("""{"input":"a","encoding_format":1}""")]
+    [InlineData("""{"input":"a","encoding_format":"hex"}""")]
+    [InlineData("""{"input":[]}""")]
+    [InlineData("""{"input":"a","dimensions":4096}""")]
+    public void Create_InvalidEmbeddingsRequest_IsBadRequest(string json)
+    {
+        using var body = JsonDocument.Parse(json);
+
+        Assert.Throws<BadRequestException>(() => Embeddings.Create(body.RootElement, "text-embedding-3-small", 1536));
+    }
+
     private static ChatRequest Parse(string json)
     {
         using var document = JsonDocument.Parse(json);
