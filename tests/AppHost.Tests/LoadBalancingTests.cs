@@ -134,6 +134,13 @@ public sealed class LoadBalancingTests(LoadBalancedAppFixture app) : IClassFixtu
         Assert.Equal(10, text.ToString().Split(' ', StringSplitOptions.RemoveEmptyEntries).Length);
     }
 
+    [Fact]
+    public void Gateway_UnderTest_ListensOnADynamicPortNotTheFixedDevelopmentOne()
+    {
+        // The fixed URL (README) belongs to `dotnet run --project AppHost`; tests must not collide with it.
+        Assert.NotEqual(5080, app.GatewayUrl.Port);
+    }
+
     private AzureOpenAIClient Client(string key) => new(
         app.GatewayUrl,
         new ApiKeyCredential(key),
