@@ -4,6 +4,7 @@ using System.Text.Json;
 using Aspire.Hosting;
 using Aspire.Hosting.Testing;
 using Gateway.Apim.Model;
+using Microsoft.Extensions.Configuration;
 
 namespace AppHost.Tests;
 
@@ -34,6 +35,7 @@ public sealed class LoadBalancedAppFixture : IAsyncLifetime
         // Command-line values outrank the AppHost's user secrets, where a developer's own generated keys live.
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>(
             [
+                "--Apim:Path=" + ApimPath,
                 "--LocalIdentity:SigningKey=" + _signingKey.ExportPkcs8PrivateKeyPem(),
                 "--Parameters:chat-app-primary-key=" + ChatAppKey,
                 "--Parameters:chat-app-secondary-key=" + ChatAppSecondaryKey,
@@ -45,7 +47,7 @@ public sealed class LoadBalancedAppFixture : IAsyncLifetime
         await _app.StartAsync(cancellation.Token);
         await _app.ResourceNotifications.WaitForResourceHealthyAsync("gateway", cancellation.Token);
 
-        var topology = Topology.Load(Path.Combine(RepoRoot, "apim"));
+        var topology = Topology.Load(ApimPath);
         var mocks = new Dictionary<string, Uri>();
         foreach (var account in topology.Accounts)
         {
@@ -57,9 +59,13 @@ public sealed class LoadBalancedAppFixture : IAsyncLifetime
         GatewayUrl = _app.GetEndpoint("gateway", "http");
     }
 
-    public static string RepoRoot { get; } = typeof(LoadBalancedAppFixture).Assembly
-        .GetCustomAttributes(typeof(System.Reflection.AssemblyMetadataAttribute), false)
-        .Cast<System.Reflection.AssemblyMetadataAttribute>().Single(a => a.Key == "RepoRoot").Value!;
+    /// <summary>The apim/ folder under test: configuration <c>Apim:Path</c> (e.g. the environment variable <c>Apim__Path</c>), else this checkout's.</summary>
+    public static string ApimPath { get; } = Path.GetFullPath(
+        new ConfigurationBuilder().AddEnvironmentVariables().Build()["Apim:Path"]
+        ?? Path.Combine(
+            typeof(LoadBalancedAppFixture).Assembly.GetCustomAttributes(typeof(System.Reflection.AssemblyMetadataAttribute), false)
+                .Cast<System.Reflection.AssemblyMetadataAttribute>().Single(a => a.Key == "RepoRoot").Value!,
+            "apim"));
 
     /// <summary>Empties every mock's request journal (WireMock admin API).</summary>
     public async Task ClearJournalsAsync()
