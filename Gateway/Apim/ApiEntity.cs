@@ -14,7 +14,8 @@ internal sealed record ApiEntity(
     SubscriptionKeyParameterNames? SubscriptionKeyParameterNames,
     string Definition,
     string Policy,
-    Uri? ServiceUrl = null)
+    Uri? ServiceUrl = null,
+    IReadOnlyList<string>? Protocols = null)
 {
     public const string FileName = "api.json";
 

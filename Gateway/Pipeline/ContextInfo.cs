@@ -14,7 +14,7 @@ internal sealed class ApiInfo(ApiEntity entity) : IApi, ISubscriptionKeyParamete
 
     public string Path => Entity.Path;
 
-    public IEnumerable<string> Protocols => ["https"];
+    public IEnumerable<string> Protocols => Entity.Protocols ?? ["https"];
 
     public IUrl? ServiceUrl => Entity.ServiceUrl is null ? null : new UriUrl(Entity.ServiceUrl);
 
