@@ -1,5 +1,6 @@
 using Gateway.Pipeline;
 using Gateway.Policies;
+using Microsoft.AspNetCore.Routing.Patterns;
 
 namespace Gateway.Apim;
 
@@ -14,8 +15,25 @@ internal sealed class ApiRoute(ApiEntity entity, ApiDefinition definition, Polic
 
     public PolicyChain Policies { get; } = policies;
 
+    /// <summary>
+    /// One endpoint per operation, named by its route (<c>/openai/deployments/{deployment-id}/chat/completions</c>).
+    /// The gateway marks each request with its operation's endpoint, so traces and HTTP metrics are per operation
+    /// rather than the gateway's catch-all route.
+    /// </summary>
+    public IReadOnlyDictionary<ApiOperation, Endpoint> TelemetryEndpoints { get; } = definition.Operations.ToDictionary(
+        operation => operation,
+        operation => (Endpoint)new RouteEndpoint(
+            _ => Task.CompletedTask,
+            RoutePatternFactory.Parse($"/{entity.Path}{operation.UrlTemplate}"),
+            order: 0,
+            new EndpointMetadataCollection(new HttpMethodMetadata([operation.Method]), new OperationRoute($"/{entity.Path}{operation.UrlTemplate}")),
+            $"{operation.Method} /{entity.Path}{operation.UrlTemplate}"));
+
     public void Dispose() => Policies.Dispose();
 }
+
+/// <summary>The route ASP.NET Core reports in its spans and metrics (<c>http.route</c>).</summary>
+internal sealed record OperationRoute(string Route) : Microsoft.AspNetCore.Http.Metadata.IRouteDiagnosticsMetadata;
 
 /// <summary>A request matched to an API operation.</summary>
 internal sealed record ApiMatch(ApiRoute Route, ApiOperation Operation, IReadOnlyDictionary<string, string> Parameters, string OperationPath);

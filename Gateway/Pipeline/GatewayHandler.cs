@@ -37,14 +37,7 @@ internal sealed partial class GatewayHandler(GatewayArtifacts artifacts, Gateway
         }
 
         using var context = new RequestContext(http, services, match.Route.Info, new OperationInfo(match.Operation), match.Parameters, check.Subscription, match.OperationPath);
-        if (Activity.Current is { } activity)
-        {
-            // Name the request span after the API operation rather than the gateway's catch-all route.
-            var route = $"/{api.Path}{match.Operation.UrlTemplate}";
-            activity.DisplayName = $"{http.Request.Method} {route}";
-            activity.SetTag("http.route", route);
-        }
-
+        http.SetEndpoint(match.Route.TelemetryEndpoints[match.Operation]);
         Activity.Current?.SetTag("apim.api.id", api.Id);
         Activity.Current?.SetTag("apim.operation.id", match.Operation.Id);
         Activity.Current?.SetTag("apim.subscription.name", check.Subscription?.Name);
