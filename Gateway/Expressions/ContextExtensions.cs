@@ -1,5 +1,3 @@
-using System.Globalization;
-
 namespace Gateway.Expressions;
 
 /// <summary>API Management's helper methods on <c>context</c> members, available to every expression.</summary>
@@ -18,13 +16,5 @@ public static class ContextExtensions
     {
         ArgumentNullException.ThrowIfNull(headers);
         return headers.TryGetValue(name, out var values) && values.Length > 0 ? string.Join(",", values) : defaultValue;
-    }
-
-    /// <summary>The URL as text.</summary>
-    public static string ToUriString(this IUrl url)
-    {
-        ArgumentNullException.ThrowIfNull(url);
-        var port = url.Port is 80 or 443 or <= 0 ? string.Empty : ":" + url.Port.ToString(CultureInfo.InvariantCulture);
-        return $"{url.Scheme}://{url.Host}{port}{url.Path}{url.QueryString}";
     }
 }

@@ -100,7 +100,7 @@ internal sealed class RequestContext : IContext, IRequest, IDisposable
     public IUrl Url => new UrlView(HttpContext.Request, HttpContext.Request.Path, Query);
 
     /// <summary>The query string as the policy left it.</summary>
-    public QueryString BuildQueryString() => QueryString.Create(Query.SelectMany(p => p.Value.Select(v => KeyValuePair.Create(p.Key, (string?)v))));
+    public QueryString BuildQueryString() => ToQueryString(Query);
 
     /// <summary>Makes <paramref name="response"/> the one to send; a pending backend response is dropped.</summary>
     public void ReplaceResponse(ResponseState response)
@@ -125,6 +125,9 @@ internal sealed class RequestContext : IContext, IRequest, IDisposable
         }
     }
 
+    private static QueryString ToQueryString(IReadOnlyDictionary<string, string[]> query) =>
+        QueryString.Create(query.SelectMany(p => p.Value.Select(v => KeyValuePair.Create(p.Key, (string?)v))));
+
     private sealed class UrlView(HttpRequest request, PathString path, Dictionary<string, string[]>? query) : IUrl
     {
         private readonly IReadOnlyDictionary<string, string[]> _query = query
@@ -138,7 +141,7 @@ internal sealed class RequestContext : IContext, IRequest, IDisposable
 
         public IReadOnlyDictionary<string, string[]> Query => _query;
 
-        public string QueryString => Microsoft.AspNetCore.Http.QueryString.Create(_query.SelectMany(p => p.Value.Select(v => KeyValuePair.Create(p.Key, (string?)v)))).Value ?? string.Empty;
+        public string QueryString => ToQueryString(_query).Value ?? string.Empty;
 
         public string Scheme => request.Scheme;
 
