@@ -30,6 +30,8 @@ internal sealed class MockOpenAIOptions
 /// <summary>A model deployment.</summary>
 internal sealed class DeploymentOptions
 {
+    private OpenAI.TokenCounter? _tokens;
+
     [Required]
     public string Model { get; set; } = string.Empty;
 
@@ -42,6 +44,9 @@ internal sealed class DeploymentOptions
 
     /// <summary>The model as Azure reports it in responses, e.g. <c>gpt-4o-2024-11-20</c>.</summary>
     public string ReportedModel => IsEmbeddings || string.IsNullOrEmpty(Version) ? Model : $"{Model}-{Version}";
+
+    /// <summary>The model's tokenizer.</summary>
+    public OpenAI.TokenCounter Tokens => _tokens ??= OpenAI.TokenCounter.ForModel(Model);
 
     /// <summary>The embedding size of the model.</summary>
     public int EmbeddingDimensions => Model switch

@@ -12,26 +12,22 @@ internal static class ChatCompletions
 
     private static readonly JsonNode NoFilter = JsonNode.Parse("""{"hate":{"filtered":false,"severity":"safe"},"self_harm":{"filtered":false,"severity":"safe"},"sexual":{"filtered":false,"severity":"safe"},"violence":{"filtered":false,"severity":"safe"}}""")!;
 
-    public static ChatRequest Parse(JsonElement body, string rawBody)
+    public static ChatRequest Parse(JsonElement body, string rawBody, TokenCounter tokens)
     {
         if (!body.TryGetProperty("messages", out var messages) || messages.ValueKind != JsonValueKind.Array || messages.GetArrayLength() == 0)
         {
             throw new BadRequestException("'messages' is a required property and must be a non-empty array.", "messages");
         }
 
-        var promptTokens = 3;
-        foreach (var message in messages.EnumerateArray())
-        {
-            promptTokens += 3 + SyntheticText.EstimateTokens(message.TryGetProperty("content", out var content) ? content.ToString() : string.Empty);
-        }
-
+        var promptTokens = tokens.CountChat(messages);
         var limit = ReadLimit(body, "max_completion_tokens") ?? ReadLimit(body, "max_tokens");
         var stream = body.TryGetProperty("stream", out var s) && s.ValueKind == JsonValueKind.True;
         var includeUsage = body.TryGetProperty("stream_options", out var options) && options.ValueKind == JsonValueKind.Object
             && options.TryGetProperty("include_usage", out var usage) && usage.ValueKind == JsonValueKind.True;
         var completionTokens = Math.Min(limit ?? DefaultCompletionTokens, DefaultCompletionTokens);
         var finishReason = limit is { } max && max < DefaultCompletionTokens ? "length" : "stop";
-        return new ChatRequest(promptTokens, SyntheticText.NextWords(SyntheticText.Seed(rawBody), completionTokens), finishReason, stream, includeUsage);
+        var words = SyntheticText.NextWords(SyntheticText.Seed(rawBody), completionTokens);
+        return new ChatRequest(promptTokens, words, tokens.Count(string.Concat(words)), finishReason, stream, includeUsage);
     }
 
     public static string Completion(string id, long created, string model, ChatRequest request) => new JsonObject
@@ -128,8 +124,8 @@ internal static class ChatCompletions
     private static JsonObject Usage(ChatRequest request) => new()
     {
         ["prompt_tokens"] = request.PromptTokens,
-        ["completion_tokens"] = request.Words.Count,
-        ["total_tokens"] = request.PromptTokens + request.Words.Count,
+        ["completion_tokens"] = request.CompletionTokens,
+        ["total_tokens"] = request.PromptTokens + request.CompletionTokens,
     };
 
     private static int? ReadLimit(JsonElement body, string name)
@@ -149,7 +145,7 @@ internal static class ChatCompletions
 }
 
 /// <summary>What a chat request asks for.</summary>
-internal sealed record ChatRequest(int PromptTokens, IReadOnlyList<string> Words, string FinishReason, bool Stream, bool IncludeUsage);
+internal sealed record ChatRequest(int PromptTokens, IReadOnlyList<string> Words, int CompletionTokens, string FinishReason, bool Stream, bool IncludeUsage);
 
 /// <summary>The request is malformed: Azure OpenAI answers 400 with the offending parameter.</summary>
 internal sealed class BadRequestException(string message, string? param) : Exception(message)

@@ -7,20 +7,14 @@ namespace MockOpenAI.OpenAI;
 /// <summary>Embeddings in Azure OpenAI's shape: one unit vector per input, as floats or base64 (little-endian float32).</summary>
 internal static class Embeddings
 {
-    public static string Create(JsonElement body, string model, int modelDimensions)
+    public static string Create(JsonElement body, string model, int modelDimensions, TokenCounter tokens)
     {
         if (!body.TryGetProperty("input", out var input))
         {
             throw new BadRequestException("'input' is a required property.", "input");
         }
 
-        var inputs = input.ValueKind switch
-        {
-            JsonValueKind.String => [input.GetString()!],
-            JsonValueKind.Array when input.GetArrayLength() > 0 => input.EnumerateArray().Select(i => i.ToString()).ToList(),
-            _ => throw new BadRequestException("'input' must be a string or a non-empty array.", "input"),
-        };
-
+        var inputs = ReadInputs(input, tokens);
         var dimensions = modelDimensions;
         if (body.TryGetProperty("dimensions", out var requested) && requested.ValueKind == JsonValueKind.Number)
         {
@@ -41,11 +35,11 @@ internal static class Embeddings
             } : throw new BadRequestException("'encoding_format' must be 'float' or 'base64'.", "encoding_format");
         }
         var data = new JsonArray();
-        var tokens = 0;
+        var promptTokens = 0;
         for (var i = 0; i < inputs.Count; i++)
         {
-            var vector = SyntheticText.Embedding(inputs[i], dimensions);
-            tokens += SyntheticText.EstimateTokens(inputs[i]);
+            var vector = SyntheticText.Embedding(inputs[i].Text, dimensions);
+            promptTokens += inputs[i].Tokens;
             data.Add(new JsonObject
             {
                 ["object"] = "embedding",
@@ -59,7 +53,39 @@ internal static class Embeddings
             ["object"] = "list",
             ["data"] = data,
             ["model"] = model,
-            ["usage"] = new JsonObject { ["prompt_tokens"] = tokens, ["total_tokens"] = tokens },
+            ["usage"] = new JsonObject { ["prompt_tokens"] = promptTokens, ["total_tokens"] = promptTokens },
         }.ToJsonString(MockJson.Options);
+    }
+
+    /// <summary>
+    /// The inputs with their token counts: a string, an array of strings, one array of token ids, or an array of such
+    /// arrays (token ids count one token each).
+    /// </summary>
+    private static List<(string Text, int Tokens)> ReadInputs(JsonElement input, TokenCounter tokens)
+    {
+        static bool IsTokenArray(JsonElement e) =>
+            e.ValueKind == JsonValueKind.Array && e.GetArrayLength() > 0 && e.EnumerateArray().All(t => t.ValueKind == JsonValueKind.Number);
+
+        if (input.ValueKind == JsonValueKind.String)
+        {
+            return [(input.GetString()!, tokens.Count(input.GetString()!))];
+        }
+
+        if (IsTokenArray(input))
+        {
+            return [(input.GetRawText(), input.GetArrayLength())];
+        }
+
+        if (input.ValueKind != JsonValueKind.Array || input.GetArrayLength() == 0)
+        {
+            throw new BadRequestException("'input' must be a string or a non-empty array.", "input");
+        }
+
+        return [.. input.EnumerateArray().Select(item => item.ValueKind switch
+        {
+            JsonValueKind.String => (item.GetString()!, tokens.Count(item.GetString()!)),
+            _ when IsTokenArray(item) => (item.GetRawText(), item.GetArrayLength()),
+            _ => throw new BadRequestException("Each item of 'input' must be a string or an array of token ids.", "input"),
+        })];
     }
 }

@@ -93,10 +93,10 @@ internal sealed partial class MockAccountServer(
             using var body = JsonDocument.Parse(request.Body ?? string.Empty);
             if (operation == "embeddings")
             {
-                return Json(200, Embeddings.Create(body.RootElement, deployment.ReportedModel, deployment.EmbeddingDimensions));
+                return Json(200, Embeddings.Create(body.RootElement, deployment.ReportedModel, deployment.EmbeddingDimensions, deployment.Tokens));
             }
 
-            var chat = ChatCompletions.Parse(body.RootElement, request.Body!);
+            var chat = ChatCompletions.Parse(body.RootElement, request.Body!, deployment.Tokens);
             var id = "chatcmpl-" + Convert.ToHexStringLower(Guid.NewGuid().ToByteArray())[..24];
             var created = time.GetUtcNow().ToUnixTimeSeconds();
             return chat.Stream
