@@ -11,6 +11,19 @@ internal static class AzureErrors
 
     public const string DeploymentNotFound = """{"error":{"code":"DeploymentNotFound","message":"The API deployment for this resource does not exist. If you created the deployment within the last 5 minutes, please wait a moment and try again."}}""";
 
+    /// <summary>The 429 of a deployment over its tokens-per-minute ("token rate limit") or requests-per-minute ("call rate limit").</summary>
+    public static string RateLimited(string operationId, string apiVersion, bool tokens, int retryAfterSeconds) =>
+        System.Text.Json.JsonSerializer.Serialize(
+            new
+            {
+                error = new
+                {
+                    code = "429",
+                    message = $"Requests to the {operationId} Operation under Azure OpenAI API version {apiVersion} have exceeded {(tokens ? "token" : "call")} rate limit of your current OpenAI S0 pricing tier. Please retry after {retryAfterSeconds} {(retryAfterSeconds == 1 ? "second" : "seconds")}. Please go here: https://aka.ms/oai/quotaincrease if you would like to further increase the default rate limit.",
+                },
+            },
+            MockJson.Options);
+
     public static string BadRequest(string message, string? param) =>
         System.Text.Json.JsonSerializer.Serialize(new { error = new { code = "BadRequest", message, param, type = "invalid_request_error" } });
 }

@@ -27,7 +27,7 @@ internal static class ChatCompletions
         var completionTokens = Math.Min(limit ?? DefaultCompletionTokens, DefaultCompletionTokens);
         var finishReason = limit is { } max && max < DefaultCompletionTokens ? "length" : "stop";
         var words = SyntheticText.NextWords(SyntheticText.Seed(rawBody), completionTokens);
-        return new ChatRequest(promptTokens, words, tokens.Count(string.Concat(words)), finishReason, stream, includeUsage);
+        return new ChatRequest(promptTokens, limit ?? DefaultCompletionTokens, words, tokens.Count(string.Concat(words)), finishReason, stream, includeUsage);
     }
 
     public static string Completion(string id, long created, string model, ChatRequest request) => new JsonObject
@@ -145,7 +145,11 @@ internal static class ChatCompletions
 }
 
 /// <summary>What a chat request asks for.</summary>
-internal sealed record ChatRequest(int PromptTokens, IReadOnlyList<string> Words, int CompletionTokens, string FinishReason, bool Stream, bool IncludeUsage);
+internal sealed record ChatRequest(int PromptTokens, int CompletionLimit, IReadOnlyList<string> Words, int CompletionTokens, string FinishReason, bool Stream, bool IncludeUsage)
+{
+    /// <summary>What the quota charges at admission: the prompt plus every completion token the request allows.</summary>
+    public int EstimatedTokens => PromptTokens + CompletionLimit;
+}
 
 /// <summary>The request is malformed: Azure OpenAI answers 400 with the offending parameter.</summary>
 internal sealed class BadRequestException(string message, string? param) : Exception(message)

@@ -7,7 +7,7 @@ namespace MockOpenAI.OpenAI;
 /// <summary>Embeddings in Azure OpenAI's shape: one unit vector per input, as floats or base64 (little-endian float32).</summary>
 internal static class Embeddings
 {
-    public static string Create(JsonElement body, string model, int modelDimensions, TokenCounter tokens)
+    public static EmbeddingsRequest Parse(JsonElement body, int modelDimensions, TokenCounter tokens)
     {
         if (!body.TryGetProperty("input", out var input))
         {
@@ -34,17 +34,21 @@ internal static class Embeddings
                 _ => throw new BadRequestException("'encoding_format' must be 'float' or 'base64'.", "encoding_format"),
             } : throw new BadRequestException("'encoding_format' must be 'float' or 'base64'.", "encoding_format");
         }
+
+        return new EmbeddingsRequest(inputs, dimensions, base64);
+    }
+
+    public static string Render(EmbeddingsRequest request, string model)
+    {
         var data = new JsonArray();
-        var promptTokens = 0;
-        for (var i = 0; i < inputs.Count; i++)
+        for (var i = 0; i < request.Inputs.Count; i++)
         {
-            var vector = SyntheticText.Embedding(inputs[i].Text, dimensions);
-            promptTokens += inputs[i].Tokens;
+            var vector = SyntheticText.Embedding(request.Inputs[i].Text, request.Dimensions);
             data.Add(new JsonObject
             {
                 ["object"] = "embedding",
                 ["index"] = i,
-                ["embedding"] = base64 ? Convert.ToBase64String(MemoryMarshal.AsBytes(vector.AsSpan())) : new JsonArray([.. vector.Select(v => (JsonNode)v)]),
+                ["embedding"] = request.Base64 ? Convert.ToBase64String(MemoryMarshal.AsBytes(vector.AsSpan())) : new JsonArray([.. vector.Select(v => (JsonNode)v)]),
             });
         }
 
@@ -53,7 +57,7 @@ internal static class Embeddings
             ["object"] = "list",
             ["data"] = data,
             ["model"] = model,
-            ["usage"] = new JsonObject { ["prompt_tokens"] = promptTokens, ["total_tokens"] = promptTokens },
+            ["usage"] = new JsonObject { ["prompt_tokens"] = request.PromptTokens, ["total_tokens"] = request.PromptTokens },
         }.ToJsonString(MockJson.Options);
     }
 
@@ -88,4 +92,10 @@ internal static class Embeddings
             _ => throw new BadRequestException("Each item of 'input' must be a string or an array of token ids.", "input"),
         })];
     }
+}
+
+/// <summary>What an embeddings request asks for; its prompt tokens are what the quota charges.</summary>
+internal sealed record EmbeddingsRequest(IReadOnlyList<(string Text, int Tokens)> Inputs, int Dimensions, bool Base64)
+{
+    public int PromptTokens => Inputs.Sum(i => i.Tokens);
 }

@@ -4,6 +4,7 @@ using System.Text.Json;
 using Microsoft.Extensions.Options;
 using MockOpenAI.Identity;
 using MockOpenAI.OpenAI;
+using MockOpenAI.Quota;
 using WireMock;
 using WireMock.RequestBuilders;
 using WireMock.ResponseBuilders;
@@ -31,6 +32,9 @@ internal sealed partial class MockAccountServer(
     private static readonly TimeSpan StreamReadSlack = TimeSpan.FromSeconds(30);
 
     private readonly MockOpenAIOptions _options = options.Value;
+    private readonly Dictionary<string, DeploymentQuota> _quotas = options.Value.Deployments
+        .Where(d => d.Value.Capacity > 0)
+        .ToDictionary(d => d.Key, d => new DeploymentQuota(d.Value.Capacity, time), StringComparer.OrdinalIgnoreCase);
     private WireMockServer? _server;
 
     public string[] Urls => _server?.Urls ?? [];
@@ -91,17 +95,26 @@ internal sealed partial class MockAccountServer(
         try
         {
             using var body = JsonDocument.Parse(request.Body ?? string.Empty);
+            var apiVersion = versions.First()!;
             if (operation == "embeddings")
             {
-                return Json(200, Embeddings.Create(body.RootElement, deployment.ReportedModel, deployment.EmbeddingDimensions, deployment.Tokens));
+                var embeddings = Embeddings.Parse(body.RootElement, deployment.EmbeddingDimensions, deployment.Tokens);
+                return Admit(name, "Embeddings_Create", apiVersion, embeddings.PromptTokens, out var refused) is { } headers
+                    ? Json(200, Embeddings.Render(embeddings, deployment.ReportedModel), headers)
+                    : refused!;
             }
 
             var chat = ChatCompletions.Parse(body.RootElement, request.Body!, deployment.Tokens);
+            if (Admit(name, "ChatCompletions_Create", apiVersion, chat.EstimatedTokens, out var throttled) is not { } quotaHeaders)
+            {
+                return throttled!;
+            }
+
             var id = "chatcmpl-" + Convert.ToHexStringLower(Guid.NewGuid().ToByteArray())[..24];
             var created = time.GetUtcNow().ToUnixTimeSeconds();
             return chat.Stream
-                ? Stream(ChatCompletions.Chunks(id, created, deployment.ReportedModel, chat))
-                : Json(200, ChatCompletions.Completion(id, created, deployment.ReportedModel, chat));
+                ? Stream(ChatCompletions.Chunks(id, created, deployment.ReportedModel, chat), quotaHeaders)
+                : Json(200, ChatCompletions.Completion(id, created, deployment.ReportedModel, chat), quotaHeaders);
         }
         catch (JsonException)
         {
@@ -113,10 +126,34 @@ internal sealed partial class MockAccountServer(
         }
     }
 
-    private ResponseMessage Json(int status, string json) => new()
+    /// <summary>
+    /// Charges the deployment's quota. Returns the rate-limit headers for the response when the request is admitted;
+    /// otherwise null, with Azure's 429 in <paramref name="refused"/>. A deployment without capacity has no quota.
+    /// </summary>
+    private List<KeyValuePair<string, string>>? Admit(string deployment, string operationId, string apiVersion, int estimatedTokens, out ResponseMessage? refused)
+    {
+        refused = null;
+        if (!_quotas.TryGetValue(deployment, out var quota))
+        {
+            return [];
+        }
+
+        var decision = quota.TryAdmit(estimatedTokens);
+        var headers = QuotaHeaders.Of(decision).ToList();
+        if (decision.Admitted)
+        {
+            return headers;
+        }
+
+        var seconds = (int)Math.Ceiling(decision.RetryAfter.TotalSeconds);
+        refused = Json(429, AzureErrors.RateLimited(operationId, apiVersion, decision.RefusedBy == QuotaLimit.Tokens, seconds), headers);
+        return null;
+    }
+
+    private ResponseMessage Json(int status, string json, IEnumerable<KeyValuePair<string, string>>? extraHeaders = null) => new()
     {
         StatusCode = status,
-        Headers = CommonHeaders("application/json"),
+        Headers = Headers("application/json", extraHeaders),
         BodyData = new BodyData { BodyAsString = json, DetectedBodyType = BodyType.String, Encoding = Encoding.UTF8 },
     };
 
@@ -124,7 +161,7 @@ internal sealed partial class MockAccountServer(
     /// Server-sent events through WireMock's SSE queue: a producer paces the chunks with the injected clock while
     /// WireMock's writer drains the queue (it holds one thread per open stream; step 2 replaces this path).
     /// </summary>
-    private ResponseMessage Stream(IEnumerable<string> chunks)
+    private ResponseMessage Stream(IEnumerable<string> chunks, IEnumerable<KeyValuePair<string, string>> extraHeaders)
     {
         var queue = new SseQueue(_options.StreamChunkInterval + StreamReadSlack);
         _ = Task.Run(async () =>
@@ -152,18 +189,28 @@ internal sealed partial class MockAccountServer(
         return new ResponseMessage
         {
             StatusCode = 200,
-            Headers = CommonHeaders("text/event-stream; charset=utf-8"),
+            Headers = Headers("text/event-stream; charset=utf-8", extraHeaders),
             BodyData = new BodyData { DetectedBodyType = BodyType.SseString, SseStringQueue = queue },
         };
     }
 
-    private Dictionary<string, WireMockList<string>> CommonHeaders(string contentType) => new()
+    /// <summary>The headers of every response, plus the rate-limit headers where a quota was consulted.</summary>
+    private Dictionary<string, WireMockList<string>> Headers(string contentType, IEnumerable<KeyValuePair<string, string>>? extra)
     {
-        ["Content-Type"] = new WireMockList<string>(contentType),
-        ["apim-request-id"] = new WireMockList<string>(Guid.NewGuid().ToString()),
-        ["x-ms-region"] = new WireMockList<string>(_options.Region),
-        ["x-request-time"] = new WireMockList<string>(time.GetUtcNow().ToString("O", CultureInfo.InvariantCulture)),
-    };
+        var headers = new Dictionary<string, WireMockList<string>>(StringComparer.OrdinalIgnoreCase)
+        {
+            ["Content-Type"] = new WireMockList<string>(contentType),
+            ["apim-request-id"] = new WireMockList<string>(Guid.NewGuid().ToString()),
+            ["x-ms-region"] = new WireMockList<string>(_options.Region),
+            ["x-request-time"] = new WireMockList<string>(time.GetUtcNow().ToString("O", CultureInfo.InvariantCulture)),
+        };
+        foreach (var (name, value) in extra ?? [])
+        {
+            headers[name] = new WireMockList<string>(value);
+        }
+
+        return headers;
+    }
 
     private static string? Header(IRequestMessage request, string name)
     {

@@ -56,7 +56,7 @@ public class ChatCompletionsTests
     {
         using var body = JsonDocument.Parse("""{"input":["a","b"],"dimensions":256}""");
 
-        var result = JsonDocument.Parse(Embeddings.Create(body.RootElement, "text-embedding-3-small", 1536, TokenCounter.ForModel("text-embedding-3-small"))).RootElement;
+        var result = JsonDocument.Parse(Embeddings.Render(Embeddings.Parse(body.RootElement, 1536, TokenCounter.ForModel("text-embedding-3-small")), "text-embedding-3-small")).RootElement;
 
         var vectors = result.GetProperty("data").EnumerateArray().Select(d => d.GetProperty("embedding").EnumerateArray().Select(v => v.GetDouble()).ToArray()).ToList();
         Assert.Equal(2, vectors.Count);
@@ -74,7 +74,7 @@ public class ChatCompletionsTests
     {
         using var body = JsonDocument.Parse(json);
 
-        Assert.Throws<BadRequestException>(() => Embeddings.Create(body.RootElement, "text-embedding-3-small", 1536, TokenCounter.ForModel("text-embedding-3-small")));
+        Assert.Throws<BadRequestException>(() => Embeddings.Parse(body.RootElement, 1536, TokenCounter.ForModel("text-embedding-3-small")));
     }
 
     private static ChatRequest Parse(string json)

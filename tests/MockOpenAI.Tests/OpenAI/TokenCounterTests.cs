@@ -92,7 +92,7 @@ public class TokenCounterTests
     {
         using var body = JsonDocument.Parse(json);
 
-        var result = JsonDocument.Parse(Embeddings.Create(body.RootElement, "text-embedding-3-small", 1536, TokenCounter.ForModel("text-embedding-3-small"))).RootElement;
+        var result = JsonDocument.Parse(Embeddings.Render(Embeddings.Parse(body.RootElement, 1536, TokenCounter.ForModel("text-embedding-3-small")), "text-embedding-3-small")).RootElement;
 
         Assert.Equal(vectors, result.GetProperty("data").GetArrayLength());
         Assert.Equal(tokens, result.GetProperty("usage").GetProperty("prompt_tokens").GetInt32());
