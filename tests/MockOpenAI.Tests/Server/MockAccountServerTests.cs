@@ -1,0 +1,151 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Text;
+using Gateway.Identity;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
+using MockOpenAI.Identity;
+using MockOpenAI.Server;
+
+namespace MockOpenAI.Tests.Server;
+
+/// <summary>One mock account on a loopback port, on a fake clock, called over real HTTP.</summary>
+public sealed class MockAccountServerTests : IAsyncLifetime, IDisposable
+{
+    private const string ChatPath = "/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21";
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
+    private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 11, 26, 9, 0, 0, TimeSpan.Zero));
+    private readonly RSA _key = RSA.Create(2048);
+    private readonly HttpClient _http = new();
+    private MockAccountServer _server = null!;
+    private LocalTokenIssuer _issuer = null!;
+
+    public async Task InitializeAsync()
+    {
+        var port = FreePort();
+        _http.BaseAddress = new Uri($"http://127.0.0.1:{port}");
+        var options = new MockOpenAIOptions { Account = "test", Region = "swedencentral" };
+        options.Deployments["gpt-4o"] = new DeploymentOptions { Model = "gpt-4o", Version = "2024-11-20", Capacity = 2 };
+        options.Deployments["text-embedding-3-small"] = new DeploymentOptions { Model = "text-embedding-3-small", Version = "1", Capacity = 1 };
+        var validator = new BearerTokenValidator(Options.Create(new MockOpenAI.Identity.LocalIdentityOptions { PublicKey = _key.ExportSubjectPublicKeyInfoPem() }), _time);
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["urls"] = $"http://127.0.0.1:{port}" }).Build();
+        _server = new MockAccountServer(Options.Create(options), validator, _time, configuration, NullLogger<MockAccountServer>.Instance);
+        await _server.StartAsync(CancellationToken.None);
+        _issuer = new LocalTokenIssuer(Options.Create(new Gateway.Identity.LocalIdentityOptions { SigningKey = _key.ExportPkcs8PrivateKeyPem() }), _time);
+    }
+
+    public Task DisposeAsync() => _server.StopAsync(CancellationToken.None);
+
+    public void Dispose()
+    {
+        _server.Dispose();
+        _issuer.Dispose();
+        _http.Dispose();
+        _key.Dispose();
+    }
+
+    [Fact]
+    public async Task Chat_OverTheCallRate_Returns429WithAzuresBodyAndHeaders()
+    {
+        // Capacity 2: 2,000 tokens and 12 requests a minute, so 2 requests in any 10 seconds.
+        using var first = await Chat(maxTokens: 10);
+        using var second = await Chat(maxTokens: 10);
+        using var third = await Chat(maxTokens: 10);
+
+        Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        Assert.Equal("12", Header(first, "x-ratelimit-limit-requests"));
+        Assert.Equal("2000", Header(first, "x-ratelimit-limit-tokens"));
+        Assert.Equal("1", Header(first, "x-ratelimit-remaining-requests"));
+        Assert.Equal("swedencentral", Header(first, "x-ms-region"));
+        Assert.Equal(HttpStatusCode.OK, second.StatusCode);
+        Assert.Equal((HttpStatusCode)429, third.StatusCode);
+        Assert.Equal("10", Header(third, "Retry-After"));
+        Assert.Equal("10000", Header(third, "retry-after-ms"));
+        Assert.Equal("0", Header(third, "x-ratelimit-remaining-requests"));
+        Assert.Equal(
+            """{"error":{"code":"429","message":"Requests to the ChatCompletions_Create Operation under Azure OpenAI API version 2024-10-21 have exceeded call rate limit of your current OpenAI S0 pricing tier. Please retry after 10 seconds. Please go here: https://aka.ms/oai/quotaincrease if you would like to further increase the default rate limit."}}""",
+            await third.Content.ReadAsStringAsync());
+
+        _time.Advance(TimeSpan.FromSeconds(10));
+        using var afterWindow = await Chat(maxTokens: 10);
+        Assert.Equal(HttpStatusCode.OK, afterWindow.StatusCode);
+    }
+
+    [Fact]
+    public async Task Chat_OverTheTokenRate_RetryAfterCountsDownToWhenTheChargeLeaves()
+    {
+        // The estimate is the prompt plus max_tokens: about 1,510 tokens, then about 1,010 more (over 2,000).
+        using var first = await Chat(maxTokens: 1500);
+        _time.Advance(TimeSpan.FromSeconds(30.5));
+        using var refused = await Chat(maxTokens: 1000);
+
+        Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        Assert.Equal((HttpStatusCode)429, refused.StatusCode);
+        Assert.Equal("30", Header(refused, "Retry-After"));
+        Assert.Equal("29500", Header(refused, "retry-after-ms"));
+        Assert.Contains("have exceeded token rate limit", await refused.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+
+        _time.Advance(TimeSpan.FromMilliseconds(29_500));
+        using var admitted = await Chat(maxTokens: 1000);
+        Assert.Equal(HttpStatusCode.OK, admitted.StatusCode);
+    }
+
+    [Fact]
+    public async Task Embeddings_OverTheCallRate_NameTheEmbeddingsOperation()
+    {
+        // Capacity 1: one request in any 10 seconds.
+        using var first = await Send("/openai/deployments/text-embedding-3-small/embeddings?api-version=2024-10-21", """{"input":"hello"}""");
+        using var second = await Send("/openai/deployments/text-embedding-3-small/embeddings?api-version=2024-10-21", """{"input":"hello"}""");
+
+        Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        Assert.Equal((HttpStatusCode)429, second.StatusCode);
+        Assert.Contains("Requests to the Embeddings_Create Operation", await second.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("/openai/deployments/gpt-4o/chat/completions", true, false, 404, """{"error":{"code":"404","message": "Resource not found"}}""")]
+    [InlineData("/openai/deployments/nope/chat/completions?api-version=2024-10-21", true, false, 404, """{"error":{"code":"DeploymentNotFound","message":"The API deployment for this resource does not exist. If you created the deployment within the last 5 minutes, please wait a moment and try again."}}""")]
+    [InlineData(ChatPath, false, false, 401, """{"statusCode":401,"message":"Unauthorized. Access token is missing, invalid, audience is incorrect (https://cognitiveservices.azure.com), or have expired."}""")]
+    [InlineData(ChatPath, true, true, 403, """{"error":{"code":"AuthenticationTypeDisabled","message": "Key based authentication is disabled for this resource."}}""")]
+    public async Task Chat_BadRequests_GetAzuresStatusAndBody(string path, bool withToken, bool withKey, int status, string body)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = new StringContent("""{"messages":[{"role":"user","content":"hi"}]}""", Encoding.UTF8, "application/json") };
+        if (withToken)
+        {
+            request.Headers.Authorization = new("Bearer", (await _issuer.GetTokenAsync("https://cognitiveservices.azure.com", "client", CancellationToken.None)).Token);
+        }
+
+        if (withKey)
+        {
+            request.Headers.Add("api-key", "some-key");
+        }
+
+        using var response = await _http.SendAsync(request).WaitAsync(Timeout);
+
+        Assert.Equal(status, (int)response.StatusCode);
+        Assert.Equal(body, await response.Content.ReadAsStringAsync());
+    }
+
+    private Task<HttpResponseMessage> Chat(int maxTokens) =>
+        Send(ChatPath, $$"""{"messages":[{"role":"user","content":"Count the regions."}],"max_tokens":{{maxTokens}}}""");
+
+    private async Task<HttpResponseMessage> Send(string path, string json)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = new StringContent(json, Encoding.UTF8, "application/json") };
+        request.Headers.Authorization = new("Bearer", (await _issuer.GetTokenAsync("https://cognitiveservices.azure.com", "client", CancellationToken.None)).Token);
+        return await _http.SendAsync(request).WaitAsync(Timeout);
+    }
+
+    private static string Header(HttpResponseMessage response, string name) =>
+        response.Headers.TryGetValues(name, out var values) ? string.Join(",", values) : string.Join(",", response.Content.Headers.GetValues(name));
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
