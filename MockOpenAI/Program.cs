@@ -12,6 +12,7 @@ builder.Services.AddOptions<MockOpenAIOptions>().BindConfiguration(MockOpenAIOpt
 builder.Services.AddOptions<LocalIdentityOptions>().BindConfiguration(LocalIdentityOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddSingleton<BearerTokenValidator>();
+builder.Services.AddSingleton<StreamRelay>();
 builder.Services.AddHostedService<MockAccountServer>();
 
 await builder.Build().RunAsync();

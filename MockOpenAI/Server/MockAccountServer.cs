@@ -17,19 +17,19 @@ namespace MockOpenAI.Server;
 
 /// <summary>
 /// One emulated Azure OpenAI account on WireMock.Net: the inference routes, bearer-token auth (local auth disabled),
-/// streamed chat paced chunk by chunk, and WireMock's admin API with its request journal at <c>/__admin</c>.
+/// per-deployment quotas, streamed chat paced chunk by chunk (written by <see cref="StreamRelay"/>), and WireMock's
+/// admin API with its request journal at <c>/__admin</c>.
 /// </summary>
 internal sealed partial class MockAccountServer(
     IOptions<MockOpenAIOptions> options,
     BearerTokenValidator tokens,
+    StreamRelay relay,
     TimeProvider time,
     IConfiguration configuration,
     ILogger<MockAccountServer> logger) : IHostedService, IDisposable
 {
     private const string DeploymentPattern = "^/openai/deployments/(?<deployment>[^/]+)/";
 
-    /// <summary>How much longer than a chunk interval WireMock's writer waits for the next chunk before it ends the stream.</summary>
-    private static readonly TimeSpan StreamReadSlack = TimeSpan.FromSeconds(30);
 
     private readonly MockOpenAIOptions _options = options.Value;
     private readonly Dictionary<string, DeploymentQuota> _quotas = options.Value.Deployments
@@ -46,6 +46,7 @@ internal sealed partial class MockAccountServer(
         {
             Urls = urls,
             StartAdminInterface = true,
+            PreWireMockMiddlewareInit = app => relay.Install((IApplicationBuilder)app),
             MaxRequestLogCount = _options.JournalSize,
             AllowBodyForAllHttpMethods = false,
         });
@@ -157,41 +158,12 @@ internal sealed partial class MockAccountServer(
         BodyData = new BodyData { BodyAsString = json, DetectedBodyType = BodyType.String, Encoding = Encoding.UTF8 },
     };
 
-    /// <summary>
-    /// Server-sent events through WireMock's SSE queue: a producer paces the chunks with the injected clock while
-    /// WireMock's writer drains the queue (it holds one thread per open stream; step 2 replaces this path).
-    /// </summary>
-    private ResponseMessage Stream(IEnumerable<string> chunks, IEnumerable<KeyValuePair<string, string>> extraHeaders)
+    /// <summary>A streamed answer: WireMock sends the headers, the relay the paced events (see <see cref="StreamRelay"/>).</summary>
+    private ResponseMessage Stream(IEnumerable<string> events, IEnumerable<KeyValuePair<string, string>> extraHeaders)
     {
-        var queue = new SseQueue(_options.StreamChunkInterval + StreamReadSlack);
-        _ = Task.Run(async () =>
-        {
-            try
-            {
-                var first = true;
-                foreach (var chunk in chunks)
-                {
-                    if (!first)
-                    {
-                        await Task.Delay(_options.StreamChunkInterval, time);
-                    }
-
-                    first = false;
-                    queue.Write(chunk);
-                }
-            }
-            finally
-            {
-                queue.Close();
-            }
-        });
-
-        return new ResponseMessage
-        {
-            StatusCode = 200,
-            Headers = Headers("text/event-stream; charset=utf-8", extraHeaders),
-            BodyData = new BodyData { DetectedBodyType = BodyType.SseString, SseStringQueue = queue },
-        };
+        var headers = Headers("text/event-stream; charset=utf-8", extraHeaders);
+        headers[StreamRelay.MarkerHeader] = new WireMockList<string>(relay.Register([.. events], _options.StreamChunkInterval));
+        return new ResponseMessage { StatusCode = 200, Headers = headers };
     }
 
     /// <summary>The headers of every response, plus the rate-limit headers where a quota was consulted.</summary>

@@ -21,6 +21,7 @@ public sealed class MockAccountServerTests : IAsyncLifetime, IDisposable
     private readonly RSA _key = RSA.Create(2048);
     private readonly HttpClient _http = new();
     private MockAccountServer _server = null!;
+    private StreamRelay _relay = null!;
     private LocalTokenIssuer _issuer = null!;
 
     public async Task InitializeAsync()
@@ -32,7 +33,7 @@ public sealed class MockAccountServerTests : IAsyncLifetime, IDisposable
         options.Deployments["text-embedding-3-small"] = new DeploymentOptions { Model = "text-embedding-3-small", Version = "1", Capacity = 1 };
         var validator = new BearerTokenValidator(Options.Create(new MockOpenAI.Identity.LocalIdentityOptions { PublicKey = _key.ExportSubjectPublicKeyInfoPem() }), _time);
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["urls"] = $"http://127.0.0.1:{port}" }).Build();
-        _server = new MockAccountServer(Options.Create(options), validator, _time, configuration, NullLogger<MockAccountServer>.Instance);
+        _server = new MockAccountServer(Options.Create(options), validator, _relay = new StreamRelay(_time), _time, configuration, NullLogger<MockAccountServer>.Instance);
         await _server.StartAsync(CancellationToken.None);
         _issuer = new LocalTokenIssuer(Options.Create(new Gateway.Identity.LocalIdentityOptions { SigningKey = _key.ExportPkcs8PrivateKeyPem() }), _time);
     }
@@ -94,6 +95,61 @@ public sealed class MockAccountServerTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
+    public async Task Stream_EventsArriveAsTheClockAdvances_AndEndWithDone()
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, ChatPath)
+        {
+            Content = new StringContent("""{"messages":[{"role":"user","content":"stream"}],"max_tokens":3,"stream":true}""", Encoding.UTF8, "application/json"),
+        };
+        request.Headers.Authorization = new("Bearer", (await _issuer.GetTokenAsync("https://cognitiveservices.azure.com", "client", CancellationToken.None)).Token);
+        using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead).WaitAsync(Timeout);
+        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
+
+        Assert.Equal("text/event-stream", response.Content.Headers.ContentType!.MediaType);
+        Assert.False(response.Headers.Contains(StreamRelay.MarkerHeader));
+        var events = new List<string> { await NextEventAsync(reader) };
+        var pending = NextEventAsync(reader);
+        await Task.Delay(100);
+        Assert.False(pending.IsCompleted, "the second event came before the clock moved");
+
+        // Prompt filter, role, 3 words, finish, [DONE]: six intervals after the first event.
+        for (var i = 0; i < 6; i++)
+        {
+            _time.Advance(TimeSpan.FromMilliseconds(50));
+            events.Add(await pending.WaitAsync(Timeout));
+            pending = i < 5 ? NextEventAsync(reader) : pending;
+        }
+
+        Assert.Equal("data: [DONE]", events[^1]);
+        Assert.Equal(7, events.Count);
+    }
+
+    [Fact]
+    public async Task Stream_ClientDisconnects_GenerationStops()
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, ChatPath)
+        {
+            Content = new StringContent("""{"messages":[{"role":"user","content":"stream"}],"max_tokens":16,"stream":true}""", Encoding.UTF8, "application/json"),
+        };
+        request.Headers.Authorization = new("Bearer", (await _issuer.GetTokenAsync("https://cognitiveservices.azure.com", "client", CancellationToken.None)).Token);
+        var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead).WaitAsync(Timeout);
+        var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
+        await NextEventAsync(reader);
+        Assert.Equal(1, _relay.ActiveStreams);
+
+        reader.Dispose();
+        response.Dispose();
+
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        while (_relay.ActiveStreams > 0 && waited.Elapsed < Timeout)
+        {
+            await Task.Delay(20);
+        }
+
+        Assert.Equal(0, _relay.ActiveStreams);
+    }
+
+    [Fact]
     public async Task Embeddings_OverTheCallRate_NameTheEmbeddingsOperation()
     {
         // Capacity 1: one request in any 10 seconds.
@@ -127,6 +183,19 @@ public sealed class MockAccountServerTests : IAsyncLifetime, IDisposable
 
         Assert.Equal(status, (int)response.StatusCode);
         Assert.Equal(body, await response.Content.ReadAsStringAsync());
+    }
+
+    private static async Task<string> NextEventAsync(StreamReader reader)
+    {
+        while (await reader.ReadLineAsync() is { } line)
+        {
+            if (line.Length > 0)
+            {
+                return line;
+            }
+        }
+
+        throw new EndOfStreamException();
     }
 
     private Task<HttpResponseMessage> Chat(int maxTokens) =>
