@@ -5,7 +5,10 @@ namespace AppHost;
 /// <summary>Turns the topology of <c>apim/</c> into resources: one mock per account, wired into the gateway.</summary>
 internal static class TopologyExtensions
 {
-    /// <summary>One MockOpenAI per account, with its region and deployments, verifying tokens with <paramref name="publicKeyPem"/>.</summary>
+    /// <summary>
+    /// One MockOpenAI per account, with its region and deployments, verifying tokens with <paramref name="publicKeyPem"/>.
+    /// The AppHost's own <c>MockOpenAI:Latency</c> settings, when given, apply to every account.
+    /// </summary>
     public static IResourceBuilder<ProjectResource> AddMockAccount(this IDistributedApplicationBuilder builder, AccountDefinition account, string publicKeyPem)
     {
         // No launch profile: every account gets its own dynamic port.
@@ -15,6 +18,11 @@ internal static class TopologyExtensions
             .WithEnvironment("MockOpenAI__Region", account.Region)
             .WithEnvironment("LocalIdentity__PublicKey", publicKeyPem)
             .WithHttpHealthCheck("/health");
+        foreach (var setting in builder.Configuration.GetSection("MockOpenAI:Latency").GetChildren())
+        {
+            mock.WithEnvironment($"MockOpenAI__Latency__{setting.Key}", setting.Value);
+        }
+
         foreach (var deployment in account.Deployments)
         {
             var prefix = $"MockOpenAI__Deployments__{deployment.Name}__";

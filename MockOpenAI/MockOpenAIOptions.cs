@@ -18,9 +18,11 @@ internal sealed class MockOpenAIOptions
     /// <summary>Deployments by name.</summary>
     public Dictionary<string, DeploymentOptions> Deployments { get; set; } = new(StringComparer.OrdinalIgnoreCase);
 
-    /// <summary>Time between streamed chunks.</summary>
-    [Range(typeof(TimeSpan), "00:00:00", "00:01:00")]
-    public TimeSpan StreamChunkInterval { get; set; } = TimeSpan.FromMilliseconds(50);
+    /// <summary>The latency of every deployment that does not set its own.</summary>
+    public LatencyOptions Latency { get; set; } = new();
+
+    /// <summary>The latency that applies to <paramref name="deployment"/>.</summary>
+    public LatencyOptions LatencyOf(DeploymentOptions deployment) => deployment.Latency ?? Latency;
 
     /// <summary>How many requests the journal keeps (oldest dropped first).</summary>
     [Range(1, 1_000_000)]
@@ -37,8 +39,12 @@ internal sealed class DeploymentOptions
 
     public string Version { get; set; } = string.Empty;
 
-    /// <summary>Thousands of tokens per minute (enforced from step 2 on).</summary>
+    /// <summary>Thousands of tokens per minute: the deployment's quota (0: none).</summary>
+    [Range(0, 100_000)]
     public int Capacity { get; set; }
+
+    /// <summary>This deployment's own latency; the account's when unset.</summary>
+    public LatencyOptions? Latency { get; set; }
 
     public bool IsEmbeddings => Model.Contains("embedding", StringComparison.OrdinalIgnoreCase);
 

@@ -50,9 +50,9 @@ internal static class ChatCompletions
     }.ToJsonString(MockJson.Options);
 
     /// <summary>The chunks of a streamed completion, each a complete <c>data:</c> event, ending with <c>data: [DONE]</c>.</summary>
-    public static IEnumerable<string> Chunks(string id, long created, string model, ChatRequest request)
+    public static IEnumerable<(ChunkKind Kind, string Event)> Chunks(string id, long created, string model, ChatRequest request)
     {
-        yield return Event(new JsonObject
+        yield return (ChunkKind.PromptFilter, Event(new JsonObject
         {
             ["choices"] = new JsonArray(),
             ["created"] = 0,
@@ -60,17 +60,17 @@ internal static class ChatCompletions
             ["model"] = string.Empty,
             ["object"] = string.Empty,
             ["prompt_filter_results"] = PromptFilterResults(),
-        });
-        yield return Event(Chunk(id, created, model, new JsonObject { ["content"] = string.Empty, ["refusal"] = null, ["role"] = "assistant" }, null, null, request.IncludeUsage));
+        }));
+        yield return (ChunkKind.Role, Event(Chunk(id, created, model, new JsonObject { ["content"] = string.Empty, ["refusal"] = null, ["role"] = "assistant" }, null, null, request.IncludeUsage)));
         foreach (var word in request.Words)
         {
-            yield return Event(Chunk(id, created, model, new JsonObject { ["content"] = word }, null, NoFilter.DeepClone(), request.IncludeUsage));
+            yield return (ChunkKind.Content, Event(Chunk(id, created, model, new JsonObject { ["content"] = word }, null, NoFilter.DeepClone(), request.IncludeUsage)));
         }
 
-        yield return Event(Chunk(id, created, model, new JsonObject(), request.FinishReason, new JsonObject(), request.IncludeUsage));
+        yield return (ChunkKind.Finish, Event(Chunk(id, created, model, new JsonObject(), request.FinishReason, new JsonObject(), request.IncludeUsage)));
         if (request.IncludeUsage)
         {
-            yield return Event(new JsonObject
+            yield return (ChunkKind.Usage, Event(new JsonObject
             {
                 ["choices"] = new JsonArray(),
                 ["created"] = created,
@@ -79,10 +79,10 @@ internal static class ChatCompletions
                 ["object"] = "chat.completion.chunk",
                 ["system_fingerprint"] = "fp_mock",
                 ["usage"] = Usage(request),
-            });
+            }));
         }
 
-        yield return "data: [DONE]\n\n";
+        yield return (ChunkKind.Done, "data: [DONE]\n\n");
     }
 
     private static JsonObject Chunk(string id, long created, string model, JsonObject delta, string? finishReason, JsonNode? filter, bool includeUsage)
@@ -142,6 +142,17 @@ internal static class ChatCompletions
 
         return limit;
     }
+}
+
+/// <summary>What a streamed chunk carries, which decides when it leaves.</summary>
+internal enum ChunkKind
+{
+    PromptFilter,
+    Role,
+    Content,
+    Finish,
+    Usage,
+    Done,
 }
 
 /// <summary>What a chat request asks for.</summary>

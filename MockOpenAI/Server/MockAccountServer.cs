@@ -24,6 +24,7 @@ internal sealed partial class MockAccountServer(
     IOptions<MockOpenAIOptions> options,
     BearerTokenValidator tokens,
     StreamRelay relay,
+    LatencyModel latency,
     TimeProvider time,
     IConfiguration configuration,
     ILogger<MockAccountServer> logger) : IHostedService, IDisposable
@@ -97,12 +98,17 @@ internal sealed partial class MockAccountServer(
         {
             using var body = JsonDocument.Parse(request.Body ?? string.Empty);
             var apiVersion = versions.First()!;
+            var delays = _options.LatencyOf(deployment);
             if (operation == "embeddings")
             {
                 var embeddings = Embeddings.Parse(body.RootElement, deployment.EmbeddingDimensions, deployment.Tokens);
-                return Admit(name, "Embeddings_Create", apiVersion, embeddings.PromptTokens, out var refused) is { } headers
-                    ? Json(200, Embeddings.Render(embeddings, deployment.ReportedModel), headers)
-                    : refused!;
+                if (Admit(name, "Embeddings_Create", apiVersion, embeddings.PromptTokens, out var refused) is not { } headers)
+                {
+                    return refused!;
+                }
+
+                await Task.Delay(latency.Request(delays), time);
+                return Json(200, Embeddings.Render(embeddings, deployment.ReportedModel), headers);
             }
 
             var chat = ChatCompletions.Parse(body.RootElement, request.Body!, deployment.Tokens);
@@ -113,9 +119,13 @@ internal sealed partial class MockAccountServer(
 
             var id = "chatcmpl-" + Convert.ToHexStringLower(Guid.NewGuid().ToByteArray())[..24];
             var created = time.GetUtcNow().ToUnixTimeSeconds();
-            return chat.Stream
-                ? Stream(ChatCompletions.Chunks(id, created, deployment.ReportedModel, chat), quotaHeaders)
-                : Json(200, ChatCompletions.Completion(id, created, deployment.ReportedModel, chat), quotaHeaders);
+            if (chat.Stream)
+            {
+                return Stream(ChatCompletions.Chunks(id, created, deployment.ReportedModel, chat), delays, quotaHeaders);
+            }
+
+            await Task.Delay(latency.Completion(delays, chat.CompletionTokens), time);
+            return Json(200, ChatCompletions.Completion(id, created, deployment.ReportedModel, chat), quotaHeaders);
         }
         catch (JsonException)
         {
@@ -158,11 +168,28 @@ internal sealed partial class MockAccountServer(
         BodyData = new BodyData { BodyAsString = json, DetectedBodyType = BodyType.String, Encoding = Encoding.UTF8 },
     };
 
-    /// <summary>A streamed answer: WireMock sends the headers, the relay the paced events (see <see cref="StreamRelay"/>).</summary>
-    private ResponseMessage Stream(IEnumerable<string> events, IEnumerable<KeyValuePair<string, string>> extraHeaders)
+    /// <summary>
+    /// A streamed answer: WireMock sends the headers, the relay the events (see <see cref="StreamRelay"/>). The prompt
+    /// filter results leave at once; the role and the first token after the time to first token; each further token
+    /// after the per-token time; the finish, usage and [DONE] right after the last token.
+    /// </summary>
+    private ResponseMessage Stream(IEnumerable<(ChunkKind Kind, string Event)> chunks, LatencyOptions delays, IEnumerable<KeyValuePair<string, string>> extraHeaders)
     {
+        var events = new List<(TimeSpan, string)>();
+        var tokens = 0;
+        foreach (var (kind, text) in chunks)
+        {
+            var delay = kind switch
+            {
+                ChunkKind.Role => latency.FirstToken(delays),
+                ChunkKind.Content when tokens++ > 0 => latency.NextToken(delays),
+                _ => TimeSpan.Zero,
+            };
+            events.Add((delay, text));
+        }
+
         var headers = Headers("text/event-stream; charset=utf-8", extraHeaders);
-        headers[StreamRelay.MarkerHeader] = new WireMockList<string>(relay.Register([.. events], _options.StreamChunkInterval));
+        headers[StreamRelay.MarkerHeader] = new WireMockList<string>(relay.Register(events));
         return new ResponseMessage { StatusCode = 200, Headers = headers };
     }
 

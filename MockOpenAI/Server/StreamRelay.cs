@@ -24,8 +24,8 @@ internal sealed class StreamRelay(TimeProvider time)
     /// <summary>Streams being written right now.</summary>
     public int ActiveStreams => Volatile.Read(ref _active);
 
-    /// <summary>Registers a stream's events and returns the id for the marker header.</summary>
-    public string Register(IReadOnlyList<string> events, TimeSpan interval)
+    /// <summary>Registers a stream's events, each with the time to wait before it, and returns the id for the marker header.</summary>
+    public string Register(IReadOnlyList<(TimeSpan Delay, string Event)> events)
     {
         var now = time.GetUtcNow();
         if (_pending.Count > 64)
@@ -40,7 +40,7 @@ internal sealed class StreamRelay(TimeProvider time)
         }
 
         var key = Guid.NewGuid().ToString("N");
-        _pending[key] = new PendingStream(events, interval, now);
+        _pending[key] = new PendingStream(events, now);
         return key;
     }
 
@@ -64,14 +64,14 @@ internal sealed class StreamRelay(TimeProvider time)
         Interlocked.Increment(ref _active);
         try
         {
-            for (var i = 0; i < stream.Events.Count; i++)
+            foreach (var (delay, text) in stream.Events)
             {
-                if (i > 0)
+                if (delay > TimeSpan.Zero)
                 {
-                    await Task.Delay(stream.Interval, time, aborted);
+                    await Task.Delay(delay, time, aborted);
                 }
 
-                await context.Response.WriteAsync(stream.Events[i], aborted);
+                await context.Response.WriteAsync(text, aborted);
                 await context.Response.Body.FlushAsync(aborted);
             }
         }
@@ -85,5 +85,5 @@ internal sealed class StreamRelay(TimeProvider time)
         }
     }
 
-    private sealed record PendingStream(IReadOnlyList<string> Events, TimeSpan Interval, DateTimeOffset RegisteredAt);
+    private sealed record PendingStream(IReadOnlyList<(TimeSpan Delay, string Event)> Events, DateTimeOffset RegisteredAt);
 }

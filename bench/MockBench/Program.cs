@@ -7,9 +7,10 @@ using Microsoft.Extensions.Options;
 
 // MockBench: load on one running MockOpenAI account, from outside its process, on loopback only.
 //   dotnet run -c Release --project bench/MockBench -- <mock-url> <signing-key.pem> [mock-pid]
-// 1. throughput: non-streamed chat completions, 16 at a time for 10 s (run the mock with zero latency).
-// 2. streams: one streamed completion alone (the baseline), then 200 at once; the report gives the ratio of the
-//    concurrent durations to the baseline, and the mock's thread count while the 200 are open (with its pid).
+// 1. throughput: non-streamed chat completions on deployment gpt-4o, 16 at a time for 10 s (give it zero latency).
+// 2. streams: on deployment gpt-4o-paced (give it a per-token time), one streamed completion alone (the baseline),
+//    then 200 at once; the report gives the ratio of the concurrent durations to the baseline, and the mock's thread
+//    count while the 200 are open (with its pid). docs/mock.md has the exact command lines.
 var url = new Uri(args.Length > 0 ? args[0] : "http://127.0.0.1:5081");
 var keyFile = args.Length > 1 ? args[1] : "local-identity.pem";
 int? pid = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : null;
@@ -19,6 +20,7 @@ var token = (await issuer.GetTokenAsync("https://cognitiveservices.azure.com", "
 using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 1000 }) { BaseAddress = url, Timeout = TimeSpan.FromMinutes(2) };
 http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
 const string ChatPath = "/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21";
+const string PacedPath = "/openai/deployments/gpt-4o-paced/chat/completions?api-version=2024-10-21";
 
 // Warm-up.
 for (var i = 0; i < 50; i++)
@@ -40,7 +42,8 @@ await Task.WhenAll(Enumerable.Range(0, 16).Select(async _ =>
 }));
 Console.WriteLine($"throughput: {completed / clock.Elapsed.TotalSeconds:F0} requests/s ({completed} in {clock.Elapsed.TotalSeconds:F1} s, 16 concurrent)");
 
-// 2. Streams.
+// 2. Streams (after one to warm the path up).
+await StreamAsync();
 var baseline = await StreamAsync();
 Console.WriteLine($"stream alone: first chunk {baseline.FirstChunk.TotalMilliseconds:F0} ms, complete {baseline.Total.TotalMilliseconds:F0} ms, {baseline.Chunks} chunks");
 var threads = new List<int>();
@@ -76,7 +79,7 @@ async Task PlainAsync()
 async Task<StreamResult> StreamAsync()
 {
     var started = Stopwatch.StartNew();
-    using var request = new HttpRequestMessage(HttpMethod.Post, ChatPath)
+    using var request = new HttpRequestMessage(HttpMethod.Post, PacedPath)
     {
         Content = new StringContent("""{"messages":[{"role":"user","content":"stream"}],"max_tokens":16,"stream":true}""", Encoding.UTF8, "application/json"),
     };

@@ -36,6 +36,12 @@ public sealed class LoadBalancedAppFixture : IAsyncLifetime
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>(
             [
                 "--Apim:Path=" + ApimPath,
+
+                // Streams paced 50 ms a token from the first token on; no jitter, so timing assertions have wide margins.
+                "--MockOpenAI:Latency:TimeToFirstToken=00:00:00",
+                "--MockOpenAI:Latency:PerOutputToken=00:00:00.050",
+                "--MockOpenAI:Latency:PerRequest=00:00:00",
+                "--MockOpenAI:Latency:Jitter=0",
                 "--LocalIdentity:SigningKey=" + _signingKey.ExportPkcs8PrivateKeyPem(),
                 "--Parameters:chat-app-primary-key=" + ChatAppKey,
                 "--Parameters:chat-app-secondary-key=" + ChatAppSecondaryKey,

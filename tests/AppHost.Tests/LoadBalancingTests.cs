@@ -26,9 +26,12 @@ public sealed class LoadBalancingTests(LoadBalancedAppFixture app) : IClassFixtu
         var chat = client.GetChatClient("gpt-4o");
         var embeddings = client.GetEmbeddingClient("text-embedding-3-small");
 
-        for (var i = 0; i < 30; i++)
+        // Each completion takes the mocks' per-token time (16 tokens at 50 ms): six at a time.
+        var completions = new ChatCompletion[30];
+        await Parallel.ForAsync(0, 30, new ParallelOptions { MaxDegreeOfParallelism = 6 }, async (i, cancellation) =>
+            completions[i] = await chat.CompleteChatAsync([new UserChatMessage($"Question {i}: how are requests balanced?")], cancellationToken: cancellation).WaitAsync(Timeout, cancellation));
+        foreach (var completion in completions)
         {
-            ChatCompletion completion = await chat.CompleteChatAsync([new UserChatMessage($"Question {i}: how are requests balanced?")]).WaitAsync(Timeout);
             Assert.StartsWith("chatcmpl-", completion.Id, StringComparison.Ordinal);
             Assert.Equal(ChatFinishReason.Stop, completion.FinishReason);
             Assert.False(string.IsNullOrWhiteSpace(completion.Content[0].Text));
@@ -127,7 +130,7 @@ public sealed class LoadBalancingTests(LoadBalancedAppFixture app) : IClassFixtu
             }
         }
 
-        // The mock paces 50 ms between chunks: ten content chunks and the final one span about 500 ms.
+        // The mocks pace 50 ms a token: ten tokens span about 450 ms.
         Assert.True(arrivals.Count >= 12, $"only {arrivals.Count} updates");
         var spread = arrivals[^1] - arrivals[0];
         Assert.True(spread >= TimeSpan.FromMilliseconds(300), $"the stream arrived within {spread.TotalMilliseconds:F0} ms");

@@ -10,7 +10,7 @@ public class ChatCompletionsTests
     {
         var request = Parse("""{"messages":[{"role":"user","content":"hello there"}],"stream":true,"max_tokens":4,"stream_options":{"include_usage":true}}""");
 
-        var events = ChatCompletions.Chunks("chatcmpl-1", 100, "gpt-4o-2024-11-20", request).ToList();
+        var events = ChatCompletions.Chunks("chatcmpl-1", 100, "gpt-4o-2024-11-20", request).Select(c => c.Event).ToList();
 
         Assert.All(events, e => Assert.StartsWith("data: ", e, StringComparison.Ordinal));
         Assert.All(events, e => Assert.EndsWith("\n\n", e, StringComparison.Ordinal));

@@ -30,10 +30,16 @@ public sealed class MockAccountServerTests : IAsyncLifetime, IDisposable
         _http.BaseAddress = new Uri($"http://127.0.0.1:{port}");
         var options = new MockOpenAIOptions { Account = "test", Region = "swedencentral" };
         options.Deployments["gpt-4o"] = new DeploymentOptions { Model = "gpt-4o", Version = "2024-11-20", Capacity = 2 };
+        options.Deployments["gpt-4o-paced"] = new DeploymentOptions
+        {
+            Model = "gpt-4o",
+            Version = "2024-11-20",
+            Latency = new LatencyOptions { TimeToFirstToken = TimeSpan.FromMilliseconds(500), PerOutputToken = TimeSpan.FromMilliseconds(50) },
+        };
         options.Deployments["text-embedding-3-small"] = new DeploymentOptions { Model = "text-embedding-3-small", Version = "1", Capacity = 1 };
         var validator = new BearerTokenValidator(Options.Create(new MockOpenAI.Identity.LocalIdentityOptions { PublicKey = _key.ExportSubjectPublicKeyInfoPem() }), _time);
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["urls"] = $"http://127.0.0.1:{port}" }).Build();
-        _server = new MockAccountServer(Options.Create(options), validator, _relay = new StreamRelay(_time), _time, configuration, NullLogger<MockAccountServer>.Instance);
+        _server = new MockAccountServer(Options.Create(options), validator, _relay = new StreamRelay(_time), new LatencyModel(new Random(1)), _time, configuration, NullLogger<MockAccountServer>.Instance);
         await _server.StartAsync(CancellationToken.None);
         _issuer = new LocalTokenIssuer(Options.Create(new Gateway.Identity.LocalIdentityOptions { SigningKey = _key.ExportPkcs8PrivateKeyPem() }), _time);
     }
@@ -95,44 +101,36 @@ public sealed class MockAccountServerTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
-    public async Task Stream_EventsArriveAsTheClockAdvances_AndEndWithDone()
+    public async Task Stream_FirstTokenAfterTimeToFirstToken_ThenOnePerTokenTime_ThenDone()
     {
-        using var request = new HttpRequestMessage(HttpMethod.Post, ChatPath)
-        {
-            Content = new StringContent("""{"messages":[{"role":"user","content":"stream"}],"max_tokens":3,"stream":true}""", Encoding.UTF8, "application/json"),
-        };
-        request.Headers.Authorization = new("Bearer", (await _issuer.GetTokenAsync("https://cognitiveservices.azure.com", "client", CancellationToken.None)).Token);
-        using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead).WaitAsync(Timeout);
+        // gpt-4o-paced: 500 ms to the first token, 50 ms a further token; 3 tokens.
+        using var response = await StreamAsync("gpt-4o-paced", maxTokens: 3);
         using var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
 
         Assert.Equal("text/event-stream", response.Content.Headers.ContentType!.MediaType);
         Assert.False(response.Headers.Contains(StreamRelay.MarkerHeader));
-        var events = new List<string> { await NextEventAsync(reader) };
-        var pending = NextEventAsync(reader);
-        await Task.Delay(100);
-        Assert.False(pending.IsCompleted, "the second event came before the clock moved");
+        Assert.Contains("prompt_filter_results", await NextEventAsync(reader), StringComparison.Ordinal);
 
-        // Prompt filter, role, 3 words, finish, [DONE]: six intervals after the first event.
-        for (var i = 0; i < 6; i++)
+        var role = NextEventAsync(reader);
+        await AssertWaitsForAsync(role, TimeSpan.FromMilliseconds(499));
+        Assert.Contains("\"role\":\"assistant\"", await role.WaitAsync(Timeout), StringComparison.Ordinal);
+        Assert.Contains("\"content\":\"", await NextEventAsync(reader).WaitAsync(Timeout), StringComparison.Ordinal);
+
+        for (var token = 2; token <= 3; token++)
         {
-            _time.Advance(TimeSpan.FromMilliseconds(50));
-            events.Add(await pending.WaitAsync(Timeout));
-            pending = i < 5 ? NextEventAsync(reader) : pending;
+            var next = NextEventAsync(reader);
+            await AssertWaitsForAsync(next, TimeSpan.FromMilliseconds(49));
+            Assert.Contains("\"content\":\"", await next.WaitAsync(Timeout), StringComparison.Ordinal);
         }
 
-        Assert.Equal("data: [DONE]", events[^1]);
-        Assert.Equal(7, events.Count);
+        Assert.Contains("\"finish_reason\":\"length\"", await NextEventAsync(reader).WaitAsync(Timeout), StringComparison.Ordinal);
+        Assert.Equal("data: [DONE]", await NextEventAsync(reader).WaitAsync(Timeout));
     }
 
     [Fact]
     public async Task Stream_ClientDisconnects_GenerationStops()
     {
-        using var request = new HttpRequestMessage(HttpMethod.Post, ChatPath)
-        {
-            Content = new StringContent("""{"messages":[{"role":"user","content":"stream"}],"max_tokens":16,"stream":true}""", Encoding.UTF8, "application/json"),
-        };
-        request.Headers.Authorization = new("Bearer", (await _issuer.GetTokenAsync("https://cognitiveservices.azure.com", "client", CancellationToken.None)).Token);
-        var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead).WaitAsync(Timeout);
+        var response = await StreamAsync("gpt-4o-paced", maxTokens: 16);
         var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
         await NextEventAsync(reader);
         Assert.Equal(1, _relay.ActiveStreams);
@@ -183,6 +181,29 @@ public sealed class MockAccountServerTests : IAsyncLifetime, IDisposable
 
         Assert.Equal(status, (int)response.StatusCode);
         Assert.Equal(body, await response.Content.ReadAsStringAsync());
+    }
+
+    /// <summary>
+    /// Advances the fake clock by <paramref name="justShort"/> and checks the event has not come yet, then by 1 ms more.
+    /// The real pause first lets the relay reach its delay, so the delay starts from the clock's current time.
+    /// </summary>
+    private async Task AssertWaitsForAsync(Task<string> next, TimeSpan justShort)
+    {
+        await Task.Delay(100);
+        _time.Advance(justShort);
+        await Task.Delay(100);
+        Assert.False(next.IsCompleted, $"an event came before {justShort.TotalMilliseconds + 1} ms had passed");
+        _time.Advance(TimeSpan.FromMilliseconds(1));
+    }
+
+    private async Task<HttpResponseMessage> StreamAsync(string deployment, int maxTokens)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"/openai/deployments/{deployment}/chat/completions?api-version=2024-10-21")
+        {
+            Content = new StringContent($$"""{"messages":[{"role":"user","content":"stream"}],"max_tokens":{{maxTokens}},"stream":true}""", Encoding.UTF8, "application/json"),
+        };
+        request.Headers.Authorization = new("Bearer", (await _issuer.GetTokenAsync("https://cognitiveservices.azure.com", "client", CancellationToken.None)).Token);
+        return await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead).WaitAsync(Timeout);
     }
 
     private static async Task<string> NextEventAsync(StreamReader reader)
