@@ -48,6 +48,16 @@ internal sealed class DeploymentOptions
 
     public bool IsEmbeddings => Model.Contains("embedding", StringComparison.OrdinalIgnoreCase);
 
+    /// <summary>Models that take text completions (the instruct and base models); the rest are chat models.</summary>
+    public bool IsCompletions =>
+        Model.Contains("instruct", StringComparison.OrdinalIgnoreCase) || Model is "davinci-002" or "babbage-002";
+
+    /// <summary>Whether the model can do <paramref name="operation"/>.</summary>
+    public bool Supports(OpenAI.InferenceOperation operation) =>
+        operation == OpenAI.InferenceOperation.Embeddings ? IsEmbeddings
+        : operation == OpenAI.InferenceOperation.Completions ? IsCompletions
+        : !IsEmbeddings && !IsCompletions;
+
     /// <summary>The model as Azure reports it in responses, e.g. <c>gpt-4o-2024-11-20</c>.</summary>
     public string ReportedModel => IsEmbeddings || string.IsNullOrEmpty(Version) ? Model : $"{Model}-{Version}";
 

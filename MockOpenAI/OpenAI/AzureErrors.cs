@@ -24,6 +24,19 @@ internal static class AzureErrors
             },
             MockJson.Options);
 
+    /// <summary>The 400 for an operation the deployment's model cannot do (chat on an embeddings model, say).</summary>
+    public static string OperationNotSupported(string operationName, string model) =>
+        System.Text.Json.JsonSerializer.Serialize(
+            new
+            {
+                error = new
+                {
+                    code = "OperationNotSupported",
+                    message = $"The {operationName} operation does not work with the specified model, {model}. Please choose different model and try again. You can learn more about which models can be used with each operation here: https://go.microsoft.com/fwlink/?linkid=2197993.",
+                },
+            },
+            MockJson.Options);
+
     public static string BadRequest(string message, string? param) =>
         System.Text.Json.JsonSerializer.Serialize(new { error = new { code = "BadRequest", message, param, type = "invalid_request_error" } });
 }

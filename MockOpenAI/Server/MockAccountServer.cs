@@ -54,10 +54,11 @@ internal sealed partial class MockAccountServer(
 
         _server.Given(Request.Create().WithPath("/health").UsingGet())
             .RespondWith(Response.Create().WithStatusCode(200).WithBody("Healthy"));
-        _server.Given(Request.Create().WithPath(new WireMock.Matchers.RegexMatcher(DeploymentPattern + "chat/completions$")).UsingPost())
-            .RespondWith(Response.Create().WithCallback(request => HandleAsync(request, "chat/completions")));
-        _server.Given(Request.Create().WithPath(new WireMock.Matchers.RegexMatcher(DeploymentPattern + "embeddings$")).UsingPost())
-            .RespondWith(Response.Create().WithCallback(request => HandleAsync(request, "embeddings")));
+        foreach (var operation in InferenceOperation.All)
+        {
+            _server.Given(Request.Create().WithPath(new WireMock.Matchers.RegexMatcher(DeploymentPattern + operation.Route + "$")).UsingPost())
+                .RespondWith(Response.Create().WithCallback(request => HandleAsync(request, operation)));
+        }
 
         Log.Started(logger, _options.Account, _options.Region, string.Join(", ", _server.Urls), _options.Deployments.Count);
         return Task.CompletedTask;
@@ -71,7 +72,7 @@ internal sealed partial class MockAccountServer(
 
     public void Dispose() => _server?.Dispose();
 
-    private async Task<IResponseMessage> HandleAsync(IRequestMessage request, string operation)
+    private async Task<IResponseMessage> HandleAsync(IRequestMessage request, InferenceOperation operation)
     {
         if (Header(request, "api-key") is not null)
         {
@@ -89,9 +90,14 @@ internal sealed partial class MockAccountServer(
         }
 
         var name = Uri.UnescapeDataString(request.Path.Split('/')[3]);
-        if (!_options.Deployments.TryGetValue(name, out var deployment) || deployment.IsEmbeddings != (operation == "embeddings"))
+        if (!_options.Deployments.TryGetValue(name, out var deployment))
         {
             return Json(404, AzureErrors.DeploymentNotFound);
+        }
+
+        if (!deployment.Supports(operation))
+        {
+            return Json(400, AzureErrors.OperationNotSupported(operation.Name, deployment.Model));
         }
 
         try
@@ -99,10 +105,10 @@ internal sealed partial class MockAccountServer(
             using var body = JsonDocument.Parse(request.Body ?? string.Empty);
             var apiVersion = versions.First()!;
             var delays = _options.LatencyOf(deployment);
-            if (operation == "embeddings")
+            if (operation == InferenceOperation.Embeddings)
             {
                 var embeddings = Embeddings.Parse(body.RootElement, deployment.EmbeddingDimensions, deployment.Tokens);
-                if (Admit(name, "Embeddings_Create", apiVersion, embeddings.PromptTokens, out var refused) is not { } headers)
+                if (Admit(name, operation.OperationId, apiVersion, embeddings.PromptTokens, out var refused) is not { } headers)
                 {
                     return refused!;
                 }
@@ -111,21 +117,29 @@ internal sealed partial class MockAccountServer(
                 return Json(200, Embeddings.Render(embeddings, deployment.ReportedModel), headers);
             }
 
-            var chat = ChatCompletions.Parse(body.RootElement, request.Body!, deployment.Tokens);
-            if (Admit(name, "ChatCompletions_Create", apiVersion, chat.EstimatedTokens, out var throttled) is not { } quotaHeaders)
+            var chat = operation == InferenceOperation.ChatCompletions;
+            var generation = chat
+                ? ChatCompletions.Parse(body.RootElement, request.Body!, deployment.Tokens)
+                : Completions.Parse(body.RootElement, request.Body!, deployment.Tokens);
+            if (Admit(name, operation.OperationId, apiVersion, generation.EstimatedTokens, out var throttled) is not { } quotaHeaders)
             {
                 return throttled!;
             }
 
-            var id = "chatcmpl-" + Convert.ToHexStringLower(Guid.NewGuid().ToByteArray())[..24];
+            var id = (chat ? "chatcmpl-" : "cmpl-") + Convert.ToHexStringLower(Guid.NewGuid().ToByteArray())[..24];
             var created = time.GetUtcNow().ToUnixTimeSeconds();
-            if (chat.Stream)
+            if (generation.Stream)
             {
-                return Stream(ChatCompletions.Chunks(id, created, deployment.ReportedModel, chat), delays, quotaHeaders);
+                var chunks = chat
+                    ? ChatCompletions.Chunks(id, created, deployment.ReportedModel, generation)
+                    : Completions.Chunks(id, created, deployment.ReportedModel, generation);
+                return Stream(chunks, delays, quotaHeaders);
             }
 
-            await Task.Delay(latency.Completion(delays, chat.CompletionTokens), time);
-            return Json(200, ChatCompletions.Completion(id, created, deployment.ReportedModel, chat), quotaHeaders);
+            await Task.Delay(latency.Completion(delays, generation.CompletionTokens), time);
+            return Json(200, chat
+                ? ChatCompletions.Completion(id, created, deployment.ReportedModel, generation)
+                : Completions.Completion(id, created, deployment.ReportedModel, generation), quotaHeaders);
         }
         catch (JsonException)
         {
@@ -170,21 +184,29 @@ internal sealed partial class MockAccountServer(
 
     /// <summary>
     /// A streamed answer: WireMock sends the headers, the relay the events (see <see cref="StreamRelay"/>). The prompt
-    /// filter results leave at once; the role and the first token after the time to first token; each further token
+    /// filter results leave at once; the role (or, without one, the first token) after the time to first token; each further token
     /// after the per-token time; the finish, usage and [DONE] right after the last token.
     /// </summary>
     private ResponseMessage Stream(IEnumerable<(ChunkKind Kind, string Event)> chunks, LatencyOptions delays, IEnumerable<KeyValuePair<string, string>> extraHeaders)
     {
         var events = new List<(TimeSpan, string)>();
+        var started = false;
         var tokens = 0;
         foreach (var (kind, text) in chunks)
         {
-            var delay = kind switch
+            var delay = TimeSpan.Zero;
+            if (kind == ChunkKind.Role || (kind == ChunkKind.Content && !started))
             {
-                ChunkKind.Role => latency.FirstToken(delays),
-                ChunkKind.Content when tokens++ > 0 => latency.NextToken(delays),
-                _ => TimeSpan.Zero,
-            };
+                // The first generated chunk (the role for chat, the first token for text completions).
+                delay = latency.FirstToken(delays);
+                started = true;
+            }
+            else if (kind == ChunkKind.Content && tokens > 0)
+            {
+                delay = latency.NextToken(delays);
+            }
+
+            tokens += kind == ChunkKind.Content ? 1 : 0;
             events.Add((delay, text));
         }
 

@@ -77,7 +77,7 @@ public class ChatCompletionsTests
         Assert.Throws<BadRequestException>(() => Embeddings.Parse(body.RootElement, 1536, TokenCounter.ForModel("text-embedding-3-small")));
     }
 
-    private static ChatRequest Parse(string json)
+    private static GenerationRequest Parse(string json)
     {
         using var document = JsonDocument.Parse(json);
         return ChatCompletions.Parse(document.RootElement, json, TokenCounter.ForModel("gpt-4o"));

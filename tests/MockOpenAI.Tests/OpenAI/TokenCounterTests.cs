@@ -81,7 +81,7 @@ public class TokenCounterTests
         var request = ChatCompletions.Parse(body.RootElement, json, TokenCounter.ForModel("gpt-4o"));
 
         Assert.True(request.CompletionTokens <= limit);
-        Assert.Equal(Math.Min(limit, ChatCompletions.DefaultCompletionTokens), request.CompletionTokens);
+        Assert.Equal(Math.Min(limit, GenerationRequest.DefaultCompletionTokens), request.CompletionTokens);
     }
 
     [Theory]

@@ -36,6 +36,7 @@ public sealed class MockAccountServerTests : IAsyncLifetime, IDisposable
             Version = "2024-11-20",
             Latency = new LatencyOptions { TimeToFirstToken = TimeSpan.FromMilliseconds(500), PerOutputToken = TimeSpan.FromMilliseconds(50) },
         };
+        options.Deployments["gpt-35-turbo-instruct"] = new DeploymentOptions { Model = "gpt-35-turbo-instruct", Version = "0914" };
         options.Deployments["text-embedding-3-small"] = new DeploymentOptions { Model = "text-embedding-3-small", Version = "1", Capacity = 1 };
         var validator = new BearerTokenValidator(Options.Create(new MockOpenAI.Identity.LocalIdentityOptions { PublicKey = _key.ExportSubjectPublicKeyInfoPem() }), _time);
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["urls"] = $"http://127.0.0.1:{port}" }).Build();
@@ -145,6 +146,55 @@ public sealed class MockAccountServerTests : IAsyncLifetime, IDisposable
         }
 
         Assert.Equal(0, _relay.ActiveStreams);
+    }
+
+    [Fact]
+    public async Task Completions_InstructModel_AnswersATextCompletionWithItsUsage()
+    {
+        using var response = await Send("/openai/deployments/gpt-35-turbo-instruct/completions?api-version=2024-10-21", """{"prompt":"Say this is a test","max_tokens":5}""");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var body = System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
+        Assert.Equal("text_completion", body.GetProperty("object").GetString());
+        Assert.StartsWith("cmpl-", body.GetProperty("id").GetString(), StringComparison.Ordinal);
+        Assert.Equal("gpt-35-turbo-instruct-0914", body.GetProperty("model").GetString());
+        var choice = body.GetProperty("choices")[0];
+        Assert.Equal("length", choice.GetProperty("finish_reason").GetString());
+        Assert.Equal(5, choice.GetProperty("text").GetString()!.Split(' ').Length);
+
+        // cl100k: Say| this| is| a| test = 5 prompt tokens; 5 generated.
+        var usage = body.GetProperty("usage");
+        Assert.Equal(5, usage.GetProperty("prompt_tokens").GetInt32());
+        Assert.Equal(5, usage.GetProperty("completion_tokens").GetInt32());
+        Assert.Equal(10, usage.GetProperty("total_tokens").GetInt32());
+    }
+
+    [Fact]
+    public async Task Completions_Streamed_SendsOneTextChunkPerTokenThenDone()
+    {
+        using var response = await Send("/openai/deployments/gpt-35-turbo-instruct/completions?api-version=2024-10-21", """{"prompt":"Say this is a test","max_tokens":3,"stream":true}""");
+        var events = (await response.Content.ReadAsStringAsync()).Split("\n\n", StringSplitOptions.RemoveEmptyEntries);
+
+        // Prompt filter results, 3 tokens, the finish, [DONE].
+        Assert.Equal(6, events.Length);
+        Assert.Equal("data: [DONE]", events[^1]);
+        Assert.All(events[1..4], e => Assert.Contains("\"object\":\"text_completion\"", e, StringComparison.Ordinal));
+        Assert.Contains("\"finish_reason\":\"length\"", events[4], StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("/openai/deployments/gpt-4o/completions", """{"prompt":"x"}""", "completion", "gpt-4o")]
+    [InlineData("/openai/deployments/gpt-4o/embeddings", """{"input":"x"}""", "embeddings", "gpt-4o")]
+    [InlineData("/openai/deployments/text-embedding-3-small/chat/completions", """{"messages":[{"role":"user","content":"x"}]}""", "chatCompletion", "text-embedding-3-small")]
+    [InlineData("/openai/deployments/gpt-35-turbo-instruct/chat/completions", """{"messages":[{"role":"user","content":"x"}]}""", "chatCompletion", "gpt-35-turbo-instruct")]
+    public async Task Operation_TheModelCannotDo_Is400OperationNotSupported(string path, string json, string operation, string model)
+    {
+        using var response = await Send(path + "?api-version=2024-10-21", json);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal(
+            $$$"""{"error":{"code":"OperationNotSupported","message":"The {{{operation}}} operation does not work with the specified model, {{{model}}}. Please choose different model and try again. You can learn more about which models can be used with each operation here: https://go.microsoft.com/fwlink/?linkid=2197993."}}""",
+            await response.Content.ReadAsStringAsync());
     }
 
     [Fact]
