@@ -7,12 +7,13 @@ var builder = Host.CreateApplicationBuilder(args);
 // WireMock hosts its own Kestrel server; it listens where ASP.NET Core would (ASPNETCORE_URLS or --urls).
 builder.Configuration.AddEnvironmentVariables("ASPNETCORE_");
 builder.Configuration.AddCommandLine(args);
-builder.AddServiceDefaults();
+builder.AddServiceDefaults(extraMeters: [MockMetrics.MeterName]);
 builder.Services.AddOptions<MockOpenAIOptions>().BindConfiguration(MockOpenAIOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
 builder.Services.AddOptions<LocalIdentityOptions>().BindConfiguration(LocalIdentityOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddSingleton<BearerTokenValidator>();
 builder.Services.AddSingleton<StreamRelay>();
+builder.Services.AddSingleton<MockMetrics>();
 builder.Services.AddSingleton(new LatencyModel(new Random()));
 builder.Services.AddHostedService<MockAccountServer>();
 

@@ -25,6 +25,7 @@ internal sealed partial class MockAccountServer(
     BearerTokenValidator tokens,
     StreamRelay relay,
     LatencyModel latency,
+    MockMetrics metrics,
     TimeProvider time,
     IConfiguration configuration,
     ILogger<MockAccountServer> logger) : IHostedService, IDisposable
@@ -57,7 +58,7 @@ internal sealed partial class MockAccountServer(
         foreach (var operation in InferenceOperation.All)
         {
             _server.Given(Request.Create().WithPath(new WireMock.Matchers.RegexMatcher(DeploymentPattern + operation.Route + "$")).UsingPost())
-                .RespondWith(Response.Create().WithCallback(request => HandleAsync(request, operation)));
+                .RespondWith(Response.Create().WithCallback(request => HandleMeasuredAsync(request, operation)));
         }
 
         Log.Started(logger, _options.Account, _options.Region, string.Join(", ", _server.Urls), _options.Deployments.Count);
@@ -71,6 +72,15 @@ internal sealed partial class MockAccountServer(
     }
 
     public void Dispose() => _server?.Dispose();
+
+    private async Task<IResponseMessage> HandleMeasuredAsync(IRequestMessage request, InferenceOperation operation)
+    {
+        var started = time.GetTimestamp();
+        var response = await HandleAsync(request, operation);
+        var deployment = request.Path.Split('/') is { Length: > 3 } segments ? Uri.UnescapeDataString(segments[3]) : string.Empty;
+        metrics.Completed(deployment, operation.OperationId, response.StatusCode is int status ? status : 200, time.GetElapsedTime(started));
+        return response;
+    }
 
     private async Task<IResponseMessage> HandleAsync(IRequestMessage request, InferenceOperation operation)
     {
@@ -114,6 +124,7 @@ internal sealed partial class MockAccountServer(
                 }
 
                 await Task.Delay(latency.Request(delays), time);
+                metrics.Used(name, operation.OperationId, embeddings.PromptTokens, 0);
                 return Json(200, Embeddings.Render(embeddings, deployment.ReportedModel), headers);
             }
 
@@ -126,6 +137,7 @@ internal sealed partial class MockAccountServer(
                 return throttled!;
             }
 
+            metrics.Used(name, operation.OperationId, generation.PromptTokens, generation.CompletionTokens);
             var id = (chat ? "chatcmpl-" : "cmpl-") + Convert.ToHexStringLower(Guid.NewGuid().ToByteArray())[..24];
             var created = time.GetUtcNow().ToUnixTimeSeconds();
             if (generation.Stream)
@@ -160,6 +172,7 @@ internal sealed partial class MockAccountServer(
         refused = null;
         if (!_quotas.TryGetValue(deployment, out var quota))
         {
+            metrics.Requested(deployment, operationId, estimatedTokens);
             return [];
         }
 
@@ -167,9 +180,11 @@ internal sealed partial class MockAccountServer(
         var headers = QuotaHeaders.Of(decision).ToList();
         if (decision.Admitted)
         {
+            metrics.Requested(deployment, operationId, estimatedTokens);
             return headers;
         }
 
+        metrics.RateLimited(deployment, operationId, decision.RefusedBy == QuotaLimit.Tokens ? "tokens" : "requests");
         var seconds = (int)Math.Ceiling(decision.RetryAfter.TotalSeconds);
         refused = Json(429, AzureErrors.RateLimited(operationId, apiVersion, decision.RefusedBy == QuotaLimit.Tokens, seconds), headers);
         return null;

@@ -3,7 +3,10 @@ using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text;
 using Gateway.Identity;
+using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
@@ -20,6 +23,7 @@ public sealed class MockAccountServerTests : IAsyncLifetime, IDisposable
     private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 11, 26, 9, 0, 0, TimeSpan.Zero));
     private readonly RSA _key = RSA.Create(2048);
     private readonly HttpClient _http = new();
+    private readonly ServiceProvider _meters = new ServiceCollection().AddMetrics().BuildServiceProvider();
     private MockAccountServer _server = null!;
     private StreamRelay _relay = null!;
     private LocalTokenIssuer _issuer = null!;
@@ -40,7 +44,7 @@ public sealed class MockAccountServerTests : IAsyncLifetime, IDisposable
         options.Deployments["text-embedding-3-small"] = new DeploymentOptions { Model = "text-embedding-3-small", Version = "1", Capacity = 1 };
         var validator = new BearerTokenValidator(Options.Create(new MockOpenAI.Identity.LocalIdentityOptions { PublicKey = _key.ExportSubjectPublicKeyInfoPem() }), _time);
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["urls"] = $"http://127.0.0.1:{port}" }).Build();
-        _server = new MockAccountServer(Options.Create(options), validator, _relay = new StreamRelay(_time), new LatencyModel(new Random(1)), _time, configuration, NullLogger<MockAccountServer>.Instance);
+        _server = new MockAccountServer(Options.Create(options), validator, _relay = new StreamRelay(_time), new LatencyModel(new Random(1)), new MockMetrics(_meters.GetRequiredService<IMeterFactory>()), _time, configuration, NullLogger<MockAccountServer>.Instance);
         await _server.StartAsync(CancellationToken.None);
         _issuer = new LocalTokenIssuer(Options.Create(new Gateway.Identity.LocalIdentityOptions { SigningKey = _key.ExportPkcs8PrivateKeyPem() }), _time);
     }
@@ -53,6 +57,7 @@ public sealed class MockAccountServerTests : IAsyncLifetime, IDisposable
         _issuer.Dispose();
         _http.Dispose();
         _key.Dispose();
+        _meters.Dispose();
     }
 
     [Fact]
@@ -195,6 +200,31 @@ public sealed class MockAccountServerTests : IAsyncLifetime, IDisposable
         Assert.Equal(
             $$$"""{"error":{"code":"OperationNotSupported","message":"The {{{operation}}} operation does not work with the specified model, {{{model}}}. Please choose different model and try again. You can learn more about which models can be used with each operation here: https://go.microsoft.com/fwlink/?linkid=2197993."}}""",
             await response.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task Metrics_KnownSequence_CountTokensDurationsAndRefusals()
+    {
+        var factory = _meters.GetRequiredService<IMeterFactory>();
+        using var requested = new MetricCollector<long>(factory, MockMetrics.MeterName, "mockopenai.tokens.requested");
+        using var used = new MetricCollector<long>(factory, MockMetrics.MeterName, "mockopenai.tokens.used");
+        using var refusals = new MetricCollector<long>(factory, MockMetrics.MeterName, "mockopenai.rate_limit.hits");
+        using var durations = new MetricCollector<double>(factory, MockMetrics.MeterName, "mockopenai.request.duration");
+
+        // Capacity 2: two requests in 10 s; the third is refused by the call rate. "Count the regions." is
+        // Count| the| regions|. = 4 tokens; + 3 framing + "user" (1) + 3 priming = 11 prompt tokens each.
+        using var first = await Chat(maxTokens: 10);
+        using var second = await Chat(maxTokens: 10);
+        using var third = await Chat(maxTokens: 10);
+
+        Assert.Equal(2 * (11 + 10), requested.GetMeasurementSnapshot().EvaluateAsCounter());
+        var usage = used.GetMeasurementSnapshot();
+        Assert.Equal(22, usage.Where(m => (string?)m.Tags["gen_ai.token.type"] == "input").Sum(m => m.Value));
+        Assert.Equal(20, usage.Where(m => (string?)m.Tags["gen_ai.token.type"] == "output").Sum(m => m.Value));
+        var refused = Assert.Single(refusals.GetMeasurementSnapshot());
+        Assert.Equal("requests", refused.Tags["reason"]);
+        Assert.Equal("gpt-4o", refused.Tags["deployment"]);
+        Assert.Equal([200, 200, 429], durations.GetMeasurementSnapshot().Select(m => (int)m.Tags["http.response.status_code"]!));
     }
 
     [Fact]
