@@ -227,6 +227,19 @@ public sealed class MockAccountServerTests : IAsyncLifetime, IDisposable
         Assert.Equal([200, 200, 429], durations.GetMeasurementSnapshot().Select(m => (int)m.Tags["http.response.status_code"]!));
     }
 
+    [Theory]
+    [InlineData("chat-stream-with-usage.txt", "/openai/deployments/gpt-4o/chat/completions", """{"messages":[{"role":"user","content":"golden"}],"max_tokens":2,"stream":true,"stream_options":{"include_usage":true}}""")]
+    [InlineData("chat-stream.txt", "/openai/deployments/gpt-4o/chat/completions", """{"messages":[{"role":"user","content":"golden"}],"max_tokens":2,"stream":true}""")]
+    [InlineData("completions-stream.txt", "/openai/deployments/gpt-35-turbo-instruct/completions", """{"prompt":"golden","max_tokens":2,"stream":true}""")]
+    public async Task Stream_Structure_MatchesTheGoldenFile(string golden, string path, string json)
+    {
+        using var response = await Send(path + "?api-version=2024-10-21", json);
+
+        var shape = OpenAI.StreamShape.Of(await response.Content.ReadAsStringAsync());
+
+        Assert.Equal(await File.ReadAllTextAsync(Path.Combine(AppContext.BaseDirectory, "OpenAI", "Golden", golden)), shape);
+    }
+
     [Fact]
     public async Task Embeddings_OverTheCallRate_NameTheEmbeddingsOperation()
     {
