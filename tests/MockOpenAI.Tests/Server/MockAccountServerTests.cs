@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text;
+using Azure.AI.OpenAI;
 using Gateway.Identity;
 using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Configuration;
@@ -12,6 +13,7 @@ using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 using MockOpenAI.Identity;
 using MockOpenAI.Server;
+using OpenAI.Chat;
 
 namespace MockOpenAI.Tests.Server;
 
@@ -241,6 +243,40 @@ public sealed class MockAccountServerTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
+    public async Task Sdk_ChatPlainStreamedAndEmbeddings_ReadTheUsageTheMockReports()
+    {
+        var client = new AzureOpenAIClient(
+            _http.BaseAddress!,
+            new LocalCredential(_issuer),
+            new AzureOpenAIClientOptions { RetryPolicy = new System.ClientModel.Primitives.ClientRetryPolicy(maxRetries: 0) });
+        var chat = client.GetChatClient("gpt-4o");
+
+        // "Hello!" as the only user message: 3 priming + 3 framing + "user" (1) + "Hello|!" (2) = 9 prompt tokens.
+        ChatCompletion completion = await chat.CompleteChatAsync([new UserChatMessage("Hello!")], new ChatCompletionOptions { MaxOutputTokenCount = 4 }).WaitAsync(Timeout);
+        Assert.Equal(9, completion.Usage.InputTokenCount);
+        Assert.Equal(4, completion.Usage.OutputTokenCount);
+        Assert.Equal(ChatFinishReason.Length, completion.FinishReason);
+
+        var streamed = new StringBuilder();
+        ChatTokenUsage? usage = null;
+        await foreach (var update in chat.CompleteChatStreamingAsync([new UserChatMessage("Hello!")], new ChatCompletionOptions { MaxOutputTokenCount = 4 }).WithCancellation(CancellationToken.None))
+        {
+            streamed.Append(string.Concat(update.ContentUpdate.Select(p => p.Text)));
+            usage ??= update.Usage;
+        }
+
+        Assert.Equal(4, streamed.ToString().Split(' ').Length);
+        Assert.NotNull(usage);
+        Assert.Equal(9, usage.InputTokenCount);
+        Assert.Equal(4, usage.OutputTokenCount);
+
+        // cl100k: "Hello|!" = 2 tokens.
+        var embedding = await client.GetEmbeddingClient("text-embedding-3-small").GenerateEmbeddingsAsync(["Hello!"]).WaitAsync(Timeout);
+        Assert.Equal(2, embedding.Value.Usage.InputTokenCount);
+        Assert.Equal(1536, embedding.Value[0].ToFloats().Length);
+    }
+
+    [Fact]
     public async Task Embeddings_OverTheCallRate_NameTheEmbeddingsOperation()
     {
         // Capacity 1: one request in any 10 seconds.
@@ -324,6 +360,19 @@ public sealed class MockAccountServerTests : IAsyncLifetime, IDisposable
 
     private static string Header(HttpResponseMessage response, string name) =>
         response.Headers.TryGetValues(name, out var values) ? string.Join(",", values) : string.Join(",", response.Content.Headers.GetValues(name));
+
+    /// <summary>The SDK's credential, backed by the gateway's local issuer (what the mock accepts).</summary>
+    private sealed class LocalCredential(LocalTokenIssuer issuer) : Azure.Core.TokenCredential
+    {
+        public override Azure.Core.AccessToken GetToken(Azure.Core.TokenRequestContext requestContext, CancellationToken cancellationToken) =>
+            GetTokenAsync(requestContext, cancellationToken).AsTask().GetAwaiter().GetResult();
+
+        public override async ValueTask<Azure.Core.AccessToken> GetTokenAsync(Azure.Core.TokenRequestContext requestContext, CancellationToken cancellationToken)
+        {
+            var token = await issuer.GetTokenAsync("https://cognitiveservices.azure.com", "sdk", cancellationToken);
+            return new Azure.Core.AccessToken(token.Token, token.ExpiresOn);
+        }
+    }
 
     private static int FreePort()
     {
