@@ -13,6 +13,7 @@ builder.Services.AddOptions<LocalIdentityOptions>().BindConfiguration(LocalIdent
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddSingleton<BearerTokenValidator>();
 builder.Services.AddSingleton<StreamRelay>();
+builder.Services.AddSingleton<FaultInjector>();
 builder.Services.AddSingleton<MockMetrics>();
 builder.Services.AddSingleton(new LatencyModel(new Random()));
 builder.Services.AddHostedService<MockAccountServer>();

@@ -24,6 +24,7 @@ internal sealed partial class MockAccountServer(
     IOptions<MockOpenAIOptions> options,
     BearerTokenValidator tokens,
     StreamRelay relay,
+    FaultInjector faults,
     LatencyModel latency,
     MockMetrics metrics,
     TimeProvider time,
@@ -31,6 +32,12 @@ internal sealed partial class MockAccountServer(
     ILogger<MockAccountServer> logger) : IHostedService, IDisposable
 {
     private const string DeploymentPattern = "^/openai/deployments/(?<deployment>[^/]+)/";
+
+    /// <summary>
+    /// The emulator's own mappings rank below any mapping a test or a person adds through the admin API (WireMock
+    /// prefers lower numbers), so scripted faults win while they last.
+    /// </summary>
+    public const int EmulatorPriority = 1000;
 
 
     private readonly MockOpenAIOptions _options = options.Value;
@@ -48,7 +55,11 @@ internal sealed partial class MockAccountServer(
         {
             Urls = urls,
             StartAdminInterface = true,
-            PreWireMockMiddlewareInit = app => relay.Install((IApplicationBuilder)app),
+            PreWireMockMiddlewareInit = app =>
+            {
+                relay.Install((IApplicationBuilder)app);
+                faults.Install((IApplicationBuilder)app, SyntheticStream);
+            },
             MaxRequestLogCount = _options.JournalSize,
             AllowBodyForAllHttpMethods = false,
         });
@@ -58,6 +69,7 @@ internal sealed partial class MockAccountServer(
         foreach (var operation in InferenceOperation.All)
         {
             _server.Given(Request.Create().WithPath(new WireMock.Matchers.RegexMatcher(DeploymentPattern + operation.Route + "$")).UsingPost())
+                .AtPriority(EmulatorPriority)
                 .RespondWith(Response.Create().WithCallback(request => HandleMeasuredAsync(request, operation)));
         }
 
@@ -228,6 +240,21 @@ internal sealed partial class MockAccountServer(
         var headers = Headers("text/event-stream; charset=utf-8", extraHeaders);
         headers[StreamRelay.MarkerHeader] = new WireMockList<string>(relay.Register(events));
         return new ResponseMessage { StatusCode = 200, Headers = headers };
+    }
+
+    /// <summary>The events of a plain streamed chat answer from the deployment in <paramref name="path"/>, for fault injection.</summary>
+    private IReadOnlyList<string>? SyntheticStream(PathString path)
+    {
+        var segments = (path.Value ?? string.Empty).Split('/');
+        if (segments.Length < 4 || !_options.Deployments.TryGetValue(segments[3], out var deployment) || !deployment.Supports(InferenceOperation.ChatCompletions))
+        {
+            return null;
+        }
+
+        using var empty = JsonDocument.Parse("{}");
+        var request = GenerationRequest.Read(empty.RootElement, path.Value!, 0, deployment.Tokens, allowCompletionTokens: true);
+        var id = "chatcmpl-" + Convert.ToHexStringLower(Guid.NewGuid().ToByteArray())[..24];
+        return [.. ChatCompletions.Chunks(id, time.GetUtcNow().ToUnixTimeSeconds(), deployment.ReportedModel, request).Select(c => c.Event)];
     }
 
     /// <summary>The headers of every response, plus the rate-limit headers where a quota was consulted.</summary>

@@ -46,7 +46,7 @@ public sealed class MockAccountServerTests : IAsyncLifetime, IDisposable
         options.Deployments["text-embedding-3-small"] = new DeploymentOptions { Model = "text-embedding-3-small", Version = "1", Capacity = 1 };
         var validator = new BearerTokenValidator(Options.Create(new MockOpenAI.Identity.LocalIdentityOptions { PublicKey = _key.ExportSubjectPublicKeyInfoPem() }), _time);
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["urls"] = $"http://127.0.0.1:{port}" }).Build();
-        _server = new MockAccountServer(Options.Create(options), validator, _relay = new StreamRelay(_time), new LatencyModel(new Random(1)), new MockMetrics(_meters.GetRequiredService<IMeterFactory>()), _time, configuration, NullLogger<MockAccountServer>.Instance);
+        _server = new MockAccountServer(Options.Create(options), validator, _relay = new StreamRelay(_time), new FaultInjector(_time), new LatencyModel(new Random(1)), new MockMetrics(_meters.GetRequiredService<IMeterFactory>()), _time, configuration, NullLogger<MockAccountServer>.Instance);
         await _server.StartAsync(CancellationToken.None);
         _issuer = new LocalTokenIssuer(Options.Create(new Gateway.Identity.LocalIdentityOptions { SigningKey = _key.ExportPkcs8PrivateKeyPem() }), _time);
     }
@@ -277,6 +277,94 @@ public sealed class MockAccountServerTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
+    public async Task Faults_NextTwoRequests429WithRetryAfter_ThenTheEmulatorAgain()
+    {
+        await AddMappingAsync("""
+            {
+              "Priority": 1,
+              "Request": { "Path": { "Matchers": [ { "Name": "RegexMatcher", "Pattern": "^/openai/deployments/gpt-4o/" } ] }, "Methods": [ "POST" ] },
+              "Response": { "StatusCode": 429, "Headers": { "Retry-After": "7", "Content-Type": "application/json" }, "Body": "{\"error\":{\"code\":\"429\",\"message\":\"scripted\"}}" },
+              "Scenario": "two-429s", "SetStateTo": "over", "TimesInSameState": 2
+            }
+            """);
+
+        var statuses = new List<int>();
+        for (var i = 0; i < 3; i++)
+        {
+            using var response = await Chat(maxTokens: 5);
+            statuses.Add((int)response.StatusCode);
+            if (i == 0)
+            {
+                Assert.Equal("7", Header(response, "Retry-After"));
+            }
+        }
+
+        Assert.Equal([429, 429, 200], statuses);
+        Assert.Equal(3, (await JournalAsync()).Count(p => p.StartsWith("/openai/", StringComparison.Ordinal)));
+    }
+
+    [Theory]
+    [InlineData(500)]
+    [InlineData(503)]
+    public async Task Faults_ServerErrorForOneRequest(int status)
+    {
+        await AddMappingAsync($$"""
+            {
+              "Request": { "Path": { "Matchers": [ { "Name": "RegexMatcher", "Pattern": "^/openai/deployments/gpt-4o/" } ] } },
+              "Response": { "StatusCode": {{status}} },
+              "Scenario": "one-error", "SetStateTo": "over", "TimesInSameState": 1
+            }
+            """);
+
+        using var failed = await Chat(maxTokens: 5);
+        using var recovered = await Chat(maxTokens: 5);
+
+        Assert.Equal(status, (int)failed.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, recovered.StatusCode);
+    }
+
+    [Fact]
+    public async Task Faults_Reset_DropsTheConnectionBeforeAnyByte()
+    {
+        await AddMappingAsync(FaultMapping("reset"));
+
+        await Assert.ThrowsAnyAsync<HttpRequestException>(() => Chat(maxTokens: 5));
+    }
+
+    [Fact]
+    public async Task Faults_AbortAfterThreeEvents_CutsTheStreamBeforeDone()
+    {
+        await AddMappingAsync(FaultMapping("abort-after=3"));
+
+        using var response = await StreamAsync("gpt-4o", maxTokens: 16);
+        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
+        var events = new List<string>();
+        var cut = await Record.ExceptionAsync(async () =>
+        {
+            while (true)
+            {
+                events.Add(await NextEventAsync(reader).WaitAsync(Timeout));
+            }
+        });
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(3, events.Count);
+        Assert.DoesNotContain("data: [DONE]", events);
+        Assert.True(cut is IOException or HttpRequestException or EndOfStreamException, cut?.ToString());
+    }
+
+    [Fact]
+    public async Task Faults_Hang_NeverAnswers()
+    {
+        await AddMappingAsync(FaultMapping("hang"));
+
+        using var cancellation = new CancellationTokenSource(TimeSpan.FromMilliseconds(500));
+        using var request = new HttpRequestMessage(HttpMethod.Post, ChatPath) { Content = new StringContent("""{"messages":[{"role":"user","content":"hi"}]}""", Encoding.UTF8, "application/json") };
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => _http.SendAsync(request, cancellation.Token));
+    }
+
+    [Fact]
     public async Task Embeddings_OverTheCallRate_NameTheEmbeddingsOperation()
     {
         // Capacity 1: one request in any 10 seconds.
@@ -333,6 +421,28 @@ public sealed class MockAccountServerTests : IAsyncLifetime, IDisposable
         };
         request.Headers.Authorization = new("Bearer", (await _issuer.GetTokenAsync("https://cognitiveservices.azure.com", "client", CancellationToken.None)).Token);
         return await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead).WaitAsync(Timeout);
+    }
+
+    /// <summary>Adds a WireMock mapping through the admin API, as a test or a person scripts a fault.</summary>
+    private async Task AddMappingAsync(string json)
+    {
+        using var response = await _http.PostAsync(new Uri("/__admin/mappings", UriKind.Relative), new StringContent(json, Encoding.UTF8, "application/json")).WaitAsync(Timeout);
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+    }
+
+    private static string FaultMapping(string fault) => $$"""
+        {
+          "Priority": 1,
+          "Request": { "Path": { "Matchers": [ { "Name": "RegexMatcher", "Pattern": "^/openai/deployments/gpt-4o/" } ] } },
+          "Response": { "StatusCode": 200, "Headers": { "x-mock-fault": "{{fault}}" } }
+        }
+        """;
+
+    /// <summary>The paths of the requests the mock recorded, from WireMock's journal.</summary>
+    private async Task<IReadOnlyList<string>> JournalAsync()
+    {
+        var journal = System.Text.Json.JsonDocument.Parse(await _http.GetStringAsync(new Uri("/__admin/requests", UriKind.Relative)).WaitAsync(Timeout));
+        return [.. journal.RootElement.EnumerateArray().Select(e => e.GetProperty("Request").GetProperty("Path").GetString()!)];
     }
 
     private static async Task<string> NextEventAsync(StreamReader reader)

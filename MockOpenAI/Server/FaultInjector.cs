@@ -1,0 +1,82 @@
+using System.Globalization;
+
+namespace MockOpenAI.Server;
+
+/// <summary>
+/// Faults beyond a status code, scripted like any other through WireMock's admin API: a mapping whose response
+/// carries the header <c>x-mock-fault</c> makes the middleware, placed before WireMock's, misbehave after WireMock
+/// has matched and journaled the request:
+/// <list type="bullet">
+/// <item><c>reset</c>: the connection is dropped before any byte of the response;</item>
+/// <item><c>abort-after=N</c>: a streamed chat completion starts (status 200, <c>text/event-stream</c>) and the
+/// connection is dropped after its first N events, before <c>[DONE]</c>;</item>
+/// <item><c>hang</c>: nothing is ever sent; the request ends only when the client gives up.</item>
+/// </list>
+/// Plain status faults (429 with Retry-After, 500, 503 for the next N requests) need no header: a mapping with
+/// WireMock's scenario fields does them (README, "Script faults").
+/// </summary>
+internal sealed class FaultInjector(TimeProvider time)
+{
+    public const string FaultHeader = "x-mock-fault";
+
+    /// <summary>
+    /// How long the events of an aborted stream get to reach the client before the connection drops: a reset makes
+    /// the client's network stack throw away what it has received but not yet read. This is wall-clock time on
+    /// purpose: it is about the network, not about the emulated account, so the injected clock does not govern it.
+    /// </summary>
+    public static readonly TimeSpan AbortGrace = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>Adds the middleware; <paramref name="streamFor"/> gives the events of a streamed answer for a request path.</summary>
+    public void Install(IApplicationBuilder app, Func<PathString, IReadOnlyList<string>?> streamFor) => app.Use(async (context, next) =>
+    {
+        await next(context);
+        if (!context.Response.Headers.TryGetValue(FaultHeader, out var value))
+        {
+            return;
+        }
+
+        context.Response.Headers.Remove(FaultHeader);
+        var fault = value.ToString().Trim();
+        if (fault == "reset")
+        {
+            context.Abort();
+        }
+        else if (fault == "hang")
+        {
+            try
+            {
+                await Task.Delay(Timeout.InfiniteTimeSpan, time, context.RequestAborted);
+            }
+            catch (OperationCanceledException)
+            {
+                // The client gave up, as it must.
+            }
+        }
+        else if (fault.StartsWith("abort-after=", StringComparison.Ordinal)
+            && int.TryParse(fault["abort-after=".Length..], NumberStyles.None, CultureInfo.InvariantCulture, out var count)
+            && streamFor(context.Request.Path) is { } events)
+        {
+            await AbortStreamAsync(context, events, count);
+        }
+        else
+        {
+            context.Response.StatusCode = StatusCodes.Status500InternalServerError;
+            context.Response.ContentType = "text/plain";
+            await context.Response.WriteAsync($"x-mock-fault '{fault}' is not a fault this mock knows (reset, hang, abort-after=N on a chat deployment).", context.RequestAborted);
+        }
+    });
+
+    private static async Task AbortStreamAsync(HttpContext context, IReadOnlyList<string> events, int count)
+    {
+        context.Response.StatusCode = StatusCodes.Status200OK;
+        context.Response.ContentType = "text/event-stream; charset=utf-8";
+        foreach (var text in events.Take(Math.Min(count, events.Count - 1)))
+        {
+            await context.Response.WriteAsync(text, context.RequestAborted);
+            await context.Response.Body.FlushAsync(context.RequestAborted);
+        }
+
+        await Task.Delay(AbortGrace, TimeProvider.System, context.RequestAborted);
+        context.Abort();
+    }
+}
