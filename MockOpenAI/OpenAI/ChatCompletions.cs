@@ -24,14 +24,14 @@ internal static class ChatCompletions
         ["model"] = model,
         ["system_fingerprint"] = "fp_mock",
         ["prompt_filter_results"] = ContentFilters.PromptResults(),
-        ["choices"] = new JsonArray(new JsonObject
+        ["choices"] = new JsonArray([.. request.Choices.Select((choice, index) => (JsonNode)new JsonObject
         {
-            ["index"] = 0,
-            ["finish_reason"] = request.FinishReason,
+            ["index"] = index,
+            ["finish_reason"] = choice.FinishReason,
             ["logprobs"] = null,
-            ["message"] = new JsonObject { ["role"] = "assistant", ["content"] = string.Concat(request.Words), ["refusal"] = null },
+            ["message"] = new JsonObject { ["role"] = "assistant", ["content"] = choice.Text, ["refusal"] = null },
             ["content_filter_results"] = ContentFilters.Safe(),
-        }),
+        })]),
         ["usage"] = request.Usage(),
     }.ToJsonString(MockJson.Options);
 
@@ -47,13 +47,31 @@ internal static class ChatCompletions
             ["object"] = string.Empty,
             ["prompt_filter_results"] = ContentFilters.PromptResults(),
         }));
-        yield return (ChunkKind.Role, ServerSentEvents.Data(Chunk(id, created, model, new JsonObject { ["content"] = string.Empty, ["refusal"] = null, ["role"] = "assistant" }, null, null, request.IncludeUsage)));
-        foreach (var word in request.Words)
+        for (var index = 0; index < request.Choices.Count; index++)
         {
-            yield return (ChunkKind.Content, ServerSentEvents.Data(Chunk(id, created, model, new JsonObject { ["content"] = word }, null, ContentFilters.Safe(), request.IncludeUsage)));
+            var kind = index == 0 ? ChunkKind.Role : ChunkKind.OtherChoice;
+            yield return (kind, ServerSentEvents.Data(Chunk(id, created, model, index, new JsonObject { ["content"] = string.Empty, ["refusal"] = null, ["role"] = "assistant" }, null, null, request.IncludeUsage)));
         }
 
-        yield return (ChunkKind.Finish, ServerSentEvents.Data(Chunk(id, created, model, new JsonObject(), request.FinishReason, new JsonObject(), request.IncludeUsage)));
+        // Token by token; the other choices' pieces travel with the first choice's.
+        var longest = request.Choices.Max(c => c.Pieces.Count);
+        for (var position = 0; position < longest; position++)
+        {
+            for (var index = 0; index < request.Choices.Count; index++)
+            {
+                if (position < request.Choices[index].Pieces.Count)
+                {
+                    var kind = index == 0 ? ChunkKind.Content : ChunkKind.OtherChoice;
+                    yield return (kind, ServerSentEvents.Data(Chunk(id, created, model, index, new JsonObject { ["content"] = request.Choices[index].Pieces[position] }, null, ContentFilters.Safe(), request.IncludeUsage)));
+                }
+            }
+        }
+
+        for (var index = 0; index < request.Choices.Count; index++)
+        {
+            yield return (ChunkKind.Finish, ServerSentEvents.Data(Chunk(id, created, model, index, new JsonObject(), request.Choices[index].FinishReason, new JsonObject(), request.IncludeUsage)));
+        }
+
         if (request.IncludeUsage)
         {
             yield return (ChunkKind.Usage, ServerSentEvents.Data(new JsonObject
@@ -71,13 +89,13 @@ internal static class ChatCompletions
         yield return (ChunkKind.Done, ServerSentEvents.Done);
     }
 
-    private static JsonObject Chunk(string id, long created, string model, JsonObject delta, string? finishReason, JsonNode? filter, bool includeUsage)
+    private static JsonObject Chunk(string id, long created, string model, int index, JsonObject delta, string? finishReason, JsonNode? filter, bool includeUsage)
     {
         var choice = new JsonObject
         {
             ["delta"] = delta,
             ["finish_reason"] = finishReason,
-            ["index"] = 0,
+            ["index"] = index,
             ["logprobs"] = null,
         };
         if (filter is not null)

@@ -35,7 +35,7 @@ internal static class Completions
         ["created"] = created,
         ["model"] = model,
         ["prompt_filter_results"] = ContentFilters.PromptResults(),
-        ["choices"] = new JsonArray(Choice(string.Concat(request.Words), request.FinishReason, ContentFilters.Safe())),
+        ["choices"] = new JsonArray([.. request.Choices.Select((choice, index) => (JsonNode)Choice(index, choice.Text, choice.FinishReason, ContentFilters.Safe()))]),
         ["usage"] = request.Usage(),
     }.ToJsonString(MockJson.Options);
 
@@ -51,12 +51,24 @@ internal static class Completions
             ["prompt_filter_results"] = ContentFilters.PromptResults(),
             ["choices"] = new JsonArray(),
         }));
-        foreach (var word in request.Words)
+        var longest = request.Choices.Max(c => c.Pieces.Count);
+        for (var position = 0; position < longest; position++)
         {
-            yield return (ChunkKind.Content, ServerSentEvents.Data(Chunk(id, created, model, Choice(word, null, ContentFilters.Safe()))));
+            for (var index = 0; index < request.Choices.Count; index++)
+            {
+                if (position < request.Choices[index].Pieces.Count)
+                {
+                    var kind = index == 0 ? ChunkKind.Content : ChunkKind.OtherChoice;
+                    yield return (kind, ServerSentEvents.Data(Chunk(id, created, model, Choice(index, request.Choices[index].Pieces[position], null, ContentFilters.Safe()))));
+                }
+            }
         }
 
-        yield return (ChunkKind.Finish, ServerSentEvents.Data(Chunk(id, created, model, Choice(string.Empty, request.FinishReason, null))));
+        for (var index = 0; index < request.Choices.Count; index++)
+        {
+            yield return (ChunkKind.Finish, ServerSentEvents.Data(Chunk(id, created, model, Choice(index, string.Empty, request.Choices[index].FinishReason, null))));
+        }
+
         if (request.IncludeUsage)
         {
             var usage = Chunk(id, created, model, null);
@@ -76,12 +88,12 @@ internal static class Completions
         ["choices"] = choice is null ? new JsonArray() : new JsonArray(choice),
     };
 
-    private static JsonObject Choice(string text, string? finishReason, JsonObject? filter)
+    private static JsonObject Choice(int index, string text, string? finishReason, JsonObject? filter)
     {
         var choice = new JsonObject
         {
             ["text"] = text,
-            ["index"] = 0,
+            ["index"] = index,
             ["finish_reason"] = finishReason,
             ["logprobs"] = null,
         };

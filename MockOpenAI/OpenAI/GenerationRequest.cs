@@ -4,18 +4,27 @@ using System.Text.Json.Nodes;
 
 namespace MockOpenAI.OpenAI;
 
-/// <summary>What a chat or text completion request asks for, and the words the mock answers with.</summary>
-internal sealed record GenerationRequest(int PromptTokens, int CompletionLimit, IReadOnlyList<string> Words, int CompletionTokens, string FinishReason, bool Stream, bool IncludeUsage)
+/// <summary>What a chat or text completion request asks for, and the choices the mock answers with.</summary>
+internal sealed record GenerationRequest(int PromptTokens, int CompletionLimit, IReadOnlyList<GeneratedChoice> Choices, bool Stream, bool IncludeUsage)
 {
+    /// <summary>The most choices (<c>n</c>) a request may ask for.</summary>
+    public const int MaxChoices = 128;
+
+    /// <summary>The most stop sequences a request may give.</summary>
+    public const int MaxStopSequences = 4;
+
     /// <summary>Completion length when the request sets no limit (also OpenAI's default <c>max_tokens</c> for completions).</summary>
     public const int DefaultCompletionTokens = 16;
 
-    /// <summary>What the quota charges at admission: the prompt plus every completion token the request allows.</summary>
-    public int EstimatedTokens => PromptTokens + CompletionLimit;
+    /// <summary>What the quota charges at admission: the prompt plus every completion token the request allows, per choice.</summary>
+    public int EstimatedTokens => PromptTokens + (CompletionLimit * Choices.Count);
+
+    public int CompletionTokens => Choices.Sum(c => c.Tokens);
 
     /// <summary>
-    /// Reads the limits and stream options shared by chat and text completions; the answer is seeded from the raw body,
-    /// never longer than the limit, and ends with <c>length</c> when the limit cut it.
+    /// Reads the limits, choices, stop sequences and stream options shared by chat and text completions. Each choice
+    /// is seeded from the raw body and its index, never longer than the limit, cut before the first stop sequence it
+    /// contains (finish reason <c>stop</c>), and ends with <c>length</c> when the limit cut it.
     /// </summary>
     public static GenerationRequest Read(JsonElement body, string rawBody, int promptTokens, TokenCounter tokens, bool allowCompletionTokens)
     {
@@ -23,10 +32,41 @@ internal sealed record GenerationRequest(int PromptTokens, int CompletionLimit, 
         var stream = body.TryGetProperty("stream", out var s) && s.ValueKind == JsonValueKind.True;
         var includeUsage = body.TryGetProperty("stream_options", out var options) && options.ValueKind == JsonValueKind.Object
             && options.TryGetProperty("include_usage", out var usage) && usage.ValueKind == JsonValueKind.True;
-        var completionTokens = Math.Min(limit ?? DefaultCompletionTokens, DefaultCompletionTokens);
-        var finishReason = limit is { } max && max < DefaultCompletionTokens ? "length" : "stop";
-        var words = SyntheticText.NextWords(SyntheticText.Seed(rawBody), completionTokens);
-        return new GenerationRequest(promptTokens, limit ?? DefaultCompletionTokens, words, tokens.Count(string.Concat(words)), finishReason, stream, includeUsage);
+        var n = ReadLimit(body, "n") ?? 1;
+        if (n > MaxChoices)
+        {
+            throw new BadRequestException(string.Create(CultureInfo.InvariantCulture, $"'n' must be at most {MaxChoices}."), "n");
+        }
+
+        var stops = ReadStops(body);
+        var length = Math.Min(limit ?? DefaultCompletionTokens, DefaultCompletionTokens);
+        var cutByLimit = limit is { } max && max < DefaultCompletionTokens;
+        var seed = SyntheticText.Seed(rawBody);
+        var choices = Enumerable.Range(0, n)
+            .Select(i => GeneratedChoice.Create(SyntheticText.NextWords(seed + i, length), stops, cutByLimit ? "length" : "stop", tokens))
+            .ToList();
+        return new GenerationRequest(promptTokens, limit ?? DefaultCompletionTokens, choices, stream, includeUsage);
+    }
+
+    private static List<string> ReadStops(JsonElement body)
+    {
+        if (!body.TryGetProperty("stop", out var stop) || stop.ValueKind == JsonValueKind.Null)
+        {
+            return [];
+        }
+
+        List<string> stops = stop.ValueKind switch
+        {
+            JsonValueKind.String => [stop.GetString()!],
+            JsonValueKind.Array when stop.EnumerateArray().All(s => s.ValueKind == JsonValueKind.String) => [.. stop.EnumerateArray().Select(s => s.GetString()!)],
+            _ => throw new BadRequestException("'stop' must be a string or an array of strings.", "stop"),
+        };
+        if (stops.Count > MaxStopSequences || stops.Any(s => s.Length == 0))
+        {
+            throw new BadRequestException(string.Create(CultureInfo.InvariantCulture, $"'stop' takes up to {MaxStopSequences} non-empty sequences."), "stop");
+        }
+
+        return stops;
     }
 
     public JsonObject Usage() => new()
@@ -49,5 +89,43 @@ internal sealed record GenerationRequest(int PromptTokens, int CompletionLimit, 
         }
 
         return limit;
+    }
+}
+
+/// <summary>One generated answer: its pieces (one token each), its token count and why it ended.</summary>
+internal sealed record GeneratedChoice(IReadOnlyList<string> Pieces, int Tokens, string FinishReason)
+{
+    public string Text => string.Concat(Pieces);
+
+    /// <summary>Cuts <paramref name="words"/> before the earliest stop sequence, if any occurs.</summary>
+    public static GeneratedChoice Create(IReadOnlyList<string> words, IReadOnlyList<string> stops, string finishReason, TokenCounter tokens)
+    {
+        var text = string.Concat(words);
+        var cut = stops.Select(s => text.IndexOf(s, StringComparison.Ordinal)).Where(i => i >= 0).DefaultIfEmpty(-1).Min();
+        if (cut < 0)
+        {
+            return new GeneratedChoice(words, tokens.Count(text), finishReason);
+        }
+
+        var pieces = new List<string>();
+        var length = 0;
+        foreach (var word in words)
+        {
+            if (length + word.Length <= cut)
+            {
+                pieces.Add(word);
+                length += word.Length;
+                continue;
+            }
+
+            if (cut > length)
+            {
+                pieces.Add(word[..(cut - length)]);
+            }
+
+            break;
+        }
+
+        return new GeneratedChoice(pieces, tokens.Count(string.Concat(pieces)), "stop");
     }
 }

@@ -160,7 +160,7 @@ internal sealed partial class MockAccountServer(
                 return Stream(chunks, delays, quotaHeaders);
             }
 
-            await Task.Delay(latency.Completion(delays, generation.CompletionTokens), time);
+            await Task.Delay(latency.Completion(delays, generation.Choices.Max(c => c.Tokens)), time);
             return Json(200, chat
                 ? ChatCompletions.Completion(id, created, deployment.ReportedModel, generation)
                 : Completions.Completion(id, created, deployment.ReportedModel, generation), quotaHeaders);

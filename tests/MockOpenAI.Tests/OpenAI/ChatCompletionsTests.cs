@@ -30,9 +30,9 @@ public class ChatCompletionsTests
     [Fact]
     public void Parse_MaxTokens_NeverExceededAndFinishReasonFollows()
     {
-        Assert.Equal(3, Parse("""{"messages":[{"role":"user","content":"x"}],"max_tokens":3}""").Words.Count);
-        Assert.Equal("length", Parse("""{"messages":[{"role":"user","content":"x"}],"max_completion_tokens":3}""").FinishReason);
-        Assert.Equal("stop", Parse("""{"messages":[{"role":"user","content":"x"}]}""").FinishReason);
+        Assert.Equal(3, Parse("""{"messages":[{"role":"user","content":"x"}],"max_tokens":3}""").Choices[0].Pieces.Count);
+        Assert.Equal("length", Parse("""{"messages":[{"role":"user","content":"x"}],"max_completion_tokens":3}""").Choices[0].FinishReason);
+        Assert.Equal("stop", Parse("""{"messages":[{"role":"user","content":"x"}]}""").Choices[0].FinishReason);
     }
 
     [Fact]
@@ -40,7 +40,64 @@ public class ChatCompletionsTests
     {
         const string body = """{"messages":[{"role":"user","content":"same"}]}""";
 
-        Assert.Equal(Parse(body).Words, Parse(body).Words);
+        Assert.Equal(Parse(body).Choices[0].Pieces, Parse(body).Choices[0].Pieces);
+    }
+
+    [Fact]
+    public void Parse_N_GivesThatManyDifferentChoicesAndChargesEach()
+    {
+        var request = Parse("""{"messages":[{"role":"user","content":"x"}],"n":3,"max_tokens":4}""");
+
+        Assert.Equal(3, request.Choices.Count);
+        Assert.Equal(3, request.Choices.Select(c => c.Text).Distinct().Count());
+        Assert.Equal(12, request.CompletionTokens);
+        Assert.Equal(request.PromptTokens + (3 * 4), request.EstimatedTokens);
+    }
+
+    [Theory]
+    [InlineData(" every", "Azure answers", 2)]
+    [InlineData("swe", "Azure an", 2)]
+    [InlineData("Azure", "", 0)]
+    public void Create_StopSequence_CutsBeforeItsFirstOccurrenceWithFinishReasonStop(string stop, string text, int tokens)
+    {
+        var choice = GeneratedChoice.Create(["Azure", " answers", " every", " request"], ["never-there", stop], "length", TokenCounter.ForModel("gpt-4o"));
+
+        Assert.Equal(text, choice.Text);
+        Assert.Equal(tokens, choice.Tokens);
+        Assert.Equal("stop", choice.FinishReason);
+    }
+
+    [Fact]
+    public void Create_NoStopSequenceFound_KeepsEverythingAndTheFinishReason()
+    {
+        var choice = GeneratedChoice.Create(["Azure", " answers"], ["zzz"], "length", TokenCounter.ForModel("gpt-4o"));
+
+        Assert.Equal("Azure answers", choice.Text);
+        Assert.Equal("length", choice.FinishReason);
+    }
+
+    [Theory]
+    [InlineData("""{"messages":[{"role":"user","content":"x"}],"n":129}""", "n")]
+    [InlineData("""{"messages":[{"role":"user","content":"x"}],"n":0}""", "n")]
+    [InlineData("""{"messages":[{"role":"user","content":"x"}],"stop":["a","b","c","d","e"]}""", "stop")]
+    [InlineData("""{"messages":[{"role":"user","content":"x"}],"stop":5}""", "stop")]
+    public void Parse_InvalidNOrStop_IsBadRequestNamingTheParameter(string json, string param)
+    {
+        Assert.Equal(param, Assert.Throws<BadRequestException>(() => Parse(json)).Param);
+    }
+
+    [Fact]
+    public void Chunks_TwoChoices_InterleaveAndFinishEach()
+    {
+        var request = Parse("""{"messages":[{"role":"user","content":"x"}],"n":2,"max_tokens":2,"stream":true}""");
+
+        var chunks = ChatCompletions.Chunks("id", 1, "m", request).ToList();
+
+        // Prompt filter, 2 roles, 2 x 2 pieces, 2 finishes, [DONE].
+        Assert.Equal(10, chunks.Count);
+        Assert.Equal(
+            [ChunkKind.PromptFilter, ChunkKind.Role, ChunkKind.OtherChoice, ChunkKind.Content, ChunkKind.OtherChoice, ChunkKind.Content, ChunkKind.OtherChoice, ChunkKind.Finish, ChunkKind.Finish, ChunkKind.Done],
+            chunks.Select(c => c.Kind));
     }
 
     [Fact]
