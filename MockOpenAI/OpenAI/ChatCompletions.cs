@@ -13,7 +13,17 @@ internal static class ChatCompletions
             throw new BadRequestException("'messages' is a required property and must be a non-empty array.", "messages");
         }
 
-        return GenerationRequest.Read(body, rawBody, tokens.CountChat(messages), tokens, allowCompletionTokens: true);
+        var request = GenerationRequest.Read(body, rawBody, tokens.CountChat(messages), tokens, allowCompletionTokens: true);
+        var seed = SyntheticText.Seed(rawBody);
+        if (ToolCalls.Requested(body, seed) is null)
+        {
+            return request;
+        }
+
+        return request with
+        {
+            Choices = [.. Enumerable.Range(0, request.Choices.Count).Select(i => GeneratedChoice.ForCall(ToolCalls.Requested(body, seed + i)!, request.CompletionLimit, tokens))],
+        };
     }
 
     public static string Completion(string id, long created, string model, GenerationRequest request) => new JsonObject
@@ -29,7 +39,7 @@ internal static class ChatCompletions
             ["index"] = index,
             ["finish_reason"] = choice.FinishReason,
             ["logprobs"] = null,
-            ["message"] = new JsonObject { ["role"] = "assistant", ["content"] = choice.Text, ["refusal"] = null },
+            ["message"] = Message(choice),
             ["content_filter_results"] = ContentFilters.Safe(),
         })]),
         ["usage"] = request.Usage(),
@@ -50,7 +60,7 @@ internal static class ChatCompletions
         for (var index = 0; index < request.Choices.Count; index++)
         {
             var kind = index == 0 ? ChunkKind.Role : ChunkKind.OtherChoice;
-            yield return (kind, ServerSentEvents.Data(Chunk(id, created, model, index, new JsonObject { ["content"] = string.Empty, ["refusal"] = null, ["role"] = "assistant" }, null, null, request.IncludeUsage)));
+            yield return (kind, ServerSentEvents.Data(Chunk(id, created, model, index, RoleDelta(request.Choices[index]), null, null, request.IncludeUsage)));
         }
 
         // Token by token; the other choices' pieces travel with the first choice's.
@@ -62,7 +72,7 @@ internal static class ChatCompletions
                 if (position < request.Choices[index].Pieces.Count)
                 {
                     var kind = index == 0 ? ChunkKind.Content : ChunkKind.OtherChoice;
-                    yield return (kind, ServerSentEvents.Data(Chunk(id, created, model, index, new JsonObject { ["content"] = request.Choices[index].Pieces[position] }, null, ContentFilters.Safe(), request.IncludeUsage)));
+                    yield return (kind, ServerSentEvents.Data(Chunk(id, created, model, index, PieceDelta(request.Choices[index], position), null, ContentFilters.Safe(), request.IncludeUsage)));
                 }
             }
         }
@@ -88,6 +98,43 @@ internal static class ChatCompletions
 
         yield return (ChunkKind.Done, ServerSentEvents.Done);
     }
+
+    private static JsonObject Message(GeneratedChoice choice)
+    {
+        var message = new JsonObject { ["role"] = "assistant", ["content"] = choice.Call is null ? choice.Text : null, ["refusal"] = null };
+        if (choice.Call is { } call)
+        {
+            message["tool_calls"] = new JsonArray(new JsonObject
+            {
+                ["id"] = call.Id,
+                ["type"] = "function",
+                ["function"] = new JsonObject { ["name"] = call.Name, ["arguments"] = call.Arguments },
+            });
+        }
+
+        return message;
+    }
+
+    /// <summary>The first delta of a choice: the role, and for a tool call its id, type and name with empty arguments.</summary>
+    private static JsonObject RoleDelta(GeneratedChoice choice) => choice.Call is { } call
+        ? new JsonObject
+        {
+            ["content"] = null,
+            ["refusal"] = null,
+            ["role"] = "assistant",
+            ["tool_calls"] = new JsonArray(new JsonObject
+            {
+                ["index"] = 0,
+                ["id"] = call.Id,
+                ["type"] = "function",
+                ["function"] = new JsonObject { ["name"] = call.Name, ["arguments"] = string.Empty },
+            }),
+        }
+        : new JsonObject { ["content"] = string.Empty, ["refusal"] = null, ["role"] = "assistant" };
+
+    private static JsonObject PieceDelta(GeneratedChoice choice, int position) => choice.Call is null
+        ? new JsonObject { ["content"] = choice.Pieces[position] }
+        : new JsonObject { ["tool_calls"] = new JsonArray(new JsonObject { ["index"] = 0, ["function"] = new JsonObject { ["arguments"] = choice.Pieces[position] } }) };
 
     private static JsonObject Chunk(string id, long created, string model, int index, JsonObject delta, string? finishReason, JsonNode? filter, bool includeUsage)
     {

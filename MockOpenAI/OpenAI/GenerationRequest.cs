@@ -92,10 +92,33 @@ internal sealed record GenerationRequest(int PromptTokens, int CompletionLimit, 
     }
 }
 
-/// <summary>One generated answer: its pieces (one token each), its token count and why it ended.</summary>
-internal sealed record GeneratedChoice(IReadOnlyList<string> Pieces, int Tokens, string FinishReason)
+/// <summary>
+/// One generated answer: its pieces (one token each), its token count and why it ended. A tool call's pieces are its
+/// arguments.
+/// </summary>
+internal sealed record GeneratedChoice(IReadOnlyList<string> Pieces, int Tokens, string FinishReason, ToolCall? Call = null)
 {
     public string Text => string.Concat(Pieces);
+
+    /// <summary>A tool call as the answer; its name and arguments are what it costs, within the completion limit.</summary>
+    public static GeneratedChoice ForCall(ToolCall call, int limit, TokenCounter tokens)
+    {
+        var cost = tokens.Count(call.Name) + tokens.Count(call.Arguments);
+        if (cost <= limit)
+        {
+            return new GeneratedChoice(call.ArgumentPieces, cost, "tool_calls", call);
+        }
+
+        // Cut the arguments where the limit ends them, as the model would.
+        var arguments = call.Arguments;
+        while (arguments.Length > 0 && tokens.Count(call.Name) + tokens.Count(arguments) > limit)
+        {
+            arguments = arguments[..^1];
+        }
+
+        var cut = call with { Arguments = arguments };
+        return new GeneratedChoice(cut.ArgumentPieces, tokens.Count(call.Name) + tokens.Count(arguments), "length", cut);
+    }
 
     /// <summary>Cuts <paramref name="words"/> before the earliest stop sequence, if any occurs.</summary>
     public static GeneratedChoice Create(IReadOnlyList<string> words, IReadOnlyList<string> stops, string finishReason, TokenCounter tokens)

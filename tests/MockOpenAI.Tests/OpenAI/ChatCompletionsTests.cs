@@ -100,6 +100,72 @@ public class ChatCompletionsTests
             chunks.Select(c => c.Kind));
     }
 
+    private const string WeatherTools = """
+        "tools":[
+          {"type":"function","function":{"name":"get_weather","parameters":{"type":"object","properties":{
+            "location":{"type":"string"},"unit":{"type":"string","enum":["celsius","fahrenheit"]},"days":{"type":"integer"}},"required":["location"]}}},
+          {"type":"function","function":{"name":"get_time","parameters":{"type":"object","properties":{"zone":{"type":"string"}}}}}
+        ]
+        """;
+
+    [Fact]
+    public void Completion_ToolChoiceRequired_CallsTheFirstToolWithArgumentsOfTheSchema()
+    {
+        var request = Parse($$"""{"messages":[{"role":"user","content":"weather?"}],{{WeatherTools}},"tool_choice":"required"}""");
+
+        var body = JsonDocument.Parse(ChatCompletions.Completion("id", 1, "m", request)).RootElement;
+        var choice = body.GetProperty("choices")[0];
+        Assert.Equal("tool_calls", choice.GetProperty("finish_reason").GetString());
+        var message = choice.GetProperty("message");
+        Assert.Equal(JsonValueKind.Null, message.GetProperty("content").ValueKind);
+        var call = message.GetProperty("tool_calls")[0];
+        Assert.StartsWith("call_", call.GetProperty("id").GetString(), StringComparison.Ordinal);
+        Assert.Equal("function", call.GetProperty("type").GetString());
+        Assert.Equal("get_weather", call.GetProperty("function").GetProperty("name").GetString());
+        var arguments = JsonDocument.Parse(call.GetProperty("function").GetProperty("arguments").GetString()!).RootElement;
+        Assert.Equal(JsonValueKind.String, arguments.GetProperty("location").ValueKind);
+        Assert.True(arguments.GetProperty("unit").GetString() is "celsius" or "fahrenheit");
+        Assert.Equal(JsonValueKind.Number, arguments.GetProperty("days").ValueKind);
+        Assert.Equal(request.CompletionTokens, body.GetProperty("usage").GetProperty("completion_tokens").GetInt32());
+    }
+
+    [Fact]
+    public void Parse_NamedToolChoice_CallsThatTool()
+    {
+        var request = Parse("""{"messages":[{"role":"user","content":"time?"}],""" + WeatherTools + ""","tool_choice":{"type":"function","function":{"name":"get_time"}}}""");
+
+        Assert.Equal("get_time", request.Choices[0].Call!.Name);
+    }
+
+    [Theory]
+    [InlineData("\"auto\"")]
+    [InlineData("\"none\"")]
+    public void Parse_ToolChoiceAutoOrNone_AnswersInText(string toolChoice)
+    {
+        var request = Parse($$"""{"messages":[{"role":"user","content":"weather?"}],{{WeatherTools}},"tool_choice":{{toolChoice}}}""");
+
+        Assert.Null(request.Choices[0].Call);
+        Assert.NotEmpty(request.Choices[0].Text);
+    }
+
+    [Fact]
+    public void Parse_ToolCallLongerThanTheLimit_IsCutWithFinishReasonLength()
+    {
+        var request = Parse($$"""{"messages":[{"role":"user","content":"weather?"}],{{WeatherTools}},"tool_choice":"required","max_tokens":5}""");
+
+        Assert.True(request.CompletionTokens <= 5);
+        Assert.Equal("length", request.Choices[0].FinishReason);
+    }
+
+    [Theory]
+    [InlineData("""{"messages":[{"role":"user","content":"x"}],"tool_choice":"required"}""")]
+    [InlineData("""{"messages":[{"role":"user","content":"x"}],"tools":[{"type":"function","function":{"name":"a"}}],"tool_choice":{"type":"function","function":{"name":"b"}}}""")]
+    [InlineData("""{"messages":[{"role":"user","content":"x"}],"tools":[{"type":"function","function":{"name":"a"}}],"tool_choice":"sometimes"}""")]
+    public void Parse_InvalidToolChoice_IsBadRequest(string json)
+    {
+        Assert.Equal("tool_choice", Assert.Throws<BadRequestException>(() => Parse(json)).Param);
+    }
+
     [Fact]
     public void Parse_NoMessages_IsBadRequestNamingTheParameter()
     {

@@ -365,6 +365,42 @@ public sealed class MockAccountServerTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
+    public async Task Sdk_RequiredToolCall_PlainAndStreamed_ParseAsFunctionCalls()
+    {
+        var client = new AzureOpenAIClient(_http.BaseAddress!, new LocalCredential(_issuer), new AzureOpenAIClientOptions { RetryPolicy = new System.ClientModel.Primitives.ClientRetryPolicy(maxRetries: 0) });
+        var chat = client.GetChatClient("gpt-4o");
+        var options = new ChatCompletionOptions { ToolChoice = ChatToolChoice.CreateRequiredChoice() };
+        options.Tools.Add(ChatTool.CreateFunctionTool("get_weather", "Weather now", BinaryData.FromString("""{"type":"object","properties":{"location":{"type":"string"},"days":{"type":"integer"}}}""")));
+
+        ChatCompletion completion = await chat.CompleteChatAsync([new UserChatMessage("Weather in Tokyo?")], options).WaitAsync(Timeout);
+
+        Assert.Equal(ChatFinishReason.ToolCalls, completion.FinishReason);
+        var call = Assert.Single(completion.ToolCalls);
+        Assert.Equal("get_weather", call.FunctionName);
+        Assert.Equal(System.Text.Json.JsonValueKind.Number, System.Text.Json.JsonDocument.Parse(call.FunctionArguments).RootElement.GetProperty("days").ValueKind);
+
+        var name = (string?)null;
+        var arguments = new StringBuilder();
+        ChatFinishReason? finish = null;
+        await foreach (var update in chat.CompleteChatStreamingAsync([new UserChatMessage("Weather in Tokyo?")], options))
+        {
+            foreach (var part in update.ToolCallUpdates)
+            {
+                name ??= part.FunctionName;
+                arguments.Append(part.FunctionArgumentsUpdate is { } piece ? Encoding.UTF8.GetString(piece.ToMemory().Span) : string.Empty);
+            }
+
+            finish ??= update.FinishReason;
+        }
+
+        Assert.Equal("get_weather", name);
+        Assert.Equal(ChatFinishReason.ToolCalls, finish);
+        var streamed = System.Text.Json.JsonDocument.Parse(arguments.ToString()).RootElement;
+        Assert.Equal(System.Text.Json.JsonValueKind.String, streamed.GetProperty("location").ValueKind);
+        Assert.Equal(System.Text.Json.JsonValueKind.Number, streamed.GetProperty("days").ValueKind);
+    }
+
+    [Fact]
     public async Task Embeddings_OverTheCallRate_NameTheEmbeddingsOperation()
     {
         // Capacity 1: one request in any 10 seconds.

@@ -1,0 +1,107 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace MockOpenAI.OpenAI;
+
+/// <summary>A function call the mock makes instead of answering in text.</summary>
+internal sealed record ToolCall(string Id, string Name, string Arguments)
+{
+    /// <summary>The arguments in the pieces a stream sends them in (about a token each).</summary>
+    public IReadOnlyList<string> ArgumentPieces => Arguments.Chunk(4).Select(c => new string(c)).ToList();
+}
+
+/// <summary>
+/// Reads <c>tools</c> and <c>tool_choice</c>. The mock calls a tool only when the request requires one
+/// (<c>"required"</c> calls the first tool, <c>{"type":"function","function":{"name":...}}</c> the named one); with
+/// <c>"auto"</c> or <c>"none"</c> it answers in text. Arguments follow the function's JSON schema, with values
+/// seeded from the request.
+/// </summary>
+internal static class ToolCalls
+{
+    public static ToolCall? Requested(JsonElement body, int seed)
+    {
+        if (!body.TryGetProperty("tools", out var tools) || tools.ValueKind != JsonValueKind.Array || tools.GetArrayLength() == 0)
+        {
+            if (body.TryGetProperty("tool_choice", out var orphan) && orphan.ValueKind is not JsonValueKind.Null and not JsonValueKind.Undefined
+                && !(orphan.ValueKind == JsonValueKind.String && orphan.GetString() == "none"))
+            {
+                throw new BadRequestException("'tool_choice' is only allowed when 'tools' are specified.", "tool_choice");
+            }
+
+            return null;
+        }
+
+        var functions = tools.EnumerateArray()
+            .Select(t => t.TryGetProperty("function", out var f) && f.TryGetProperty("name", out var n) && n.ValueKind == JsonValueKind.String
+                ? (Name: n.GetString()!, Parameters: f.TryGetProperty("parameters", out var p) ? p : default)
+                : throw new BadRequestException("Each tool needs 'function' with a 'name'.", "tools"))
+            .ToList();
+
+        if (!body.TryGetProperty("tool_choice", out var choice))
+        {
+            return null;
+        }
+
+        (string Name, JsonElement Parameters) chosen;
+        if (choice.ValueKind == JsonValueKind.String)
+        {
+            switch (choice.GetString())
+            {
+                case "required":
+                    chosen = functions[0];
+                    break;
+                case "auto" or "none":
+                    return null;
+                default:
+                    throw new BadRequestException("'tool_choice' must be 'none', 'auto', 'required' or a named function.", "tool_choice");
+            }
+        }
+        else if (choice.ValueKind == JsonValueKind.Object && choice.TryGetProperty("function", out var named)
+            && named.TryGetProperty("name", out var name) && name.ValueKind == JsonValueKind.String)
+        {
+            var wanted = name.GetString();
+            chosen = functions.FirstOrDefault(f => f.Name == wanted);
+            if (chosen.Name is null)
+            {
+                throw new BadRequestException($"'tool_choice' names function '{wanted}', which is not in 'tools'.", "tool_choice");
+            }
+        }
+        else
+        {
+            throw new BadRequestException("'tool_choice' must be 'none', 'auto', 'required' or a named function.", "tool_choice");
+        }
+
+        var random = new Random(seed);
+        var id = "call_" + Convert.ToHexStringLower(BitConverter.GetBytes(random.NextInt64()))[..16] + Convert.ToHexStringLower(BitConverter.GetBytes(random.NextInt64()))[..8];
+        return new ToolCall(id, chosen.Name, Arguments(chosen.Parameters, random).ToJsonString(MockJson.Options));
+    }
+
+    /// <summary>An object with a value for every property of the schema, of the property's type.</summary>
+    private static JsonObject Arguments(JsonElement schema, Random random)
+    {
+        var arguments = new JsonObject();
+        if (schema.ValueKind != JsonValueKind.Object || !schema.TryGetProperty("properties", out var properties) || properties.ValueKind != JsonValueKind.Object)
+        {
+            return arguments;
+        }
+
+        foreach (var property in properties.EnumerateObject())
+        {
+            var type = property.Value.TryGetProperty("type", out var t) && t.ValueKind == JsonValueKind.String ? t.GetString() : null;
+            arguments[property.Name] = property.Value.TryGetProperty("enum", out var values) && values.ValueKind == JsonValueKind.Array && values.GetArrayLength() > 0
+                ? JsonNode.Parse(values[random.Next(values.GetArrayLength())].GetRawText())
+                : type switch
+                {
+                    "string" => SyntheticText.Words[random.Next(SyntheticText.Words.Count)],
+                    "integer" => random.Next(1, 100),
+                    "number" => Math.Round(random.NextDouble() * 100, 2),
+                    "boolean" => random.Next(2) == 1,
+                    "array" => new JsonArray(),
+                    "object" => new JsonObject(),
+                    _ => null,
+                };
+        }
+
+        return arguments;
+    }
+}
