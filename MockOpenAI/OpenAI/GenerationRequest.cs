@@ -26,9 +26,9 @@ internal sealed record GenerationRequest(int PromptTokens, int CompletionLimit, 
     /// is seeded from the raw body and its index, never longer than the limit, cut before the first stop sequence it
     /// contains (finish reason <c>stop</c>), and ends with <c>length</c> when the limit cut it.
     /// </summary>
-    public static GenerationRequest Read(JsonElement body, string rawBody, int promptTokens, TokenCounter tokens, bool allowCompletionTokens)
+    public static GenerationRequest Read(JsonElement body, string rawBody, int promptTokens, TokenCounter tokens, bool allowCompletionTokens, string limitName = "max_tokens")
     {
-        var limit = (allowCompletionTokens ? ReadLimit(body, "max_completion_tokens") : null) ?? ReadLimit(body, "max_tokens");
+        var limit = (allowCompletionTokens ? ReadLimit(body, "max_completion_tokens") : null) ?? ReadLimit(body, limitName);
         var stream = body.TryGetProperty("stream", out var s) && s.ValueKind == JsonValueKind.True;
         var includeUsage = body.TryGetProperty("stream_options", out var options) && options.ValueKind == JsonValueKind.Object
             && options.TryGetProperty("include_usage", out var usage) && usage.ValueKind == JsonValueKind.True;

@@ -68,9 +68,16 @@ internal sealed partial class MockAccountServer(
             .RespondWith(Response.Create().WithStatusCode(200).WithBody("Healthy"));
         foreach (var operation in InferenceOperation.All)
         {
-            _server.Given(Request.Create().WithPath(new WireMock.Matchers.RegexMatcher(DeploymentPattern + operation.Route + "$")).UsingPost())
+            if (operation.Route is not null)
+            {
+                _server.Given(Request.Create().WithPath(new WireMock.Matchers.RegexMatcher(DeploymentPattern + operation.Route + "$")).UsingPost())
+                    .AtPriority(EmulatorPriority)
+                    .RespondWith(Response.Create().WithCallback(request => HandleMeasuredAsync(request, operation, v1: false)));
+            }
+
+            _server.Given(Request.Create().WithPath("/openai/v1/" + operation.V1Route).UsingPost())
                 .AtPriority(EmulatorPriority)
-                .RespondWith(Response.Create().WithCallback(request => HandleMeasuredAsync(request, operation)));
+                .RespondWith(Response.Create().WithCallback(request => HandleMeasuredAsync(request, operation, v1: true)));
         }
 
         Log.Started(logger, _options.Account, _options.Region, string.Join(", ", _server.Urls), _options.Deployments.Count);
@@ -85,95 +92,120 @@ internal sealed partial class MockAccountServer(
 
     public void Dispose() => _server?.Dispose();
 
-    private async Task<IResponseMessage> HandleMeasuredAsync(IRequestMessage request, InferenceOperation operation)
+    private async Task<IResponseMessage> HandleMeasuredAsync(IRequestMessage request, InferenceOperation operation, bool v1)
     {
         var started = time.GetTimestamp();
-        var response = await HandleAsync(request, operation);
-        var deployment = request.Path.Split('/') is { Length: > 3 } segments ? Uri.UnescapeDataString(segments[3]) : string.Empty;
-        metrics.Completed(deployment, operation.OperationId, response.StatusCode is int status ? status : 200, time.GetElapsedTime(started));
+        var (response, deployment) = await HandleAsync(request, operation, v1);
+        metrics.Completed(deployment ?? string.Empty, operation.OperationId, response.StatusCode is int status ? status : 200, time.GetElapsedTime(started));
         return response;
     }
 
-    private async Task<IResponseMessage> HandleAsync(IRequestMessage request, InferenceOperation operation)
+    /// <summary>
+    /// One inference request: authentication (bearer only), the deployment (from the path, or from <c>model</c> on the
+    /// v1 surface), the quota, the latency, the answer. Returns the response and the deployment it was for.
+    /// </summary>
+    private async Task<(IResponseMessage Response, string? Deployment)> HandleAsync(IRequestMessage request, InferenceOperation operation, bool v1)
     {
         if (Header(request, "api-key") is not null)
         {
-            return Json(403, AzureErrors.KeyAuthDisabled);
+            return (Json(403, AzureErrors.KeyAuthDisabled), null);
         }
 
         if (!await tokens.IsValidAsync(Header(request, "Authorization")))
         {
-            return Json(401, AzureErrors.Unauthorized);
+            return (Json(401, AzureErrors.Unauthorized), null);
         }
 
-        if (request.Query is null || !request.Query.TryGetValue("api-version", out var versions) || string.IsNullOrEmpty(versions.FirstOrDefault()))
+        string? apiVersion = request.Query is not null && request.Query.TryGetValue("api-version", out var versions) ? versions.FirstOrDefault() : null;
+        if (!v1 && string.IsNullOrEmpty(apiVersion))
         {
-            return Json(404, AzureErrors.ResourceNotFound);
+            return (Json(404, AzureErrors.ResourceNotFound), null);
         }
 
-        var name = Uri.UnescapeDataString(request.Path.Split('/')[3]);
-        if (!_options.Deployments.TryGetValue(name, out var deployment))
-        {
-            return Json(404, AzureErrors.DeploymentNotFound);
-        }
-
-        if (!deployment.Supports(operation))
-        {
-            return Json(400, AzureErrors.OperationNotSupported(operation.Name, deployment.Model));
-        }
-
+        JsonDocument body;
         try
         {
-            using var body = JsonDocument.Parse(request.Body ?? string.Empty);
-            var apiVersion = versions.First()!;
-            var delays = _options.LatencyOf(deployment);
-            if (operation == InferenceOperation.Embeddings)
-            {
-                var embeddings = Embeddings.Parse(body.RootElement, deployment.EmbeddingDimensions, deployment.Tokens);
-                if (Admit(name, operation.OperationId, apiVersion, embeddings.PromptTokens, out var refused) is not { } headers)
-                {
-                    return refused!;
-                }
-
-                await Task.Delay(latency.Request(delays), time);
-                metrics.Used(name, operation.OperationId, embeddings.PromptTokens, 0);
-                return Json(200, Embeddings.Render(embeddings, deployment.ReportedModel), headers);
-            }
-
-            var chat = operation == InferenceOperation.ChatCompletions;
-            var generation = chat
-                ? ChatCompletions.Parse(body.RootElement, request.Body!, deployment.Tokens)
-                : Completions.Parse(body.RootElement, request.Body!, deployment.Tokens);
-            if (Admit(name, operation.OperationId, apiVersion, generation.EstimatedTokens, out var throttled) is not { } quotaHeaders)
-            {
-                return throttled!;
-            }
-
-            metrics.Used(name, operation.OperationId, generation.PromptTokens, generation.CompletionTokens);
-            var id = (chat ? "chatcmpl-" : "cmpl-") + Convert.ToHexStringLower(Guid.NewGuid().ToByteArray())[..24];
-            var created = time.GetUtcNow().ToUnixTimeSeconds();
-            if (generation.Stream)
-            {
-                var chunks = chat
-                    ? ChatCompletions.Chunks(id, created, deployment.ReportedModel, generation)
-                    : Completions.Chunks(id, created, deployment.ReportedModel, generation);
-                return Stream(chunks, delays, quotaHeaders);
-            }
-
-            await Task.Delay(latency.Completion(delays, generation.Choices.Max(c => c.Tokens)), time);
-            return Json(200, chat
-                ? ChatCompletions.Completion(id, created, deployment.ReportedModel, generation)
-                : Completions.Completion(id, created, deployment.ReportedModel, generation), quotaHeaders);
+            body = JsonDocument.Parse(request.Body ?? string.Empty);
         }
         catch (JsonException)
         {
-            return Json(400, AzureErrors.BadRequest("The request body is not valid JSON.", null));
+            return (Json(400, AzureErrors.BadRequest("The request body is not valid JSON.", null)), null);
         }
-        catch (BadRequestException ex)
+
+        using (body)
         {
-            return Json(400, AzureErrors.BadRequest(ex.Message, ex.Param));
+            var name = v1
+                ? body.RootElement.ValueKind == JsonValueKind.Object && body.RootElement.TryGetProperty("model", out var model) && model.ValueKind == JsonValueKind.String ? model.GetString() : null
+                : Uri.UnescapeDataString(request.Path.Split('/')[3]);
+            if (name is null)
+            {
+                return (Json(400, AzureErrors.BadRequest("'model' is a required property: on the v1 surface it names the deployment.", "model")), null);
+            }
+
+            if (!_options.Deployments.TryGetValue(name, out var deployment))
+            {
+                return (Json(404, AzureErrors.DeploymentNotFound), name);
+            }
+
+            if (!deployment.Supports(operation))
+            {
+                return (Json(400, AzureErrors.OperationNotSupported(operation.Name, deployment.Model)), name);
+            }
+
+            try
+            {
+                return (await AnswerAsync(request, body.RootElement, operation, name, deployment, apiVersion ?? "v1"), name);
+            }
+            catch (BadRequestException ex)
+            {
+                return (Json(400, AzureErrors.BadRequest(ex.Message, ex.Param)), name);
+            }
         }
     }
+
+    private async Task<IResponseMessage> AnswerAsync(IRequestMessage request, JsonElement body, InferenceOperation operation, string name, DeploymentOptions deployment, string apiVersion)
+    {
+        var delays = _options.LatencyOf(deployment);
+        if (operation == InferenceOperation.Embeddings)
+        {
+            var embeddings = Embeddings.Parse(body, deployment.EmbeddingDimensions, deployment.Tokens);
+            if (Admit(name, operation.OperationId, apiVersion, embeddings.PromptTokens, out var refused) is not { } headers)
+            {
+                return refused!;
+            }
+
+            await Task.Delay(latency.Request(delays), time);
+            metrics.Used(name, operation.OperationId, embeddings.PromptTokens, 0);
+            return Json(200, Embeddings.Render(embeddings, deployment.ReportedModel), headers);
+        }
+
+        var generation = operation == InferenceOperation.ChatCompletions ? ChatCompletions.Parse(body, request.Body!, deployment.Tokens)
+            : operation == InferenceOperation.Completions ? Completions.Parse(body, request.Body!, deployment.Tokens)
+            : Responses.Parse(body, request.Body!, deployment.Tokens);
+        if (Admit(name, operation.OperationId, apiVersion, generation.EstimatedTokens, out var throttled) is not { } quotaHeaders)
+        {
+            return throttled!;
+        }
+
+        metrics.Used(name, operation.OperationId, generation.PromptTokens, generation.CompletionTokens);
+        var created = time.GetUtcNow().ToUnixTimeSeconds();
+        if (generation.Stream)
+        {
+            var id = (operation == InferenceOperation.ChatCompletions ? "chatcmpl-" : "cmpl-") + NewId();
+            var chunks = operation == InferenceOperation.ChatCompletions
+                ? ChatCompletions.Chunks(id, created, deployment.ReportedModel, generation)
+                : Completions.Chunks(id, created, deployment.ReportedModel, generation);
+            return Stream(chunks, delays, quotaHeaders);
+        }
+
+        await Task.Delay(latency.Completion(delays, generation.Choices.Max(c => c.Tokens)), time);
+        var answer = operation == InferenceOperation.ChatCompletions ? ChatCompletions.Completion("chatcmpl-" + NewId(), created, deployment.ReportedModel, generation)
+            : operation == InferenceOperation.Completions ? Completions.Completion("cmpl-" + NewId(), created, deployment.ReportedModel, generation)
+            : Responses.Render("resp_" + NewId(), created, deployment.ReportedModel, generation);
+        return Json(200, answer, quotaHeaders);
+    }
+
+    private static string NewId() => Convert.ToHexStringLower(Guid.NewGuid().ToByteArray())[..24];
 
     /// <summary>
     /// Charges the deployment's quota. Returns the rate-limit headers for the response when the request is admitted;
@@ -253,7 +285,7 @@ internal sealed partial class MockAccountServer(
 
         using var empty = JsonDocument.Parse("{}");
         var request = GenerationRequest.Read(empty.RootElement, path.Value!, 0, deployment.Tokens, allowCompletionTokens: true);
-        var id = "chatcmpl-" + Convert.ToHexStringLower(Guid.NewGuid().ToByteArray())[..24];
+        var id = "chatcmpl-" + NewId();
         return [.. ChatCompletions.Chunks(id, time.GetUtcNow().ToUnixTimeSeconds(), deployment.ReportedModel, request).Select(c => c.Event)];
     }
 

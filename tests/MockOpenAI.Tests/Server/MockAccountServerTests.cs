@@ -401,6 +401,54 @@ public sealed class MockAccountServerTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
+    public async Task V1_ChatAndEmbeddings_TakeTheDeploymentFromModel()
+    {
+        using var chat = await Send("/openai/v1/chat/completions", """{"model":"gpt-4o","messages":[{"role":"user","content":"Hello!"}],"max_tokens":3}""");
+        using var embeddings = await Send("/openai/v1/embeddings", """{"model":"text-embedding-3-small","input":"Hello!"}""");
+
+        Assert.Equal(HttpStatusCode.OK, chat.StatusCode);
+        var completion = System.Text.Json.JsonDocument.Parse(await chat.Content.ReadAsStringAsync()).RootElement;
+        Assert.Equal("chat.completion", completion.GetProperty("object").GetString());
+        Assert.Equal(9, completion.GetProperty("usage").GetProperty("prompt_tokens").GetInt32());
+        Assert.Equal(HttpStatusCode.OK, embeddings.StatusCode);
+        Assert.Equal(2, System.Text.Json.JsonDocument.Parse(await embeddings.Content.ReadAsStringAsync()).RootElement.GetProperty("usage").GetProperty("prompt_tokens").GetInt32());
+    }
+
+    [Fact]
+    public async Task V1_Responses_AnswerWithOutputTextAndUsage()
+    {
+        using var response = await Send("/openai/v1/responses", """{"model":"gpt-4o","instructions":"You are a helpful assistant.","input":"Hello!","max_output_tokens":4}""");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var body = System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
+        Assert.Equal("response", body.GetProperty("object").GetString());
+        Assert.StartsWith("resp_", body.GetProperty("id").GetString(), StringComparison.Ordinal);
+        Assert.Equal("incomplete", body.GetProperty("status").GetString());
+        var text = body.GetProperty("output")[0].GetProperty("content")[0];
+        Assert.Equal("output_text", text.GetProperty("type").GetString());
+        Assert.Equal(4, text.GetProperty("text").GetString()!.Split(' ').Length);
+
+        // As chat messages: 3 priming + (3 + 1 + 6) system + (3 + 1 + 2) user = 19.
+        var usage = body.GetProperty("usage");
+        Assert.Equal(19, usage.GetProperty("input_tokens").GetInt32());
+        Assert.Equal(4, usage.GetProperty("output_tokens").GetInt32());
+        Assert.Equal(23, usage.GetProperty("total_tokens").GetInt32());
+    }
+
+    [Theory]
+    [InlineData("/openai/v1/chat/completions", """{"messages":[{"role":"user","content":"x"}]}""", 400, "\"param\":\"model\"")]
+    [InlineData("/openai/v1/chat/completions", """{"model":"nope","messages":[{"role":"user","content":"x"}]}""", 404, "DeploymentNotFound")]
+    [InlineData("/openai/v1/responses", """{"model":"text-embedding-3-small","input":"x"}""", 400, "The responses operation does not work")]
+    [InlineData("/openai/v1/responses", """{"model":"gpt-4o","input":"x","stream":true}""", 400, "\"param\":\"stream\"")]
+    public async Task V1_BadRequests_AreRefusedClearly(string path, string json, int status, string expected)
+    {
+        using var response = await Send(path, json);
+
+        Assert.Equal(status, (int)response.StatusCode);
+        Assert.Contains(expected, await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Embeddings_OverTheCallRate_NameTheEmbeddingsOperation()
     {
         // Capacity 1: one request in any 10 seconds.
