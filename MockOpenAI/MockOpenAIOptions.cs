@@ -18,6 +18,10 @@ internal sealed class MockOpenAIOptions
     /// <summary>Deployments by name.</summary>
     public Dictionary<string, DeploymentOptions> Deployments { get; set; } = new(StringComparer.OrdinalIgnoreCase);
 
+    /// <summary>The share of inference requests (0 to 1) answered with a 500 instead, at random.</summary>
+    [Range(0.0, 1.0)]
+    public double ErrorRate { get; set; }
+
     /// <summary>The latency of every deployment that does not set its own.</summary>
     public LatencyOptions Latency { get; set; } = new();
 

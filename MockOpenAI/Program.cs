@@ -15,7 +15,9 @@ builder.Services.AddSingleton<BearerTokenValidator>();
 builder.Services.AddSingleton<StreamRelay>();
 builder.Services.AddSingleton<FaultInjector>();
 builder.Services.AddSingleton<MockMetrics>();
-builder.Services.AddSingleton(new LatencyModel(new Random()));
+builder.Services.AddSingleton(new Random());
+builder.Services.AddSingleton<LatencyModel>();
+builder.Services.AddSingleton<RandomFaults>();
 builder.Services.AddHostedService<MockAccountServer>();
 
 await builder.Build().RunAsync();

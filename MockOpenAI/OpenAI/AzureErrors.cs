@@ -9,6 +9,8 @@ internal static class AzureErrors
 
     public const string ResourceNotFound = """{"error":{"code":"404","message": "Resource not found"}}""";
 
+    public const string ServerError = """{"error":{"code":"InternalServerError","message":"The server had an error while processing your request. Sorry about that!"}}""";
+
     public const string DeploymentNotFound = """{"error":{"code":"DeploymentNotFound","message":"The API deployment for this resource does not exist. If you created the deployment within the last 5 minutes, please wait a moment and try again."}}""";
 
     /// <summary>The 429 of a deployment over its tokens-per-minute ("token rate limit") or requests-per-minute ("call rate limit").</summary>

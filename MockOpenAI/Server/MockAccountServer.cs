@@ -26,6 +26,7 @@ internal sealed partial class MockAccountServer(
     StreamRelay relay,
     FaultInjector faults,
     LatencyModel latency,
+    RandomFaults randomFaults,
     MockMetrics metrics,
     TimeProvider time,
     IConfiguration configuration,
@@ -150,6 +151,11 @@ internal sealed partial class MockAccountServer(
             if (!deployment.Supports(operation))
             {
                 return (Json(400, AzureErrors.OperationNotSupported(operation.Name, deployment.Model)), name);
+            }
+
+            if (randomFaults.NextFails())
+            {
+                return (Json(500, AzureErrors.ServerError), name);
             }
 
             try

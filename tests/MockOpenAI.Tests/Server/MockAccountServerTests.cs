@@ -26,6 +26,7 @@ public sealed class MockAccountServerTests : IAsyncLifetime, IDisposable
     private readonly RSA _key = RSA.Create(2048);
     private readonly HttpClient _http = new();
     private readonly ServiceProvider _meters = new ServiceCollection().AddMetrics().BuildServiceProvider();
+    private readonly MockOpenAIOptions _options = new() { Account = "test", Region = "swedencentral" };
     private MockAccountServer _server = null!;
     private StreamRelay _relay = null!;
     private LocalTokenIssuer _issuer = null!;
@@ -34,7 +35,7 @@ public sealed class MockAccountServerTests : IAsyncLifetime, IDisposable
     {
         var port = FreePort();
         _http.BaseAddress = new Uri($"http://127.0.0.1:{port}");
-        var options = new MockOpenAIOptions { Account = "test", Region = "swedencentral" };
+        var options = _options;
         options.Deployments["gpt-4o"] = new DeploymentOptions { Model = "gpt-4o", Version = "2024-11-20", Capacity = 2 };
         options.Deployments["gpt-4o-paced"] = new DeploymentOptions
         {
@@ -46,7 +47,7 @@ public sealed class MockAccountServerTests : IAsyncLifetime, IDisposable
         options.Deployments["text-embedding-3-small"] = new DeploymentOptions { Model = "text-embedding-3-small", Version = "1", Capacity = 1 };
         var validator = new BearerTokenValidator(Options.Create(new MockOpenAI.Identity.LocalIdentityOptions { PublicKey = _key.ExportSubjectPublicKeyInfoPem() }), _time);
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["urls"] = $"http://127.0.0.1:{port}" }).Build();
-        _server = new MockAccountServer(Options.Create(options), validator, _relay = new StreamRelay(_time), new FaultInjector(_time), new LatencyModel(new Random(1)), new MockMetrics(_meters.GetRequiredService<IMeterFactory>()), _time, configuration, NullLogger<MockAccountServer>.Instance);
+        _server = new MockAccountServer(Options.Create(options), validator, _relay = new StreamRelay(_time), new FaultInjector(_time), new LatencyModel(new Random(1)), new RandomFaults(Options.Create(options), new Random(1)), new MockMetrics(_meters.GetRequiredService<IMeterFactory>()), _time, configuration, NullLogger<MockAccountServer>.Instance);
         await _server.StartAsync(CancellationToken.None);
         _issuer = new LocalTokenIssuer(Options.Create(new Gateway.Identity.LocalIdentityOptions { SigningKey = _key.ExportPkcs8PrivateKeyPem() }), _time);
     }
@@ -446,6 +447,27 @@ public sealed class MockAccountServerTests : IAsyncLifetime, IDisposable
 
         Assert.Equal(status, (int)response.StatusCode);
         Assert.Contains(expected, await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ErrorRate_One_AnswersEveryInferenceRequestWith500()
+    {
+        _options.ErrorRate = 1;
+
+        using var response = await Chat(maxTokens: 3);
+
+        Assert.Equal(HttpStatusCode.InternalServerError, response.StatusCode);
+        Assert.Equal("""{"error":{"code":"InternalServerError","message":"The server had an error while processing your request. Sorry about that!"}}""", await response.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public void ErrorRate_ThreeTenths_FailsAboutThreeRequestsInTen()
+    {
+        var faults = new RandomFaults(Options.Create(new MockOpenAIOptions { ErrorRate = 0.3 }), new Random(7));
+
+        var failures = Enumerable.Range(0, 10_000).Count(_ => faults.NextFails());
+
+        Assert.InRange(failures, 2_850, 3_150);
     }
 
     [Fact]
