@@ -18,6 +18,22 @@ internal sealed class MockOpenAIOptions
     /// <summary>Deployments by name.</summary>
     public Dictionary<string, DeploymentOptions> Deployments { get; set; } = new(StringComparer.OrdinalIgnoreCase);
 
+    /// <summary>
+    /// The account's API keys. None (the default) is an account with local auth disabled: only Entra ID bearer tokens
+    /// work, and a key is refused with 403. With keys, a matching <c>api-key</c> header works too.
+    /// </summary>
+    public List<string> ApiKeys { get; set; } = [];
+
+    /// <summary>The data-plane API versions the account accepts in <c>api-version</c>.</summary>
+    public List<string> ApiVersions { get; set; } =
+    [
+        "2022-12-01", "2023-05-15", "2024-02-01", "2024-06-01", "2024-10-21",
+        "2023-03-15-preview", "2023-06-01-preview", "2023-07-01-preview", "2023-08-01-preview", "2023-09-01-preview",
+        "2023-12-01-preview", "2024-02-15-preview", "2024-03-01-preview", "2024-04-01-preview", "2024-05-01-preview",
+        "2024-07-01-preview", "2024-08-01-preview", "2024-09-01-preview", "2024-10-01-preview", "2024-12-01-preview",
+        "2025-01-01-preview", "2025-02-01-preview", "2025-03-01-preview", "2025-04-01-preview",
+    ];
+
     /// <summary>The share of inference requests (0 to 1) answered with a 500 instead, at random.</summary>
     [Range(0.0, 1.0)]
     public double ErrorRate { get; set; }

@@ -5,6 +5,10 @@ internal static class AzureErrors
 {
     public const string Unauthorized = """{"statusCode":401,"message":"Unauthorized. Access token is missing, invalid, audience is incorrect (https://cognitiveservices.azure.com), or have expired."}""";
 
+    public const string InvalidKey = """{"error":{"code":"401","message":"Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a valid key for an active subscription and use a correct regional API endpoint for your resource."}}""";
+
+    public const string ApiVersionNotSupported = """{"error":{"code":"BadRequest","message":"API version not supported"}}""";
+
     public const string KeyAuthDisabled = """{"error":{"code":"AuthenticationTypeDisabled","message": "Key based authentication is disabled for this resource."}}""";
 
     public const string ResourceNotFound = """{"error":{"code":"404","message": "Resource not found"}}""";

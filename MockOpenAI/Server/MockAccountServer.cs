@@ -107,12 +107,19 @@ internal sealed partial class MockAccountServer(
     /// </summary>
     private async Task<(IResponseMessage Response, string? Deployment)> HandleAsync(IRequestMessage request, InferenceOperation operation, bool v1)
     {
-        if (Header(request, "api-key") is not null)
+        if (Header(request, "api-key") is { } key)
         {
-            return (Json(403, AzureErrors.KeyAuthDisabled), null);
-        }
+            if (_options.ApiKeys.Count == 0)
+            {
+                return (Json(403, AzureErrors.KeyAuthDisabled), null);
+            }
 
-        if (!await tokens.IsValidAsync(Header(request, "Authorization")))
+            if (!KeyMatches(key))
+            {
+                return (Json(401, AzureErrors.InvalidKey), null);
+            }
+        }
+        else if (!await tokens.IsValidAsync(Header(request, "Authorization")))
         {
             return (Json(401, AzureErrors.Unauthorized), null);
         }
@@ -121,6 +128,11 @@ internal sealed partial class MockAccountServer(
         if (!v1 && string.IsNullOrEmpty(apiVersion))
         {
             return (Json(404, AzureErrors.ResourceNotFound), null);
+        }
+
+        if (!string.IsNullOrEmpty(apiVersion) && !(v1 && apiVersion is "preview" or "latest") && !_options.ApiVersions.Contains(apiVersion, StringComparer.Ordinal))
+        {
+            return (Json(400, AzureErrors.ApiVersionNotSupported), null);
         }
 
         JsonDocument body;
@@ -209,6 +221,19 @@ internal sealed partial class MockAccountServer(
             : operation == InferenceOperation.Completions ? Completions.Completion("cmpl-" + NewId(), created, deployment.ReportedModel, generation)
             : Responses.Render("resp_" + NewId(), created, deployment.ReportedModel, generation);
         return Json(200, answer, quotaHeaders);
+    }
+
+    /// <summary>Compares a presented key with every account key in constant time.</summary>
+    private bool KeyMatches(string presented)
+    {
+        var digest = System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(presented));
+        var match = false;
+        foreach (var key in _options.ApiKeys)
+        {
+            match |= System.Security.Cryptography.CryptographicOperations.FixedTimeEquals(digest, System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(key)));
+        }
+
+        return match;
     }
 
     private static string NewId() => Convert.ToHexStringLower(Guid.NewGuid().ToByteArray())[..24];

@@ -470,6 +470,41 @@ public sealed class MockAccountServerTests : IAsyncLifetime, IDisposable
         Assert.InRange(failures, 2_850, 3_150);
     }
 
+    [Theory]
+    [InlineData("account-key-1", 200, null)]
+    [InlineData("account-key-2", 200, null)]
+    [InlineData("wrong-key", 401, """{"error":{"code":"401","message":"Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a valid key for an active subscription and use a correct regional API endpoint for your resource."}}""")]
+    public async Task ApiKeys_AccountWithLocalAuth_AcceptsItsKeysOnly(string key, int status, string? body)
+    {
+        _options.ApiKeys.AddRange(["account-key-1", "account-key-2"]);
+        using var request = new HttpRequestMessage(HttpMethod.Post, ChatPath) { Content = new StringContent("""{"messages":[{"role":"user","content":"hi"}],"max_tokens":2}""", Encoding.UTF8, "application/json") };
+        request.Headers.Add("api-key", key);
+
+        using var response = await _http.SendAsync(request).WaitAsync(Timeout);
+
+        Assert.Equal(status, (int)response.StatusCode);
+        if (body is not null)
+        {
+            Assert.Equal(body, await response.Content.ReadAsStringAsync());
+        }
+    }
+
+    [Theory]
+    [InlineData("/openai/deployments/gpt-4o/chat/completions?api-version=2023-11-06-preview", 400)]
+    [InlineData("/openai/deployments/gpt-4o/chat/completions?api-version=2024-06-01", 200)]
+    [InlineData("/openai/v1/chat/completions?api-version=preview", 200)]
+    [InlineData("/openai/v1/chat/completions?api-version=2020-01-01", 400)]
+    public async Task ApiVersion_OnlyKnownVersionsAreAccepted(string path, int status)
+    {
+        using var response = await Send(path, """{"model":"gpt-4o","messages":[{"role":"user","content":"hi"}],"max_tokens":2}""");
+
+        Assert.Equal(status, (int)response.StatusCode);
+        if (status == 400)
+        {
+            Assert.Equal("""{"error":{"code":"BadRequest","message":"API version not supported"}}""", await response.Content.ReadAsStringAsync());
+        }
+    }
+
     [Fact]
     public async Task Embeddings_OverTheCallRate_NameTheEmbeddingsOperation()
     {
