@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Options;
 using MockOpenAI;
 using MockOpenAI.Identity;
 using MockOpenAI.Server;
@@ -15,9 +16,9 @@ builder.Services.AddSingleton<BearerTokenValidator>();
 builder.Services.AddSingleton<StreamRelay>();
 builder.Services.AddSingleton<FaultInjector>();
 builder.Services.AddSingleton<MockMetrics>();
-builder.Services.AddSingleton(new Random());
-builder.Services.AddSingleton<LatencyModel>();
-builder.Services.AddSingleton<RandomFaults>();
+// Each consumer owns its random source and serializes its use of it (System.Random is not thread-safe).
+builder.Services.AddSingleton(_ => new LatencyModel(new Random()));
+builder.Services.AddSingleton(sp => new RandomFaults(sp.GetRequiredService<IOptions<MockOpenAIOptions>>(), new Random()));
 builder.Services.AddHostedService<MockAccountServer>();
 
 await builder.Build().RunAsync();

@@ -67,11 +67,14 @@ internal static class ChatCompletions
         var longest = request.Choices.Max(c => c.Pieces.Count);
         for (var position = 0; position < longest; position++)
         {
+            // The first piece at each position is the one that waits: the stream keeps the longest choice's pace.
+            var first = true;
             for (var index = 0; index < request.Choices.Count; index++)
             {
                 if (position < request.Choices[index].Pieces.Count)
                 {
-                    var kind = index == 0 ? ChunkKind.Content : ChunkKind.OtherChoice;
+                    var kind = first ? ChunkKind.Content : ChunkKind.OtherChoice;
+                    first = false;
                     yield return (kind, ServerSentEvents.Data(Chunk(id, created, model, index, PieceDelta(request.Choices[index], position), null, ContentFilters.Safe(), request.IncludeUsage)));
                 }
             }

@@ -7,7 +7,7 @@ internal enum ChunkKind
     Role,
     Content,
 
-    /// <summary>A piece of a choice other than the first (<c>n</c> &gt; 1): it travels with the first choice's, no extra wait.</summary>
+    /// <summary>Another choice's piece at the same position (<c>n</c> &gt; 1): it travels with the first, no extra wait.</summary>
     OtherChoice,
     Finish,
     Usage,

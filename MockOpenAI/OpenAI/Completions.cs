@@ -25,7 +25,9 @@ internal static class Completions
             }),
             _ => throw new BadRequestException("'prompt' must be a string, an array of strings, or token ids.", "prompt"),
         };
-        return GenerationRequest.Read(body, rawBody, promptTokens, tokens, allowCompletionTokens: false);
+        // Several prompts (strings or token arrays) get n choices each; one token array is one prompt.
+        var prompts = prompt.ValueKind == JsonValueKind.Array && prompt.EnumerateArray().All(i => i.ValueKind != JsonValueKind.Number) ? prompt.GetArrayLength() : 1;
+        return GenerationRequest.Read(body, rawBody, promptTokens, tokens, allowCompletionTokens: false, prompts: prompts);
     }
 
     public static string Completion(string id, long created, string model, GenerationRequest request) => new JsonObject
@@ -54,11 +56,14 @@ internal static class Completions
         var longest = request.Choices.Max(c => c.Pieces.Count);
         for (var position = 0; position < longest; position++)
         {
+            // The first piece at each position is the one that waits: the stream keeps the longest choice's pace.
+            var first = true;
             for (var index = 0; index < request.Choices.Count; index++)
             {
                 if (position < request.Choices[index].Pieces.Count)
                 {
-                    var kind = index == 0 ? ChunkKind.Content : ChunkKind.OtherChoice;
+                    var kind = first ? ChunkKind.Content : ChunkKind.OtherChoice;
+                    first = false;
                     yield return (kind, ServerSentEvents.Data(Chunk(id, created, model, Choice(index, request.Choices[index].Pieces[position], null, ContentFilters.Safe()))));
                 }
             }

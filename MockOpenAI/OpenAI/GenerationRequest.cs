@@ -13,6 +13,9 @@ internal sealed record GenerationRequest(int PromptTokens, int CompletionLimit, 
     /// <summary>The most stop sequences a request may give.</summary>
     public const int MaxStopSequences = 4;
 
+    /// <summary>The largest completion limit accepted (above any model's output), so estimates cannot overflow.</summary>
+    public const int MaxCompletionLimit = 1 << 20;
+
     /// <summary>Completion length when the request sets no limit (also OpenAI's default <c>max_tokens</c> for completions).</summary>
     public const int DefaultCompletionTokens = 16;
 
@@ -26,19 +29,28 @@ internal sealed record GenerationRequest(int PromptTokens, int CompletionLimit, 
     /// is seeded from the raw body and its index, never longer than the limit, cut before the first stop sequence it
     /// contains (finish reason <c>stop</c>), and ends with <c>length</c> when the limit cut it.
     /// </summary>
-    public static GenerationRequest Read(JsonElement body, string rawBody, int promptTokens, TokenCounter tokens, bool allowCompletionTokens, string limitName = "max_tokens")
+    /// <param name="body">The request.</param>
+    /// <param name="rawBody">The request as sent, which seeds the answer.</param>
+    /// <param name="promptTokens">The prompt's tokens.</param>
+    /// <param name="tokens">The model's tokenizer.</param>
+    /// <param name="allowCompletionTokens">Whether <c>max_completion_tokens</c> is understood (chat).</param>
+    /// <param name="limitName">The name of the completion limit.</param>
+    /// <param name="prompts">How many prompts the request holds (text completions take several): <c>n</c> choices each.</param>
+    /// <param name="choicesAndStops">Whether <c>n</c> and <c>stop</c> apply (not on the Responses API).</param>
+    public static GenerationRequest Read(JsonElement body, string rawBody, int promptTokens, TokenCounter tokens, bool allowCompletionTokens, string limitName = "max_tokens", int prompts = 1, bool choicesAndStops = true)
     {
         var limit = (allowCompletionTokens ? ReadLimit(body, "max_completion_tokens") : null) ?? ReadLimit(body, limitName);
         var stream = body.TryGetProperty("stream", out var s) && s.ValueKind == JsonValueKind.True;
         var includeUsage = body.TryGetProperty("stream_options", out var options) && options.ValueKind == JsonValueKind.Object
             && options.TryGetProperty("include_usage", out var usage) && usage.ValueKind == JsonValueKind.True;
-        var n = ReadLimit(body, "n") ?? 1;
+        var n = choicesAndStops ? ReadLimit(body, "n") ?? 1 : 1;
         if (n > MaxChoices)
         {
             throw new BadRequestException(string.Create(CultureInfo.InvariantCulture, $"'n' must be at most {MaxChoices}."), "n");
         }
 
-        var stops = ReadStops(body);
+        n *= prompts;
+        var stops = choicesAndStops ? ReadStops(body) : [];
         var length = Math.Min(limit ?? DefaultCompletionTokens, DefaultCompletionTokens);
         var cutByLimit = limit is { } max && max < DefaultCompletionTokens;
         var seed = SyntheticText.Seed(rawBody);
@@ -83,9 +95,9 @@ internal sealed record GenerationRequest(int PromptTokens, int CompletionLimit, 
             return null;
         }
 
-        if (value.ValueKind != JsonValueKind.Number || !value.TryGetInt32(out var limit) || limit < 1)
+        if (value.ValueKind != JsonValueKind.Number || !value.TryGetInt32(out var limit) || limit < 1 || limit > MaxCompletionLimit)
         {
-            throw new BadRequestException(string.Create(CultureInfo.InvariantCulture, $"'{name}' must be a positive integer."), name);
+            throw new BadRequestException(string.Create(CultureInfo.InvariantCulture, $"'{name}' must be an integer from 1 to {MaxCompletionLimit}."), name);
         }
 
         return limit;
@@ -116,8 +128,9 @@ internal sealed record GeneratedChoice(IReadOnlyList<string> Pieces, int Tokens,
             arguments = arguments[..^1];
         }
 
+        // A name longer than the limit still goes out whole; the usage never reports more than the limit.
         var cut = call with { Arguments = arguments };
-        return new GeneratedChoice(cut.ArgumentPieces, tokens.Count(call.Name) + tokens.Count(arguments), "length", cut);
+        return new GeneratedChoice(cut.ArgumentPieces, Math.Min(limit, tokens.Count(call.Name) + tokens.Count(arguments)), "length", cut);
     }
 
     /// <summary>Cuts <paramref name="words"/> before the earliest stop sequence, if any occurs.</summary>

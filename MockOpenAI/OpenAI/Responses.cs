@@ -41,8 +41,7 @@ internal static class Responses
         }
 
         using var counted = JsonDocument.Parse(messages.ToJsonString());
-        var request = GenerationRequest.Read(body, rawBody, tokens.CountChat(counted.RootElement), tokens, allowCompletionTokens: false, limitName: "max_output_tokens");
-        return request;
+        return GenerationRequest.Read(body, rawBody, tokens.CountChat(counted.RootElement), tokens, allowCompletionTokens: false, limitName: "max_output_tokens", choicesAndStops: false);
     }
 
     public static string Render(string id, long created, string model, GenerationRequest request)

@@ -22,7 +22,7 @@ internal static class ToolCalls
     {
         if (!body.TryGetProperty("tools", out var tools) || tools.ValueKind != JsonValueKind.Array || tools.GetArrayLength() == 0)
         {
-            if (body.TryGetProperty("tool_choice", out var orphan) && orphan.ValueKind is not JsonValueKind.Null and not JsonValueKind.Undefined
+            if (body.TryGetProperty("tool_choice", out var orphan) && orphan.ValueKind is not JsonValueKind.Null
                 && !(orphan.ValueKind == JsonValueKind.String && orphan.GetString() == "none"))
             {
                 throw new BadRequestException("'tool_choice' is only allowed when 'tools' are specified.", "tool_choice");
@@ -32,12 +32,13 @@ internal static class ToolCalls
         }
 
         var functions = tools.EnumerateArray()
-            .Select(t => t.TryGetProperty("function", out var f) && f.TryGetProperty("name", out var n) && n.ValueKind == JsonValueKind.String
+            .Select(t => t.ValueKind == JsonValueKind.Object && t.TryGetProperty("function", out var f) && f.ValueKind == JsonValueKind.Object
+                && f.TryGetProperty("name", out var n) && n.ValueKind == JsonValueKind.String
                 ? (Name: n.GetString()!, Parameters: f.TryGetProperty("parameters", out var p) ? p : default)
                 : throw new BadRequestException("Each tool needs 'function' with a 'name'.", "tools"))
             .ToList();
 
-        if (!body.TryGetProperty("tool_choice", out var choice))
+        if (!body.TryGetProperty("tool_choice", out var choice) || choice.ValueKind == JsonValueKind.Null)
         {
             return null;
         }
@@ -56,7 +57,7 @@ internal static class ToolCalls
                     throw new BadRequestException("'tool_choice' must be 'none', 'auto', 'required' or a named function.", "tool_choice");
             }
         }
-        else if (choice.ValueKind == JsonValueKind.Object && choice.TryGetProperty("function", out var named)
+        else if (choice.ValueKind == JsonValueKind.Object && choice.TryGetProperty("function", out var named) && named.ValueKind == JsonValueKind.Object
             && named.TryGetProperty("name", out var name) && name.ValueKind == JsonValueKind.String)
         {
             var wanted = name.GetString();
@@ -87,6 +88,12 @@ internal static class ToolCalls
 
         foreach (var property in properties.EnumerateObject())
         {
+            if (property.Value.ValueKind != JsonValueKind.Object)
+            {
+                arguments[property.Name] = null;
+                continue;
+            }
+
             var type = property.Value.TryGetProperty("type", out var t) && t.ValueKind == JsonValueKind.String ? t.GetString() : null;
             arguments[property.Name] = property.Value.TryGetProperty("enum", out var values) && values.ValueKind == JsonValueKind.Array && values.GetArrayLength() > 0
                 ? JsonNode.Parse(values[random.Next(values.GetArrayLength())].GetRawText())

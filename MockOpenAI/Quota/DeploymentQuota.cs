@@ -11,7 +11,7 @@ internal sealed class DeploymentQuota
     public static readonly TimeSpan RequestWindow = TimeSpan.FromSeconds(10);
 
     private readonly TimeProvider _time;
-    private readonly Queue<(DateTimeOffset At, int Tokens)> _tokens = new();
+    private readonly Queue<(DateTimeOffset At, long Tokens)> _tokens = new();
     private readonly Queue<DateTimeOffset> _requests = new();
     private readonly Lock _lock = new();
     private long _tokensInWindow;
@@ -42,14 +42,16 @@ internal sealed class DeploymentQuota
             var now = _time.GetUtcNow();
             Expire(now);
 
-            if (_tokensInWindow + estimatedTokens > TokensPerMinute)
+            var tokensFit = _tokensInWindow + estimatedTokens <= TokensPerMinute;
+            var requestsFit = _requests.Count + 1 <= RequestsPerWindow;
+            if (!tokensFit || !requestsFit)
             {
-                return Decide(QuotaLimit.Tokens, TokensFreeAt(estimatedTokens) - now, now);
-            }
-
-            if (_requests.Count + 1 > RequestsPerWindow)
-            {
-                return Decide(QuotaLimit.Requests, _requests.Peek() + RequestWindow - now, now);
+                // Both limits only loosen as time passes, so the first moment both hold is the later of the two:
+                // a client that waits Retry-After finds room in both windows.
+                var tokensFree = tokensFit ? now : TokensFreeAt(estimatedTokens);
+                var requestsFree = requestsFit ? now : _requests.Peek() + RequestWindow;
+                var retryAt = tokensFree > requestsFree ? tokensFree : requestsFree;
+                return Decide(tokensFit ? QuotaLimit.Requests : QuotaLimit.Tokens, retryAt - now, now);
             }
 
             _tokens.Enqueue((now, estimatedTokens));

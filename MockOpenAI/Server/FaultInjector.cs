@@ -35,8 +35,15 @@ internal sealed class FaultInjector(TimeProvider time)
             return;
         }
 
-        context.Response.Headers.Remove(FaultHeader);
         var fault = value.ToString().Trim();
+        if (context.Response.HasStarted)
+        {
+            // The mapping also had a body, so WireMock has sent it: only dropping the connection is still possible.
+            context.Abort();
+            return;
+        }
+
+        context.Response.Headers.Remove(FaultHeader);
         if (fault == "reset")
         {
             context.Abort();

@@ -147,6 +147,11 @@ internal sealed partial class MockAccountServer(
 
         using (body)
         {
+            if (body.RootElement.ValueKind != JsonValueKind.Object)
+            {
+                return (Json(400, AzureErrors.BadRequest("The request body must be a JSON object.", null)), null);
+            }
+
             var name = v1
                 ? body.RootElement.ValueKind == JsonValueKind.Object && body.RootElement.TryGetProperty("model", out var model) && model.ValueKind == JsonValueKind.String ? model.GetString() : null
                 : Uri.UnescapeDataString(request.Path.Split('/')[3]);
@@ -285,7 +290,7 @@ internal sealed partial class MockAccountServer(
         foreach (var (kind, text) in chunks)
         {
             var delay = TimeSpan.Zero;
-            if (kind == ChunkKind.Role || (kind == ChunkKind.Content && !started))
+            if (kind == ChunkKind.Role || (kind is ChunkKind.Content or ChunkKind.Finish && !started))
             {
                 // The first generated chunk (the role for chat, the first token for text completions).
                 delay = latency.FirstToken(delays);
@@ -309,7 +314,7 @@ internal sealed partial class MockAccountServer(
     private IReadOnlyList<string>? SyntheticStream(PathString path)
     {
         var segments = (path.Value ?? string.Empty).Split('/');
-        if (segments.Length < 4 || !_options.Deployments.TryGetValue(segments[3], out var deployment) || !deployment.Supports(InferenceOperation.ChatCompletions))
+        if (segments.Length < 4 || !_options.Deployments.TryGetValue(Uri.UnescapeDataString(segments[3]), out var deployment) || !deployment.Supports(InferenceOperation.ChatCompletions))
         {
             return null;
         }

@@ -166,6 +166,74 @@ public class ChatCompletionsTests
         Assert.Equal("tool_choice", Assert.Throws<BadRequestException>(() => Parse(json)).Param);
     }
 
+    [Theory]
+    [InlineData("""{"messages":[{"role":"user","content":"x"}],"max_tokens":2147483647}""", "max_tokens")]
+    [InlineData("""{"messages":[{"role":"user","content":"x"}],"max_completion_tokens":1048577}""", "max_completion_tokens")]
+    [InlineData("""{"messages":[{"role":"user","content":"x"}],"tools":[1],"tool_choice":"required"}""", "tools")]
+    [InlineData("""{"messages":[{"role":"user","content":"x"}],"tools":[{"type":"function","function":{"name":"a"}}],"tool_choice":{"function":"a"}}""", "tool_choice")]
+    public void Parse_OutOfRangeOrMalformed_IsBadRequestNamingTheParameter(string json, string param)
+    {
+        Assert.Equal(param, Assert.Throws<BadRequestException>(() => Parse(json)).Param);
+    }
+
+    [Fact]
+    public void Parse_ToolWithPropertyThatIsNotASchema_GivesItNull()
+    {
+        var request = Parse("""{"messages":[{"role":"user","content":"x"}],"tools":[{"type":"function","function":{"name":"a","parameters":{"type":"object","properties":{"odd":1}}}}],"tool_choice":"required"}""");
+
+        Assert.Equal("""{"odd":null}""", request.Choices[0].Call!.Arguments);
+    }
+
+    [Fact]
+    public void Parse_ToolChoiceNullWithTools_IsUnset()
+    {
+        Assert.Null(Parse("""{"messages":[{"role":"user","content":"x"}],"tools":[{"type":"function","function":{"name":"a"}}],"tool_choice":null}""").Choices[0].Call);
+    }
+
+    [Fact]
+    public void Parse_ToolCallLongerThanATinyLimit_ReportsNoMoreThanTheLimit()
+    {
+        var request = Parse("""{"messages":[{"role":"user","content":"x"}],"tools":[{"type":"function","function":{"name":"get_current_weather_for_location"}}],"tool_choice":"required","max_tokens":1}""");
+
+        Assert.Equal(1, request.CompletionTokens);
+    }
+
+    [Fact]
+    public void Chunks_FirstChoiceCutShort_TheLongerChoiceKeepsThePace()
+    {
+        var tokens = TokenCounter.ForModel("gpt-4o");
+        var request = new GenerationRequest(
+            1,
+            16,
+            [GeneratedChoice.Create(["Azure"], [], "stop", tokens), GeneratedChoice.Create(["Azure", " answers", " every"], [], "stop", tokens)],
+            Stream: true,
+            IncludeUsage: false);
+
+        var kinds = ChatCompletions.Chunks("id", 1, "m", request).Select(c => c.Kind);
+
+        Assert.Equal(
+            [ChunkKind.PromptFilter, ChunkKind.Role, ChunkKind.OtherChoice, ChunkKind.Content, ChunkKind.OtherChoice, ChunkKind.Content, ChunkKind.Content, ChunkKind.Finish, ChunkKind.Finish, ChunkKind.Done],
+            kinds);
+    }
+
+    [Fact]
+    public void Parse_CompletionsWithTwoPrompts_GivesNChoicesForEach()
+    {
+        const string json = """{"prompt":["a","b"],"n":2,"max_tokens":2}""";
+        using var body = JsonDocument.Parse(json);
+
+        Assert.Equal(4, Completions.Parse(body.RootElement, json, TokenCounter.ForModel("gpt-35-turbo-instruct")).Choices.Count);
+    }
+
+    [Fact]
+    public void Parse_Responses_IgnoresNAndStop()
+    {
+        const string json = """{"input":"a","n":3,"stop":"zzz","max_output_tokens":2}""";
+        using var body = JsonDocument.Parse(json);
+
+        Assert.Single(Responses.Parse(body.RootElement, json, TokenCounter.ForModel("gpt-4o")).Choices);
+    }
+
     [Fact]
     public void Parse_NoMessages_IsBadRequestNamingTheParameter()
     {

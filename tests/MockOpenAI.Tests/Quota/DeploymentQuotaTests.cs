@@ -88,6 +88,27 @@ public class DeploymentQuotaTests
     }
 
     [Fact]
+    public void TryAdmit_RefusedForTokensWhileTheCallWindowIsAlsoFull_RetryAfterCoversBoth()
+    {
+        // Capacity 2: 2,000 tokens a minute, 2 requests in any 10 s.
+        var quota = new DeploymentQuota(2, _time);
+        quota.TryAdmit(1_510);
+        _time.Advance(TimeSpan.FromSeconds(52));
+        quota.TryAdmit(10);
+        _time.Advance(TimeSpan.FromSeconds(1));
+        quota.TryAdmit(10);
+        _time.Advance(TimeSpan.FromSeconds(2));
+
+        // At 55 s: 600 tokens fit once the first charge leaves (60 s), a request once the one at 52 s leaves (62 s).
+        var refused = quota.TryAdmit(600);
+
+        Assert.Equal(QuotaLimit.Tokens, refused.RefusedBy);
+        Assert.Equal(TimeSpan.FromSeconds(7), refused.RetryAfter);
+        _time.Advance(refused.RetryAfter);
+        Assert.True(quota.TryAdmit(600).Admitted);
+    }
+
+    [Fact]
     public void TryAdmit_RefusedRequest_ChargesNothing()
     {
         var quota = new DeploymentQuota(1, _time);

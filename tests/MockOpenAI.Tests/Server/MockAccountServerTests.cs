@@ -354,6 +354,16 @@ public sealed class MockAccountServerTests : IAsyncLifetime, IDisposable
         Assert.True(cut is IOException or HttpRequestException or EndOfStreamException, cut?.ToString());
     }
 
+    [Theory]
+    [InlineData("[]")]
+    [InlineData("\"text\"")]
+    public async Task Chat_BodyThatIsNotAnObject_Is400(string json)
+    {
+        using var response = await Send(ChatPath, json);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+    }
+
     [Fact]
     public async Task Faults_Hang_NeverAnswers()
     {
