@@ -63,21 +63,9 @@ internal static class ChatCompletions
             yield return (kind, ServerSentEvents.Data(Chunk(id, created, model, index, RoleDelta(request.Choices[index]), null, null, request.IncludeUsage)));
         }
 
-        // Token by token; the other choices' pieces travel with the first choice's.
-        var longest = request.Choices.Max(c => c.Pieces.Count);
-        for (var position = 0; position < longest; position++)
+        foreach (var (kind, index, piece) in request.StreamedPieces())
         {
-            // The first piece at each position is the one that waits: the stream keeps the longest choice's pace.
-            var first = true;
-            for (var index = 0; index < request.Choices.Count; index++)
-            {
-                if (position < request.Choices[index].Pieces.Count)
-                {
-                    var kind = first ? ChunkKind.Content : ChunkKind.OtherChoice;
-                    first = false;
-                    yield return (kind, ServerSentEvents.Data(Chunk(id, created, model, index, PieceDelta(request.Choices[index], position), null, ContentFilters.Safe(), request.IncludeUsage)));
-                }
-            }
+            yield return (kind, ServerSentEvents.Data(Chunk(id, created, model, index, PieceDelta(request.Choices[index], piece), null, ContentFilters.Safe(), request.IncludeUsage)));
         }
 
         for (var index = 0; index < request.Choices.Count; index++)
@@ -135,9 +123,9 @@ internal static class ChatCompletions
         }
         : new JsonObject { ["content"] = string.Empty, ["refusal"] = null, ["role"] = "assistant" };
 
-    private static JsonObject PieceDelta(GeneratedChoice choice, int position) => choice.Call is null
-        ? new JsonObject { ["content"] = choice.Pieces[position] }
-        : new JsonObject { ["tool_calls"] = new JsonArray(new JsonObject { ["index"] = 0, ["function"] = new JsonObject { ["arguments"] = choice.Pieces[position] } }) };
+    private static JsonObject PieceDelta(GeneratedChoice choice, string piece) => choice.Call is null
+        ? new JsonObject { ["content"] = piece }
+        : new JsonObject { ["tool_calls"] = new JsonArray(new JsonObject { ["index"] = 0, ["function"] = new JsonObject { ["arguments"] = piece } }) };
 
     private static JsonObject Chunk(string id, long created, string model, int index, JsonObject delta, string? finishReason, JsonNode? filter, bool includeUsage)
     {

@@ -53,20 +53,9 @@ internal static class Completions
             ["prompt_filter_results"] = ContentFilters.PromptResults(),
             ["choices"] = new JsonArray(),
         }));
-        var longest = request.Choices.Max(c => c.Pieces.Count);
-        for (var position = 0; position < longest; position++)
+        foreach (var (kind, index, piece) in request.StreamedPieces())
         {
-            // The first piece at each position is the one that waits: the stream keeps the longest choice's pace.
-            var first = true;
-            for (var index = 0; index < request.Choices.Count; index++)
-            {
-                if (position < request.Choices[index].Pieces.Count)
-                {
-                    var kind = first ? ChunkKind.Content : ChunkKind.OtherChoice;
-                    first = false;
-                    yield return (kind, ServerSentEvents.Data(Chunk(id, created, model, Choice(index, request.Choices[index].Pieces[position], null, ContentFilters.Safe()))));
-                }
-            }
+            yield return (kind, ServerSentEvents.Data(Chunk(id, created, model, Choice(index, piece, null, ContentFilters.Safe()))));
         }
 
         for (var index = 0; index < request.Choices.Count; index++)

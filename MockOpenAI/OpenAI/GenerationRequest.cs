@@ -81,6 +81,28 @@ internal sealed record GenerationRequest(int PromptTokens, int CompletionLimit, 
         return stops;
     }
 
+    /// <summary>
+    /// The order a stream sends the choices' pieces in: position by position, choice by choice. The first piece at a
+    /// position is <see cref="ChunkKind.Content"/> (it waits for the next token), the others travel with it, so the
+    /// stream keeps the longest choice's pace.
+    /// </summary>
+    public IEnumerable<(ChunkKind Kind, int Index, string Piece)> StreamedPieces()
+    {
+        var longest = Choices.Max(c => c.Pieces.Count);
+        for (var position = 0; position < longest; position++)
+        {
+            var first = true;
+            for (var index = 0; index < Choices.Count; index++)
+            {
+                if (position < Choices[index].Pieces.Count)
+                {
+                    yield return (first ? ChunkKind.Content : ChunkKind.OtherChoice, index, Choices[index].Pieces[position]);
+                    first = false;
+                }
+            }
+        }
+    }
+
     public JsonObject Usage() => new()
     {
         ["prompt_tokens"] = PromptTokens,
