@@ -15,6 +15,7 @@ internal static partial class GatewayExtensions
         builder.Services.AddOptions<ApimOptions>().BindConfiguration(ApimOptions.SectionName);
         builder.Services.AddOptions<LocalIdentityOptions>().BindConfiguration(LocalIdentityOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton(new RandomSource(new Random()));
         builder.Services.AddHttpForwarder();
         builder.Services.AddSingleton<Yarp.ReverseProxy.Forwarder.IForwarderHttpClientFactory, Yarp.ReverseProxy.Forwarder.ForwarderHttpClientFactory>();
         builder.Services.AddSingleton(sp => GatewayArtifacts.Load(sp.GetRequiredService<IOptions<ApimOptions>>().Value));

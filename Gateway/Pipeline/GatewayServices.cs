@@ -5,8 +5,10 @@ using Gateway.Identity;
 namespace Gateway.Pipeline;
 
 /// <summary>The singletons policy elements call at run time.</summary>
-internal sealed class GatewayServices(BackendRegistry backends, BackendForwarder forwarder, IManagedIdentityTokenProvider tokens, TimeProvider time)
+internal sealed class GatewayServices(BackendRegistry backends, BackendForwarder forwarder, IManagedIdentityTokenProvider tokens, TimeProvider time, RandomSource random)
 {
+    public RandomSource Random { get; } = random;
+
     public BackendRegistry Backends { get; } = backends;
 
     public BackendForwarder Forwarder { get; } = forwarder;

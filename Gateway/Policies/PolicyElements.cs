@@ -15,6 +15,7 @@ internal static class PolicyElements
         ["base"] = new(BasePolicy.Parse, Anywhere),
         ["choose"] = new(ChoosePolicy.Parse, Anywhere),
         ["forward-request"] = new(ForwardRequestPolicy.Parse, [PolicySection.Backend]),
+        ["retry"] = new(RetryPolicy.Parse, Anywhere),
         ["return-response"] = new(ReturnResponsePolicy.Parse, Anywhere),
         ["set-backend-service"] = new(SetBackendServicePolicy.Parse, RequestSections),
         ["set-header"] = new(SetHeaderPolicy.Parse, Anywhere),

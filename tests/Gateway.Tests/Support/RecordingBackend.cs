@@ -18,6 +18,9 @@ internal sealed class RecordingBackend : IAsyncDisposable
 
     public ConcurrentQueue<RecordedRequest> Requests { get; } = new();
 
+    /// <summary>Statuses to answer with, one per request, before the default 200.</summary>
+    public ConcurrentQueue<int> Statuses { get; } = new();
+
     public string Url => _app.Urls.First();
 
     public static async Task<RecordingBackend> StartAsync()
@@ -36,6 +39,11 @@ internal sealed class RecordingBackend : IAsyncDisposable
                 context.Request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase),
                 await reader.ReadToEndAsync()));
             context.Response.Headers["x-backend"] = "recording";
+            if (backend.Statuses.TryDequeue(out var status))
+            {
+                context.Response.StatusCode = status;
+            }
+
             await context.Response.WriteAsJsonAsync(new { ok = true });
         });
         await app.StartAsync();

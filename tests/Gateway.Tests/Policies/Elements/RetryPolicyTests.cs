@@ -1,0 +1,99 @@
+using System.Text;
+using Gateway.Policies;
+using Gateway.Policies.Elements;
+using Gateway.Tests.Support;
+
+namespace Gateway.Tests.Policies.Elements;
+
+public sealed class RetryPolicyTests : IAsyncLifetime
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
+    private RecordingBackend _backend = null!;
+
+    public async Task InitializeAsync() => _backend = await RecordingBackend.StartAsync();
+
+    public async Task DisposeAsync() => await _backend.DisposeAsync();
+
+    [Theory]
+    [InlineData(new[] { 429, 429 }, 2, 200, 3)]
+    [InlineData(new[] { 429, 429, 429 }, 2, 429, 3)]
+    [InlineData(new[] { 500 }, 3, 500, 1)]
+    [InlineData(new int[0], 3, 200, 1)]
+    public async Task Retry_WhileTheConditionHolds_UpToCountRetries(int[] statuses, int count, int finalStatus, int backendCalls)
+    {
+        foreach (var status in statuses)
+        {
+            _backend.Statuses.Enqueue(status);
+        }
+
+        using var apim = new TestApim($$"""
+            <policies>
+              <inbound>
+                <set-backend-service backend-id="aoai-eastus2" />
+              </inbound>
+              <backend>
+                <retry condition="@(context.Response.StatusCode == 429)" count="{{count}}" interval="0">
+                  <forward-request buffer-request-body="true" buffer-response="false" />
+                </retry>
+              </backend>
+            </policies>
+            """);
+        using var factory = new GatewayFactory(apim, _backend.Url);
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21")
+        {
+            Content = new StringContent("""{"messages":[{"role":"user","content":"again"}]}""", Encoding.UTF8, "application/json"),
+        };
+        request.Headers.Add("api-key", GatewayFactory.PrimaryKey);
+
+        using var response = await factory.CreateClient().SendAsync(request).WaitAsync(Timeout);
+
+        Assert.Equal(finalStatus, (int)response.StatusCode);
+        Assert.Equal(backendCalls, _backend.Requests.Count);
+        Assert.All(_backend.Requests, r => Assert.Equal("""{"messages":[{"role":"user","content":"again"}]}""", r.Body));
+    }
+
+    [Fact]
+    public void Wait_Fixed_IsTheInterval()
+    {
+        Assert.All(Enumerable.Range(1, 4), n => Assert.Equal(TimeSpan.FromSeconds(5), RetryPolicy.Wait(n, 5, null, null, false, () => 0.5)));
+    }
+
+    [Fact]
+    public void Wait_Linear_GrowsByDelta()
+    {
+        Assert.Equal([5, 7, 9, 11], Enumerable.Range(1, 4).Select(n => RetryPolicy.Wait(n, 5, 2, null, false, () => 0.5).TotalSeconds));
+    }
+
+    [Fact]
+    public void Wait_Exponential_DoublesUpToMaxInterval()
+    {
+        // API Management's example: interval and delta 10 s, max-interval 100 s; random 0.5 gives the delta itself.
+        Assert.Equal([10, 20, 40, 80, 100, 100], Enumerable.Range(1, 6).Select(n => RetryPolicy.Wait(n, 10, 10, 100, false, () => 0.5).TotalSeconds));
+    }
+
+    [Fact]
+    public void Wait_ExponentialJitter_StaysWithinTwentyPercentOfDelta()
+    {
+        Assert.Equal(10 + (3 * 8), RetryPolicy.Wait(3, 10, 10, 1000, false, () => 0).TotalSeconds, 6);
+        Assert.Equal(10 + (3 * 12), RetryPolicy.Wait(3, 10, 10, 1000, false, () => 1).TotalSeconds, 6);
+    }
+
+    [Fact]
+    public void Wait_FirstFastRetry_MakesOnlyTheFirstImmediate()
+    {
+        Assert.Equal(TimeSpan.Zero, RetryPolicy.Wait(1, 5, null, null, true, () => 0.5));
+        Assert.Equal(TimeSpan.FromSeconds(5), RetryPolicy.Wait(2, 5, null, null, true, () => 0.5));
+    }
+
+    [Theory]
+    [InlineData("""<retry condition="@(true)" count="51" interval="1"><forward-request /></retry>""", "count must be a whole number from 1 to 50")]
+    [InlineData("""<retry condition="@(true)" count="2"><forward-request /></retry>""", "requires attribute 'interval'")]
+    [InlineData("""<retry condition="@(true)" count="2" interval="1" max-interval="10"><forward-request /></retry>""", "max-interval needs delta")]
+    public void Load_InvalidRetry_FailsWithTheReason(string retry, string reason)
+    {
+        var error = Assert.Throws<PolicyLoadException>(() => PolicyLoader.Load(
+            $"<policies><backend>{retry}</backend></policies>", "policy.xml", "api", new Gateway.Apim.NamedValues(new Dictionary<string, string?>())));
+
+        Assert.Contains(reason, Assert.Single(error.Problems), StringComparison.Ordinal);
+    }
+}
