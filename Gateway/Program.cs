@@ -1,5 +1,16 @@
 using Gateway;
 using Gateway.Pipeline;
+using Gateway.Validation;
+
+if (args.Length > 0 && args[0] == ValidateCommand.Name)
+{
+    var configuration = new ConfigurationBuilder()
+        .SetBasePath(AppContext.BaseDirectory)
+        .AddJsonFile("appsettings.json", optional: true)
+        .AddEnvironmentVariables()
+        .Build();
+    return ValidateCommand.Run(args[1..], configuration, Console.Out);
+}
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults(extraSources: [GatewayTelemetry.SourceName]);

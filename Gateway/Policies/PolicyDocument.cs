@@ -7,8 +7,9 @@ internal sealed class PolicyDocument : IDisposable
 {
     private readonly IReadOnlyDictionary<PolicySection, IReadOnlyList<PolicyElement>> _sections;
 
-    public PolicyDocument(string source, string scope, IReadOnlyDictionary<PolicySection, IReadOnlyList<PolicyElement>> sections, CompiledExpressions expressions)
+    public PolicyDocument(string source, string scope, IReadOnlyDictionary<PolicySection, IReadOnlyList<PolicyElement>> sections, CompiledExpressions expressions, IReadOnlyDictionary<PolicySection, SourceLocation>? sectionLocations = null)
     {
+        SectionLocations = sectionLocations ?? new Dictionary<PolicySection, SourceLocation>();
         Source = source;
         Scope = scope;
         _sections = sections;
@@ -22,6 +23,9 @@ internal sealed class PolicyDocument : IDisposable
     public string Scope { get; }
 
     public CompiledExpressions Expressions { get; }
+
+    /// <summary>Where each section the document has starts in the file.</summary>
+    public IReadOnlyDictionary<PolicySection, SourceLocation> SectionLocations { get; }
 
     /// <summary>The section's elements, or null when the document omits the section.</summary>
     public IReadOnlyList<PolicyElement>? this[PolicySection section] => _sections.TryGetValue(section, out var elements) ? elements : null;

@@ -15,6 +15,7 @@ internal sealed class PolicyParser
     private readonly string[] _lines;
     private readonly List<string> _problems = [];
     private readonly List<PolicyExpression> _expressions = [];
+    private readonly Dictionary<PolicySection, SourceLocation> _sectionLocations = [];
 
     private PolicyParser(string file, EscapedPolicy escaped)
     {
@@ -43,7 +44,7 @@ internal sealed class PolicyParser
         }
 
         var expressions = ExpressionCompiler.Compile(file, parser._expressions);
-        return new PolicyDocument(file, scope, sections, expressions);
+        return new PolicyDocument(file, scope, sections, expressions, parser._sectionLocations);
     }
 
     public static bool IsExpression(string text)
@@ -181,6 +182,7 @@ internal sealed class PolicyParser
                 Error(LocationOf(attribute), $"unknown attribute '{attribute.Name.LocalName}' on <{name}>");
             }
 
+            _sectionLocations[section] = LocationOf(element);
             sections[section] = ParseElements(element, section, string.Empty);
         }
 

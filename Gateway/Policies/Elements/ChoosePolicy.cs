@@ -16,6 +16,9 @@ internal sealed class ChoosePolicy : PolicyElement
         _otherwise = otherwise;
     }
 
+    /// <summary>Every branch's elements, the otherwise branch last.</summary>
+    public IEnumerable<IReadOnlyList<PolicyElement>> Branches => _whens.Select(w => w.Body).Concat(_otherwise is null ? [] : [_otherwise]);
+
     public static PolicyElement? Parse(ElementReader reader)
     {
         var whens = new List<(PolicyValue, IReadOnlyList<PolicyElement>)>();

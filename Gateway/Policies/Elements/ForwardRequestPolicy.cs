@@ -10,6 +10,8 @@ namespace Gateway.Policies.Elements;
 /// </summary>
 internal sealed class ForwardRequestPolicy(ElementInfo info, ForwardOptions options) : PolicyElement(info)
 {
+    public ForwardOptions Options => options;
+
     /// <summary>API Management's default timeout.</summary>
     public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(300);
 

@@ -23,6 +23,8 @@ internal sealed class RetryPolicy(
 {
     public const int MaxCount = 50;
 
+    public IReadOnlyList<PolicyElement> Children => children;
+
     public static PolicyElement? Parse(ElementReader reader)
     {
         var condition = reader.Value("condition", required: true, ExpressionKind.Condition);

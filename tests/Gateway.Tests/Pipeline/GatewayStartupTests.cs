@@ -21,19 +21,36 @@ public class GatewayStartupTests
             </policies>
             """);
         using var key = RSA.Create(2048);
+
+        var (exitCode, printed) = await RunGatewayAsync("--urls", "http://127.0.0.1:0", "--Apim:Path=" + apim.Path, "--LocalIdentity:SigningKey=" + key.ExportPkcs8PrivateKeyPem());
+
+        Assert.Equal(1, exitCode);
+        Assert.True(printed.Contains(Path.Combine(apim.Path, "apis", "azure-openai", expected), StringComparison.Ordinal), printed);
+    }
+
+    [Fact]
+    public async Task Validate_FromTheCommandLine_ChecksTheFileWithoutStartingTheGateway()
+    {
+        using var apim = new TestApim("<policies><inbound><oops /></inbound></policies>");
+
+        var (exitCode, printed) = await RunGatewayAsync("validate", apim.PolicyPath, Path.Combine(TestApim.RepoApimPath, "apis", "azure-openai", "policy.xml"));
+
+        Assert.Equal(1, exitCode);
+        Assert.True(printed.Contains($"{apim.PolicyPath}(1,21): error APIM0003: unknown policy element <oops>", StringComparison.Ordinal), printed);
+        Assert.Contains("2 file(s): 1 error(s), 0 warning(s)", printed, StringComparison.Ordinal);
+    }
+
+    /// <summary>Runs the built gateway (Gateway.dll beside the tests) and returns its exit code and everything it printed.</summary>
+    private static async Task<(int ExitCode, string Printed)> RunGatewayAsync(params string[] arguments)
+    {
         var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             WorkingDirectory = AppContext.BaseDirectory,
         };
-        foreach (var argument in new[]
-        {
-            Path.Combine(AppContext.BaseDirectory, "Gateway.dll"),
-            "--urls", "http://127.0.0.1:0",
-            "--Apim:Path=" + apim.Path,
-            "--LocalIdentity:SigningKey=" + key.ExportPkcs8PrivateKeyPem(),
-        })
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Gateway.dll"));
+        foreach (var argument in arguments)
         {
             start.ArgumentList.Add(argument);
         }
@@ -54,8 +71,6 @@ public class GatewayStartupTests
             }
         }
 
-        var printed = await output + await errors;
-        Assert.Equal(1, process.ExitCode);
-        Assert.True(printed.Contains(Path.Combine(apim.Path, "apis", "azure-openai", expected), StringComparison.Ordinal), printed);
+        return (process.ExitCode, await output + await errors);
     }
 }

@@ -1,0 +1,114 @@
+using Gateway.Tests.Support;
+using Gateway.Validation;
+using Microsoft.Extensions.Configuration;
+
+namespace Gateway.Tests.Validation;
+
+public sealed class ValidateCommandTests : IDisposable
+{
+    private readonly string _folder = Directory.CreateTempSubdirectory("validate-").FullName;
+
+    [Fact]
+    public void Run_ShippedPolicy_HasNoErrorAndNoWarning()
+    {
+        var (exit, output) = Validate(Path.Combine(TestApim.RepoApimPath, "apis", "azure-openai", "policy.xml"), "--named-value", "managed-identity-client-id=x");
+
+        Assert.Equal(0, exit);
+        Assert.EndsWith("1 file(s): 0 error(s), 0 warning(s)", output.TrimEnd(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Run_ArticlesPolicy_WarnsThatItNeverForwards()
+    {
+        var file = Write("article.xml", """
+            <policies>
+              <inbound>
+                <authentication-managed-identity resource="https://cognitiveservices.azure.com" output-token-variable-name="msi-access-token" client-id="{{managed-identity-client-id}}" ignore-error="false" />
+              </inbound>
+              <backend>
+                <choose>
+                  <when condition="@(true)">
+                    <set-backend-service base-url="https://a.openai.azure.com/openai" />
+                  </when>
+                </choose>
+              </backend>
+            </policies>
+            """);
+
+        var (exit, output) = Validate(file, "--named-value", "managed-identity-client-id=x");
+
+        Assert.Equal(0, exit);
+        Assert.Contains($"{file}(5,4): warning APIM1001: the backend section never reaches a forward-request", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Run_BufferedAndRetriedWithoutBody_WarnsForEach()
+    {
+        var file = Write("retry.xml", """
+            <policies>
+              <backend>
+                <retry condition="@(context.Response.StatusCode == 429)" count="3" interval="1">
+                  <forward-request />
+                </retry>
+              </backend>
+            </policies>
+            """);
+
+        var (exit, output) = Validate(file);
+
+        Assert.Equal(0, exit);
+        Assert.Contains($"{file}(4,8): warning APIM1002:", output, StringComparison.Ordinal);
+        Assert.Contains($"{file}(4,8): warning APIM1003:", output, StringComparison.Ordinal);
+        Assert.EndsWith("1 file(s): 0 error(s), 2 warning(s)", output.TrimEnd(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Run_ErrorsInOneOfTwoFiles_ReportsEachAndFails()
+    {
+        var good = Write("good.xml", """<policies><backend><forward-request buffer-response="false" /></backend></policies>""");
+        var bad = Write("bad.xml", "<policies>\n  <inbound>\n    <set-variable name=\"a\" value=\"@(context.Nope)\" />\n    <oops />\n  </inbound>\n</policies>");
+
+        var (exit, output) = Validate(good, bad);
+
+        Assert.Equal(1, exit);
+        Assert.Contains($"{bad}(4,6): error APIM0003: unknown policy element <oops>", output, StringComparison.Ordinal);
+        Assert.EndsWith("2 file(s): 1 error(s), 0 warning(s)", output.TrimEnd(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Run_MissingNamedValue_IsAnErrorUnlessGivenOnTheCommandLine()
+    {
+        var file = Write("named.xml", """<policies><inbound><set-variable name="a" value="{{team-secret}}" /></inbound></policies>""");
+
+        Assert.Equal(1, Validate(file).Exit);
+        Assert.Equal(0, Validate(file, "--named-value", "team-secret=s3").Exit);
+    }
+
+    [Theory]
+    [InlineData]
+    [InlineData("--bogus")]
+    public void Run_NoFileOrUnknownOption_ExitsWithUsage(params string[] args)
+    {
+        var output = new StringWriter();
+
+        Assert.Equal(2, ValidateCommand.Run(args, new ConfigurationBuilder().Build(), output));
+        Assert.Contains("usage: validate <policy.xml>...", output.ToString(), StringComparison.Ordinal);
+    }
+
+    public void Dispose() => Directory.Delete(_folder, recursive: true);
+
+    private string Write(string name, string text)
+    {
+        var path = Path.Combine(_folder, name);
+        File.WriteAllText(path, text);
+        return path;
+    }
+
+    private static (int Exit, string Output) Validate(params string[] args)
+    {
+        var output = new StringWriter();
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["Apim:Path"] = TestApim.RepoApimPath }).Build();
+        var exit = ValidateCommand.Run(args, configuration, output);
+        return (exit, output.ToString());
+    }
+}
