@@ -124,9 +124,24 @@ public interface IUser
     string Id { get; }
 }
 
+/// <summary>A message body, read as text, bytes or JSON.</summary>
+public interface IMessageBody
+{
+    /// <summary>
+    /// The body as <c>string</c>, <c>byte[]</c>, or a Newtonsoft <c>JObject</c>/<c>JArray</c>/<c>JToken</c>. As in API
+    /// Management, reading consumes the body unless <paramref name="preserveContent"/> is true: a consumed request body
+    /// is forwarded empty.
+    /// </summary>
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Naming", "CA1716:Identifiers should not match keywords", Justification = "API Management's member name, which policies call.")]
+    T As<T>(bool preserveContent = false);
+}
+
 /// <summary>The request.</summary>
 public interface IRequest
 {
+    /// <summary>The request body (requests whose policy reads it are buffered when they arrive).</summary>
+    IMessageBody Body { get; }
+
     IReadOnlyDictionary<string, string[]> Headers { get; }
 
     string? IpAddress { get; }

@@ -33,13 +33,21 @@ internal sealed class BackendForwarder(IHttpForwarder forwarder, IForwarderHttpC
             feature.ReasonPhrase = null;
         }
 
+        if (context.RequestBody.IsBuffered)
+        {
+            // The policy read or replaced the body: send what it holds now.
+            context.RequestHeaders.Remove("Transfer-Encoding");
+            context.RequestHeaders["Content-Length"] = [context.RequestBody.Content.Length.ToString(System.Globalization.CultureInfo.InvariantCulture)];
+            http.Request.Body = new MemoryStream(context.RequestBody.Content.ToArray(), writable: false);
+        }
+
         http.Request.Headers.Clear();
         foreach (var (name, values) in context.RequestHeaders)
         {
             http.Request.Headers[name] = values;
         }
 
-        if (options.BufferRequestBody)
+        if (options.BufferRequestBody && !context.RequestBody.IsBuffered)
         {
             http.Request.EnableBuffering();
             http.Request.Body.Position = 0;

@@ -37,6 +37,11 @@ internal sealed partial class GatewayHandler(GatewayArtifacts artifacts, Gateway
         }
 
         using var context = new RequestContext(http, services, match.Route.Info, new OperationInfo(match.Operation), match.Parameters, check.Subscription, match.OperationPath);
+        if (match.Route.Policies.UsesRequestBody)
+        {
+            context.RequestBody = await MessageBody.ReadAsync(http.Request, http.RequestAborted);
+        }
+
         http.SetEndpoint(match.Route.TelemetryEndpoints[match.Operation]);
         Activity.Current?.SetTag("apim.api.id", api.Id);
         Activity.Current?.SetTag("apim.operation.id", match.Operation.Id);

@@ -93,6 +93,11 @@ internal sealed class RequestContext : IContext, IRequest, IDisposable
 
     public IReadOnlyDictionary<string, string> MatchedParameters { get; }
 
+    /// <summary>The request body; buffered when the policy reads or replaces it.</summary>
+    public MessageBody RequestBody { get; set; } = new();
+
+    IMessageBody IRequest.Body => RequestBody;
+
     public string Method => HttpContext.Request.Method;
 
     public IUrl OriginalUrl { get; }
@@ -110,6 +115,24 @@ internal sealed class RequestContext : IContext, IRequest, IDisposable
             Abandon(_response);
             _response = response;
         }
+    }
+
+    /// <summary>Gives the response a body held in memory (<c>set-body</c> in outbound): a backend body is dropped.</summary>
+    public void ReplaceResponseBody(byte[] content)
+    {
+        var response = ResponseState.Empty();
+        response.StatusCode = _response.StatusCode;
+        response.StatusReason = _response.StatusReason;
+        foreach (var (name, values) in _response.Headers)
+        {
+            if (!string.Equals(name, "Content-Length", StringComparison.OrdinalIgnoreCase))
+            {
+                response.Headers[name] = values;
+            }
+        }
+
+        response.Body = content;
+        ReplaceResponse(response);
     }
 
     /// <summary>Waits until YARP has let go of every dropped backend response, before the gateway writes its own.</summary>

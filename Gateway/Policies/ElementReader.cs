@@ -103,9 +103,12 @@ internal sealed class ElementReader
     }
 
     /// <summary>The text of a child such as <c>&lt;value&gt;</c>, literal or expression.</summary>
-    public PolicyValue TextValue(XElement element, ExpressionKind kind = ExpressionKind.Value)
+    /// <param name="element">The element whose text is the value.</param>
+    /// <param name="kind">What the value must produce when it is an expression.</param>
+    /// <param name="ownAttributes">Whether the element's attributes are read elsewhere (as <c>set-body</c>'s are); otherwise any is unknown.</param>
+    public PolicyValue TextValue(XElement element, ExpressionKind kind = ExpressionKind.Value, bool ownAttributes = false)
     {
-        foreach (var attribute in element.Attributes())
+        foreach (var attribute in ownAttributes ? [] : element.Attributes())
         {
             Error($"unknown attribute '{attribute.Name.LocalName}' on <{element.Name.LocalName}>", _parser.LocationOf(attribute));
         }

@@ -10,6 +10,8 @@ internal sealed class PolicyChain : IDisposable
 
     public IReadOnlyList<PolicyDocument> Scopes { get; }
 
+    public bool UsesRequestBody => Scopes.Any(s => s.UsesRequestBody);
+
     public ExecutionFrame Innermost(PolicySection section) => new(this, Scopes.Count - 1, section);
 
     public void Dispose()

@@ -24,6 +24,9 @@ internal sealed class PolicyDocument : IDisposable
 
     public CompiledExpressions Expressions { get; }
 
+    /// <summary>Whether the document reads or replaces the request body, so requests must be buffered when they arrive.</summary>
+    public bool UsesRequestBody { get; init; }
+
     /// <summary>Where each section the document has starts in the file.</summary>
     public IReadOnlyDictionary<PolicySection, SourceLocation> SectionLocations { get; }
 

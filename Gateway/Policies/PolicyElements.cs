@@ -18,6 +18,7 @@ internal static class PolicyElements
         ["retry"] = new(RetryPolicy.Parse, Anywhere),
         ["return-response"] = new(ReturnResponsePolicy.Parse, Anywhere),
         ["set-backend-service"] = new(SetBackendServicePolicy.Parse, RequestSections),
+        ["set-body"] = new(SetBodyPolicy.Parse, Anywhere),
         ["set-header"] = new(SetHeaderPolicy.Parse, Anywhere),
         ["set-query-parameter"] = new(SetQueryParameterPolicy.Parse, RequestSections),
         ["set-status"] = new(SetStatusPolicy.Parse, Anywhere),

@@ -44,7 +44,11 @@ internal sealed class PolicyParser
         }
 
         var expressions = ExpressionCompiler.Compile(file, parser._expressions);
-        return new PolicyDocument(file, scope, sections, expressions, parser._sectionLocations);
+        return new PolicyDocument(file, scope, sections, expressions, parser._sectionLocations)
+        {
+            UsesRequestBody = parser._expressions.Any(e => e.Code.Contains("Body", StringComparison.Ordinal))
+                || document.Descendants().Any(e => e.Name.LocalName == "set-body"),
+        };
     }
 
     public static bool IsExpression(string text)

@@ -13,11 +13,16 @@ internal sealed class ReturnResponsePolicy(ElementInfo info, string? responseVar
         var variable = reader.Literal("response-variable-name");
         var children = new List<PolicyElement>();
         var index = new Dictionary<string, int>(StringComparer.Ordinal);
-        foreach (var child in reader.Children("set-status", "set-header"))
+        foreach (var child in reader.Children("set-status", "set-header", "set-body"))
         {
             var name = child.Name.LocalName;
             var childReader = reader.Reader(child, index[name] = index.GetValueOrDefault(name) + 1);
-            var element = name == "set-status" ? SetStatusPolicy.Parse(childReader) : SetHeaderPolicy.Parse(childReader);
+            var element = name switch
+            {
+                "set-status" => SetStatusPolicy.Parse(childReader),
+                "set-header" => SetHeaderPolicy.Parse(childReader),
+                _ => SetBodyPolicy.Parse(childReader),
+            };
             childReader.Finish();
             if (element is not null)
             {

@@ -1,0 +1,127 @@
+using System.Net;
+using System.Text;
+using Gateway.Policies;
+using Gateway.Tests.Support;
+
+namespace Gateway.Tests.Policies.Elements;
+
+public sealed class SetBodyPolicyTests : IAsyncLifetime
+{
+    private const string Body = """{"messages":[{"role":"user","content":"hello"}]}""";
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
+    private RecordingBackend _backend = null!;
+
+    public async Task InitializeAsync() => _backend = await RecordingBackend.StartAsync();
+
+    public async Task DisposeAsync() => await _backend.DisposeAsync();
+
+    [Fact]
+    public async Task BodyAs_PreservingContent_ReadsJsonAndStillForwardsTheBody()
+    {
+        using var response = await SendAsync("""
+            <set-header name="x-first-message" exists-action="override">
+              <value>@((string)context.Request.Body.As<JObject>(preserveContent: true)["messages"][0]["content"])</value>
+            </set-header>
+            """);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var received = Assert.Single(_backend.Requests);
+        Assert.Equal("hello", received.Headers["x-first-message"]);
+        Assert.Equal(Body, received.Body);
+    }
+
+    [Fact]
+    public async Task BodyAs_WithoutPreservingContent_ForwardsAnEmptyBodyAsApiManagementDoes()
+    {
+        using var response = await SendAsync("""<set-variable name="text" value="@(context.Request.Body.As<string>())" />""");
+
+        Assert.True(response.StatusCode == HttpStatusCode.OK, string.Join(",", response.Headers.TryGetValues("x-error", out var e) ? e : []));
+        var received = Assert.Single(_backend.Requests);
+        Assert.Equal(string.Empty, received.Body);
+        Assert.Equal("0", received.Headers["Content-Length"]);
+    }
+
+    [Fact]
+    public async Task SetBody_Inbound_RewritesTheForwardedRequest()
+    {
+        using var response = await SendAsync("""
+            <set-body>@{
+              var body = context.Request.Body.As<JObject>(preserveContent: true);
+              body["max_tokens"] = 5;
+              return body;
+            }</set-body>
+            """);
+
+        var received = Assert.Single(_backend.Requests);
+        Assert.Equal("""{"messages":[{"role":"user","content":"hello"}],"max_tokens":5}""", received.Body);
+        Assert.Equal(Encoding.UTF8.GetByteCount(received.Body).ToString(System.Globalization.CultureInfo.InvariantCulture), received.Headers["Content-Length"]);
+    }
+
+    [Fact]
+    public async Task SetBody_Outbound_ReplacesTheBackendsBody()
+    {
+        using var response = await SendAsync(inbound: string.Empty, outbound: """<set-body>{"replaced":true}</set-body>""");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("""{"replaced":true}""", await response.Content.ReadAsStringAsync());
+        Assert.Equal("recording", response.Headers.GetValues("x-backend").Single());
+    }
+
+    [Fact]
+    public async Task SetBody_InReturnResponse_IsTheAnswer()
+    {
+        using var response = await SendAsync("""
+            <return-response>
+              <set-status code="400" reason="Bad Request" />
+              <set-header name="Content-Type" exists-action="override"><value>application/json</value></set-header>
+              <set-body>@(new JObject(new JProperty("error", "no")).ToString())</set-body>
+            </return-response>
+            """);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("""{"error":"no"}""", (await response.Content.ReadAsStringAsync()).Replace("\r", string.Empty, StringComparison.Ordinal).Replace("\n", string.Empty, StringComparison.Ordinal).Replace(" ", string.Empty, StringComparison.Ordinal));
+        Assert.Empty(_backend.Requests);
+    }
+
+    [Fact]
+    public void Load_LiquidTemplate_IsRefused()
+    {
+        var error = Assert.Throws<PolicyLoadException>(() => PolicyLoader.Load(
+            """<policies><inbound><set-body template="liquid">{{body.x}}</set-body></inbound></policies>""", "policy.xml", "api", new Gateway.Apim.NamedValues(new Dictionary<string, string?> { ["body.x"] = "x" })));
+
+        Assert.Contains("template=\"liquid\" is not supported", Assert.Single(error.Problems), StringComparison.Ordinal);
+    }
+
+    private async Task<HttpResponseMessage> SendAsync(string inbound, string outbound = "")
+    {
+        var apim = new TestApim($$"""
+            <policies>
+              <inbound>
+                <set-backend-service backend-id="aoai-eastus2" />
+                {{inbound}}
+              </inbound>
+              <backend>
+                <forward-request buffer-response="false" />
+              </backend>
+              <outbound>
+                {{outbound}}
+              </outbound>
+              <on-error>
+                <set-header name="x-error" exists-action="override"><value>@(context.LastError.Source + "|" + context.LastError.Reason + "|" + context.LastError.Message)</value></set-header>
+              </on-error>
+            </policies>
+            """);
+        using (apim)
+        {
+            using var factory = new GatewayFactory(apim, _backend.Url);
+            using var request = new HttpRequestMessage(HttpMethod.Post, "/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21")
+            {
+                Content = new StringContent(Body, Encoding.UTF8, "application/json"),
+            };
+            request.Headers.Add("api-key", GatewayFactory.PrimaryKey);
+            var response = await factory.CreateClient().SendAsync(request).WaitAsync(Timeout);
+            await response.Content.LoadIntoBufferAsync();
+            return response;
+        }
+    }
+}
