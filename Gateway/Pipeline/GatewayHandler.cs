@@ -77,7 +77,7 @@ internal sealed partial class GatewayHandler(GatewayArtifacts artifacts, Gateway
         {
             context.Error = ex.Error;
             Log.PolicyFailed(logger, context.RequestId, ex.Error?.Source, ex.Error?.Reason, ex.Error?.Section, ex.Error?.Path, ex.Message);
-            context.ReplaceResponse(ApimResponses.InternalServerError(context.RequestId));
+            context.ReplaceResponse(ex.Response ?? ApimResponses.InternalServerError(context.RequestId));
             try
             {
                 await RunSectionAsync(context, chain, PolicySection.OnError);

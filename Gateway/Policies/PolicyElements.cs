@@ -13,6 +13,7 @@ internal static class PolicyElements
     {
         ["authentication-managed-identity"] = new(AuthenticationManagedIdentityPolicy.Parse, [PolicySection.Inbound]),
         ["base"] = new(BasePolicy.Parse, Anywhere),
+        ["check-header"] = new(CheckHeaderPolicy.Parse, [PolicySection.Inbound]),
         ["choose"] = new(ChoosePolicy.Parse, Anywhere),
         ["forward-request"] = new(ForwardRequestPolicy.Parse, [PolicySection.Backend]),
         ["retry"] = new(RetryPolicy.Parse, Anywhere),
@@ -20,6 +21,7 @@ internal static class PolicyElements
         ["set-backend-service"] = new(SetBackendServicePolicy.Parse, RequestSections),
         ["set-body"] = new(SetBodyPolicy.Parse, Anywhere),
         ["set-header"] = new(SetHeaderPolicy.Parse, Anywhere),
+        ["set-method"] = new(SetMethodPolicy.Parse, [PolicySection.Inbound, PolicySection.OnError]),
         ["set-query-parameter"] = new(SetQueryParameterPolicy.Parse, RequestSections),
         ["set-status"] = new(SetStatusPolicy.Parse, Anywhere),
         ["set-variable"] = new(SetVariablePolicy.Parse, Anywhere),

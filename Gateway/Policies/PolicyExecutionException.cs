@@ -20,4 +20,7 @@ internal sealed class PolicyExecutionException : Exception
 
     /// <summary>Filled in by the innermost element that saw the error.</summary>
     public LastError? Error { get; set; }
+
+    /// <summary>The response API Management sends for this error when on-error does not answer (otherwise its 500).</summary>
+    public Pipeline.ResponseState? Response { get; init; }
 }

@@ -1,0 +1,91 @@
+using System.Net;
+using System.Text;
+using Gateway.Tests.Support;
+
+namespace Gateway.Tests.Policies.Elements;
+
+/// <summary>set-method and check-header through the gateway, against a recording backend.</summary>
+public sealed class RequestShapingPolicyTests : IAsyncLifetime
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
+    private RecordingBackend _backend = null!;
+
+    public async Task InitializeAsync() => _backend = await RecordingBackend.StartAsync();
+
+    public async Task DisposeAsync() => await _backend.DisposeAsync();
+
+    [Fact]
+    public async Task SetMethod_ChangesTheForwardedMethod()
+    {
+        using var response = await SendAsync("""<set-method>PUT</set-method>""");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("PUT", Assert.Single(_backend.Requests).Method);
+    }
+
+    [Theory]
+    [InlineData(null, 401, """{"statusCode": 401, "message": "Team header required"}""")]
+    [InlineData("other", 401, """{"statusCode": 401, "message": "Team header required"}""")]
+    [InlineData("Search", 200, null)]
+    public async Task CheckHeader_MissingOrUnlistedValue_GetsTheConfiguredAnswer(string? team, int status, string? body)
+    {
+        using var response = await SendAsync(
+            """
+            <check-header name="x-team" failed-check-httpcode="401" failed-check-error-message="Team header required" ignore-case="true">
+              <value>chat</value>
+              <value>search</value>
+            </check-header>
+            """,
+            team);
+
+        Assert.Equal(status, (int)response.StatusCode);
+        if (body is not null)
+        {
+            Assert.Equal(body, await response.Content.ReadAsStringAsync());
+            Assert.Empty(_backend.Requests);
+        }
+    }
+
+    [Fact]
+    public async Task CheckHeader_Failure_RunsOnErrorWithTheReason()
+    {
+        using var response = await SendAsync(
+            """<check-header name="x-team" failed-check-httpcode="403" failed-check-error-message="no" ignore-case="false" />""",
+            onError: """<set-header name="x-reason" exists-action="override"><value>@(context.LastError.Reason)</value></set-header>""");
+
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        Assert.Equal("HeaderNotFound", response.Headers.GetValues("x-reason").Single());
+    }
+
+    private async Task<HttpResponseMessage> SendAsync(string inbound, string? team = null, string onError = "")
+    {
+        using var apim = new TestApim($$"""
+            <policies>
+              <inbound>
+                <set-backend-service backend-id="aoai-eastus2" />
+                {{inbound}}
+              </inbound>
+              <backend>
+                <forward-request buffer-response="false" />
+              </backend>
+              <on-error>
+                {{onError}}
+              </on-error>
+            </policies>
+            """);
+        using var factory = new GatewayFactory(apim, _backend.Url);
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21")
+        {
+            Content = new StringContent("""{"messages":[]}""", Encoding.UTF8, "application/json"),
+        };
+        request.Headers.Add("api-key", GatewayFactory.PrimaryKey);
+        if (team is not null)
+        {
+            request.Headers.Add("x-team", team);
+        }
+
+        var response = await factory.CreateClient().SendAsync(request).WaitAsync(Timeout);
+        await response.Content.LoadIntoBufferAsync();
+        return response;
+    }
+}
