@@ -1,12 +1,15 @@
 using Gateway.Backends;
+using Gateway.Caching;
 using Gateway.Forwarding;
 using Gateway.Identity;
 
 namespace Gateway.Pipeline;
 
 /// <summary>The singletons policy elements call at run time.</summary>
-internal sealed class GatewayServices(BackendRegistry backends, BackendForwarder forwarder, IManagedIdentityTokenProvider tokens, TimeProvider time, RandomSource random)
+internal sealed class GatewayServices(BackendRegistry backends, BackendForwarder forwarder, IManagedIdentityTokenProvider tokens, TimeProvider time, RandomSource random, PolicyCache cache)
 {
+    public PolicyCache Cache { get; } = cache;
+
     public RandomSource Random { get; } = random;
 
     public BackendRegistry Backends { get; } = backends;

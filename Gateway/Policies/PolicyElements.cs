@@ -13,6 +13,9 @@ internal static class PolicyElements
     {
         ["authentication-managed-identity"] = new(AuthenticationManagedIdentityPolicy.Parse, [PolicySection.Inbound]),
         ["base"] = new(BasePolicy.Parse, Anywhere),
+        ["cache-lookup-value"] = new(CacheLookupValuePolicy.Parse, Anywhere),
+        ["cache-remove-value"] = new(CacheRemoveValuePolicy.Parse, Anywhere),
+        ["cache-store-value"] = new(CacheStoreValuePolicy.Parse, Anywhere),
         ["check-header"] = new(CheckHeaderPolicy.Parse, [PolicySection.Inbound]),
         ["choose"] = new(ChoosePolicy.Parse, Anywhere),
         ["forward-request"] = new(ForwardRequestPolicy.Parse, [PolicySection.Backend]),

@@ -1,0 +1,50 @@
+using System.Collections.Concurrent;
+
+namespace Gateway.Caching;
+
+/// <summary>
+/// The gateway's internal cache behind <c>cache-store-value</c> and <c>cache-lookup-value</c>: values keep their type,
+/// and each lives for its duration on the injected clock (per gateway instance, as API Management's internal cache).
+/// </summary>
+internal sealed class PolicyCache(TimeProvider time)
+{
+    private readonly ConcurrentDictionary<string, (object Value, DateTimeOffset Expires)> _entries = new(StringComparer.Ordinal);
+
+    public void Store(string key, object value, TimeSpan duration)
+    {
+        var now = time.GetUtcNow();
+        if (_entries.Count > 1024)
+        {
+            foreach (var (expiredKey, entry) in _entries)
+            {
+                if (entry.Expires <= now)
+                {
+                    _entries.TryRemove(expiredKey, out _);
+                }
+            }
+        }
+
+        _entries[key] = (value, now + duration);
+    }
+
+    public bool TryGet(string key, out object? value)
+    {
+        if (_entries.TryGetValue(key, out var entry))
+        {
+            if (entry.Expires > time.GetUtcNow())
+            {
+                value = entry.Value;
+                return true;
+            }
+
+            _entries.TryRemove(KeyValuePair.Create(key, entry));
+        }
+
+        value = null;
+        return false;
+    }
+
+    public void Remove(string key) => _entries.TryRemove(key, out _);
+
+    public void Clear() => _entries.Clear();
+}
