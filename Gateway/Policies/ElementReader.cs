@@ -83,6 +83,9 @@ internal sealed class ElementReader
     /// <summary>The policy elements inside this one (as in <c>when</c>), parsed for the same section.</summary>
     public IReadOnlyList<PolicyElement> PolicyChildren() => _parser.ParseElements(Element, Section, Info.Path + "/");
 
+    /// <summary>The elements of a fragment, parsed for this element's section.</summary>
+    public IReadOnlyList<PolicyElement> Fragment(string id) => _parser.ParseFragment(id, Section, Info.Path + "/", Info.Location);
+
     /// <summary>Child elements with one name; any other child element is an error.</summary>
     public IReadOnlyList<XElement> Children(params string[] allowed)
     {

@@ -19,6 +19,7 @@ internal static class PolicyElements
         ["check-header"] = new(CheckHeaderPolicy.Parse, [PolicySection.Inbound]),
         ["choose"] = new(ChoosePolicy.Parse, Anywhere),
         ["forward-request"] = new(ForwardRequestPolicy.Parse, [PolicySection.Backend]),
+        ["include-fragment"] = new(IncludeFragmentPolicy.Parse, Anywhere),
         ["retry"] = new(RetryPolicy.Parse, Anywhere),
         ["return-response"] = new(ReturnResponsePolicy.Parse, Anywhere),
         ["set-backend-service"] = new(SetBackendServicePolicy.Parse, RequestSections),

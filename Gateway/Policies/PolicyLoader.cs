@@ -15,9 +15,9 @@ internal static class PolicyLoader
         var globalPath = Path.Combine(apimPath, GlobalPolicyFileName);
         var problems = new List<string>();
         var global = File.Exists(globalPath)
-            ? TryLoad(() => Load(File.ReadAllText(globalPath), globalPath, "global", namedValues), problems)
-            : TryLoad(() => Load(DefaultGlobalPolicy(), "default-global-policy.xml", "global", namedValues), problems);
-        var api = TryLoad(() => Load(ReadFile(apiPolicyPath), apiPolicyPath, "api", namedValues), problems);
+            ? TryLoad(() => Load(File.ReadAllText(globalPath), globalPath, "global", namedValues, apimPath), problems)
+            : TryLoad(() => Load(DefaultGlobalPolicy(), "default-global-policy.xml", "global", namedValues, apimPath), problems);
+        var api = TryLoad(() => Load(ReadFile(apiPolicyPath), apiPolicyPath, "api", namedValues, apimPath), problems);
         if (problems.Count > 0)
         {
             global?.Dispose();
@@ -28,8 +28,8 @@ internal static class PolicyLoader
         return new PolicyChain([global!, api!]);
     }
 
-    public static PolicyDocument Load(string text, string file, string scope, NamedValues namedValues) =>
-        PolicyParser.Parse(namedValues.Substitute(text, file), file, scope);
+    public static PolicyDocument Load(string text, string file, string scope, NamedValues namedValues, string? apimPath = null) =>
+        PolicyParser.Parse(namedValues.Substitute(text, file), file, scope, apimPath is null ? null : new FragmentSource(apimPath, namedValues));
 
     private static PolicyDocument? TryLoad(Func<PolicyDocument> load, List<string> problems)
     {

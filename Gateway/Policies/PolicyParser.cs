@@ -10,23 +10,36 @@ namespace Gateway.Policies;
 /// </summary>
 internal sealed class PolicyParser
 {
+    /// <summary>How deep fragments may include fragments.</summary>
+    private const int MaxFragmentDepth = 8;
+
     private readonly string _file;
     private readonly EscapedPolicy _escaped;
     private readonly string[] _lines;
-    private readonly List<string> _problems = [];
-    private readonly List<PolicyExpression> _expressions = [];
+    private readonly List<string> _problems;
+    private readonly List<PolicyExpression> _expressions;
     private readonly Dictionary<PolicySection, SourceLocation> _sectionLocations = [];
+    private readonly FragmentSource? _fragments;
+    private readonly IReadOnlyList<string> _including;
 
-    private PolicyParser(string file, EscapedPolicy escaped)
+    private PolicyParser(string file, EscapedPolicy escaped, FragmentSource? fragments, List<string> problems, List<PolicyExpression> expressions, IReadOnlyList<string> including)
     {
         _file = file;
         _escaped = escaped;
         _lines = escaped.Text.Split('\n');
+        _fragments = fragments;
+        _problems = problems;
+        _expressions = expressions;
+        _including = including;
     }
 
-    public static PolicyDocument Parse(string text, string file, string scope)
+    /// <param name="text">The document, named values already substituted.</param>
+    /// <param name="file">The file it came from, for messages.</param>
+    /// <param name="scope">global, api, ...</param>
+    /// <param name="fragments">Where <c>include-fragment</c> finds fragments; none means fragments are an error.</param>
+    public static PolicyDocument Parse(string text, string file, string scope, FragmentSource? fragments = null)
     {
-        var parser = new PolicyParser(file, ExpressionEscaper.Escape(text));
+        var parser = new PolicyParser(file, ExpressionEscaper.Escape(text), fragments, [], [], []);
         XDocument document;
         try
         {
@@ -47,9 +60,19 @@ internal sealed class PolicyParser
         return new PolicyDocument(file, scope, sections, expressions, parser._sectionLocations)
         {
             UsesRequestBody = parser._expressions.Any(e => e.Code.Contains("Body", StringComparison.Ordinal))
-                || document.Descendants().Any(e => e.Name.LocalName == "set-body"),
+                || SetsBody(sections.Where(s => s.Key is PolicySection.Inbound or PolicySection.Backend).SelectMany(s => s.Value)),
         };
     }
+
+    /// <summary>Whether a <c>set-body</c> sits among the elements, in branches, retries and fragments included.</summary>
+    private static bool SetsBody(IEnumerable<PolicyElement> elements) => elements.Any(element => element switch
+    {
+        Elements.SetBodyPolicy => true,
+        Elements.ChoosePolicy choose => choose.Branches.Any(SetsBody),
+        Elements.RetryPolicy retry => SetsBody(retry.Children),
+        Elements.IncludeFragmentPolicy fragment => SetsBody(fragment.Elements),
+        _ => false,
+    });
 
     public static bool IsExpression(string text)
     {
@@ -93,6 +116,51 @@ internal sealed class PolicyParser
         var expression = new PolicyExpression(_expressions.Count, trimmed[2..^1], trimmed[1] == '{', kind, codeLocation);
         _expressions.Add(expression);
         return PolicyValue.FromExpression(expression);
+    }
+
+    /// <summary>
+    /// The elements of fragment <paramref name="id"/>, parsed for <paramref name="section"/> as if written in place;
+    /// their expressions join the including document's assembly, their problems name the fragment's file.
+    /// </summary>
+    public IReadOnlyList<PolicyElement> ParseFragment(string id, PolicySection section, string pathPrefix, SourceLocation at)
+    {
+        if (_fragments is null)
+        {
+            Error(at, $"fragment '{id}' cannot be resolved here (fragments live in the apim folder's fragments/)");
+            return [];
+        }
+
+        if (_including.Contains(id, StringComparer.Ordinal) || _including.Count >= MaxFragmentDepth)
+        {
+            Error(at, $"fragment '{id}' includes itself (through {string.Join(" > ", _including.Append(id))}) or nests deeper than {MaxFragmentDepth}");
+            return [];
+        }
+
+        if (_fragments.Read(id) is not { } fragment)
+        {
+            Error(at, $"fragment '{id}' does not exist (expected {_fragments.PathOf(id)})", PolicyDiagnostics.UnknownElement);
+            return [];
+        }
+
+        var nested = new PolicyParser(fragment.Path, ExpressionEscaper.Escape(fragment.Text), _fragments, _problems, _expressions, [.. _including, id]);
+        XDocument document;
+        try
+        {
+            document = XDocument.Parse(nested._escaped.Text, LoadOptions.SetLineInfo);
+        }
+        catch (XmlException ex)
+        {
+            _problems.Add($"{fragment.Path}({ex.LineNumber},{nested._escaped.ToOriginal(ex.LineNumber, ex.LinePosition)}): error {PolicyDiagnostics.MalformedXml}: {ex.Message}");
+            return [];
+        }
+
+        if (document.Root!.Name.LocalName != "fragment")
+        {
+            nested.Error(nested.LocationOf(document.Root), $"the root element of a fragment must be <fragment>, not <{document.Root.Name.LocalName}>", PolicyDiagnostics.UnknownElement);
+            return [];
+        }
+
+        return nested.ParseElements(document.Root, section, pathPrefix);
     }
 
     public IReadOnlyList<PolicyElement> ParseElements(XElement parent, PolicySection section, string pathPrefix)

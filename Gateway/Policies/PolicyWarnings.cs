@@ -63,6 +63,9 @@ internal static class PolicyWarnings
                 case RetryPolicy retry:
                     Walk(retry.Children, inRetry: true, warnings);
                     break;
+                case IncludeFragmentPolicy fragment:
+                    Walk(fragment.Elements, inRetry, warnings);
+                    break;
                 case ChoosePolicy choose:
                     foreach (var branch in choose.Branches)
                     {
@@ -77,6 +80,7 @@ internal static class PolicyWarnings
     private static bool Reaches(IReadOnlyList<PolicyElement> elements, Func<PolicyElement, bool> match) => elements.Any(element => match(element) || element switch
     {
         RetryPolicy retry => Reaches(retry.Children, match),
+        IncludeFragmentPolicy fragment => Reaches(fragment.Elements, match),
         ChoosePolicy choose => choose.Branches.Any(branch => Reaches(branch, match)),
         _ => false,
     });

@@ -75,7 +75,7 @@ internal static class ValidateCommand
 
             try
             {
-                using var document = PolicyLoader.Load(File.ReadAllText(path), path, "api", values);
+                using var document = PolicyLoader.Load(File.ReadAllText(path), path, "api", values, options.ResolvePath());
                 foreach (var warning in PolicyWarnings.Of(document))
                 {
                     output.WriteLine(warning);
