@@ -49,6 +49,7 @@ internal sealed partial class GatewayHandler(GatewayArtifacts artifacts, Gateway
         try
         {
             await RunAsync(context, match.Route.Policies);
+            context.Complete();
             var error = await ResponseWriter.WriteAsync(context);
             if (error != ForwarderError.None)
             {

@@ -6,8 +6,10 @@ using Gateway.Identity;
 namespace Gateway.Pipeline;
 
 /// <summary>The singletons policy elements call at run time.</summary>
-internal sealed class GatewayServices(BackendRegistry backends, BackendForwarder forwarder, IManagedIdentityTokenProvider tokens, TimeProvider time, RandomSource random, PolicyCache cache)
+internal sealed class GatewayServices(BackendRegistry backends, BackendForwarder forwarder, IManagedIdentityTokenProvider tokens, TimeProvider time, RandomSource random, PolicyCache cache, RateLimiting.RateLimitCounters rateLimits)
 {
+    public RateLimiting.RateLimitCounters RateLimits { get; } = rateLimits;
+
     public PolicyCache Cache { get; } = cache;
 
     public RandomSource Random { get; } = random;

@@ -13,6 +13,7 @@ internal sealed class RequestContext : IContext, IRequest, IDisposable
 {
     private readonly long _started;
     private readonly List<Task> _abandoned = [];
+    private readonly List<Action> _onCompleted = [];
     private ResponseState _response = ResponseState.Empty();
 
     public RequestContext(HttpContext httpContext, GatewayServices services, ApiInfo api, OperationInfo operation, IReadOnlyDictionary<string, string> matchedParameters, SubscriptionInfo? subscription, string operationPath)
@@ -114,6 +115,33 @@ internal sealed class RequestContext : IContext, IRequest, IDisposable
         {
             Abandon(_response);
             _response = response;
+        }
+    }
+
+    /// <summary>Headers policies add to whatever response the client finally gets (rate-limit counters, say).</summary>
+    public Dictionary<string, string> PendingResponseHeaders { get; } = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>Work that needs the final response (deferred rate-limit increments); run once the pipeline has finished.</summary>
+    public void OnCompleted(Action action) => _onCompleted.Add(action);
+
+    /// <summary>Runs the deferred work and adds the pending headers to the response about to be sent.</summary>
+    public void Complete()
+    {
+        foreach (var (name, value) in PendingResponseHeaders)
+        {
+            _response.Headers.TryAdd(name, [value]);
+        }
+
+        foreach (var action in _onCompleted)
+        {
+            try
+            {
+                action();
+            }
+            catch (PolicyExecutionException)
+            {
+                // The response is decided: an increment condition that fails simply does not count the call.
+            }
         }
     }
 

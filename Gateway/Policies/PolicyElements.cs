@@ -20,6 +20,8 @@ internal static class PolicyElements
         ["choose"] = new(ChoosePolicy.Parse, Anywhere),
         ["forward-request"] = new(ForwardRequestPolicy.Parse, [PolicySection.Backend]),
         ["include-fragment"] = new(IncludeFragmentPolicy.Parse, Anywhere),
+        ["rate-limit"] = new(RateLimitPolicy.ParseBySubscription, [PolicySection.Inbound]),
+        ["rate-limit-by-key"] = new(RateLimitPolicy.ParseByKey, [PolicySection.Inbound]),
         ["retry"] = new(RetryPolicy.Parse, Anywhere),
         ["return-response"] = new(ReturnResponsePolicy.Parse, Anywhere),
         ["set-backend-service"] = new(SetBackendServicePolicy.Parse, RequestSections),

@@ -1,0 +1,110 @@
+using System.Globalization;
+using Gateway.Expressions;
+using Gateway.Pipeline;
+
+namespace Gateway.Policies.Elements;
+
+/// <summary>
+/// <c>rate-limit-by-key</c> and <c>rate-limit</c> (whose key is the subscription): at most <c>calls</c> per
+/// <c>renewal-period</c> seconds. Over the limit the request goes to on-error (reason RateLimitExceeded) and, unless
+/// on-error answers, the caller gets API Management's 429 with <c>Retry-After</c>. With <c>increment-condition</c> a
+/// call counts only if the condition holds once the response is known (it may read <c>context.Response</c>).
+/// </summary>
+internal sealed class RateLimitPolicy(
+    ElementInfo info,
+    PolicyValue? counterKey,
+    PolicyValue calls,
+    PolicyValue period,
+    PolicyValue? incrementCondition,
+    PolicyValue? incrementCount,
+    RateLimitHeaders names) : PolicyElement(info)
+{
+    public static PolicyElement? ParseByKey(ElementReader reader) => Parse(reader, byKey: true);
+
+    public static PolicyElement? ParseBySubscription(ElementReader reader) => Parse(reader, byKey: false);
+
+    public override ValueTask<PolicyFlow> ExecuteAsync(RequestContext context, ExecutionFrame frame)
+    {
+        var key = counterKey is null
+            ? "subscription:" + (context.Subscription?.Id ?? "anonymous")
+            : "key:" + counterKey.EvaluateString(context, Name);
+        var limit = Number(calls, context, "calls");
+        var renewal = TimeSpan.FromSeconds(Number(period, context, "renewal-period"));
+        var counters = context.Services.RateLimits;
+        var (allowed, remaining, retryAfter) = counters.Check(key, limit, renewal);
+        if (names.RemainingCallsVariable is { } remainingVariable)
+        {
+            context.VariableStore[remainingVariable] = remaining;
+        }
+
+        if (!allowed)
+        {
+            var seconds = (int)Math.Ceiling(retryAfter.TotalSeconds);
+            if (names.RetryAfterVariable is { } retryVariable)
+            {
+                context.VariableStore[retryVariable] = seconds;
+            }
+
+            var response = ResponseState.Json(StatusCodes.Status429TooManyRequests, "Too Many Requests", $$"""{ "statusCode": 429, "message": "Rate limit is exceeded. Try again in {{seconds}} seconds." }""");
+            response.Headers[names.RetryAfterHeader ?? "Retry-After"] = [seconds.ToString(CultureInfo.InvariantCulture)];
+            throw new PolicyExecutionException(Name, "RateLimitExceeded", $"Rate limit is exceeded. Try again in {seconds} seconds.") { Response = response };
+        }
+
+        var count = incrementCount is null ? 1 : Number(incrementCount, context, "increment-count");
+        if (incrementCondition is null)
+        {
+            counters.Add(key, renewal, count);
+        }
+        else
+        {
+            context.OnCompleted(() =>
+            {
+                if (incrementCondition.Evaluate(context, Name) is true)
+                {
+                    counters.Add(key, renewal, count);
+                }
+            });
+        }
+
+        if (names.RemainingCallsHeader is { } remainingHeader)
+        {
+            context.PendingResponseHeaders[remainingHeader] = remaining.ToString(CultureInfo.InvariantCulture);
+        }
+
+        if (names.TotalCallsHeader is { } totalHeader)
+        {
+            context.PendingResponseHeaders[totalHeader] = limit.ToString(CultureInfo.InvariantCulture);
+        }
+
+        return ValueTask.FromResult(PolicyFlow.Continue);
+    }
+
+    private static RateLimitPolicy? Parse(ElementReader reader, bool byKey)
+    {
+        var calls = reader.Value("calls", required: true);
+        var period = reader.Value("renewal-period", required: true);
+        var key = byKey ? reader.Value("counter-key", required: true) : null;
+        var condition = byKey ? reader.Value("increment-condition", kind: ExpressionKind.Condition) : null;
+        var count = reader.Value("increment-count");
+        var names = new RateLimitHeaders(
+            reader.Literal("retry-after-header-name"),
+            reader.Literal("retry-after-variable-name"),
+            reader.Literal("remaining-calls-header-name"),
+            reader.Literal("remaining-calls-variable-name"),
+            reader.Literal("total-calls-header-name"));
+        foreach (var child in reader.Element.Elements())
+        {
+            reader.Error($"<{child.Name.LocalName}> inside <{reader.Info.Name}> (per-API and per-operation limits) is not supported by this gateway yet");
+        }
+
+        return calls is null || period is null || (byKey && key is null) ? null : new RateLimitPolicy(reader.Info, key, calls, period, condition, count, names);
+    }
+
+    private int Number(PolicyValue value, RequestContext context, string attribute) =>
+        int.TryParse(value.EvaluateString(context, Name), NumberStyles.Integer, CultureInfo.InvariantCulture, out var number) && number > 0
+            ? number
+            : throw new PolicyExecutionException(Name, "InvalidRateLimit", $"{attribute} must be a positive whole number.");
+}
+
+/// <summary>The optional header and variable names of the rate-limit elements.</summary>
+internal sealed record RateLimitHeaders(string? RetryAfterHeader, string? RetryAfterVariable, string? RemainingCallsHeader, string? RemainingCallsVariable, string? TotalCallsHeader);
