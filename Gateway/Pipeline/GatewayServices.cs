@@ -6,8 +6,19 @@ using Gateway.Identity;
 namespace Gateway.Pipeline;
 
 /// <summary>The singletons policy elements call at run time.</summary>
-internal sealed class GatewayServices(BackendRegistry backends, BackendForwarder forwarder, IManagedIdentityTokenProvider tokens, TimeProvider time, RandomSource random, PolicyCache cache, RateLimiting.RateLimitCounters rateLimits)
+internal sealed class GatewayServices(
+    BackendRegistry backends,
+    BackendForwarder forwarder,
+    IManagedIdentityTokenProvider tokens,
+    TimeProvider time,
+    RandomSource random,
+    PolicyCache cache,
+    RateLimiting.RateLimitCounters rateLimits,
+    ILoggerFactory loggers)
 {
+    /// <summary>Where <c>trace</c> writes.</summary>
+    public ILogger TraceLog { get; } = loggers.CreateLogger("Gateway.Policies.Trace");
+
     public RateLimiting.RateLimitCounters RateLimits { get; } = rateLimits;
 
     public PolicyCache Cache { get; } = cache;

@@ -31,6 +31,7 @@ internal static class PolicyElements
         ["set-query-parameter"] = new(SetQueryParameterPolicy.Parse, RequestSections),
         ["set-status"] = new(SetStatusPolicy.Parse, Anywhere),
         ["set-variable"] = new(SetVariablePolicy.Parse, Anywhere),
+        ["trace"] = new(TracePolicy.Parse, Anywhere),
     };
 
     public static IEnumerable<string> Names => Definitions.Keys.Order(StringComparer.Ordinal);

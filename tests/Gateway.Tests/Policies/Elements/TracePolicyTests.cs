@@ -1,0 +1,63 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Text;
+using Gateway.Pipeline;
+using Gateway.Policies;
+using Gateway.Tests.Support;
+
+namespace Gateway.Tests.Policies.Elements;
+
+public class TracePolicyTests
+{
+    [Fact]
+    public async Task Trace_AddsAnEventWithMessageAndMetadataToThePolicySpan()
+    {
+        var events = new ConcurrentQueue<ActivityEvent>();
+        using var listener = new ActivityListener
+        {
+            ShouldListenTo = source => source.Name == GatewayTelemetry.SourceName,
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStopped = activity =>
+            {
+                foreach (var e in activity.Events.Where(e => e.Name == "trace" && e.Tags.Any(t => t.Key == "apim.trace.message")))
+                {
+                    events.Enqueue(e);
+                }
+            },
+        };
+        ActivitySource.AddActivityListener(listener);
+        using var apim = new TestApim("""
+            <policies>
+              <inbound>
+                <trace source="load-balancer" severity="information">
+                  <message>@("picked " + context.Operation.Id)</message>
+                  <metadata name="subscription" value="@(context.Subscription.Name)" />
+                </trace>
+                <return-response />
+              </inbound>
+            </policies>
+            """);
+        using var factory = new GatewayFactory(apim, "http://127.0.0.1:9");
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21") { Content = new StringContent("{}", Encoding.UTF8, "application/json") };
+        request.Headers.Add("api-key", GatewayFactory.PrimaryKey);
+
+        using var response = await factory.CreateClient().SendAsync(request).WaitAsync(TimeSpan.FromSeconds(30));
+
+        var traced = Assert.Single(events);
+        var tags = traced.Tags.ToDictionary(t => t.Key, t => t.Value);
+        Assert.Equal("load-balancer", tags["apim.trace.source"]);
+        Assert.Equal("picked ChatCompletions_Create", tags["apim.trace.message"]);
+        Assert.Equal("chat-app", tags["apim.trace.metadata.subscription"]);
+    }
+
+    [Theory]
+    [InlineData("""<trace source="s" severity="loud"><message>m</message></trace>""", "severity must be verbose, information or error")]
+    [InlineData("""<trace source="s" />""", "<trace> needs a <message>")]
+    public void Load_InvalidTrace_Fails(string trace, string reason)
+    {
+        var error = Assert.Throws<PolicyLoadException>(() => PolicyLoader.Load(
+            $"<policies><inbound>{trace}</inbound></policies>", "policy.xml", "api", new Gateway.Apim.NamedValues(new Dictionary<string, string?>())));
+
+        Assert.Contains(reason, Assert.Single(error.Problems), StringComparison.Ordinal);
+    }
+}
