@@ -18,6 +18,7 @@ internal static partial class GatewayExtensions
         builder.Services.AddSingleton(new RandomSource(new Random()));
         builder.Services.AddSingleton<Caching.PolicyCache>();
         builder.Services.AddSingleton<RateLimiting.RateLimitCounters>();
+        builder.Services.AddSingleton<Telemetry.PolicyMetrics>();
         builder.Services.AddHttpForwarder();
         builder.Services.AddSingleton<Yarp.ReverseProxy.Forwarder.IForwarderHttpClientFactory, Yarp.ReverseProxy.Forwarder.ForwarderHttpClientFactory>();
         builder.Services.AddSingleton(sp => GatewayArtifacts.Load(sp.GetRequiredService<IOptions<ApimOptions>>().Value));

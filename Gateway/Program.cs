@@ -13,7 +13,7 @@ if (args.Length > 0 && args[0] == ValidateCommand.Name)
 }
 
 var builder = WebApplication.CreateBuilder(args);
-builder.AddServiceDefaults(extraSources: [GatewayTelemetry.SourceName]);
+builder.AddServiceDefaults(extraMeters: [Gateway.Telemetry.PolicyMetrics.MeterName], extraSources: [GatewayTelemetry.SourceName]);
 builder.AddGateway();
 
 var app = builder.Build();

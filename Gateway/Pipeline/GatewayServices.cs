@@ -14,8 +14,11 @@ internal sealed class GatewayServices(
     RandomSource random,
     PolicyCache cache,
     RateLimiting.RateLimitCounters rateLimits,
+    Telemetry.PolicyMetrics metrics,
     ILoggerFactory loggers)
 {
+    public Telemetry.PolicyMetrics Metrics { get; } = metrics;
+
     /// <summary>Where <c>trace</c> writes.</summary>
     public ILogger TraceLog { get; } = loggers.CreateLogger("Gateway.Policies.Trace");
 

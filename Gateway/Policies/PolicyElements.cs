@@ -18,6 +18,7 @@ internal static class PolicyElements
         ["cache-store-value"] = new(CacheStoreValuePolicy.Parse, Anywhere),
         ["check-header"] = new(CheckHeaderPolicy.Parse, [PolicySection.Inbound]),
         ["choose"] = new(ChoosePolicy.Parse, Anywhere),
+        ["emit-metric"] = new(EmitMetricPolicy.Parse, Anywhere),
         ["forward-request"] = new(ForwardRequestPolicy.Parse, [PolicySection.Backend]),
         ["include-fragment"] = new(IncludeFragmentPolicy.Parse, Anywhere),
         ["rate-limit"] = new(RateLimitPolicy.ParseBySubscription, [PolicySection.Inbound]),
