@@ -46,7 +46,7 @@ internal sealed class RequestContext : IContext, IRequest, IDisposable
     public GatewayServices Services { get; }
 
     /// <summary>The request path after the API path (e.g. <c>/deployments/gpt-4o/chat/completions</c>): what a backend URL is joined with.</summary>
-    public string OperationPath { get; }
+    public string OperationPath { get; set; }
 
     public Dictionary<string, string[]> RequestHeaders { get; } = new(StringComparer.OrdinalIgnoreCase);
 

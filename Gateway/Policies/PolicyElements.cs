@@ -25,6 +25,7 @@ internal static class PolicyElements
         ["rate-limit-by-key"] = new(RateLimitPolicy.ParseByKey, [PolicySection.Inbound]),
         ["retry"] = new(RetryPolicy.Parse, Anywhere),
         ["return-response"] = new(ReturnResponsePolicy.Parse, Anywhere),
+        ["rewrite-uri"] = new(RewriteUriPolicy.Parse, [PolicySection.Inbound]),
         ["set-backend-service"] = new(SetBackendServicePolicy.Parse, RequestSections),
         ["set-body"] = new(SetBodyPolicy.Parse, Anywhere),
         ["set-header"] = new(SetHeaderPolicy.Parse, Anywhere),
