@@ -3,7 +3,6 @@ using Gateway.Forwarding;
 using Gateway.Identity;
 using Gateway.Pipeline;
 using Gateway.Policies;
-using Microsoft.Extensions.Options;
 
 namespace Gateway;
 
@@ -21,8 +20,7 @@ internal static partial class GatewayExtensions
         builder.Services.AddSingleton<Telemetry.PolicyMetrics>();
         builder.Services.AddHttpForwarder();
         builder.Services.AddSingleton<Yarp.ReverseProxy.Forwarder.IForwarderHttpClientFactory, Yarp.ReverseProxy.Forwarder.ForwarderHttpClientFactory>();
-        builder.Services.AddSingleton(sp => GatewayArtifacts.Load(sp.GetRequiredService<IOptions<ApimOptions>>().Value));
-        builder.Services.AddSingleton(sp => sp.GetRequiredService<GatewayArtifacts>().Backends);
+        builder.Services.AddSingleton<ArtifactsProvider>();
         builder.Services.AddSingleton<BackendForwarder>();
         builder.Services.AddSingleton<IManagedIdentityTokenProvider, LocalTokenIssuer>();
         builder.Services.AddSingleton<GatewayServices>();
@@ -40,7 +38,7 @@ internal static partial class GatewayExtensions
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Gateway.Startup");
         try
         {
-            var artifacts = app.Services.GetRequiredService<GatewayArtifacts>();
+            var artifacts = app.Services.GetRequiredService<ArtifactsProvider>().Current;
             foreach (var name in artifacts.Subscriptions.WithoutKeys)
             {
                 Log.SubscriptionWithoutKeys(logger, name);

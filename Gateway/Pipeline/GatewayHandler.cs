@@ -10,12 +10,14 @@ namespace Gateway.Pipeline;
 /// One request through the gateway: match the API operation, check the subscription key, then run the policy's
 /// inbound, backend and outbound sections (on-error when any of them fails) and send the response they settled on.
 /// </summary>
-internal sealed partial class GatewayHandler(GatewayArtifacts artifacts, GatewayServices services, ILogger<GatewayHandler> logger)
+internal sealed partial class GatewayHandler(ArtifactsProvider provider, GatewayServices services, ILogger<GatewayHandler> logger)
 {
     private static readonly PolicySection[] Sections = [PolicySection.Inbound, PolicySection.Backend, PolicySection.Outbound];
 
     public async Task HandleAsync(HttpContext http)
     {
+        // The version in force when the request arrives serves it to the end, whatever reloads meanwhile.
+        var artifacts = provider.Current;
         var match = artifacts.Router.Match(http.Request.Method, http.Request.Path);
         if (match is null)
         {

@@ -7,7 +7,7 @@ namespace Gateway.Pipeline;
 
 /// <summary>The singletons policy elements call at run time.</summary>
 internal sealed class GatewayServices(
-    BackendRegistry backends,
+    Apim.ArtifactsProvider artifacts,
     BackendForwarder forwarder,
     IManagedIdentityTokenProvider tokens,
     TimeProvider time,
@@ -28,7 +28,7 @@ internal sealed class GatewayServices(
 
     public RandomSource Random { get; } = random;
 
-    public BackendRegistry Backends { get; } = backends;
+    public BackendRegistry Backends => artifacts.Backends;
 
     public BackendForwarder Forwarder { get; } = forwarder;
 

@@ -5,7 +5,7 @@ using Microsoft.AspNetCore.Mvc.Testing;
 namespace Gateway.Tests.Support;
 
 /// <summary>The gateway in memory over a test copy of apim/, with every backend pointed at one URL.</summary>
-internal sealed class GatewayFactory(TestApim apim, string backendUrl) : WebApplicationFactory<Program>
+internal sealed class GatewayFactory(TestApim apim, string backendUrl, bool watchForChanges = false) : WebApplicationFactory<Program>
 {
     public const string PrimaryKey = "primary-key-chat-app";
     public const string SecondaryKey = "secondary-key-chat-app";
@@ -16,6 +16,9 @@ internal sealed class GatewayFactory(TestApim apim, string backendUrl) : WebAppl
     {
         var options = apim.Options();
         builder.UseSetting("Apim:Path", options.Path);
+
+        // Each watcher holds an inotify instance; only the hot-reload tests need one.
+        builder.UseSetting("Apim:WatchForChanges", watchForChanges ? "true" : "false");
         builder.UseSetting("Apim:NamedValues:managed-identity-client-id", "test-client-id");
         builder.UseSetting("Apim:Subscriptions:chat-app:PrimaryKey", PrimaryKey);
         builder.UseSetting("Apim:Subscriptions:chat-app:SecondaryKey", SecondaryKey);
