@@ -49,10 +49,20 @@ internal static class ExpressionCompiler
         {
             var problems = result.Diagnostics
                 .Where(d => d.Severity == DiagnosticSeverity.Error)
-                .Select(d => $"{Map(d, spans)}: error {d.Id}: {d.GetMessage(System.Globalization.CultureInfo.InvariantCulture)}")
+                .Select(d => $"{Map(d.Location, spans)}: error {d.Id}: {d.GetMessage(System.Globalization.CultureInfo.InvariantCulture)}")
                 .Distinct()
                 .ToList();
             throw new PolicyLoadException(problems);
+        }
+
+        var tree = compilation.SyntaxTrees[0];
+        var violations = AllowedTypes.Violations(compilation.GetSemanticModel(tree), tree.GetRoot(), position => spans.Any(s => position >= s.CodeStart && position < s.CodeStart + s.Expression.Code.Length))
+            .Select(v => $"{Map(v.Location, spans)}: error {AllowedTypes.DiagnosticId}: type '{v.TypeName}' is not allowed in policy expressions (API Management's allowed-types list)")
+            .Distinct()
+            .ToList();
+        if (violations.Count > 0)
+        {
+            throw new PolicyLoadException(violations);
         }
 
         image.Position = 0;
@@ -98,18 +108,18 @@ internal static class ExpressionCompiler
     /// Maps a diagnostic in the generated source back to the policy file: into the expression's code when it points
     /// there, to the expression's start when it points at the generated method around it (a missing return, say).
     /// </summary>
-    private static SourceLocation Map(Diagnostic diagnostic, List<GeneratedSpan> spans)
+    private static SourceLocation Map(Location location, List<GeneratedSpan> spans)
     {
-        var position = diagnostic.Location.SourceSpan.Start;
+        var position = location.SourceSpan.Start;
         var owner = spans.LastOrDefault(s => s.MethodStart <= position) ?? spans[0];
         var expression = owner.Expression;
         var offset = Math.Clamp(position - owner.CodeStart, 0, expression.Code.Length);
         var before = expression.Code.AsSpan(0, offset);
         var newlines = before.Count('\n');
-        var location = expression.Location;
+        var start = expression.Location;
         return newlines == 0
-            ? location with { Column = location.Column + offset }
-            : location with { Line = location.Line + newlines, Column = offset - before.LastIndexOf('\n') };
+            ? start with { Column = start.Column + offset }
+            : start with { Line = start.Line + newlines, Column = offset - before.LastIndexOf('\n') };
     }
 
     /// <summary>Where an expression's method and its code start in the generated source.</summary>
