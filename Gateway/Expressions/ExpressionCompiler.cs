@@ -76,7 +76,7 @@ internal static class ExpressionCompiler
             expression.Bind(method.CreateDelegate(delegateType));
         }
 
-        return new CompiledExpressions(loadContext, assembly, expressions.Count);
+        return new CompiledExpressions(loadContext, assembly, [.. expressions]);
     }
 
     private static (string Source, List<GeneratedSpan> Spans) Generate(IReadOnlyList<PolicyExpression> expressions)

@@ -11,6 +11,8 @@ namespace Gateway.Policies;
 /// back until they are complete;</item>
 /// <item>APIM1003: a <c>forward-request</c> inside <c>retry</c> without <c>buffer-request-body="true"</c>, so retries
 /// send an empty body.</item>
+/// <item>APIM1004: a variable set from a literal (so it holds a string) that an expression reads as a number or a
+/// boolean, which throws at run time (a classic bug of public samples: <c>value="1"</c>, then <c>(int)context.Variables["x"]</c>).</item>
 /// </list>
 /// </summary>
 internal static class PolicyWarnings
@@ -18,6 +20,12 @@ internal static class PolicyWarnings
     public const string NeverForwarded = "APIM1001";
     public const string BufferedResponse = "APIM1002";
     public const string UnbufferedRetryBody = "APIM1003";
+    public const string LiteralReadAsNumber = "APIM1004";
+
+    private static readonly System.Text.RegularExpressions.Regex CastOfVariable = new(
+        @"\(\s*(?<type>int|Int32|System\.Int32|long|Int64|bool|Boolean|double|Double|decimal|Decimal)\s*\)\s*context\.Variables\s*\[\s*""(?<name>[^""]+)""\s*\]"
+        + @"|GetValueOrDefault\s*<\s*(?<type>int|Int32|long|Int64|bool|Boolean|double|Double|decimal|Decimal)\s*>\s*\(\s*""(?<name>[^""]+)""",
+        System.Text.RegularExpressions.RegexOptions.CultureInvariant);
 
     public static IReadOnlyList<string> Of(PolicyDocument document)
     {
@@ -31,15 +39,54 @@ internal static class PolicyWarnings
             }
         }
 
+        var literals = new Dictionary<string, SetVariablePolicy>(StringComparer.Ordinal);
         foreach (var section in Enum.GetValues<PolicySection>())
         {
             if (document[section] is { } elements)
             {
                 Walk(elements, inRetry: false, warnings);
+                CollectLiterals(elements, literals);
+            }
+        }
+
+        foreach (var expression in document.Expressions.Sources)
+        {
+            foreach (System.Text.RegularExpressions.Match match in CastOfVariable.Matches(expression.Code))
+            {
+                if (literals.TryGetValue(match.Groups["name"].Value, out var literal))
+                {
+                    warnings.Add($"{expression.Location}: warning {LiteralReadAsNumber}: variable '{literal.VariableName}' is set from a literal at {literal.Info.Location}, so it holds a string; reading it as {match.Groups["type"].Value} throws at run time (set it with an expression such as @(1), or parse the string)");
+                }
             }
         }
 
         return warnings;
+    }
+
+    private static void CollectLiterals(IReadOnlyList<PolicyElement> elements, Dictionary<string, SetVariablePolicy> literals)
+    {
+        foreach (var element in elements)
+        {
+            switch (element)
+            {
+                case SetVariablePolicy { IsLiteral: true } variable:
+                    literals.TryAdd(variable.VariableName, variable);
+                    break;
+                case RetryPolicy retry:
+                    CollectLiterals(retry.Children, literals);
+                    break;
+                case IncludeFragmentPolicy fragment:
+                    CollectLiterals(fragment.Elements, literals);
+                    break;
+                case ChoosePolicy choose:
+                    foreach (var branch in choose.Branches)
+                    {
+                        CollectLiterals(branch, literals);
+                    }
+
+                    break;
+            }
+        }
     }
 
     private static void Walk(IReadOnlyList<PolicyElement> elements, bool inRetry, List<string> warnings)

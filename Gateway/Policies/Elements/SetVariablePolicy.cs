@@ -8,6 +8,11 @@ namespace Gateway.Policies.Elements;
 /// </summary>
 internal sealed class SetVariablePolicy(ElementInfo info, string name, PolicyValue value) : PolicyElement(info)
 {
+    public string VariableName => name;
+
+    /// <summary>Whether the value is a literal, so the variable holds a <see cref="string"/>.</summary>
+    public bool IsLiteral => !value.IsExpression;
+
     public static PolicyElement? Parse(ElementReader reader)
     {
         var name = reader.Literal("name", required: true);

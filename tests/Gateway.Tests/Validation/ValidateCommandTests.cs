@@ -63,6 +63,30 @@ public sealed class ValidateCommandTests : IDisposable
     }
 
     [Fact]
+    public void Run_LiteralVariableReadAsANumber_Warns()
+    {
+        var file = Write("cast.xml", """
+            <policies>
+              <inbound>
+                <set-variable name="retries" value="1" />
+                <set-variable name="typed" value="@(2)" />
+                <choose>
+                  <when condition="@((int)context.Variables["retries"] > 0 &amp;&amp; context.Variables.GetValueOrDefault<int>("typed") > 1)">
+                    <return-response />
+                  </when>
+                </choose>
+              </inbound>
+            </policies>
+            """);
+
+        var (exit, output) = Validate(file);
+
+        Assert.Equal(0, exit);
+        Assert.Contains($"warning APIM1004: variable 'retries' is set from a literal at {file}(3,6)", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("variable 'typed'", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Run_ErrorsInOneOfTwoFiles_ReportsEachAndFails()
     {
         var good = Write("good.xml", """<policies><backend><forward-request buffer-response="false" /></backend></policies>""");
