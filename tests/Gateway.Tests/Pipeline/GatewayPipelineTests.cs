@@ -192,6 +192,32 @@ public sealed class GatewayPipelineTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Send_LiteralVariableCastToInt_ThrowsAndTakesOnErrorAsInApiManagement()
+    {
+        using var apim = new TestApim("""
+            <policies>
+              <inbound>
+                <set-variable name="retries" value="1" />
+                <set-variable name="next" value="@((int)context.Variables["retries"] + 1)" />
+              </inbound>
+              <on-error>
+                <return-response>
+                  <set-status code="500" reason="Cast" />
+                  <set-header name="x-error" exists-action="override"><value>@(context.LastError.Reason + "|" + context.LastError.Message)</value></set-header>
+                </return-response>
+              </on-error>
+            </policies>
+            """);
+        using var factory = new GatewayFactory(apim, _backend.Url);
+
+        using var response = await Send(factory, GatewayFactory.PrimaryKey);
+
+        Assert.Equal(HttpStatusCode.InternalServerError, response.StatusCode);
+        Assert.StartsWith("ExpressionValueEvaluationFailure|Expression evaluation failed. Unable to cast object of type 'System.String' to type 'System.Int32'.", response.Headers.GetValues("x-error").Single(), StringComparison.Ordinal);
+        Assert.Empty(_backend.Requests);
+    }
+
+    [Fact]
     public async Task Send_UnhandledPolicyError_Returns500WithActivityId()
     {
         using var apim = new TestApim("""
