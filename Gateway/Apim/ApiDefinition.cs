@@ -15,6 +15,40 @@ internal sealed class ApiDefinition
 
     public IReadOnlyList<ApiOperation> Operations { get; }
 
+    /// <summary>The first example of each response status and content type (<c>example</c>, else the first of <c>examples</c>).</summary>
+    private static Dictionary<(int, string), string> Examples(JsonElement operation)
+    {
+        var examples = new Dictionary<(int, string), string>();
+        if (!operation.TryGetProperty("responses", out var responses) || responses.ValueKind != JsonValueKind.Object)
+        {
+            return examples;
+        }
+
+        foreach (var response in responses.EnumerateObject())
+        {
+            if (!int.TryParse(response.Name, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var status)
+                || !response.Value.TryGetProperty("content", out var content) || content.ValueKind != JsonValueKind.Object)
+            {
+                continue;
+            }
+
+            foreach (var media in content.EnumerateObject())
+            {
+                if (media.Value.TryGetProperty("example", out var example))
+                {
+                    examples[(status, media.Name)] = example.ValueKind == JsonValueKind.String ? example.GetString()! : example.GetRawText();
+                }
+                else if (media.Value.TryGetProperty("examples", out var named) && named.ValueKind == JsonValueKind.Object
+                    && named.EnumerateObject().FirstOrDefault().Value is { ValueKind: JsonValueKind.Object } first && first.TryGetProperty("value", out var value))
+                {
+                    examples[(status, media.Name)] = value.ValueKind == JsonValueKind.String ? value.GetString()! : value.GetRawText();
+                }
+            }
+        }
+
+        return examples;
+    }
+
     public static ApiDefinition Load(string path)
     {
         if (!File.Exists(path))
@@ -46,7 +80,7 @@ internal sealed class ApiDefinition
                         throw new ApimArtifactException(path, $"{method.ToUpperInvariant()} {pathItem.Name} has no operationId");
                     }
 
-                    operations.Add(new ApiOperation(id, method.ToUpperInvariant(), pathItem.Name));
+                    operations.Add(new ApiOperation(id, method.ToUpperInvariant(), pathItem.Name, Examples(operation)));
                 }
             }
 

@@ -5,8 +5,9 @@ internal sealed class ApiOperation
 {
     private readonly string[] _segments;
 
-    public ApiOperation(string id, string method, string urlTemplate)
+    public ApiOperation(string id, string method, string urlTemplate, IReadOnlyDictionary<(int Status, string ContentType), string>? examples = null)
     {
+        Examples = examples ?? new Dictionary<(int, string), string>();
         Id = id;
         Method = method;
         UrlTemplate = urlTemplate;
@@ -18,6 +19,9 @@ internal sealed class ApiOperation
     public string Method { get; }
 
     public string UrlTemplate { get; }
+
+    /// <summary>The response examples of the API definition, by status code and content type (what <c>mock-response</c> answers).</summary>
+    public IReadOnlyDictionary<(int Status, string ContentType), string> Examples { get; }
 
     /// <summary>Matches the (decoded) path segments after the API path; template parameters are captured into <paramref name="parameters"/>.</summary>
     public bool TryMatch(string method, ReadOnlySpan<string> segments, Dictionary<string, string> parameters)

@@ -28,6 +28,8 @@ internal sealed class ApiInfo(ApiEntity entity) : IApi, ISubscriptionKeyParamete
 /// <summary><c>context.Operation</c>.</summary>
 internal sealed class OperationInfo(ApiOperation operation) : IOperation
 {
+    public IReadOnlyDictionary<(int Status, string ContentType), string> Examples => operation.Examples;
+
     public string Id => operation.Id;
 
     public string Method => operation.Method;

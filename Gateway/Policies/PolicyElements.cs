@@ -21,6 +21,7 @@ internal static class PolicyElements
         ["emit-metric"] = new(EmitMetricPolicy.Parse, Anywhere),
         ["forward-request"] = new(ForwardRequestPolicy.Parse, [PolicySection.Backend]),
         ["include-fragment"] = new(IncludeFragmentPolicy.Parse, Anywhere),
+        ["mock-response"] = new(MockResponsePolicy.Parse, [PolicySection.Inbound, PolicySection.Outbound, PolicySection.OnError]),
         ["rate-limit"] = new(RateLimitPolicy.ParseBySubscription, [PolicySection.Inbound]),
         ["rate-limit-by-key"] = new(RateLimitPolicy.ParseByKey, [PolicySection.Inbound]),
         ["retry"] = new(RetryPolicy.Parse, Anywhere),

@@ -1,0 +1,55 @@
+using System.Net;
+using System.Text;
+using System.Text.Json.Nodes;
+using Gateway.Tests.Support;
+
+namespace Gateway.Tests.Policies.Elements;
+
+public class MockResponsePolicyTests
+{
+    [Fact]
+    public async Task MockResponse_AnswersTheDefinitionsExampleOrNothing()
+    {
+        using var apim = new TestApim("""
+            <policies>
+              <inbound>
+                <choose>
+                  <when condition="@(context.Request.Headers.ContainsKey("x-down"))">
+                    <mock-response status-code="503" />
+                  </when>
+                </choose>
+                <mock-response />
+              </inbound>
+            </policies>
+            """);
+        var definition = Path.Combine(apim.Path, "apis", "azure-openai", "openapi.json");
+        var document = JsonNode.Parse(File.ReadAllText(definition))!;
+        document["paths"]!["/deployments/{deployment-id}/chat/completions"]!["post"]!["responses"]!["200"]!["content"]!["application/json"]!["example"] =
+            JsonNode.Parse("""{"id":"chatcmpl-example","object":"chat.completion","choices":[]}""");
+        File.WriteAllText(definition, document.ToJsonString());
+        using var factory = new GatewayFactory(apim, "http://127.0.0.1:9");
+        var client = factory.CreateClient();
+
+        using var mocked = await SendAsync(client, down: false);
+        using var down = await SendAsync(client, down: true);
+
+        Assert.Equal(HttpStatusCode.OK, mocked.StatusCode);
+        Assert.Equal("""{"id":"chatcmpl-example","object":"chat.completion","choices":[]}""", await mocked.Content.ReadAsStringAsync());
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, down.StatusCode);
+        Assert.Equal(string.Empty, await down.Content.ReadAsStringAsync());
+    }
+
+    private static async Task<HttpResponseMessage> SendAsync(HttpClient client, bool down)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21") { Content = new StringContent("{}", Encoding.UTF8, "application/json") };
+        request.Headers.Add("api-key", GatewayFactory.PrimaryKey);
+        if (down)
+        {
+            request.Headers.Add("x-down", "1");
+        }
+
+        var response = await client.SendAsync(request).WaitAsync(TimeSpan.FromSeconds(30));
+        await response.Content.LoadIntoBufferAsync();
+        return response;
+    }
+}
