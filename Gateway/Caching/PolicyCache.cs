@@ -45,6 +45,4 @@ internal sealed class PolicyCache(TimeProvider time)
     }
 
     public void Remove(string key) => _entries.TryRemove(key, out _);
-
-    public void Clear() => _entries.Clear();
 }

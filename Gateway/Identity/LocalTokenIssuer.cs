@@ -50,8 +50,8 @@ internal sealed class LocalTokenIssuer : IManagedIdentityTokenProvider, IDisposa
         return ValueTask.FromResult(token);
     }
 
-    /// <summary>A key id both sides can compute from the public key.</summary>
-    public static string KeyIdOf(RSA key) => Base64UrlEncoder.Encode(SHA256.HashData(key.ExportSubjectPublicKeyInfo()))[..16];
+    /// <summary>A key id derived from the public key, so tokens name the key that signed them.</summary>
+    private static string KeyIdOf(RSA key) => Base64UrlEncoder.Encode(SHA256.HashData(key.ExportSubjectPublicKeyInfo()))[..16];
 
     public void Dispose() => _key.Dispose();
 

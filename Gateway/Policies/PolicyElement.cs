@@ -15,6 +15,9 @@ internal abstract class PolicyElement
 
     public string Name => Info.Name;
 
+    /// <summary>The element lists inside this one (a choose's branches, a retry's children, a fragment's elements).</summary>
+    public virtual IEnumerable<IReadOnlyList<PolicyElement>> Nested => [];
+
     public abstract ValueTask<PolicyFlow> ExecuteAsync(RequestContext context, ExecutionFrame frame);
 }
 

@@ -65,14 +65,8 @@ internal sealed class PolicyParser
     }
 
     /// <summary>Whether a <c>set-body</c> sits among the elements, in branches, retries and fragments included.</summary>
-    private static bool SetsBody(IEnumerable<PolicyElement> elements) => elements.Any(element => element switch
-    {
-        Elements.SetBodyPolicy => true,
-        Elements.ChoosePolicy choose => choose.Branches.Any(SetsBody),
-        Elements.RetryPolicy retry => SetsBody(retry.Children),
-        Elements.IncludeFragmentPolicy fragment => SetsBody(fragment.Elements),
-        _ => false,
-    });
+    private static bool SetsBody(IEnumerable<PolicyElement> elements) =>
+        elements.Any(element => element is Elements.SetBodyPolicy || element.Nested.Any(SetsBody));
 
     public static bool IsExpression(string text)
     {

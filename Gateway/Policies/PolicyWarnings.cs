@@ -67,24 +67,14 @@ internal static class PolicyWarnings
     {
         foreach (var element in elements)
         {
-            switch (element)
+            if (element is SetVariablePolicy { IsLiteral: true } variable)
             {
-                case SetVariablePolicy { IsLiteral: true } variable:
-                    literals.TryAdd(variable.VariableName, variable);
-                    break;
-                case RetryPolicy retry:
-                    CollectLiterals(retry.Children, literals);
-                    break;
-                case IncludeFragmentPolicy fragment:
-                    CollectLiterals(fragment.Elements, literals);
-                    break;
-                case ChoosePolicy choose:
-                    foreach (var branch in choose.Branches)
-                    {
-                        CollectLiterals(branch, literals);
-                    }
+                literals.TryAdd(variable.VariableName, variable);
+            }
 
-                    break;
+            foreach (var nested in element.Nested)
+            {
+                CollectLiterals(nested, literals);
             }
         }
     }
@@ -93,42 +83,26 @@ internal static class PolicyWarnings
     {
         foreach (var element in elements)
         {
-            switch (element)
+            if (element is ForwardRequestPolicy forward)
             {
-                case ForwardRequestPolicy forward:
-                    if (forward.Options.BufferResponse)
-                    {
-                        warnings.Add($"{forward.Info.Location}: warning {BufferedResponse}: forward-request buffers the response (buffer-response defaults to true), so streamed completions reach the client only once complete; set buffer-response=\"false\"");
-                    }
+                if (forward.Options.BufferResponse)
+                {
+                    warnings.Add($"{forward.Info.Location}: warning {BufferedResponse}: forward-request buffers the response (buffer-response defaults to true), so streamed completions reach the client only once complete; set buffer-response=\"false\"");
+                }
 
-                    if (inRetry && !forward.Options.BufferRequestBody)
-                    {
-                        warnings.Add($"{forward.Info.Location}: warning {UnbufferedRetryBody}: forward-request inside retry without buffer-request-body=\"true\" sends an empty body on every retry");
-                    }
+                if (inRetry && !forward.Options.BufferRequestBody)
+                {
+                    warnings.Add($"{forward.Info.Location}: warning {UnbufferedRetryBody}: forward-request inside retry without buffer-request-body=\"true\" sends an empty body on every retry");
+                }
+            }
 
-                    break;
-                case RetryPolicy retry:
-                    Walk(retry.Children, inRetry: true, warnings);
-                    break;
-                case IncludeFragmentPolicy fragment:
-                    Walk(fragment.Elements, inRetry, warnings);
-                    break;
-                case ChoosePolicy choose:
-                    foreach (var branch in choose.Branches)
-                    {
-                        Walk(branch, inRetry, warnings);
-                    }
-
-                    break;
+            foreach (var nested in element.Nested)
+            {
+                Walk(nested, inRetry || element is RetryPolicy, warnings);
             }
         }
     }
 
-    private static bool Reaches(IReadOnlyList<PolicyElement> elements, Func<PolicyElement, bool> match) => elements.Any(element => match(element) || element switch
-    {
-        RetryPolicy retry => Reaches(retry.Children, match),
-        IncludeFragmentPolicy fragment => Reaches(fragment.Elements, match),
-        ChoosePolicy choose => choose.Branches.Any(branch => Reaches(branch, match)),
-        _ => false,
-    });
+    private static bool Reaches(IReadOnlyList<PolicyElement> elements, Func<PolicyElement, bool> match) =>
+        elements.Any(element => match(element) || element.Nested.Any(nested => Reaches(nested, match)));
 }

@@ -33,8 +33,6 @@ internal sealed class RateLimitCounters(TimeProvider time)
         }
     }
 
-    public void Clear() => _windows.Clear();
-
     private Window Current(string key, TimeSpan period)
     {
         var now = time.GetUtcNow();

@@ -15,14 +15,14 @@ internal static class ChatCompletions
 
         var request = GenerationRequest.Read(body, rawBody, tokens.CountChat(messages), tokens, allowCompletionTokens: true);
         var seed = SyntheticText.Seed(rawBody);
-        if (ToolCalls.Requested(body, seed) is null)
+        if (ToolCalls.Requested(body, seed) is not { } first)
         {
             return request;
         }
 
         return request with
         {
-            Choices = [.. Enumerable.Range(0, request.Choices.Count).Select(i => GeneratedChoice.ForCall(ToolCalls.Requested(body, seed + i)!, request.CompletionLimit, tokens))],
+            Choices = [.. Enumerable.Range(0, request.Choices.Count).Select(i => GeneratedChoice.ForCall(i == 0 ? first : ToolCalls.Requested(body, seed + i)!, request.CompletionLimit, tokens))],
         };
     }
 

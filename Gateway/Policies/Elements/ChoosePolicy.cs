@@ -17,7 +17,7 @@ internal sealed class ChoosePolicy : PolicyElement
     }
 
     /// <summary>Every branch's elements, the otherwise branch last.</summary>
-    public IEnumerable<IReadOnlyList<PolicyElement>> Branches => _whens.Select(w => w.Body).Concat(_otherwise is null ? [] : [_otherwise]);
+    public override IEnumerable<IReadOnlyList<PolicyElement>> Nested => _whens.Select(w => w.Body).Concat(_otherwise is null ? [] : [_otherwise]);
 
     public static PolicyElement? Parse(ElementReader reader)
     {

@@ -8,7 +8,7 @@ namespace Gateway.Policies.Elements;
 /// </summary>
 internal sealed class IncludeFragmentPolicy(ElementInfo info, IReadOnlyList<PolicyElement> elements) : PolicyElement(info)
 {
-    public IReadOnlyList<PolicyElement> Elements => elements;
+    public override IEnumerable<IReadOnlyList<PolicyElement>> Nested => [elements];
 
     public static PolicyElement? Parse(ElementReader reader)
     {

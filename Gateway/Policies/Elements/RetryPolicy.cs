@@ -23,7 +23,7 @@ internal sealed class RetryPolicy(
 {
     public const int MaxCount = 50;
 
-    public IReadOnlyList<PolicyElement> Children => children;
+    public override IEnumerable<IReadOnlyList<PolicyElement>> Nested => [children];
 
     public static PolicyElement? Parse(ElementReader reader)
     {
