@@ -12,6 +12,7 @@ internal sealed class ElementReader
 {
     private readonly PolicyParser _parser;
     private readonly HashSet<string> _read = new(StringComparer.Ordinal) { "id" };
+    private readonly string[]? _declared;
 
     public ElementReader(PolicyParser parser, XElement element, ElementInfo info, PolicySection section)
     {
@@ -19,6 +20,7 @@ internal sealed class ElementReader
         Element = element;
         Info = info;
         Section = section;
+        _declared = PolicyElements.TryGet(element.Name.LocalName, out var definition) ? definition.Attributes : null;
     }
 
     public XElement Element { get; }
@@ -126,6 +128,18 @@ internal sealed class ElementReader
 
     public void Error(string message, SourceLocation? location = null) => _parser.Error(location ?? Info.Location, message);
 
+    /// <summary>An attribute API Management documents but this gateway does not support (yet): an error when present with another value than <paramref name="supportedValue"/>.</summary>
+    public void Refuse(string name, string? supportedValue = null, string? reason = null)
+    {
+        _read.Add(name);
+        var value = Element.Attribute(name)?.Value;
+        if (value is not null && value != supportedValue)
+        {
+            Error($"{name}=\"{value}\" on <{Info.Name}> is not supported by this gateway" + (reason is null ? string.Empty : $" ({reason})")
+                + (supportedValue is null ? string.Empty : $"; only \"{supportedValue}\" is"));
+        }
+    }
+
     /// <summary>Reports every attribute no one read.</summary>
     public void Finish()
     {
@@ -140,6 +154,11 @@ internal sealed class ElementReader
 
     private XAttribute? Attribute(string name, bool required)
     {
+        if (_declared is not null && !_declared.Contains(name, StringComparer.Ordinal))
+        {
+            throw new InvalidOperationException($"<{Info.Name}> reads attribute '{name}', which its entry in PolicyElements does not list.");
+        }
+
         _read.Add(name);
         var attribute = Element.Attribute(name);
         if (attribute is null && required)

@@ -11,36 +11,43 @@ internal static class PolicyElements
 
     private static readonly Dictionary<string, ElementDefinition> Definitions = new(StringComparer.Ordinal)
     {
-        ["authentication-managed-identity"] = new(AuthenticationManagedIdentityPolicy.Parse, [PolicySection.Inbound]),
-        ["base"] = new(BasePolicy.Parse, Anywhere),
-        ["cache-lookup-value"] = new(CacheLookupValuePolicy.Parse, Anywhere),
-        ["cache-remove-value"] = new(CacheRemoveValuePolicy.Parse, Anywhere),
-        ["cache-store-value"] = new(CacheStoreValuePolicy.Parse, Anywhere),
-        ["check-header"] = new(CheckHeaderPolicy.Parse, [PolicySection.Inbound]),
-        ["choose"] = new(ChoosePolicy.Parse, Anywhere),
-        ["emit-metric"] = new(EmitMetricPolicy.Parse, Anywhere),
-        ["forward-request"] = new(ForwardRequestPolicy.Parse, [PolicySection.Backend]),
-        ["include-fragment"] = new(IncludeFragmentPolicy.Parse, Anywhere),
-        ["mock-response"] = new(MockResponsePolicy.Parse, [PolicySection.Inbound, PolicySection.Outbound, PolicySection.OnError]),
-        ["rate-limit"] = new(RateLimitPolicy.ParseBySubscription, [PolicySection.Inbound]),
-        ["rate-limit-by-key"] = new(RateLimitPolicy.ParseByKey, [PolicySection.Inbound]),
-        ["retry"] = new(RetryPolicy.Parse, Anywhere),
-        ["return-response"] = new(ReturnResponsePolicy.Parse, Anywhere),
-        ["rewrite-uri"] = new(RewriteUriPolicy.Parse, [PolicySection.Inbound]),
-        ["set-backend-service"] = new(SetBackendServicePolicy.Parse, RequestSections),
-        ["set-body"] = new(SetBodyPolicy.Parse, Anywhere),
-        ["set-header"] = new(SetHeaderPolicy.Parse, Anywhere),
-        ["set-method"] = new(SetMethodPolicy.Parse, [PolicySection.Inbound, PolicySection.OnError]),
-        ["set-query-parameter"] = new(SetQueryParameterPolicy.Parse, RequestSections),
-        ["set-status"] = new(SetStatusPolicy.Parse, Anywhere),
-        ["set-variable"] = new(SetVariablePolicy.Parse, Anywhere),
-        ["trace"] = new(TracePolicy.Parse, Anywhere),
+        ["authentication-managed-identity"] = new(AuthenticationManagedIdentityPolicy.Parse, [PolicySection.Inbound], ["resource", "client-id", "output-token-variable-name", "ignore-error"]),
+        ["base"] = new(BasePolicy.Parse, Anywhere, []),
+        ["cache-lookup-value"] = new(CacheLookupValuePolicy.Parse, Anywhere, ["key", "variable-name", "default-value", "caching-type"]),
+        ["cache-remove-value"] = new(CacheRemoveValuePolicy.Parse, Anywhere, ["key", "caching-type"]),
+        ["cache-store-value"] = new(CacheStoreValuePolicy.Parse, Anywhere, ["key", "value", "duration", "caching-type"]),
+        ["check-header"] = new(CheckHeaderPolicy.Parse, [PolicySection.Inbound], ["name", "failed-check-httpcode", "failed-check-error-message", "ignore-case"]),
+        ["choose"] = new(ChoosePolicy.Parse, Anywhere, []),
+        ["emit-metric"] = new(EmitMetricPolicy.Parse, Anywhere, ["name", "value", "namespace"]),
+        ["forward-request"] = new(ForwardRequestPolicy.Parse, [PolicySection.Backend], ["timeout", "timeout-ms", "buffer-request-body", "buffer-response"]),
+        ["include-fragment"] = new(IncludeFragmentPolicy.Parse, Anywhere, ["fragment-id"]),
+        ["mock-response"] = new(MockResponsePolicy.Parse, [PolicySection.Inbound, PolicySection.Outbound, PolicySection.OnError], ["status-code", "content-type"]),
+        ["rate-limit"] = new(RateLimitPolicy.ParseBySubscription, [PolicySection.Inbound], ["calls", "renewal-period", "increment-count", "retry-after-header-name", "retry-after-variable-name", "remaining-calls-header-name", "remaining-calls-variable-name", "total-calls-header-name"]),
+        ["rate-limit-by-key"] = new(RateLimitPolicy.ParseByKey, [PolicySection.Inbound], ["calls", "renewal-period", "counter-key", "increment-condition", "increment-count", "retry-after-header-name", "retry-after-variable-name", "remaining-calls-header-name", "remaining-calls-variable-name", "total-calls-header-name"]),
+        ["retry"] = new(RetryPolicy.Parse, Anywhere, ["condition", "count", "interval", "max-interval", "delta", "first-fast-retry"]),
+        ["return-response"] = new(ReturnResponsePolicy.Parse, Anywhere, ["response-variable-name"]),
+        ["rewrite-uri"] = new(RewriteUriPolicy.Parse, [PolicySection.Inbound], ["template", "copy-unmatched-params"]),
+        ["set-backend-service"] = new(SetBackendServicePolicy.Parse, RequestSections, ["base-url", "backend-id"]),
+        ["set-body"] = new(SetBodyPolicy.Parse, Anywhere, ["template"]),
+        ["set-header"] = new(SetHeaderPolicy.Parse, Anywhere, ["name", "exists-action"]),
+        ["set-method"] = new(SetMethodPolicy.Parse, [PolicySection.Inbound, PolicySection.OnError], []),
+        ["set-query-parameter"] = new(SetQueryParameterPolicy.Parse, RequestSections, ["name", "exists-action"]),
+        ["set-status"] = new(SetStatusPolicy.Parse, Anywhere, ["code", "reason"]),
+        ["set-variable"] = new(SetVariablePolicy.Parse, Anywhere, ["name", "value"]),
+        ["trace"] = new(TracePolicy.Parse, Anywhere, ["source", "severity"]),
     };
 
     public static IEnumerable<string> Names => Definitions.Keys.Order(StringComparer.Ordinal);
+
+    /// <summary>Every supported element with its supported attributes.</summary>
+    public static IEnumerable<(string Element, IReadOnlyList<string> Attributes)> Registry =>
+        Names.Select(name => (name, (IReadOnlyList<string>)Definitions[name].Attributes));
 
     public static bool TryGet(string name, [NotNullWhen(true)] out ElementDefinition? definition) => Definitions.TryGetValue(name, out definition);
 }
 
 /// <summary>How to parse an element and where it may appear.</summary>
-internal sealed record ElementDefinition(Func<ElementReader, PolicyElement?> Parse, PolicySection[] Sections);
+/// <param name="Parse">Reads the element; it may read only the attributes listed in <paramref name="Attributes"/>.</param>
+/// <param name="Sections">The sections the element may appear in.</param>
+/// <param name="Attributes">The attributes the gateway supports on the element (besides <c>id</c>), with API Management's semantics.</param>
+internal sealed record ElementDefinition(Func<ElementReader, PolicyElement?> Parse, PolicySection[] Sections, string[] Attributes);

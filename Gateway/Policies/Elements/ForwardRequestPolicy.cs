@@ -26,10 +26,10 @@ internal sealed class ForwardRequestPolicy(ElementInfo info, ForwardOptions opti
 
         var bufferRequestBody = reader.Bool("buffer-request-body", false);
         var bufferResponse = reader.Bool("buffer-response", true);
-        Unsupported(reader, "fail-on-error-status-code", "false");
-        Unsupported(reader, "follow-redirects", "false");
-        Unsupported(reader, "http-version", "1");
-        Unsupported(reader, "continue-timeout", null);
+        reader.Refuse("fail-on-error-status-code", "false");
+        reader.Refuse("follow-redirects", "false");
+        reader.Refuse("http-version", "1");
+        reader.Refuse("continue-timeout");
         reader.Children();
 
         var timeout = milliseconds is not null ? TimeSpan.FromMilliseconds(milliseconds.Value)
@@ -42,15 +42,5 @@ internal sealed class ForwardRequestPolicy(ElementInfo info, ForwardOptions opti
     {
         await context.Services.Forwarder.ForwardAsync(context, options);
         return PolicyFlow.Continue;
-    }
-
-    /// <summary>Attributes whose non-default values this gateway does not implement yet: refused, never ignored.</summary>
-    private static void Unsupported(ElementReader reader, string attribute, string? supportedValue)
-    {
-        var value = reader.Literal(attribute);
-        if (value is not null && value != supportedValue)
-        {
-            reader.Error($"{attribute}=\"{value}\" is not supported by this gateway yet" + (supportedValue is null ? string.Empty : $" (only \"{supportedValue}\")"));
-        }
     }
 }

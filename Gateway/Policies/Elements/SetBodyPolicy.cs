@@ -17,10 +17,8 @@ internal sealed class SetBodyPolicy(ElementInfo info, PolicyValue value) : Polic
             reader.Error($"template=\"{template}\" is not supported by this gateway yet (only \"none\")");
         }
 
-        if (reader.Literal("xsi-nil") is not null || reader.Literal("parse-date") is not null)
-        {
-            reader.Error("xsi-nil and parse-date are not supported by this gateway yet");
-        }
+        reader.Refuse("xsi-nil");
+        reader.Refuse("parse-date");
 
         foreach (var child in reader.Element.Elements())
         {
