@@ -4,8 +4,8 @@ using Microsoft.AspNetCore.Routing.Patterns;
 
 namespace Gateway.Apim;
 
-/// <summary>A loaded API: its entity, operations and policy chain.</summary>
-internal sealed class ApiRoute(ApiEntity entity, ApiDefinition definition, PolicyChain policies) : IDisposable
+/// <summary>A loaded API: its entity, operations and policies.</summary>
+internal sealed class ApiRoute(ApiEntity entity, ApiDefinition definition, ApiPolicies policies) : IDisposable
 {
     public ApiEntity Entity { get; } = entity;
 
@@ -13,7 +13,7 @@ internal sealed class ApiRoute(ApiEntity entity, ApiDefinition definition, Polic
 
     public ApiDefinition Definition { get; } = definition;
 
-    public PolicyChain Policies { get; } = policies;
+    public ApiPolicies Policies { get; } = policies;
 
     /// <summary>
     /// One endpoint per operation, named by its route (<c>/openai/deployments/{deployment-id}/chat/completions</c>).

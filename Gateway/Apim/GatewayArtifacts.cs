@@ -43,7 +43,7 @@ internal sealed class GatewayArtifacts(string apimPath, ApiRouter router, Backen
             var definition = ApiDefinition.Load(Path.Combine(folder, api.Definition));
             try
             {
-                routes.Add(new ApiRoute(api, definition, PolicyLoader.LoadChain(path, Path.Combine(folder, api.Policy), namedValues)));
+                routes.Add(new ApiRoute(api, definition, PolicyLoader.LoadApi(path, folder, api.Policy, definition.Operations.Select(o => o.Id).ToList(), namedValues)));
             }
             catch (PolicyLoadException ex)
             {

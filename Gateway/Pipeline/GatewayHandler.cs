@@ -38,8 +38,9 @@ internal sealed partial class GatewayHandler(ArtifactsProvider provider, Gateway
             }
         }
 
+        var chain = match.Route.Policies.ChainFor(match.Operation.Id);
         using var context = new RequestContext(http, services, match.Route.Info, new OperationInfo(match.Operation), match.Parameters, check.Subscription, match.OperationPath);
-        if (match.Route.Policies.UsesRequestBody)
+        if (chain.UsesRequestBody)
         {
             context.RequestBody = await MessageBody.ReadAsync(http.Request, http.RequestAborted);
         }
@@ -50,7 +51,7 @@ internal sealed partial class GatewayHandler(ArtifactsProvider provider, Gateway
         Activity.Current?.SetTag("apim.subscription.name", check.Subscription?.Name);
         try
         {
-            await RunAsync(context, match.Route.Policies);
+            await RunAsync(context, chain);
             context.Complete();
             var error = await ResponseWriter.WriteAsync(context);
             if (error != ForwarderError.None)

@@ -1,24 +1,15 @@
 namespace Gateway.Policies;
 
-/// <summary>The policy documents that apply to an API, outermost (global) first.</summary>
-internal sealed class PolicyChain : IDisposable
+/// <summary>
+/// The policy documents that apply to an operation, outermost first: global, API, then the operation's own when it has
+/// one. <c>&lt;base /&gt;</c> in one scope runs the same section of the scope around it. The documents belong to
+/// the API route that built the chain.
+/// </summary>
+internal sealed class PolicyChain(IReadOnlyList<PolicyDocument> scopes)
 {
-    public PolicyChain(IReadOnlyList<PolicyDocument> scopes)
-    {
-        Scopes = scopes;
-    }
+    public IReadOnlyList<PolicyDocument> Scopes { get; } = scopes;
 
-    public IReadOnlyList<PolicyDocument> Scopes { get; }
-
-    public bool UsesRequestBody => Scopes.Any(s => s.UsesRequestBody);
+    public bool UsesRequestBody { get; } = scopes.Any(s => s.UsesRequestBody);
 
     public ExecutionFrame Innermost(PolicySection section) => new(this, Scopes.Count - 1, section);
-
-    public void Dispose()
-    {
-        foreach (var scope in Scopes)
-        {
-            scope.Dispose();
-        }
-    }
 }

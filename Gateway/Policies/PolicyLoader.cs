@@ -3,39 +3,68 @@ using Gateway.Apim;
 namespace Gateway.Policies;
 
 /// <summary>
-/// Loads the policy chain of an API: the global policy (<c>apim/global-policy.xml</c>, or API Management's default with
-/// its <c>forward-request</c>) around the API's policy. Named values are substituted before parsing.
+/// Loads the policy documents of an API: the global policy (<c>apim/global-policy.xml</c>, or API Management's default
+/// with its <c>forward-request</c>), the API's policy, and operation policies
+/// (<c>apim/apis/{api}/operations/{operationId}.xml</c>). Named values are substituted before parsing.
 /// </summary>
 internal static class PolicyLoader
 {
     public const string GlobalPolicyFileName = "global-policy.xml";
 
-    public static PolicyChain LoadChain(string apimPath, string apiPolicyPath, NamedValues namedValues)
+    public const string OperationsFolder = "operations";
+
+    /// <summary>Loads every scope; all problems of all files are reported together.</summary>
+    /// <param name="apimPath">The apim folder.</param>
+    /// <param name="apiFolder">The API's folder under <c>apis/</c>.</param>
+    /// <param name="apiPolicyFile">The API policy's file name, relative to <paramref name="apiFolder"/>.</param>
+    /// <param name="operationIds">The operations of the API definition; an operation policy for any other id is an error.</param>
+    /// <param name="namedValues">The named values to substitute.</param>
+    public static ApiPolicies LoadApi(string apimPath, string apiFolder, string apiPolicyFile, IReadOnlyCollection<string> operationIds, NamedValues namedValues)
     {
         var globalPath = Path.Combine(apimPath, GlobalPolicyFileName);
         var problems = new List<string>();
+        var loaded = new List<PolicyDocument>();
         var global = File.Exists(globalPath)
-            ? TryLoad(() => Load(File.ReadAllText(globalPath), globalPath, "global", namedValues, apimPath), problems)
-            : TryLoad(() => Load(DefaultGlobalPolicy(), "default-global-policy.xml", "global", namedValues, apimPath), problems);
-        var api = TryLoad(() => Load(ReadFile(apiPolicyPath), apiPolicyPath, "api", namedValues, apimPath), problems);
+            ? TryLoad(() => Load(File.ReadAllText(globalPath), globalPath, "global", namedValues, apimPath), problems, loaded)
+            : TryLoad(() => Load(DefaultGlobalPolicy(), "default-global-policy.xml", "global", namedValues, apimPath), problems, loaded);
+        var apiPolicyPath = Path.Combine(apiFolder, apiPolicyFile);
+        var api = TryLoad(() => Load(ReadFile(apiPolicyPath), apiPolicyPath, "api", namedValues, apimPath), problems, loaded);
+        var operations = new Dictionary<string, PolicyDocument>(StringComparer.Ordinal);
+        var operationsPath = Path.Combine(apiFolder, OperationsFolder);
+        foreach (var file in Directory.Exists(operationsPath) ? Directory.GetFiles(operationsPath).Order(StringComparer.Ordinal).ToArray() : [])
+        {
+            var id = Path.GetFileNameWithoutExtension(file);
+            if (!file.EndsWith(".xml", StringComparison.Ordinal) || !operationIds.Contains(id))
+            {
+                problems.Add($"{file}(1,1): error {PolicyDiagnostics.UnknownOperation}: an operation policy must be named <operationId>.xml after an operation of the API definition ({string.Join(", ", operationIds.Order(StringComparer.Ordinal))})");
+                continue;
+            }
+
+            if (TryLoad(() => Load(File.ReadAllText(file), file, "operation", namedValues, apimPath), problems, loaded) is { } operation)
+            {
+                operations[id] = operation;
+            }
+        }
+
         if (problems.Count > 0)
         {
-            global?.Dispose();
-            api?.Dispose();
+            loaded.ForEach(d => d.Dispose());
             throw new PolicyLoadException(problems);
         }
 
-        return new PolicyChain([global!, api!]);
+        return new ApiPolicies(global!, api!, operations);
     }
 
     public static PolicyDocument Load(string text, string file, string scope, NamedValues namedValues, string? apimPath = null) =>
         PolicyParser.Parse(namedValues.Substitute(text, file), file, scope, apimPath is null ? null : new FragmentSource(apimPath, namedValues));
 
-    private static PolicyDocument? TryLoad(Func<PolicyDocument> load, List<string> problems)
+    private static PolicyDocument? TryLoad(Func<PolicyDocument> load, List<string> problems, List<PolicyDocument> loaded)
     {
         try
         {
-            return load();
+            var document = load();
+            loaded.Add(document);
+            return document;
         }
         catch (PolicyLoadException ex)
         {
@@ -52,5 +81,26 @@ internal static class PolicyLoader
         using var stream = typeof(PolicyLoader).Assembly.GetManifestResourceStream("default-global-policy.xml")!;
         using var reader = new StreamReader(stream);
         return reader.ReadToEnd();
+    }
+}
+
+/// <summary>The policy documents of an API: the global and API scopes, and the operations that have their own.</summary>
+internal sealed class ApiPolicies(PolicyDocument global, PolicyDocument api, IReadOnlyDictionary<string, PolicyDocument> operations) : IDisposable
+{
+    private readonly PolicyChain _apiChain = new([global, api]);
+    private readonly Dictionary<string, PolicyChain> _operationChains = operations.ToDictionary(o => o.Key, o => new PolicyChain([global, api, o.Value]), StringComparer.Ordinal);
+
+    /// <summary>Every document, outermost first.</summary>
+    public IEnumerable<PolicyDocument> Documents => new[] { global, api }.Concat(operations.Values);
+
+    /// <summary>The scopes that apply to an operation.</summary>
+    public PolicyChain ChainFor(string operationId) => _operationChains.GetValueOrDefault(operationId) ?? _apiChain;
+
+    public void Dispose()
+    {
+        foreach (var document in Documents)
+        {
+            document.Dispose();
+        }
     }
 }

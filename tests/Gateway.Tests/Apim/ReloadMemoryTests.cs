@@ -46,7 +46,7 @@ public class ReloadMemoryTests
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static List<WeakReference> LoadContexts(GatewayArtifacts artifacts) =>
         artifacts.Router.Routes
-            .SelectMany(r => r.Policies.Scopes)
+            .SelectMany(r => r.Policies.Documents)
             .Where(s => s.Expressions.Assembly is not null)
             .Select(s => new WeakReference(AssemblyLoadContext.GetLoadContext(s.Expressions.Assembly!)))
             .ToList();

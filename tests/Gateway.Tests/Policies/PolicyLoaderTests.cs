@@ -14,7 +14,7 @@ public class PolicyLoaderTests
         var route = Assert.Single(artifacts.Router.Routes);
         Assert.Equal(["ChatCompletions_Create", "Completions_Create", "embeddings_create"], route.Definition.Operations.Select(o => o.Id).Order(StringComparer.Ordinal));
         Assert.Equal(3, artifacts.Backends.All.Count);
-        Assert.Equal(["global", "api"], route.Policies.Scopes.Select(s => s.Scope));
+        Assert.Equal(["global", "api"], route.Policies.Documents.Select(s => s.Scope));
     }
 
     [Fact]
