@@ -14,8 +14,9 @@ internal sealed class BackendForwarder(IHttpForwarder forwarder, IForwarderHttpC
     private const string Source = "forward-request";
 
     private readonly HttpMessageInvoker _client = clientFactory.CreateClient(new ForwarderHttpClientContext { NewConfig = HttpClientConfig.Empty });
+    private readonly Lazy<HttpMessageInvoker> _redirectingClient = new(() => new RedirectingClientFactory().CreateClient(new ForwarderHttpClientContext { NewConfig = HttpClientConfig.Empty }));
 
-    public async Task ForwardAsync(RequestContext context, ForwardOptions options)
+    public async Task ForwardAsync(RequestContext context, ForwardOptions options, TimeSpan timeout)
     {
         var target = context.Backend?.Url ?? (context.Api as ApiInfo)?.Entity.ServiceUrl
             ?? throw new PolicyExecutionException(Source, "BackendNotSet", "No backend service is set: use set-backend-service or give the API a web service URL.");
@@ -55,13 +56,27 @@ internal sealed class BackendForwarder(IHttpForwarder forwarder, IForwarderHttpC
 
         var call = new BackendCall();
         var transformer = new PolicyTransformer(destination, call, options);
-        var config = new ForwarderRequestConfig { ActivityTimeout = options.Timeout };
-        call.SendTask = forwarder.SendAsync(http, destination.GetLeftPart(UriPartial.Authority), _client, config, transformer).AsTask();
+        var config = new ForwarderRequestConfig
+        {
+            ActivityTimeout = timeout,
+            Version = options.HttpVersion == BackendHttpVersion.Http1 ? System.Net.HttpVersion.Version11 : System.Net.HttpVersion.Version20,
+            VersionPolicy = options.HttpVersion == BackendHttpVersion.Http2OrHttp1 ? HttpVersionPolicy.RequestVersionOrLower : HttpVersionPolicy.RequestVersionExact,
+        };
+        var client = options.FollowRedirects ? _redirectingClient.Value : _client;
+        call.SendTask = forwarder.SendAsync(http, destination.GetLeftPart(UriPartial.Authority), client, config, transformer).AsTask();
 
         await Task.WhenAny(call.Headers, call.SendTask);
         if (call.Headers.IsCompletedSuccessfully)
         {
-            context.ReplaceResponse(ResponseState.FromBackend(call.Headers.Result, call));
+            var response = ResponseState.FromBackend(call.Headers.Result, call);
+            context.ReplaceResponse(response);
+            if (options.FailOnErrorStatusCode && response.StatusCode is >= 400 and <= 599)
+            {
+                // The backend's response stays the current one: on-error sees it in context.Response, and it is what
+                // the caller gets unless on-error answers otherwise.
+                throw new PolicyExecutionException(Source, "BackendResponseStatusCode", $"The backend service responded with status code {response.StatusCode}.") { Response = response };
+            }
+
             return;
         }
 
@@ -77,5 +92,15 @@ internal sealed class BackendForwarder(IHttpForwarder forwarder, IForwarderHttpC
             ForwarderError.RequestCanceled or ForwarderError.RequestBodyCanceled => new OperationCanceledException("The client closed the request."),
             _ => new PolicyExecutionException(Source, "BackendConnectionFailure", $"The backend service at {destination.GetLeftPart(UriPartial.Authority)} could not be reached ({error})."),
         };
+    }
+}
+
+/// <summary>YARP's client with automatic redirects on, for <c>forward-request follow-redirects="true"</c>.</summary>
+internal sealed class RedirectingClientFactory : ForwarderHttpClientFactory
+{
+    protected override void ConfigureHandler(ForwarderHttpClientContext context, System.Net.Http.SocketsHttpHandler handler)
+    {
+        base.ConfigureHandler(context, handler);
+        handler.AllowAutoRedirect = true;
     }
 }

@@ -19,7 +19,7 @@ internal static class PolicyElements
         ["check-header"] = new(CheckHeaderPolicy.Parse, [PolicySection.Inbound], ["name", "failed-check-httpcode", "failed-check-error-message", "ignore-case"]),
         ["choose"] = new(ChoosePolicy.Parse, Anywhere, []),
         ["emit-metric"] = new(EmitMetricPolicy.Parse, Anywhere, ["name", "value", "namespace"]),
-        ["forward-request"] = new(ForwardRequestPolicy.Parse, [PolicySection.Backend], ["timeout", "timeout-ms", "buffer-request-body", "buffer-response"]),
+        ["forward-request"] = new(ForwardRequestPolicy.Parse, [PolicySection.Backend], ["timeout", "timeout-ms", "buffer-request-body", "buffer-response", "fail-on-error-status-code", "follow-redirects", "http-version"]),
         ["include-fragment"] = new(IncludeFragmentPolicy.Parse, Anywhere, ["fragment-id"]),
         ["mock-response"] = new(MockResponsePolicy.Parse, [PolicySection.Inbound, PolicySection.Outbound, PolicySection.OnError], ["status-code", "content-type"]),
         ["rate-limit"] = new(RateLimitPolicy.ParseBySubscription, [PolicySection.Inbound], ["calls", "renewal-period", "increment-count", "retry-after-header-name", "retry-after-variable-name", "remaining-calls-header-name", "remaining-calls-variable-name", "total-calls-header-name"]),

@@ -17,30 +17,63 @@ internal sealed class ForwardRequestPolicy(ElementInfo info, ForwardOptions opti
 
     public static PolicyElement Parse(ElementReader reader)
     {
-        var seconds = reader.Int("timeout", 0, 240 * 1000);
-        var milliseconds = reader.Int("timeout-ms", 0, int.MaxValue);
+        var seconds = reader.Value("timeout");
+        var milliseconds = reader.Value("timeout-ms");
         if (seconds is not null && milliseconds is not null)
         {
             reader.Error("use either timeout or timeout-ms, not both");
         }
 
+        var timeout = milliseconds ?? seconds;
+        if (timeout is { IsExpression: false } && !TryParseTimeout(timeout.ToString(), out _))
+        {
+            reader.Error($"attribute '{(milliseconds is null ? "timeout" : "timeout-ms")}' of <forward-request> must be a whole number of at least 0, not '{timeout}'");
+        }
+
         var bufferRequestBody = reader.Bool("buffer-request-body", false);
         var bufferResponse = reader.Bool("buffer-response", true);
-        reader.Refuse("fail-on-error-status-code", "false");
-        reader.Refuse("follow-redirects", "false");
-        reader.Refuse("http-version", "1");
-        reader.Refuse("continue-timeout");
+        var failOnErrorStatusCode = reader.Bool("fail-on-error-status-code", false);
+        var followRedirects = reader.Bool("follow-redirects", false);
+        var version = reader.Literal("http-version") switch
+        {
+            null or "1" => BackendHttpVersion.Http1,
+            "2or1" => BackendHttpVersion.Http2OrHttp1,
+            "2" => BackendHttpVersion.Http2,
+            var other => Invalid(reader, other),
+        };
+        reader.Refuse("continue-timeout", reason: "Expect: 100-continue is not sent to backends");
         reader.Children();
 
-        var timeout = milliseconds is not null ? TimeSpan.FromMilliseconds(milliseconds.Value)
-            : seconds is not null ? TimeSpan.FromSeconds(seconds.Value)
-            : DefaultTimeout;
-        return new ForwardRequestPolicy(reader.Info, new ForwardOptions(timeout, bufferRequestBody, bufferResponse));
+        return new ForwardRequestPolicy(
+            reader.Info,
+            new ForwardOptions(timeout, milliseconds is not null, bufferRequestBody, bufferResponse, failOnErrorStatusCode, followRedirects, version));
     }
 
     public override async ValueTask<PolicyFlow> ExecuteAsync(RequestContext context, ExecutionFrame frame)
     {
-        await context.Services.Forwarder.ForwardAsync(context, options);
+        await context.Services.Forwarder.ForwardAsync(context, options, TimeoutOf(context));
         return PolicyFlow.Continue;
+    }
+
+    private static bool TryParseTimeout(string? text, out int value) =>
+        int.TryParse(text, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out value) && value >= 0;
+
+    private static BackendHttpVersion Invalid(ElementReader reader, string value)
+    {
+        reader.Error($"attribute 'http-version' of <forward-request> must be 1, 2or1 or 2, not '{value}'");
+        return BackendHttpVersion.Http1;
+    }
+
+    private TimeSpan TimeoutOf(RequestContext context)
+    {
+        if (options.Timeout is null)
+        {
+            return DefaultTimeout;
+        }
+
+        var text = options.Timeout.EvaluateString(context, Name);
+        return !TryParseTimeout(text, out var value)
+            ? throw new PolicyExecutionException(Name, "ExpressionValueEvaluationFailure", $"The timeout must be a whole number of at least 0, not '{text}'.")
+            : options.TimeoutInMilliseconds ? TimeSpan.FromMilliseconds(value) : TimeSpan.FromSeconds(value);
     }
 }

@@ -18,7 +18,7 @@ internal sealed class RecordingBackend : IAsyncDisposable
 
     public ConcurrentQueue<RecordedRequest> Requests { get; } = new();
 
-    /// <summary>Statuses to answer with, one per request, before the default 200.</summary>
+    /// <summary>Statuses to answer with, one per request, before the default 200; a 3xx redirects to <c>/redirected</c>.</summary>
     public ConcurrentQueue<int> Statuses { get; } = new();
 
     public string Url => _app.Urls.First();
@@ -37,11 +37,16 @@ internal sealed class RecordingBackend : IAsyncDisposable
                 context.Request.Method,
                 context.Request.Path + context.Request.QueryString,
                 context.Request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase),
-                await reader.ReadToEndAsync()));
+                await reader.ReadToEndAsync(),
+                context.Request.Protocol));
             context.Response.Headers["x-backend"] = "recording";
             if (backend.Statuses.TryDequeue(out var status))
             {
                 context.Response.StatusCode = status;
+                if (status is >= 300 and < 400)
+                {
+                    context.Response.Headers.Location = backend.Url + "/redirected" + context.Request.QueryString;
+                }
             }
 
             await context.Response.WriteAsJsonAsync(new { ok = true });
@@ -53,4 +58,4 @@ internal sealed class RecordingBackend : IAsyncDisposable
     public async ValueTask DisposeAsync() => await _app.DisposeAsync();
 }
 
-internal sealed record RecordedRequest(string Method, string PathAndQuery, IReadOnlyDictionary<string, string> Headers, string Body);
+internal sealed record RecordedRequest(string Method, string PathAndQuery, IReadOnlyDictionary<string, string> Headers, string Body, string Protocol = "HTTP/1.1");
