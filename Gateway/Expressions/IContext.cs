@@ -158,6 +158,9 @@ public interface IRequest
 /// <summary>The response.</summary>
 public interface IResponse
 {
+    /// <summary>The response body (the backend's only when its <c>forward-request</c> buffers the response, the default).</summary>
+    IMessageBody Body { get; }
+
     IReadOnlyDictionary<string, string[]> Headers { get; }
 
     int StatusCode { get; }

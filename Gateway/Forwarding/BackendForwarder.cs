@@ -68,7 +68,7 @@ internal sealed class BackendForwarder(IHttpForwarder forwarder, IForwarderHttpC
         await Task.WhenAny(call.Headers, call.SendTask);
         if (call.Headers.IsCompletedSuccessfully)
         {
-            var response = ResponseState.FromBackend(call.Headers.Result, call);
+            var response = ResponseState.FromBackend(call.Headers.Result, call, options.BufferResponse);
             context.ReplaceResponse(response);
             if (options.FailOnErrorStatusCode && response.StatusCode is >= 400 and <= 599)
             {

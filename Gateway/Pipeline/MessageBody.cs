@@ -35,28 +35,35 @@ internal sealed class MessageBody : IMessageBody
             throw new InvalidOperationException("The request body was not buffered.");
         }
 
+        var result = Read<T>(_content);
+        if (!preserveContent)
+        {
+            _content = [];
+        }
+
+        return result;
+    }
+
+    /// <summary>A body's bytes as <c>string</c>, <c>byte[]</c> or a JSON token, as <c>Body.As&lt;T&gt;()</c> gives them.</summary>
+    public static T Read<T>(byte[] content)
+    {
         // Each branch is boxed on its own: JToken's implicit conversions would otherwise turn the text into a JValue.
-        var text = Encoding.UTF8.GetString(_content);
         object result;
         if (typeof(T) == typeof(string))
         {
-            result = text;
+            result = Encoding.UTF8.GetString(content);
         }
         else if (typeof(T) == typeof(byte[]))
         {
-            result = _content.ToArray();
+            result = content.ToArray();
         }
         else if (typeof(JToken).IsAssignableFrom(typeof(T)))
         {
-            result = Parse(text);
+            result = Parse(Encoding.UTF8.GetString(content));
         }
         else
         {
             throw new NotSupportedException($"Body.As<{typeof(T).Name}>() is not supported: use string, byte[], JObject, JArray or JToken.");
-        }
-        if (!preserveContent)
-        {
-            _content = [];
         }
 
         return (T)result;

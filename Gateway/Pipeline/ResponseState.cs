@@ -6,7 +6,7 @@ namespace Gateway.Pipeline;
 /// The response the gateway will send: the backend's (whose body YARP streams later) or one built by the policy or the
 /// gateway itself (with an in-memory body).
 /// </summary>
-internal sealed class ResponseState : IResponse
+internal sealed class ResponseState : IResponse, IMessageBody
 {
     private ResponseState(int statusCode, string statusReason)
     {
@@ -25,8 +25,13 @@ internal sealed class ResponseState : IResponse
     /// <summary>A body held in memory; null when the body is the backend's stream or there is none.</summary>
     public ReadOnlyMemory<byte>? Body { get; set; }
 
-    /// <summary>Set when this response is the backend's: its body is still to be streamed.</summary>
+    /// <summary>Set when this response is the backend's: its body is still to be streamed, unless <see cref="Body"/> replaced it.</summary>
     public Forwarding.BackendCall? BackendCall { get; init; }
+
+    /// <summary>Whether the backend's body was read whole before outbound (<c>buffer-response</c>), so policies can read it.</summary>
+    public bool BackendBodyBuffered { get; init; }
+
+    IMessageBody IResponse.Body => this;
 
     public static ResponseState Empty() => new(StatusCodes.Status200OK, "OK");
 
@@ -37,9 +42,40 @@ internal sealed class ResponseState : IResponse
         return response;
     }
 
-    public static ResponseState FromBackend(HttpResponseMessage message, Forwarding.BackendCall call)
+    /// <summary>
+    /// <c>context.Response.Body.As&lt;T&gt;()</c>. As in API Management, reading without <paramref name="preserveContent"/>
+    /// consumes the body: the caller then gets an empty one.
+    /// </summary>
+    public T As<T>(bool preserveContent = false)
     {
-        var response = new ResponseState((int)message.StatusCode, message.ReasonPhrase ?? string.Empty) { BackendCall = call };
+        byte[] content;
+        if (Body is { } body)
+        {
+            content = body.ToArray();
+        }
+        else if (BackendCall is { Headers.IsCompletedSuccessfully: true } call)
+        {
+            content = BackendBodyBuffered
+                ? call.Headers.Result.Content.ReadAsByteArrayAsync().GetAwaiter().GetResult()
+                : throw new InvalidOperationException("context.Response.Body cannot be read while the backend's response streams: its forward-request has buffer-response=\"false\".");
+        }
+        else
+        {
+            content = [];
+        }
+
+        var result = MessageBody.Read<T>(content);
+        if (!preserveContent)
+        {
+            Body = Array.Empty<byte>();
+        }
+
+        return result;
+    }
+
+    public static ResponseState FromBackend(HttpResponseMessage message, Forwarding.BackendCall call, bool buffered)
+    {
+        var response = new ResponseState((int)message.StatusCode, message.ReasonPhrase ?? string.Empty) { BackendCall = call, BackendBodyBuffered = buffered };
         // The backend's headers as they came, not re-parsed (a parsed Server header, say, would split into two).
         foreach (var (name, values) in message.Headers.NonValidated.Concat(message.Content.Headers.NonValidated))
         {

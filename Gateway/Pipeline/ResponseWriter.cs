@@ -10,11 +10,17 @@ internal static class ResponseWriter
     public static async Task<ForwarderError> WriteAsync(RequestContext context)
     {
         var response = context.Response;
-        if (response.BackendCall is { } call)
+        if (response.BackendCall is { } call && response.Body is null)
         {
             var error = await call.CompleteAsync(response);
             await context.AbandonedCallsSettled();
             return error;
+        }
+
+        if (response.BackendCall is { } consumed)
+        {
+            // A policy read the backend's body without preserving it: the caller gets what the policy left.
+            await consumed.Discard();
         }
 
         await context.AbandonedCallsSettled();
