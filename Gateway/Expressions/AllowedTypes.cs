@@ -5,8 +5,10 @@ namespace Gateway.Expressions;
 
 /// <summary>
 /// API Management's allowed types for policy expressions, enforced when the policy loads: every type an expression
-/// names, constructs or calls a member of must be on the list (checked per type; API Management also limits some
-/// members of allowed types, which this gateway does not check yet).
+/// names, constructs or calls a member of must be on the list, and for the types API Management lists with only some
+/// members (<c>DateTime</c>, <c>JsonConvert</c>, the regular-expression types, <c>XDocument</c>...), the member must be one
+/// of those. Whole namespaces (collections, cryptography, <c>System.Xml.Linq</c>, <c>Newtonsoft.Json.Linq</c>) are allowed
+/// where API Management lists every type in them.
 /// </summary>
 internal static class AllowedTypes
 {
@@ -36,7 +38,33 @@ internal static class AllowedTypes
         "System.Security.Cryptography.X509Certificates", "System.Xml.Linq", "Newtonsoft.Json.Linq", "Gateway.Expressions",
     ];
 
-    /// <summary>Diagnostics (at the generated source) for every type outside the list that an expression uses.</summary>
+    /// <summary>The members API Management allows on types it does not open entirely (<c>.ctor</c> is a constructor, <c>this[]</c> an indexer).</summary>
+    private static readonly Dictionary<string, HashSet<string>> Members = new(StringComparer.Ordinal)
+    {
+        ["Newtonsoft.Json.JsonConvert"] = ["SerializeObject", "DeserializeObject"],
+        ["System.DateTime"] =
+        [
+            ".ctor", "Add", "AddDays", "AddHours", "AddMilliseconds", "AddMinutes", "AddMonths", "AddSeconds", "AddTicks", "AddYears", "Date",
+            "Day", "DayOfWeek", "DayOfYear", "DaysInMonth", "Hour", "IsDaylightSavingTime", "IsLeapYear", "MaxValue", "Millisecond", "Minute",
+            "MinValue", "Month", "Now", "Parse", "Second", "Subtract", "Ticks", "TimeOfDay", "Today", "ToString", "UtcNow", "Year",
+        ],
+        ["System.DateTimeKind"] = ["Utc"],
+        ["System.Security.Cryptography.X509Certificates.X500DistinguishedName"] = ["Name"],
+        ["System.Text.RegularExpressions.Capture"] = ["Index", "Length", "Value"],
+        ["System.Text.RegularExpressions.CaptureCollection"] = ["Count", "this[]"],
+        ["System.Text.RegularExpressions.Group"] = ["Captures", "Success"],
+        ["System.Text.RegularExpressions.GroupCollection"] = ["Count", "this[]"],
+        ["System.Text.RegularExpressions.Match"] = ["Empty", "Groups", "Result"],
+        ["System.Text.RegularExpressions.Regex"] = [".ctor", "IsMatch", "Match", "Matches", "Replace", "Unescape", "Split"],
+    };
+
+    /// <summary>Members API Management excludes from a type it otherwise allows.</summary>
+    private static readonly Dictionary<string, HashSet<string>> ExcludedMembers = new(StringComparer.Ordinal)
+    {
+        ["System.Xml.Linq.XDocument"] = ["Load"],
+    };
+
+    /// <summary>Diagnostics (at the generated source) for every type outside the list, or member outside a type's allowed members, that an expression uses.</summary>
     public static IEnumerable<(Location Location, string TypeName)> Violations(SemanticModel model, SyntaxNode root, Func<int, bool> inExpression)
     {
         foreach (var node in root.DescendantNodes().Where(n => n is SimpleNameSyntax or ObjectCreationExpressionSyntax or ArrayCreationExpressionSyntax))
@@ -63,7 +91,35 @@ internal static class AllowedTypes
                     yield return (node.GetLocation(), used.ToDisplayString());
                 }
             }
+
+            if (symbol is IMethodSymbol { ReducedFrom: null } or IPropertySymbol or IFieldSymbol && symbol.ContainingType is { } containing && !IsAllowedMember(containing, symbol))
+            {
+                yield return (node.GetLocation(), $"{containing.ToDisplayString()}' member '{MemberName(symbol)}");
+            }
         }
+    }
+
+    private static bool IsAllowedMember(INamedTypeSymbol type, ISymbol member)
+    {
+        var name = FullName(type);
+        var memberName = MemberName(member);
+        return (!Members.TryGetValue(name, out var allowed) || allowed.Contains(memberName))
+            && (!ExcludedMembers.TryGetValue(name, out var excluded) || !excluded.Contains(memberName));
+    }
+
+    private static string MemberName(ISymbol member) => member switch
+    {
+        IMethodSymbol { MethodKind: MethodKind.Constructor } => ".ctor",
+        IPropertySymbol { IsIndexer: true } => "this[]",
+        IMethodSymbol { AssociatedSymbol: IPropertySymbol property } => property.Name,
+        _ => member.Name,
+    };
+
+    private static string FullName(ITypeSymbol type)
+    {
+        var definition = type.OriginalDefinition;
+        var ns = definition.ContainingNamespace?.ToDisplayString() ?? string.Empty;
+        return ns.Length == 0 ? definition.MetadataName : ns + "." + definition.MetadataName;
     }
 
     private static IEnumerable<ITypeSymbol> Flatten(ITypeSymbol? type)
@@ -104,7 +160,7 @@ internal static class AllowedTypes
 
         var definition = type.OriginalDefinition;
         var ns = definition.ContainingNamespace?.ToDisplayString() ?? string.Empty;
-        var name = ns.Length == 0 ? definition.MetadataName : ns + "." + definition.MetadataName;
+        var name = FullName(definition);
         return Types.Contains(name) || Namespaces.Contains(ns, StringComparer.Ordinal) || (definition.ContainingType is { } outer && IsAllowed(outer));
     }
 }
