@@ -5,6 +5,8 @@ namespace Gateway.Caching;
 /// <summary>
 /// The gateway's internal cache behind <c>cache-store-value</c> and <c>cache-lookup-value</c>: values keep their type,
 /// and each lives for its duration on the injected clock (per gateway instance, as API Management's internal cache).
+/// As in API Management, whose cache holds serialized copies, a stored JSON token or array is a copy: changing the
+/// object a request stored or looked up does not change the cache until it is stored again.
 /// </summary>
 internal sealed class PolicyCache(TimeProvider time)
 {
@@ -24,7 +26,7 @@ internal sealed class PolicyCache(TimeProvider time)
             }
         }
 
-        _entries[key] = (value, now + duration);
+        _entries[key] = (Copy(value), now + duration);
     }
 
     public bool TryGet(string key, out object? value)
@@ -33,7 +35,7 @@ internal sealed class PolicyCache(TimeProvider time)
         {
             if (entry.Expires > time.GetUtcNow())
             {
-                value = entry.Value;
+                value = Copy(entry.Value);
                 return true;
             }
 
@@ -45,4 +47,11 @@ internal sealed class PolicyCache(TimeProvider time)
     }
 
     public void Remove(string key) => _entries.TryRemove(key, out _);
+
+    private static object Copy(object value) => value switch
+    {
+        Newtonsoft.Json.Linq.JToken token => token.DeepClone(),
+        Array array => array.Clone(),
+        _ => value,
+    };
 }

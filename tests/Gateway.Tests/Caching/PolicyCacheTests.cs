@@ -11,16 +11,21 @@ namespace Gateway.Tests.Caching;
 public class PolicyCacheTests
 {
     [Fact]
-    public void TryGet_WithinDuration_ReturnsTheSameObjectThenExpires()
+    public void TryGet_WithinDuration_ReturnsAnEqualCopyThenExpires()
     {
         var time = new FakeTimeProvider();
         var cache = new PolicyCache(time);
         var backends = new JArray("a", "b");
         cache.Store("backends", backends, TimeSpan.FromSeconds(10));
 
+        // Changes after the store, and to what a lookup returned, stay out of the cache (API Management caches copies).
+        backends.Add("changed after store");
+        Assert.True(cache.TryGet("backends", out var first));
+        ((JArray)first!).Add("changed after lookup");
+
         time.Advance(TimeSpan.FromSeconds(9.9));
         Assert.True(cache.TryGet("backends", out var found));
-        Assert.Same(backends, found);
+        Assert.Equal("""["a","b"]""", ((JArray)found!).ToString(Newtonsoft.Json.Formatting.None));
 
         time.Advance(TimeSpan.FromSeconds(0.1));
         Assert.False(cache.TryGet("backends", out _));
