@@ -6,11 +6,13 @@ namespace Gateway.Validation;
 
 /// <summary>
 /// <c>dotnet run --project Gateway -- validate &lt;policy.xml&gt;... [--named-value name=value]...</c>: loads each file as
-/// the gateway would (named values from <c>apim/named-values.json</c>, configuration <c>Apim:NamedValues</c> and the
-/// command line), compiles every expression, and prints each problem as <c>file(line,col): error CODE: message</c>,
-/// warnings likewise. The exit code is 0 only when no file has an error.
+/// the gateway would, compiles every expression, and prints each problem as <c>file(line,col): error CODE: message</c>,
+/// warnings likewise. A file inside an apim folder (one with <c>apis/</c>, <c>named-values.json</c> or
+/// <c>topology.json</c>) takes its named values and fragments from that folder, else from the configured one (<c>Apim:Path</c>);
+/// configuration <c>Apim:NamedValues</c> and the command line add to and override them. The exit code is 0 only when
+/// no file has an error.
 /// </summary>
-internal static class ValidateCommand
+internal static partial class ValidateCommand
 {
     public const string Name = "validate";
 
@@ -49,17 +51,6 @@ internal static class ValidateCommand
             options.NamedValues[name] = value;
         }
 
-        NamedValues values;
-        try
-        {
-            values = NamedValues.Load(options.ResolvePath(), options.NamedValues);
-        }
-        catch (ApimArtifactException ex)
-        {
-            output.WriteLine($"{ex.FilePath}(1,1): error {PolicyDiagnostics.MalformedXml}: {ex.Message}");
-            return 1;
-        }
-
         var errors = 0;
         var warnings = 0;
         foreach (var file in files)
@@ -73,9 +64,31 @@ internal static class ValidateCommand
                 continue;
             }
 
+            var apimPath = ApimFolderOf(path) ?? options.ResolvePath();
+            NamedValues values;
             try
             {
-                using var document = PolicyLoader.Load(File.ReadAllText(path), path, "api", values, options.ResolvePath());
+                values = NamedValues.Load(apimPath, options.NamedValues);
+            }
+            catch (ApimArtifactException ex)
+            {
+                output.WriteLine($"{ex.FilePath}(1,1): error {PolicyDiagnostics.MalformedXml}: {ex.Message}");
+                errors++;
+                continue;
+            }
+
+            var text = File.ReadAllText(path);
+            if (IsFragment(text))
+            {
+                var problems = FragmentProblems(path, apimPath, values);
+                problems.ForEach(output.WriteLine);
+                errors += problems.Count;
+                continue;
+            }
+
+            try
+            {
+                using var document = PolicyLoader.Load(text, path, ScopeOf(path), values, apimPath);
                 foreach (var warning in PolicyWarnings.Of(document))
                 {
                     output.WriteLine(warning);
@@ -95,4 +108,61 @@ internal static class ValidateCommand
         output.WriteLine($"{files.Count} file(s): {errors} error(s), {warnings} warning(s)");
         return errors == 0 ? 0 : 1;
     }
+
+    /// <summary>Whether the root element is <c>&lt;fragment&gt;</c> (read without parsing: raw quotes in expressions are not XML yet).</summary>
+    private static bool IsFragment(string text) => RootElement().Match(text) is { Success: true } match && match.Groups["name"].Value == "fragment";
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"\A\s*(<\?xml[^>]*\?>\s*)?(<!--.*?-->\s*)*<(?<name>[\w.-]+)", System.Text.RegularExpressions.RegexOptions.Singleline)]
+    private static partial System.Text.RegularExpressions.Regex RootElement();
+
+    /// <summary>
+    /// A fragment is loaded as a policy that includes it would load it, once per section. It is fine when some section
+    /// takes it; otherwise the problems every section has (its own mistakes) are reported, or the inbound ones.
+    /// </summary>
+    private static List<string> FragmentProblems(string path, string apimPath, NamedValues values)
+    {
+        var id = Path.GetFileNameWithoutExtension(path);
+        if (!string.Equals(Path.GetFullPath(Path.Combine(apimPath, FragmentSource.Folder, id + ".xml")), path, StringComparison.Ordinal))
+        {
+            return [$"{path}(1,1): error {PolicyDiagnostics.UnknownElement}: a fragment must be {Path.Combine(apimPath, FragmentSource.Folder)}/<fragment-id>.xml to be included"];
+        }
+
+        var bySection = new List<List<string>>();
+        foreach (var section in new[] { "inbound", "backend", "outbound", "on-error" })
+        {
+            try
+            {
+                using var document = PolicyLoader.Load($"""<policies><{section}><include-fragment fragment-id="{id}" /></{section}></policies>""", path, "api", values, apimPath);
+                return [];
+            }
+            catch (PolicyLoadException ex)
+            {
+                bySection.Add([.. ex.Problems]);
+            }
+        }
+
+        var common = bySection.Skip(1).Aggregate((IEnumerable<string>)bySection[0], (all, next) => all.Intersect(next, StringComparer.Ordinal)).ToList();
+        return common.Count > 0 ? common : bySection[0];
+    }
+
+    /// <summary>The nearest folder above the file that looks like an apim folder.</summary>
+    private static string? ApimFolderOf(string file)
+    {
+        for (var folder = Path.GetDirectoryName(file); folder is not null; folder = Path.GetDirectoryName(folder))
+        {
+            if (Directory.Exists(Path.Combine(folder, GatewayArtifacts.ApisFolder))
+                || File.Exists(Path.Combine(folder, NamedValues.FileName))
+                || File.Exists(Path.Combine(folder, Topology.FileName)))
+            {
+                return folder;
+            }
+        }
+
+        return null;
+    }
+
+    private static string ScopeOf(string file) =>
+        Path.GetFileName(file) == PolicyLoader.GlobalPolicyFileName ? "global"
+        : Path.GetFileName(Path.GetDirectoryName(file)) == PolicyLoader.OperationsFolder ? "operation"
+        : "api";
 }

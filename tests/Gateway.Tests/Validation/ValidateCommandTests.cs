@@ -121,6 +121,64 @@ public sealed class ValidateCommandTests : IDisposable
 
     public void Dispose() => Directory.Delete(_folder, recursive: true);
 
+    [Fact]
+    public void Run_FileInAnotherApimFolder_UsesThatFoldersNamedValuesAndFragments()
+    {
+        Write("named-values.json", """{ "namedValues": [ { "name": "greeting", "value": "hello" } ] }""");
+        Directory.CreateDirectory(Path.Combine(_folder, "fragments"));
+        var fragment = Write(Path.Combine("fragments", "greet.xml"), """
+            <fragment>
+              <set-header name="x-greeting" exists-action="override"><value>{{greeting}}</value></set-header>
+            </fragment>
+            """);
+        var policy = Write("policy.xml", """<policies><inbound><include-fragment fragment-id="greet" /></inbound></policies>""");
+
+        var (exit, output) = Validate(policy, fragment);
+
+        Assert.Equal(0, exit);
+        Assert.EndsWith("2 file(s): 0 error(s), 0 warning(s)", output.TrimEnd(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Run_Fragment_ReportsItsOwnMistakesAtItsOwnLines()
+    {
+        Directory.CreateDirectory(Path.Combine(_folder, "fragments"));
+        var csharp = Write(Path.Combine("fragments", "csharp.xml"), """
+            <fragment>
+              <set-variable name="n" value="@(Math.Ceilingg(1.5))" />
+            </fragment>
+            """);
+        var attribute = Write(Path.Combine("fragments", "attribute.xml"), """
+            <fragment>
+              <set-variable name="n" value="1" />
+              <set-header name="x" exists-action="delete" colour="red" />
+            </fragment>
+            """);
+        Write("topology.json", "{}");
+
+        var (exit, output) = Validate(csharp, attribute);
+
+        Assert.Equal(1, exit);
+        Assert.Contains($"{csharp}(2,", output, StringComparison.Ordinal);
+        Assert.Contains("error CS0117: 'Math' does not contain a definition for 'Ceilingg'", output, StringComparison.Ordinal);
+        Assert.Contains($"{attribute}(3,", output, StringComparison.Ordinal);
+        Assert.Contains("error APIM0004: unknown attribute 'colour' on <set-header>", output, StringComparison.Ordinal);
+        Assert.EndsWith("2 file(s): 2 error(s), 0 warning(s)", output.TrimEnd(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Run_FragmentOnlyValidInBackend_IsAccepted()
+    {
+        Directory.CreateDirectory(Path.Combine(_folder, "fragments"));
+        var fragment = Write(Path.Combine("fragments", "forward.xml"), """<fragment><forward-request buffer-request-body="true" buffer-response="false" /></fragment>""");
+        Write("topology.json", "{}");
+
+        var (exit, output) = Validate(fragment);
+
+        Assert.Equal(0, exit);
+        Assert.EndsWith("1 file(s): 0 error(s), 0 warning(s)", output.TrimEnd(), StringComparison.Ordinal);
+    }
+
     private string Write(string name, string text)
     {
         var path = Path.Combine(_folder, name);
