@@ -12,7 +12,7 @@ namespace AppHost.Tests;
 /// The whole AppHost (gateway and one mock per account of apim/topology.json) started once for a test class, with
 /// subscription keys and the identity key pair chosen by the test so that it can check what the mocks received.
 /// </summary>
-public sealed class LoadBalancedAppFixture : IAsyncLifetime
+public class LoadBalancedAppFixture : IAsyncLifetime
 {
     public const string ChatAppKey = "it-chat-app-primary-key-00000000001";
     public const string ChatAppSecondaryKey = "it-chat-app-secondary-key-000000002";
@@ -29,13 +29,16 @@ public sealed class LoadBalancedAppFixture : IAsyncLifetime
 
     public RSA SigningKey => _signingKey;
 
+    /// <summary>The apim/ folder the app runs; a derived fixture may run another.</summary>
+    protected virtual string ApimPathUnderTest => ApimPath;
+
     public async Task InitializeAsync()
     {
         using var cancellation = new CancellationTokenSource(Timeout);
         // Command-line values outrank the AppHost's user secrets, where a developer's own generated keys live.
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>(
             [
-                "--Apim:Path=" + ApimPath,
+                "--Apim:Path=" + ApimPathUnderTest,
 
                 // Streams paced 50 ms a token from the first token on; no jitter, so timing assertions have wide margins.
                 "--MockOpenAI:Latency:TimeToFirstToken=00:00:00",
@@ -53,7 +56,7 @@ public sealed class LoadBalancedAppFixture : IAsyncLifetime
         await _app.StartAsync(cancellation.Token);
         await _app.ResourceNotifications.WaitForResourceHealthyAsync("gateway", cancellation.Token);
 
-        var topology = Topology.Load(ApimPath);
+        var topology = Topology.Load(ApimPathUnderTest);
         var mocks = new Dictionary<string, Uri>();
         foreach (var account in topology.Accounts)
         {
@@ -65,13 +68,13 @@ public sealed class LoadBalancedAppFixture : IAsyncLifetime
         GatewayUrl = _app.GetEndpoint("gateway", "http");
     }
 
+    /// <summary>The checkout the tests were built from.</summary>
+    public static string RepoRoot { get; } = typeof(LoadBalancedAppFixture).Assembly.GetCustomAttributes(typeof(System.Reflection.AssemblyMetadataAttribute), false)
+        .Cast<System.Reflection.AssemblyMetadataAttribute>().Single(a => a.Key == "RepoRoot").Value!;
+
     /// <summary>The apim/ folder under test: configuration <c>Apim:Path</c> (e.g. the environment variable <c>Apim__Path</c>), else this checkout's.</summary>
     public static string ApimPath { get; } = Path.GetFullPath(
-        new ConfigurationBuilder().AddEnvironmentVariables().Build()["Apim:Path"]
-        ?? Path.Combine(
-            typeof(LoadBalancedAppFixture).Assembly.GetCustomAttributes(typeof(System.Reflection.AssemblyMetadataAttribute), false)
-                .Cast<System.Reflection.AssemblyMetadataAttribute>().Single(a => a.Key == "RepoRoot").Value!,
-            "apim"));
+        new ConfigurationBuilder().AddEnvironmentVariables().Build()["Apim:Path"] ?? Path.Combine(RepoRoot, "apim"));
 
     /// <summary>Empties every mock's request journal (WireMock admin API).</summary>
     public async Task ClearJournalsAsync()
@@ -90,7 +93,7 @@ public sealed class LoadBalancedAppFixture : IAsyncLifetime
         return [.. entries.EnumerateArray().Select(JournalEntry.From).Where(e => e.RequestPath.StartsWith("/openai/", StringComparison.Ordinal)).OrderBy(e => e.Timestamp)];
     }
 
-    public async Task DisposeAsync()
+    public virtual async Task DisposeAsync()
     {
         Http.Dispose();
         if (_app is not null)
