@@ -12,15 +12,18 @@ internal sealed class QuotaCounters(TimeProvider time)
 {
     private readonly ConcurrentDictionary<string, Usage> _usage = new(StringComparer.Ordinal);
 
-    /// <summary>Which limit the key has reached, if any, and how long until its period renews.</summary>
-    public (QuotaLimit? Exceeded, TimeSpan RenewsIn) Check(string key, DateTimeOffset anchor, TimeSpan renewal, long? calls, long? bytes)
+    /// <summary>
+    /// Which limit the key has reached, if any, and how long until its period renews. <c>ownCalls</c> are calls the
+    /// request being checked has already counted (through another quota on the key), left out of the check.
+    /// </summary>
+    public (QuotaLimit? Exceeded, TimeSpan RenewsIn) Check(string key, DateTimeOffset anchor, TimeSpan renewal, long? calls, long? bytes, long ownCalls = 0)
     {
         var now = time.GetUtcNow();
         var (start, end) = PeriodAt(now, anchor, renewal);
         var usage = Current(key, start);
         lock (usage)
         {
-            QuotaLimit? exceeded = calls is { } maxCalls && usage.Calls >= maxCalls ? QuotaLimit.Calls
+            QuotaLimit? exceeded = calls is { } maxCalls && usage.Calls - ownCalls >= maxCalls ? QuotaLimit.Calls
                 : bytes is { } maxBytes && usage.Bytes >= maxBytes ? QuotaLimit.Bandwidth
                 : null;
             return (exceeded, end - now);

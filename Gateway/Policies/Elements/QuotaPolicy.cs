@@ -45,7 +45,9 @@ internal sealed class QuotaPolicy(
         // quota's periods start with the subscription (whose creation date is the Unix epoch until subscriptions have dates).
         var anchor = firstPeriodStart ?? new DateTimeOffset(DateTime.SpecifyKind(context.Subscription?.CreatedDate ?? DateTime.UnixEpoch, DateTimeKind.Utc));
         var counters = context.Services.Quotas;
-        var (exceeded, renewsIn) = counters.Check(key, anchor, renewal, calls, bandwidthBytes);
+
+        // Another quota on this key may have counted this request already: it is checked as it stood before.
+        var (exceeded, renewsIn) = counters.Check(key, anchor, renewal, calls, bandwidthBytes, CountedCalls(context, key));
         if (exceeded is { } limit)
         {
             throw Exceeded(limit, renewsIn);
@@ -93,7 +95,7 @@ internal sealed class QuotaPolicy(
             key = reader.Value("counter-key", required: true);
             condition = reader.Value("increment-condition", kind: ExpressionKind.Condition);
             count = reader.Value("increment-count");
-            start = FirstPeriodStart(reader);
+            start = FirstPeriodStart(reader) ?? DateTimeOffset.MinValue;
             if (count is { IsExpression: false } && !long.TryParse(count.ToString(), NumberStyles.None, CultureInfo.InvariantCulture, out _))
             {
                 reader.Error($"attribute 'increment-count' of <{name}> must be a whole number of 0 or more, not '{count}'");
@@ -142,28 +144,33 @@ internal sealed class QuotaPolicy(
         return null;
     }
 
-    /// <summary>Whether this request has not yet counted toward <paramref name="key"/>'s <paramref name="dimension"/>; claims it.</summary>
-    private static bool FirstCount(RequestContext context, string dimension, string key)
+    /// <summary>What this request has counted so far, per dimension and key (a request counts once toward each).</summary>
+    private static Dictionary<string, long> Counted(RequestContext context)
     {
         var items = context.HttpContext.Items;
-        if (!items.TryGetValue(CountedItemKey, out var value) || value is not HashSet<string> counted)
+        if (!items.TryGetValue(CountedItemKey, out var value) || value is not Dictionary<string, long> counted)
         {
-            counted = new HashSet<string>(StringComparer.Ordinal);
+            counted = new Dictionary<string, long>(StringComparer.Ordinal);
             items[CountedItemKey] = counted;
         }
 
-        return counted.Add(dimension + "\n" + key);
+        return counted;
     }
+
+    private static long CountedCalls(RequestContext context, string key) => Counted(context).GetValueOrDefault("calls\n" + key);
 
     private void Count(RequestContext context, string key, DateTimeOffset anchor, TransferMeter? meter)
     {
         var counters = context.Services.Quotas;
-        if (calls is not null && FirstCount(context, "calls", key))
+        var counted = Counted(context);
+        if (calls is not null && !counted.ContainsKey("calls\n" + key))
         {
-            counters.Add(key, anchor, renewal, IncrementCount(context), 0);
+            var count = IncrementCount(context);
+            counted["calls\n" + key] = count;
+            counters.Add(key, anchor, renewal, count, 0);
         }
 
-        if (meter is not null && FirstCount(context, "bytes", key))
+        if (meter is not null && counted.TryAdd("bytes\n" + key, 0))
         {
             context.OnResponseSent(() => counters.Add(key, anchor, renewal, 0, meter.Bytes));
         }
