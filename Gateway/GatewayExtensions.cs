@@ -17,6 +17,8 @@ internal static partial class GatewayExtensions
         builder.Services.AddSingleton(new RandomSource(new Random()));
         builder.Services.AddSingleton<Caching.PolicyCache>();
         builder.Services.AddSingleton<RateLimiting.RateLimitCounters>();
+        builder.Services.AddSingleton<RateLimiting.QuotaCounters>();
+        builder.Services.AddSingleton<RateLimiting.ConcurrencyLimits>();
         builder.Services.AddSingleton<Telemetry.PolicyMetrics>();
         builder.Services.AddHttpForwarder();
         builder.Services.AddSingleton<Yarp.ReverseProxy.Forwarder.IForwarderHttpClientFactory, Yarp.ReverseProxy.Forwarder.ForwarderHttpClientFactory>();

@@ -63,6 +63,10 @@ internal sealed partial class GatewayHandler(ArtifactsProvider provider, Gateway
         {
             // The client went away; there is nobody to answer.
         }
+        finally
+        {
+            context.ResponseSent();
+        }
     }
 
     private async Task RunAsync(RequestContext context, PolicyChain chain)

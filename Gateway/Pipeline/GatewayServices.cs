@@ -14,6 +14,8 @@ internal sealed class GatewayServices(
     RandomSource random,
     PolicyCache cache,
     RateLimiting.RateLimitCounters rateLimits,
+    RateLimiting.QuotaCounters quotas,
+    RateLimiting.ConcurrencyLimits concurrency,
     Telemetry.PolicyMetrics metrics,
     ILoggerFactory loggers)
 {
@@ -23,6 +25,10 @@ internal sealed class GatewayServices(
     public ILogger TraceLog { get; } = loggers.CreateLogger("Gateway.Policies.Trace");
 
     public RateLimiting.RateLimitCounters RateLimits { get; } = rateLimits;
+
+    public RateLimiting.QuotaCounters Quotas { get; } = quotas;
+
+    public RateLimiting.ConcurrencyLimits Concurrency { get; } = concurrency;
 
     public PolicyCache Cache { get; } = cache;
 

@@ -14,6 +14,7 @@ internal sealed class RequestContext : IContext, IRequest, IDisposable
     private readonly long _started;
     private readonly List<Task> _abandoned = [];
     private readonly List<Action> _onCompleted = [];
+    private readonly List<Action> _onResponseSent = [];
     private ResponseState _response = ResponseState.Empty();
 
     public RequestContext(HttpContext httpContext, GatewayServices services, ApiInfo api, OperationInfo operation, IReadOnlyDictionary<string, string> matchedParameters, SubscriptionInfo? subscription, string operationPath)
@@ -141,6 +142,25 @@ internal sealed class RequestContext : IContext, IRequest, IDisposable
             catch (PolicyExecutionException)
             {
                 // The response is decided: an increment condition that fails simply does not count the call.
+            }
+        }
+    }
+
+    /// <summary>Work that needs the response as sent (the bytes a quota's bandwidth counts); run once it is written or the client left.</summary>
+    public void OnResponseSent(Action action) => _onResponseSent.Add(action);
+
+    /// <summary>Runs the work waiting for the response to be sent.</summary>
+    public void ResponseSent()
+    {
+        foreach (var action in _onResponseSent)
+        {
+            try
+            {
+                action();
+            }
+            catch (PolicyExecutionException)
+            {
+                // The response is gone: a count that cannot be made simply is not made.
             }
         }
     }
