@@ -15,6 +15,7 @@ internal sealed class GatewayServices(
     PolicyCache cache,
     RateLimiting.RateLimitCounters rateLimits,
     Telemetry.PolicyMetrics metrics,
+    OpenIdConfigurationCache openIdConfigurations,
     ILoggerFactory loggers)
 {
     public Telemetry.PolicyMetrics Metrics { get; } = metrics;
@@ -35,4 +36,10 @@ internal sealed class GatewayServices(
     public IManagedIdentityTokenProvider Tokens { get; } = tokens;
 
     public TimeProvider Time { get; } = time;
+
+    /// <summary>The keys of <c>validate-jwt</c>'s <c>openid-config</c> documents.</summary>
+    public OpenIdConfigurationCache OpenIdConfigurations { get; } = openIdConfigurations;
+
+    /// <summary>The apim folder in force, which local files (such as OpenID configuration documents) are read from.</summary>
+    public string ApimPath => artifacts.Current.ApimPath;
 }
