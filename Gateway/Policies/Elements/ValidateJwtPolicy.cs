@@ -132,7 +132,7 @@ internal sealed class ValidateJwtPolicy(ElementInfo info, JwtTokenSource source,
         }
         catch (ArgumentException ex)
         {
-            throw Failure(context, "JwtInvalid", ex.Message, InvalidTokenMessage);
+            throw Failure(context, "JwtInvalid", Redact(ex.Message, token), InvalidTokenMessage);
         }
 
         var parameters = await ParametersAsync(context, string.IsNullOrEmpty(parsed.Kid) ? null : parsed.Kid);
@@ -142,7 +142,7 @@ internal sealed class ValidateJwtPolicy(ElementInfo info, JwtTokenSource source,
             var keys = parameters.IssuerSigningKeys.ToList();
             var keyNotResolved = parsed.IsSigned && (keys.Count == 0 || (parsed.Kid is { Length: > 0 } kid && !keys.Any(k => string.Equals(k.KeyId, kid, StringComparison.Ordinal))));
             var (reason, detail) = Describe(result.Exception, keyNotResolved);
-            throw Failure(context, reason, detail, InvalidTokenMessage);
+            throw Failure(context, reason, Redact(detail, token), InvalidTokenMessage);
         }
 
         var validated = (JsonWebToken)result.SecurityToken;
@@ -269,6 +269,16 @@ internal sealed class ValidateJwtPolicy(ElementInfo info, JwtTokenSource source,
         };
         var message = exception?.Message ?? "The token is not valid.";
         return (reason, reason == "JwtInvalid" ? message : message.TrimEnd(' ', '.') + ". Access denied.");
+    }
+
+    /// <summary>
+    /// The library hides tokens in its messages unless someone turns its PII logging on; the message is logged and
+    /// reaches on-error, so the token (or its unsigned part) is removed in any case.
+    /// </summary>
+    private static string Redact(string message, string token)
+    {
+        var unsigned = token.LastIndexOf('.') is > 0 and var dot ? token[..dot] : token;
+        return message.Replace(token, "[token]", StringComparison.Ordinal).Replace(unsigned, "[token]", StringComparison.Ordinal);
     }
 
     private void CheckClaims(RequestContext context, JsonWebToken token)

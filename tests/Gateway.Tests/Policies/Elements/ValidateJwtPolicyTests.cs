@@ -92,6 +92,8 @@ public sealed class ValidateJwtPolicyTests : IAsyncLifetime, IDisposable
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
         Assert.Equal(Invalid, await response.Content.ReadAsStringAsync());
         Assert.Equal("TokenSignatureInvalid", Reason(response));
+        Assert.StartsWith("IDX10517: Signature validation failed.", Message(response), StringComparison.Ordinal);
+        Assert.DoesNotContain(token[..token.LastIndexOf('.')], Message(response), StringComparison.Ordinal);
     }
 
     [Fact]
