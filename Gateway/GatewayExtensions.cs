@@ -25,6 +25,8 @@ internal static partial class GatewayExtensions
         builder.Services.AddSingleton<ArtifactsProvider>();
         builder.Services.AddSingleton<BackendForwarder>();
         builder.Services.AddSingleton<IManagedIdentityTokenProvider, LocalTokenIssuer>();
+        builder.Services.AddHttpClient(OpenIdConfigurationCache.HttpClientName, client => client.Timeout = TimeSpan.FromSeconds(10));
+        builder.Services.AddSingleton<OpenIdConfigurationCache>();
         builder.Services.AddSingleton<GatewayServices>();
         builder.Services.AddSingleton<GatewayHandler>();
         builder.Services.AddHealthChecks().AddCheck<PolicyHealthCheck>("apim-policies");

@@ -17,6 +17,7 @@ internal sealed class GatewayServices(
     RateLimiting.QuotaCounters quotas,
     RateLimiting.ConcurrencyLimits concurrency,
     Telemetry.PolicyMetrics metrics,
+    OpenIdConfigurationCache openIdConfigurations,
     ILoggerFactory loggers)
 {
     public Telemetry.PolicyMetrics Metrics { get; } = metrics;
@@ -41,4 +42,10 @@ internal sealed class GatewayServices(
     public IManagedIdentityTokenProvider Tokens { get; } = tokens;
 
     public TimeProvider Time { get; } = time;
+
+    /// <summary>The keys of <c>validate-jwt</c>'s <c>openid-config</c> documents.</summary>
+    public OpenIdConfigurationCache OpenIdConfigurations { get; } = openIdConfigurations;
+
+    /// <summary>The apim folder in force, which local files (such as OpenID configuration documents) are read from.</summary>
+    public string ApimPath => artifacts.Current.ApimPath;
 }
