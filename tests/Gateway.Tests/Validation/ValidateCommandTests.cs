@@ -99,6 +99,30 @@ public sealed class ValidateCommandTests : IDisposable
         Assert.EndsWith("2 file(s): 1 error(s), 0 warning(s)", output.TrimEnd(), StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("""<rate-limiter calls="1" />""", "(3,6): error APIM0003: unknown policy element <rate-limiter>")]
+    [InlineData("""<set-variable name="a" value="1" scope="request" />""", "(3,38): error APIM0004: unknown attribute 'scope' on <set-variable>")]
+    [InlineData("""<set-variable name="a" value="@(System.IO.File.ReadAllText("x"))" />""", "error APIM0005: type 'System.IO.File' is not allowed in policy expressions")]
+    [InlineData("""<set-variable name="a" value="@(1 +)" />""", "error CS1525: Invalid expression term ')'")]
+    public void Run_EachKindOfLoadError_IsReportedWithFileLineAndReason(string element, string expected)
+    {
+        var file = Write("errors.xml", $$"""
+            <policies>
+              <inbound>
+                {{element}}
+              </inbound>
+            </policies>
+            """);
+
+        var (exit, output) = Validate(file);
+
+        Assert.Equal(1, exit);
+        var line = output.Split('\n')[0];
+        Assert.StartsWith(file + "(3,", line, StringComparison.Ordinal);
+        Assert.Contains(expected, line, StringComparison.Ordinal);
+        Assert.Contains("1 file(s): ", output, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Run_MissingNamedValue_IsAnErrorUnlessGivenOnTheCommandLine()
     {
