@@ -1,12 +1,14 @@
 using Gateway.Apim.Model;
 using Gateway.Backends;
+using Gateway.Expressions;
+using Gateway.Pipeline;
 using Gateway.Policies;
 using Gateway.Subscriptions;
 
 namespace Gateway.Apim;
 
 /// <summary>Everything loaded from <c>apim/</c> at start: APIs with their policies, backends and subscriptions.</summary>
-internal sealed class GatewayArtifacts(string apimPath, ApiRouter router, BackendRegistry backends, SubscriptionKeyStore subscriptions) : IDisposable
+internal sealed class GatewayArtifacts(string apimPath, ApiRouter router, BackendRegistry backends, SubscriptionKeyStore subscriptions, IReadOnlyList<ProductInfo> products) : IDisposable
 {
     public const string ApisFolder = "apis";
 
@@ -17,6 +19,8 @@ internal sealed class GatewayArtifacts(string apimPath, ApiRouter router, Backen
     public BackendRegistry Backends { get; } = backends;
 
     public SubscriptionKeyStore Subscriptions { get; } = subscriptions;
+
+    public IReadOnlyList<ProductInfo> Products { get; } = products;
 
     /// <summary>Loads and compiles everything; every problem found is reported together.</summary>
     /// <exception cref="PolicyLoadException">A policy, or an artefact it depends on, is wrong.</exception>
@@ -31,7 +35,9 @@ internal sealed class GatewayArtifacts(string apimPath, ApiRouter router, Backen
 
         var topology = Topology.Load(path);
         var backends = BackendRegistry.Create(topology, options.Backends);
-        var subscriptions = SubscriptionKeyStore.Create(SubscriptionDefinition.Load(path), options.Subscriptions);
+        var subscriptionDefinitions = SubscriptionDefinition.Load(path);
+        var users = UserDefinition.Load(path);
+        var productDefinitions = ProductDefinition.LoadAll(path);
         var namedValues = NamedValues.Load(path, options.NamedValues);
 
         var routes = new List<ApiRoute>();
@@ -51,19 +57,70 @@ internal sealed class GatewayArtifacts(string apimPath, ApiRouter router, Backen
             }
         }
 
-        if (problems.Count > 0)
+        var products = new List<ProductInfo>();
+        try
+        {
+            foreach (var (product, folder) in productDefinitions)
+            {
+                products.Add(LoadProduct(product, folder, routes, namedValues, path, problems));
+            }
+
+            if (problems.Count > 0)
+            {
+                throw new PolicyLoadException(problems);
+            }
+
+            if (routes.Count == 0)
+            {
+                throw new ApimArtifactException(apisPath, "no API found (expected apis/<id>/api.json)");
+            }
+
+            var subscriptions = SubscriptionKeyStore.Create(subscriptionDefinitions, options.Subscriptions, products.ToDictionary(p => p.Id, StringComparer.OrdinalIgnoreCase), users);
+            return new GatewayArtifacts(path, new ApiRouter(routes), backends, subscriptions, products);
+        }
+        catch
         {
             routes.ForEach(r => r.Dispose());
-            throw new PolicyLoadException(problems);
+            products.ForEach(p => p.Policy?.Dispose());
+            throw;
         }
-
-        if (routes.Count == 0)
-        {
-            throw new ApimArtifactException(apisPath, "no API found (expected apis/<id>/api.json)");
-        }
-
-        return new GatewayArtifacts(path, new ApiRouter(routes), backends, subscriptions);
     }
 
-    public void Dispose() => Router.Dispose();
+    /// <summary>A product with its APIs and, when it has one, its policy (problems are collected, not thrown).</summary>
+    private static ProductInfo LoadProduct(ProductDefinition product, string folder, List<ApiRoute> routes, NamedValues namedValues, string apimPath, List<string> problems)
+    {
+        var apis = new List<IApi>();
+        foreach (var apiId in product.Apis ?? [])
+        {
+            apis.Add(routes.FirstOrDefault(r => string.Equals(r.Entity.Id, apiId, StringComparison.OrdinalIgnoreCase))?.Info
+                ?? throw new ApimArtifactException(Path.Combine(folder, ProductDefinition.FileName), $"product '{product.Id}' lists API '{apiId}', which does not exist"));
+        }
+
+        PolicyDocument? policy = null;
+        if (product.Policy is { } file)
+        {
+            var policyPath = Path.Combine(folder, file);
+            try
+            {
+                policy = File.Exists(policyPath)
+                    ? PolicyLoader.Load(File.ReadAllText(policyPath), policyPath, "product", namedValues, apimPath)
+                    : throw new PolicyLoadException([$"{policyPath}(1,1): error {PolicyDiagnostics.MalformedXml}: file not found"]);
+            }
+            catch (PolicyLoadException ex)
+            {
+                problems.AddRange(ex.Problems);
+            }
+        }
+
+        return new ProductInfo(product, apis, policy);
+    }
+
+    public void Dispose()
+    {
+        Router.Dispose();
+        foreach (var product in Products)
+        {
+            product.Policy?.Dispose();
+        }
+    }
 }

@@ -20,7 +20,7 @@ public interface IContext
     /// <summary>The operation the request matched.</summary>
     IOperation Operation { get; }
 
-    /// <summary>Not modelled yet: the product of the subscription.</summary>
+    /// <summary>The product of the caller's subscription; null when the subscription is scoped to APIs (or there is none).</summary>
     IProduct? Product { get; }
 
     /// <summary>The incoming request, as the policy has changed it so far.</summary>
@@ -38,7 +38,7 @@ public interface IContext
     /// <summary>When the request arrived (UTC).</summary>
     DateTime Timestamp { get; }
 
-    /// <summary>Not modelled yet: the user of the subscription.</summary>
+    /// <summary>The user who owns the caller's subscription; null when it has no owner (or there is none).</summary>
     IUser? User { get; }
 
     /// <summary>The variables set by <c>set-variable</c>.</summary>
@@ -110,18 +110,67 @@ public interface IOperation
     string UrlTemplate { get; }
 }
 
-/// <summary>A product (not modelled yet).</summary>
+/// <summary>A product (<c>apim/products/{id}/product.json</c>).</summary>
 public interface IProduct
+{
+    IEnumerable<IApi> Apis { get; }
+
+    bool ApprovalRequired { get; }
+
+    IEnumerable<IGroup> Groups { get; }
+
+    string Id { get; }
+
+    string Name { get; }
+
+    ProductState State { get; }
+
+    int? SubscriptionLimit { get; }
+
+    bool SubscriptionRequired { get; }
+}
+
+/// <summary>Whether a product is visible to developers.</summary>
+public enum ProductState
+{
+    NotPublished,
+    Published,
+}
+
+/// <summary>A group of users.</summary>
+public interface IGroup
 {
     string Id { get; }
 
     string Name { get; }
 }
 
-/// <summary>A user (not modelled yet).</summary>
+/// <summary>A user (the <c>users</c> of <c>apim/subscriptions.json</c>).</summary>
 public interface IUser
 {
+    string Email { get; }
+
+    string FirstName { get; }
+
+    IEnumerable<IGroup> Groups { get; }
+
     string Id { get; }
+
+    IEnumerable<IUserIdentity> Identities { get; }
+
+    string LastName { get; }
+
+    string Note { get; }
+
+    DateTime RegistrationDate { get; }
+}
+
+/// <summary>An identity of a user with an identity provider.</summary>
+public interface IUserIdentity
+{
+    string Id { get; }
+
+    string Provider { get; }
 }
 
 /// <summary>A message body, read as text, bytes or JSON.</summary>

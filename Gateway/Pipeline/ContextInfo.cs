@@ -52,8 +52,14 @@ internal sealed class DeploymentInfo : IDeployment
 }
 
 /// <summary><c>context.Subscription</c>: the subscription whose key the caller presented.</summary>
-internal sealed class SubscriptionInfo(string name, string presentedKey, string primaryKey, string secondaryKey) : ISubscription
+internal sealed class SubscriptionInfo(string name, string presentedKey, string primaryKey, string secondaryKey, ProductInfo? product = null, UserInfo? user = null) : ISubscription
 {
+    /// <summary>The product a product-scoped subscription belongs to.</summary>
+    public ProductInfo? Product { get; } = product;
+
+    /// <summary>The user who owns the subscription.</summary>
+    public UserInfo? User { get; } = user;
+
     public DateTime CreatedDate => DateTime.UnixEpoch;
 
     public DateTime? EndDate => null;
@@ -71,6 +77,68 @@ internal sealed class SubscriptionInfo(string name, string presentedKey, string 
     public DateTime? StartDate => null;
 
     public override string ToString() => name;
+}
+
+/// <summary><c>context.Product</c>, with the product's policy (null when it has none).</summary>
+internal sealed class ProductInfo(Apim.Model.ProductDefinition definition, IReadOnlyList<IApi> apis, Policies.PolicyDocument? policy) : IProduct
+{
+    public Apim.Model.ProductDefinition Definition { get; } = definition;
+
+    public Policies.PolicyDocument? Policy { get; } = policy;
+
+    public IEnumerable<IApi> Apis => apis;
+
+    public bool ApprovalRequired => Definition.ApprovalRequired;
+
+    public IEnumerable<IGroup> Groups => (Definition.Groups ?? []).Select(GroupInfo.Of);
+
+    public string Id => Definition.Id;
+
+    public string Name => Definition.DisplayName ?? Definition.Id;
+
+    public ProductState State => Definition.IsPublished ? ProductState.Published : ProductState.NotPublished;
+
+    public int? SubscriptionLimit => Definition.SubscriptionsLimit;
+
+    public bool SubscriptionRequired => Definition.SubscriptionRequired;
+
+    public override string ToString() => Id;
+}
+
+/// <summary><c>context.User</c>: the owner of the subscription. Its one identity is the basic provider's, its email.</summary>
+internal sealed class UserInfo(Apim.Model.UserDefinition definition) : IUser
+{
+    public string Email => definition.Email ?? string.Empty;
+
+    public string FirstName => definition.FirstName ?? string.Empty;
+
+    public IEnumerable<IGroup> Groups => (definition.Groups ?? ["developers"]).Select(GroupInfo.Of);
+
+    public string Id => definition.Id;
+
+    public IEnumerable<IUserIdentity> Identities => definition.Email is null ? [] : [new UserIdentity(definition.Email, "Basic")];
+
+    public string LastName => definition.LastName ?? string.Empty;
+
+    public string Note => definition.Note ?? string.Empty;
+
+    public DateTime RegistrationDate => definition.RegistrationDate ?? DateTime.UnixEpoch;
+
+    public override string ToString() => Id;
+
+    private sealed record UserIdentity(string Id, string Provider) : IUserIdentity;
+}
+
+/// <summary>A group; API Management's three built-in groups have their display names.</summary>
+internal sealed record GroupInfo(string Id, string Name) : IGroup
+{
+    public static GroupInfo Of(string id) => id.ToLowerInvariant() switch
+    {
+        "administrators" => new(id, "Administrators"),
+        "developers" => new(id, "Developers"),
+        "guests" => new(id, "Guests"),
+        _ => new(id, id),
+    };
 }
 
 /// <summary>An <see cref="IUrl"/> over a fixed <see cref="Uri"/>.</summary>

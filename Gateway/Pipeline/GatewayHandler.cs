@@ -38,7 +38,7 @@ internal sealed partial class GatewayHandler(ArtifactsProvider provider, Gateway
             }
         }
 
-        var chain = match.Route.Policies.ChainFor(match.Operation.Id);
+        var chain = match.Route.Policies.ChainFor(match.Operation.Id, check.Subscription?.Product?.Policy);
         using var context = new RequestContext(http, services, match.Route.Info, new OperationInfo(match.Operation), match.Parameters, check.Subscription, match.OperationPath);
         if (chain.UsesRequestBody)
         {

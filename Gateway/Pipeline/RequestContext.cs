@@ -73,7 +73,7 @@ internal sealed class RequestContext : IContext, IRequest, IDisposable
 
     public IOperation Operation { get; }
 
-    public IProduct? Product => null;
+    public IProduct? Product => (Subscription as SubscriptionInfo)?.Product;
 
     public IRequest Request => this;
 
@@ -85,7 +85,7 @@ internal sealed class RequestContext : IContext, IRequest, IDisposable
 
     public DateTime Timestamp { get; }
 
-    public IUser? User => null;
+    public IUser? User => (Subscription as SubscriptionInfo)?.User;
 
     public IReadOnlyDictionary<string, object> Variables => VariableStore;
 

@@ -84,17 +84,35 @@ internal static class PolicyLoader
     }
 }
 
-/// <summary>The policy documents of an API: the global and API scopes, and the operations that have their own.</summary>
+/// <summary>
+/// The policy documents of an API: the global and API scopes, and the operations that have their own. A product's
+/// policy, when the caller's subscription belongs to a product that has one, runs between the global and the API scope.
+/// </summary>
 internal sealed class ApiPolicies(PolicyDocument global, PolicyDocument api, IReadOnlyDictionary<string, PolicyDocument> operations) : IDisposable
 {
-    private readonly PolicyChain _apiChain = new([global, api]);
-    private readonly Dictionary<string, PolicyChain> _operationChains = operations.ToDictionary(o => o.Key, o => new PolicyChain([global, api, o.Value]), StringComparer.Ordinal);
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(PolicyDocument? Product, string Operation), PolicyChain> _chains = new();
 
-    /// <summary>Every document, outermost first.</summary>
+    /// <summary>Every document of the API, outermost first (product documents belong to their products).</summary>
     public IEnumerable<PolicyDocument> Documents => new[] { global, api }.Concat(operations.Values);
 
-    /// <summary>The scopes that apply to an operation.</summary>
-    public PolicyChain ChainFor(string operationId) => _operationChains.GetValueOrDefault(operationId) ?? _apiChain;
+    /// <summary>The scopes that apply to an operation, with the product's policy when there is one.</summary>
+    public PolicyChain ChainFor(string operationId, PolicyDocument? product = null) =>
+        _chains.GetOrAdd((product, operationId), key =>
+        {
+            var scopes = new List<PolicyDocument> { global };
+            if (key.Product is not null)
+            {
+                scopes.Add(key.Product);
+            }
+
+            scopes.Add(api);
+            if (operations.TryGetValue(key.Operation, out var operation))
+            {
+                scopes.Add(operation);
+            }
+
+            return new PolicyChain(scopes);
+        });
 
     public void Dispose()
     {

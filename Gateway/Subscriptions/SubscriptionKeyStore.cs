@@ -22,7 +22,15 @@ internal sealed class SubscriptionKeyStore
     /// <summary>Names of subscriptions that have no key, so nobody can use them (worth a warning at start).</summary>
     public IEnumerable<string> WithoutKeys => _entries.Where(e => e.Primary.Length == 0 && e.Secondary.Length == 0).Select(e => e.Definition.Name);
 
-    public static SubscriptionKeyStore Create(IReadOnlyList<SubscriptionDefinition> subscriptions, IReadOnlyDictionary<string, SubscriptionKeyOptions> keys)
+    /// <param name="subscriptions">The subscriptions of <c>apim/subscriptions.json</c>.</param>
+    /// <param name="keys">Their keys, from configuration.</param>
+    /// <param name="products">The products, by id; a product-scoped subscription must name one of them.</param>
+    /// <param name="users">The users; a subscription's <c>ownerId</c> must name one of them.</param>
+    public static SubscriptionKeyStore Create(
+        IReadOnlyList<SubscriptionDefinition> subscriptions,
+        IReadOnlyDictionary<string, SubscriptionKeyOptions> keys,
+        IReadOnlyDictionary<string, ProductInfo>? products = null,
+        IReadOnlyList<UserDefinition>? users = null)
     {
         foreach (var name in keys.Keys.Where(name => !subscriptions.Any(s => string.Equals(s.Name, name, StringComparison.OrdinalIgnoreCase))))
         {
@@ -32,7 +40,21 @@ internal sealed class SubscriptionKeyStore
         return new SubscriptionKeyStore([.. subscriptions.Select(definition =>
         {
             keys.TryGetValue(definition.Name, out var options);
-            return new Entry(definition, options?.PrimaryKey ?? string.Empty, options?.SecondaryKey ?? string.Empty);
+            ProductInfo? product = null;
+            if (definition.ProductId is { } productId && !(products?.TryGetValue(productId, out product) ?? false))
+            {
+                throw new ApimArtifactException(SubscriptionDefinition.FileName, $"subscription '{definition.Name}' has scope {definition.Scope}, but there is no product '{productId}' (apim/products/*/product.json)");
+            }
+
+            UserInfo? owner = null;
+            if (definition.OwnerId is { } ownerId)
+            {
+                var user = users?.FirstOrDefault(u => string.Equals(u.Id, ownerId, StringComparison.OrdinalIgnoreCase))
+                    ?? throw new ApimArtifactException(SubscriptionDefinition.FileName, $"subscription '{definition.Name}' has ownerId '{ownerId}', which is not among the users");
+                owner = new UserInfo(user);
+            }
+
+            return new Entry(definition, options?.PrimaryKey ?? string.Empty, options?.SecondaryKey ?? string.Empty, product, owner);
         })]);
     }
 
@@ -64,16 +86,21 @@ internal sealed class SubscriptionKeyStore
             }
         }
 
-        if (match is null || !match.Definition.IsActive || !match.Definition.Covers(api.Id))
+        var covers = match?.Product is { } product ? product.Definition.Apis?.Contains(api.Id, StringComparer.OrdinalIgnoreCase) == true : match?.Definition.Covers(api.Id) == true;
+        if (match is null || !match.Definition.IsActive || !covers)
         {
             return new(SubscriptionCheckStatus.Invalid, null);
         }
 
-        return new(SubscriptionCheckStatus.Valid, new SubscriptionInfo(match.Definition.Name, presented, match.Primary, match.Secondary));
+        return new(SubscriptionCheckStatus.Valid, new SubscriptionInfo(match.Definition.Name, presented, match.Primary, match.Secondary, match.Product, match.Owner));
     }
 
-    private sealed class Entry(SubscriptionDefinition definition, string primary, string secondary)
+    private sealed class Entry(SubscriptionDefinition definition, string primary, string secondary, ProductInfo? product, UserInfo? owner)
     {
+        public ProductInfo? Product { get; } = product;
+
+        public UserInfo? Owner { get; } = owner;
+
         public SubscriptionDefinition Definition { get; } = definition;
 
         public string Primary { get; } = primary;

@@ -1,13 +1,21 @@
 namespace Gateway.Apim.Model;
 
-/// <summary>An API Management subscription: a name and a scope; its keys are secrets kept outside the repository.</summary>
-internal sealed record SubscriptionDefinition(string Name, string? DisplayName, string Scope, string State)
+/// <summary>
+/// An API Management subscription: a name, a scope (all APIs, one API or a product) and optionally the user who owns
+/// it; its keys are secrets kept outside the repository.
+/// </summary>
+internal sealed record SubscriptionDefinition(string Name, string? DisplayName, string Scope, string State, string? OwnerId = null)
 {
+    private const string ProductScopePrefix = "/products/";
+
     public const string FileName = "subscriptions.json";
 
     public bool IsActive => string.Equals(State, "active", StringComparison.OrdinalIgnoreCase);
 
-    /// <summary>Whether the subscription grants access to the API: scope <c>/apis</c> (all APIs) or <c>/apis/{id}</c>.</summary>
+    /// <summary>The product of a product-scoped subscription (<c>/products/{id}</c>), else null.</summary>
+    public string? ProductId => Scope.StartsWith(ProductScopePrefix, StringComparison.OrdinalIgnoreCase) ? Scope[ProductScopePrefix.Length..] : null;
+
+    /// <summary>Whether an API-scoped subscription grants access to the API: scope <c>/apis</c> (all APIs) or <c>/apis/{id}</c>.</summary>
     public bool Covers(string apiId) =>
         string.Equals(Scope, "/apis", StringComparison.OrdinalIgnoreCase)
         || string.Equals(Scope, "/apis/" + apiId, StringComparison.OrdinalIgnoreCase);
@@ -24,9 +32,9 @@ internal sealed record SubscriptionDefinition(string Name, string? DisplayName, 
                 throw new ApimArtifactException(path, $"subscription name '{subscription.Name}' is empty or repeated");
             }
 
-            if (!subscription.Scope.StartsWith("/apis", StringComparison.OrdinalIgnoreCase))
+            if (!subscription.Scope.StartsWith("/apis", StringComparison.OrdinalIgnoreCase) && subscription.ProductId is not { Length: > 0 })
             {
-                throw new ApimArtifactException(path, $"subscription '{subscription.Name}' has scope '{subscription.Scope}'; supported scopes are /apis and /apis/{{api-id}}");
+                throw new ApimArtifactException(path, $"subscription '{subscription.Name}' has scope '{subscription.Scope}'; supported scopes are /apis, /apis/{{api-id}} and /products/{{product-id}}");
             }
         }
 
