@@ -22,7 +22,7 @@ internal static class PolicyElements
         ["forward-request"] = new(ForwardRequestPolicy.Parse, [PolicySection.Backend], ["timeout", "timeout-ms", "buffer-request-body", "buffer-response"]),
         ["include-fragment"] = new(IncludeFragmentPolicy.Parse, Anywhere, ["fragment-id"]),
         ["mock-response"] = new(MockResponsePolicy.Parse, [PolicySection.Inbound, PolicySection.Outbound, PolicySection.OnError], ["status-code", "content-type"]),
-        ["rate-limit"] = new(RateLimitPolicy.ParseBySubscription, [PolicySection.Inbound], ["calls", "renewal-period", "increment-count", "retry-after-header-name", "retry-after-variable-name", "remaining-calls-header-name", "remaining-calls-variable-name", "total-calls-header-name"]),
+        ["rate-limit"] = new(RateLimitPolicy.ParseBySubscription, [PolicySection.Inbound], ["calls", "renewal-period", "retry-after-header-name", "retry-after-variable-name", "remaining-calls-header-name", "remaining-calls-variable-name", "total-calls-header-name"]),
         ["rate-limit-by-key"] = new(RateLimitPolicy.ParseByKey, [PolicySection.Inbound], ["calls", "renewal-period", "counter-key", "increment-condition", "increment-count", "retry-after-header-name", "retry-after-variable-name", "remaining-calls-header-name", "remaining-calls-variable-name", "total-calls-header-name"]),
         ["retry"] = new(RetryPolicy.Parse, Anywhere, ["condition", "count", "interval", "max-interval", "delta", "first-fast-retry"]),
         ["return-response"] = new(ReturnResponsePolicy.Parse, Anywhere, ["response-variable-name"]),

@@ -1,11 +1,17 @@
 using System.Security.Cryptography;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Gateway.Tests.Support;
 
-/// <summary>The gateway in memory over a test copy of apim/, with every backend pointed at one URL.</summary>
-internal sealed class GatewayFactory(TestApim apim, string backendUrl, bool watchForChanges = false) : WebApplicationFactory<Program>
+/// <summary>
+/// The gateway in memory over a test copy of apim/, with every backend pointed at one URL; <paramref name="testServices"/>
+/// may replace the gateway's services (its clock, its token provider).
+/// </summary>
+internal sealed class GatewayFactory(TestApim apim, string backendUrl, bool watchForChanges = false, Action<IServiceCollection>? testServices = null)
+    : WebApplicationFactory<Program>
 {
     public const string PrimaryKey = "primary-key-chat-app";
     public const string SecondaryKey = "secondary-key-chat-app";
@@ -26,6 +32,11 @@ internal sealed class GatewayFactory(TestApim apim, string backendUrl, bool watc
         foreach (var id in new[] { "aoai-eastus2", "aoai-swedencentral", "aoai-japaneast" })
         {
             builder.UseSetting($"Apim:Backends:{id}:Url", backendUrl + "/openai");
+        }
+
+        if (testServices is not null)
+        {
+            builder.ConfigureTestServices(testServices);
         }
     }
 
