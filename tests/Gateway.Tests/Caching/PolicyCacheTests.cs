@@ -27,6 +27,9 @@ public class PolicyCacheTests
     }
 
     [Fact]
+    [Covers("cache-lookup-value", "key", "variable-name", "default-value")]
+    [Covers("cache-store-value", "key", "value")]
+    [Covers("cache-remove-value", "key")]
     public async Task Policy_LookupStoreRemove_CountsAcrossRequests()
     {
         using var apim = new TestApim("""

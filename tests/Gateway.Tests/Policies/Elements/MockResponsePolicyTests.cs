@@ -8,6 +8,7 @@ namespace Gateway.Tests.Policies.Elements;
 public class MockResponsePolicyTests
 {
     [Fact]
+    [Covers("mock-response", "status-code")]
     public async Task MockResponse_AnswersTheDefinitionsExampleOrNothing()
     {
         using var apim = new TestApim("""

@@ -20,6 +20,7 @@ public sealed class RetryPolicyTests : IAsyncLifetime
     [InlineData(new[] { 429, 429, 429 }, 2, 429, 3)]
     [InlineData(new[] { 500 }, 3, 500, 1)]
     [InlineData(new int[0], 3, 200, 1)]
+    [Covers("retry", "condition", "count")]
     public async Task Retry_WhileTheConditionHolds_UpToCountRetries(int[] statuses, int count, int finalStatus, int backendCalls)
     {
         foreach (var status in statuses)
@@ -58,6 +59,7 @@ public sealed class RetryPolicyTests : IAsyncLifetime
     [InlineData("""interval="2" delta="3" """, 3, new[] { 2.0, 5.0, 8.0 })]
     [InlineData("""interval="1" delta="10" max-interval="3" """, 3, new[] { 1.0, 3.0, 3.0 })]
     [InlineData("""interval="5" first-fast-retry="true" """, 2, new[] { 5.0 })]
+    [Covers("retry", "interval", "delta", "max-interval", "first-fast-retry")]
     public async Task Retry_WaitsOnTheClockBeforeEachRetry(string timing, int count, double[] waits)
     {
         // Exponential: the second wait would be 1 + random(8, 12) s, but max-interval caps it at 3 s whatever the jitter.

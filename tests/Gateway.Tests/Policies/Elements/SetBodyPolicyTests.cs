@@ -42,6 +42,7 @@ public sealed class SetBodyPolicyTests : IAsyncLifetime
     }
 
     [Fact]
+    [Covers("set-body")]
     public async Task SetBody_Inbound_RewritesTheForwardedRequest()
     {
         using var response = await SendAsync("""
@@ -58,6 +59,7 @@ public sealed class SetBodyPolicyTests : IAsyncLifetime
     }
 
     [Fact]
+    [Covers("set-body")]
     public async Task SetBody_Outbound_ReplacesTheBackendsBody()
     {
         using var response = await SendAsync(inbound: string.Empty, outbound: """<set-body>{"replaced":true}</set-body>""");
@@ -68,6 +70,8 @@ public sealed class SetBodyPolicyTests : IAsyncLifetime
     }
 
     [Fact]
+    [Covers("set-body")]
+    [Covers("return-response")]
     public async Task SetBody_InReturnResponse_IsTheAnswer()
     {
         using var response = await SendAsync("""
@@ -84,6 +88,7 @@ public sealed class SetBodyPolicyTests : IAsyncLifetime
     }
 
     [Fact]
+    [Covers("set-body", "template")]
     public void Load_LiquidTemplate_IsRefused()
     {
         var error = Assert.Throws<PolicyLoadException>(() => PolicyLoader.Load(
