@@ -88,6 +88,14 @@ public sealed class SetBodyPolicyTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task SetBody_TemplateNone_SendsTheTextAsWritten()
+    {
+        using var response = await SendAsync("""<set-body template="none">{% if true %}raw{% endif %}</set-body>""");
+
+        Assert.Equal("{% if true %}raw{% endif %}", Assert.Single(_backend.Requests).Body);
+    }
+
+    [Fact]
     [Covers("set-body", "template")]
     public void Load_LiquidTemplate_IsRefused()
     {
