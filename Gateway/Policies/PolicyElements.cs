@@ -25,7 +25,7 @@ internal static class PolicyElements
         ["mock-response"] = new(MockResponsePolicy.Parse, [PolicySection.Inbound, PolicySection.Outbound, PolicySection.OnError], ["status-code", "content-type"]),
         ["quota"] = new(QuotaPolicy.ParseBySubscription, [PolicySection.Inbound], ["calls", "bandwidth", "renewal-period"]),
         ["quota-by-key"] = new(QuotaPolicy.ParseByKey, [PolicySection.Inbound], ["calls", "bandwidth", "renewal-period", "counter-key", "increment-condition", "increment-count", "first-period-start"]),
-        ["rate-limit"] = new(RateLimitPolicy.ParseBySubscription, [PolicySection.Inbound], ["calls", "renewal-period", "increment-count", "retry-after-header-name", "retry-after-variable-name", "remaining-calls-header-name", "remaining-calls-variable-name", "total-calls-header-name"]),
+        ["rate-limit"] = new(RateLimitPolicy.ParseBySubscription, [PolicySection.Inbound], ["calls", "renewal-period", "retry-after-header-name", "retry-after-variable-name", "remaining-calls-header-name", "remaining-calls-variable-name", "total-calls-header-name"]),
         ["rate-limit-by-key"] = new(RateLimitPolicy.ParseByKey, [PolicySection.Inbound], ["calls", "renewal-period", "counter-key", "increment-condition", "increment-count", "retry-after-header-name", "retry-after-variable-name", "remaining-calls-header-name", "remaining-calls-variable-name", "total-calls-header-name"]),
         ["retry"] = new(RetryPolicy.Parse, Anywhere, ["condition", "count", "interval", "max-interval", "delta", "first-fast-retry"]),
         ["return-response"] = new(ReturnResponsePolicy.Parse, Anywhere, ["response-variable-name"]),

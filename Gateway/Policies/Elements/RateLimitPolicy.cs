@@ -81,11 +81,12 @@ internal sealed class RateLimitPolicy(
 
     private static RateLimitPolicy? Parse(ElementReader reader, bool byKey)
     {
-        var calls = reader.Value("calls", required: true);
-        var period = reader.Value("renewal-period", required: true);
+        // rate-limit takes literal calls and renewal-period and no increment-count; rate-limit-by-key takes expressions.
+        var calls = byKey ? reader.Value("calls", required: true) : LiteralValue(reader, "calls");
+        var period = byKey ? reader.Value("renewal-period", required: true) : LiteralValue(reader, "renewal-period");
         var key = byKey ? reader.Value("counter-key", required: true) : null;
         var condition = byKey ? reader.Value("increment-condition", kind: ExpressionKind.Condition) : null;
-        var count = reader.Value("increment-count");
+        var count = byKey ? reader.Value("increment-count") : null;
         var names = new RateLimitHeaders(
             reader.Literal("retry-after-header-name"),
             reader.Literal("retry-after-variable-name"),
@@ -99,6 +100,9 @@ internal sealed class RateLimitPolicy(
 
         return calls is null || period is null || (byKey && key is null) ? null : new RateLimitPolicy(reader.Info, key, calls, period, condition, count, names);
     }
+
+    private static PolicyValue? LiteralValue(ElementReader reader, string name) =>
+        reader.Literal(name, required: true) is { } text ? PolicyValue.Literal(text) : null;
 
     private int Number(PolicyValue value, RequestContext context, string attribute) =>
         int.TryParse(value.EvaluateString(context, Name), NumberStyles.Integer, CultureInfo.InvariantCulture, out var number) && number > 0

@@ -3,6 +3,7 @@ using System.Text;
 using Gateway.Caching;
 using Gateway.Policies;
 using Gateway.Tests.Support;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 using Newtonsoft.Json.Linq;
 
@@ -32,6 +33,9 @@ public class PolicyCacheTests
     }
 
     [Fact]
+    [Covers("cache-lookup-value", "key", "variable-name", "default-value")]
+    [Covers("cache-store-value", "key", "value")]
+    [Covers("cache-remove-value", "key")]
     public async Task Policy_LookupStoreRemove_CountsAcrossRequests()
     {
         using var apim = new TestApim("""
@@ -75,11 +79,96 @@ public class PolicyCacheTests
     }
 
     [Fact]
-    public void Load_ExternalCache_IsRefused()
+    [Covers("cache-store-value", "duration")]
+    public async Task Policy_StoredValue_ExpiresAfterItsDurationOnTheClock()
     {
+        using var apim = new TestApim("""
+            <policies>
+              <inbound>
+                <choose>
+                  <when condition="@(context.Request.Headers.ContainsKey("x-store"))">
+                    <cache-store-value key="greeting" value="@(context.Request.Headers.GetValueOrDefault("x-store", ""))" duration="10" />
+                  </when>
+                </choose>
+                <cache-lookup-value key="greeting" variable-name="found" default-value="expired" />
+                <return-response>
+                  <set-header name="x-found" exists-action="override"><value>@((string)context.Variables["found"])</value></set-header>
+                </return-response>
+              </inbound>
+            </policies>
+            """);
+        var time = new FakeTimeProvider();
+        using var factory = new GatewayFactory(apim, "http://127.0.0.1:9", testServices: services => services.AddSingleton<TimeProvider>(time));
+        var client = factory.CreateClient();
+
+        var stored = await FoundAsync(client, ("x-store", "hello"));
+        time.Advance(TimeSpan.FromSeconds(9.9));
+        var beforeExpiry = await FoundAsync(client);
+        time.Advance(TimeSpan.FromSeconds(0.1));
+        var afterExpiry = await FoundAsync(client);
+
+        Assert.Equal(["hello", "hello", "expired"], new[] { stored, beforeExpiry, afterExpiry });
+    }
+
+    [Fact]
+    public async Task Policy_InternalAndPreferExternal_ShareTheGatewaysInternalCache()
+    {
+        // With no external cache configured, prefer-external uses the internal cache, the one internal names.
+        using var apim = new TestApim("""
+            <policies>
+              <inbound>
+                <choose>
+                  <when condition="@(context.Request.Headers.ContainsKey("x-store"))">
+                    <cache-store-value key="k" value="stored" duration="60" caching-type="prefer-external" />
+                  </when>
+                  <when condition="@(context.Request.Headers.ContainsKey("x-remove"))">
+                    <cache-remove-value key="k" caching-type="internal" />
+                  </when>
+                </choose>
+                <cache-lookup-value key="k" variable-name="found" default-value="none" caching-type="internal" />
+                <return-response>
+                  <set-header name="x-found" exists-action="override"><value>@((string)context.Variables["found"])</value></set-header>
+                </return-response>
+              </inbound>
+            </policies>
+            """);
+        using var factory = new GatewayFactory(apim, "http://127.0.0.1:9");
+        var client = factory.CreateClient();
+
+        var stored = await FoundAsync(client, ("x-store", "1"));
+        var removed = await FoundAsync(client, ("x-remove", "1"));
+
+        Assert.Equal("stored", stored);
+        Assert.Equal("none", removed);
+    }
+
+    [Theory]
+    [InlineData("""<cache-remove-value key="k" caching-type="external" />""")]
+    [InlineData("""<cache-lookup-value key="k" variable-name="v" caching-type="external" />""")]
+    [InlineData("""<cache-store-value key="k" value="v" duration="5" caching-type="external" />""")]
+    [Covers("cache-store-value", "caching-type")]
+    [Covers("cache-lookup-value", "caching-type")]
+    [Covers("cache-remove-value", "caching-type")]
+    public void Load_ExternalCache_IsRefused(string element)
+    {
+        // The gateway has API Management's internal cache only: external must not silently fall back to it.
         var error = Assert.Throws<PolicyLoadException>(() => PolicyLoader.Load(
-            """<policies><inbound><cache-remove-value key="k" caching-type="external" /></inbound></policies>""", "policy.xml", "api", new Gateway.Apim.NamedValues(new Dictionary<string, string?>())));
+            $"<policies><inbound>{element}</inbound></policies>", "policy.xml", "api", new Gateway.Apim.NamedValues(new Dictionary<string, string?>())));
 
         Assert.Contains("caching-type=\"external\" is not supported", Assert.Single(error.Problems), StringComparison.Ordinal);
+    }
+
+    private static async Task<string> FoundAsync(HttpClient client, params (string Name, string Value)[] headers)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21") { Content = new StringContent("{}", Encoding.UTF8, "application/json") };
+        request.Headers.Add("api-key", GatewayFactory.PrimaryKey);
+        foreach (var (name, value) in headers)
+        {
+            request.Headers.Add(name, value);
+        }
+
+        using var response = await client.SendAsync(request).WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        return response.Headers.GetValues("x-found").Single();
     }
 }

@@ -57,6 +57,7 @@ public sealed class GatewayPipelineTests : IAsyncLifetime
     }
 
     [Fact]
+    [Covers("authentication-managed-identity", "resource", "client-id", "output-token-variable-name")]
     public async Task Send_ShippedPolicy_ForwardsWithBearerTokenAndNeverTheKey()
     {
         using var apim = new TestApim();
@@ -90,6 +91,7 @@ public sealed class GatewayPipelineTests : IAsyncLifetime
     }
 
     [Fact]
+    [Covers("forward-request", "buffer-request-body")]
     public async Task Send_SecondForwardRequest_SendsTheBufferedBodyAgain()
     {
         using var apim = new TestApim("""
@@ -139,6 +141,9 @@ public sealed class GatewayPipelineTests : IAsyncLifetime
     }
 
     [Fact]
+    [Covers("return-response")]
+    [Covers("set-status", "code", "reason")]
+    [Covers("set-header", "name")]
     public async Task Send_ReturnResponseInInbound_AnswersWithoutCallingTheBackend()
     {
         using var apim = new TestApim("""
@@ -156,6 +161,7 @@ public sealed class GatewayPipelineTests : IAsyncLifetime
         using var response = await Send(factory, GatewayFactory.PrimaryKey);
 
         Assert.Equal((HttpStatusCode)429, response.StatusCode);
+        Assert.Equal("Slow down", response.ReasonPhrase);
         Assert.Equal("14", response.Headers.GetValues("Retry-After").Single());
         Assert.Empty(_backend.Requests);
     }
@@ -239,6 +245,7 @@ public sealed class GatewayPipelineTests : IAsyncLifetime
     }
 
     [Fact]
+    [Covers("set-variable", "name", "value")]
     public async Task Send_SetVariable_LiteralIsStringExpressionKeepsItsType()
     {
         using var apim = new TestApim("""
@@ -265,6 +272,7 @@ public sealed class GatewayPipelineTests : IAsyncLifetime
     [Theory]
     [InlineData("yes", "first")]
     [InlineData("no", "other")]
+    [Covers("choose")]
     public async Task Send_Choose_RunsFirstMatchingWhenOrOtherwise(string header, string expected)
     {
         using var apim = new TestApim("""
@@ -295,6 +303,7 @@ public sealed class GatewayPipelineTests : IAsyncLifetime
     }
 
     [Fact]
+    [Covers("base")]
     public async Task Send_BackendSectionOnlyBase_ForwardsThroughTheGlobalForwardRequest()
     {
         using var apim = new TestApim("""

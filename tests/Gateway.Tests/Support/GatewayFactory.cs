@@ -8,9 +8,11 @@ namespace Gateway.Tests.Support;
 
 /// <summary>
 /// The gateway in memory over a test copy of apim/, with every backend pointed at one URL; on <c>time</c> (a
-/// FakeTimeProvider, say) instead of the system clock when given.
+/// FakeTimeProvider, say) instead of the system clock when given; <paramref name="testServices"/> may replace other
+/// services (a token provider, say).
 /// </summary>
-internal sealed class GatewayFactory(TestApim apim, string backendUrl, bool watchForChanges = false, TimeProvider? time = null) : WebApplicationFactory<Program>
+internal sealed class GatewayFactory(TestApim apim, string backendUrl, bool watchForChanges = false, TimeProvider? time = null, Action<IServiceCollection>? testServices = null)
+    : WebApplicationFactory<Program>
 {
     public const string PrimaryKey = "primary-key-chat-app";
     public const string SecondaryKey = "secondary-key-chat-app";
@@ -36,6 +38,11 @@ internal sealed class GatewayFactory(TestApim apim, string backendUrl, bool watc
         if (time is not null)
         {
             builder.ConfigureTestServices(services => services.AddSingleton(time));
+        }
+
+        if (testServices is not null)
+        {
+            builder.ConfigureTestServices(testServices);
         }
     }
 

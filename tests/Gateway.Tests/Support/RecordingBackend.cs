@@ -21,6 +21,9 @@ internal sealed class RecordingBackend : IAsyncDisposable
     /// <summary>Statuses to answer with, one per request, before the default 200; a 3xx redirects to <c>/redirected</c>.</summary>
     public ConcurrentQueue<int> Statuses { get; } = new();
 
+    /// <summary>When set, writes the response instead of the fixed JSON body (after the request is recorded).</summary>
+    public Func<HttpContext, Task>? Answer { get; set; }
+
     public string Url => _app.Urls.First();
 
     public static async Task<RecordingBackend> StartAsync()
@@ -40,6 +43,12 @@ internal sealed class RecordingBackend : IAsyncDisposable
                 await reader.ReadToEndAsync(),
                 context.Request.Protocol));
             context.Response.Headers["x-backend"] = "recording";
+            if (backend.Answer is { } answer)
+            {
+                await answer(context);
+                return;
+            }
+
             if (backend.Statuses.TryDequeue(out var status))
             {
                 context.Response.StatusCode = status;

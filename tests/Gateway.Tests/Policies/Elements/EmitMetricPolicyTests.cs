@@ -11,6 +11,7 @@ namespace Gateway.Tests.Policies.Elements;
 public class EmitMetricPolicyTests
 {
     [Fact]
+    [Covers("emit-metric", "name", "value", "namespace")]
     public async Task EmitMetric_CountsWithDefaultAndExplicitDimensions()
     {
         using var apim = new TestApim("""

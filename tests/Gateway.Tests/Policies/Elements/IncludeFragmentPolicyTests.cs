@@ -11,6 +11,7 @@ public sealed class IncludeFragmentPolicyTests : IDisposable
     private readonly TestApim _apim = new();
 
     [Fact]
+    [Covers("include-fragment", "fragment-id")]
     public async Task Fragment_RunsInPlaceAndCompilesIntoTheDocumentsAssembly()
     {
         WriteFragment("team-header", """

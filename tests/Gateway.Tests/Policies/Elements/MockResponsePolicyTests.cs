@@ -8,6 +8,7 @@ namespace Gateway.Tests.Policies.Elements;
 public class MockResponsePolicyTests
 {
     [Fact]
+    [Covers("mock-response", "status-code")]
     public async Task MockResponse_AnswersTheDefinitionsExampleOrNothing()
     {
         using var apim = new TestApim("""
@@ -37,6 +38,32 @@ public class MockResponsePolicyTests
         Assert.Equal("""{"id":"chatcmpl-example","object":"chat.completion","choices":[]}""", await mocked.Content.ReadAsStringAsync());
         Assert.Equal(HttpStatusCode.ServiceUnavailable, down.StatusCode);
         Assert.Equal(string.Empty, await down.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    [Covers("mock-response", "content-type")]
+    public async Task MockResponse_ContentType_PicksThatMediaTypesExampleAndSendsIt()
+    {
+        using var apim = new TestApim("""
+            <policies>
+              <inbound>
+                <mock-response status-code="200" content-type="text/event-stream" />
+              </inbound>
+            </policies>
+            """);
+        var definition = Path.Combine(apim.Path, "apis", "azure-openai", "openapi.json");
+        var document = JsonNode.Parse(File.ReadAllText(definition))!;
+        var content = document["paths"]!["/deployments/{deployment-id}/chat/completions"]!["post"]!["responses"]!["200"]!["content"]!;
+        content["application/json"]!["example"] = JsonNode.Parse("""{"id":"chatcmpl-json"}""");
+        content["text/event-stream"]!["example"] = "data: [DONE]\n\n";
+        File.WriteAllText(definition, document.ToJsonString());
+        using var factory = new GatewayFactory(apim, "http://127.0.0.1:9");
+
+        using var response = await SendAsync(factory.CreateClient(), down: false);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("text/event-stream", response.Content.Headers.ContentType!.MediaType);
+        Assert.Equal("data: [DONE]\n\n", await response.Content.ReadAsStringAsync());
     }
 
     private static async Task<HttpResponseMessage> SendAsync(HttpClient client, bool down)

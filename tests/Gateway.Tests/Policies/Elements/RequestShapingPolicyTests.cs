@@ -15,6 +15,7 @@ public sealed class RequestShapingPolicyTests : IAsyncLifetime
     public async Task DisposeAsync() => await _backend.DisposeAsync();
 
     [Fact]
+    [Covers("set-method")]
     public async Task SetMethod_ChangesTheForwardedMethod()
     {
         using var response = await SendAsync("""<set-method>PUT</set-method>""");
@@ -27,6 +28,7 @@ public sealed class RequestShapingPolicyTests : IAsyncLifetime
     [InlineData(null, 401, """{"statusCode": 401, "message": "Team header required"}""")]
     [InlineData("other", 401, """{"statusCode": 401, "message": "Team header required"}""")]
     [InlineData("Search", 200, null)]
+    [Covers("check-header", "name", "failed-check-error-message", "ignore-case")]
     public async Task CheckHeader_MissingOrUnlistedValue_GetsTheConfiguredAnswer(string? team, int status, string? body)
     {
         using var response = await SendAsync(
@@ -47,6 +49,7 @@ public sealed class RequestShapingPolicyTests : IAsyncLifetime
     }
 
     [Fact]
+    [Covers("check-header", "failed-check-httpcode")]
     public async Task CheckHeader_Failure_RunsOnErrorWithTheReason()
     {
         using var response = await SendAsync(

@@ -2,6 +2,7 @@ using System.Text;
 using Gateway.Policies;
 using Gateway.Policies.Elements;
 using Gateway.Tests.Support;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Gateway.Tests.Policies.Elements;
 
@@ -19,6 +20,7 @@ public sealed class RetryPolicyTests : IAsyncLifetime
     [InlineData(new[] { 429, 429, 429 }, 2, 429, 3)]
     [InlineData(new[] { 500 }, 3, 500, 1)]
     [InlineData(new int[0], 3, 200, 1)]
+    [Covers("retry", "condition", "count")]
     public async Task Retry_WhileTheConditionHolds_UpToCountRetries(int[] statuses, int count, int finalStatus, int backendCalls)
     {
         foreach (var status in statuses)
@@ -50,6 +52,57 @@ public sealed class RetryPolicyTests : IAsyncLifetime
         Assert.Equal(finalStatus, (int)response.StatusCode);
         Assert.Equal(backendCalls, _backend.Requests.Count);
         Assert.All(_backend.Requests, r => Assert.Equal("""{"messages":[{"role":"user","content":"again"}]}""", r.Body));
+    }
+
+    [Theory]
+    [InlineData("""interval="5" """, 2, new[] { 5.0, 5.0 })]
+    [InlineData("""interval="2" delta="3" """, 3, new[] { 2.0, 5.0, 8.0 })]
+    [InlineData("""interval="1" delta="10" max-interval="3" """, 3, new[] { 1.0, 3.0, 3.0 })]
+    [InlineData("""interval="5" first-fast-retry="true" """, 2, new[] { 5.0 })]
+    [Covers("retry", "interval", "delta", "max-interval", "first-fast-retry")]
+    public async Task Retry_WaitsOnTheClockBeforeEachRetry(string timing, int count, double[] waits)
+    {
+        // Exponential: the second wait would be 1 + random(8, 12) s, but max-interval caps it at 3 s whatever the jitter.
+        for (var i = 0; i < count; i++)
+        {
+            _backend.Statuses.Enqueue(429);
+        }
+
+        var time = new ObservedTime();
+        using var apim = new TestApim($$"""
+            <policies>
+              <inbound>
+                <set-backend-service backend-id="aoai-eastus2" />
+              </inbound>
+              <backend>
+                <retry condition="@(context.Response.StatusCode == 429)" count="{{count}}" {{timing}}>
+                  <forward-request buffer-request-body="true" />
+                </retry>
+              </backend>
+            </policies>
+            """);
+        using var factory = new GatewayFactory(apim, _backend.Url, testServices: services => services.AddSingleton<TimeProvider>(time));
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21")
+        {
+            Content = new StringContent("{}", Encoding.UTF8, "application/json"),
+        };
+        request.Headers.Add("api-key", GatewayFactory.PrimaryKey);
+
+        var sending = factory.CreateClient().SendAsync(request);
+        for (var i = 0; i < waits.Length; i++)
+        {
+            await time.WaitForTimersAsync(i + 1);
+            var calls = _backend.Requests.Count;
+            time.Advance(TimeSpan.FromSeconds(waits[i]) - TimeSpan.FromMilliseconds(1));
+            Assert.Equal(calls, _backend.Requests.Count);
+            time.Advance(TimeSpan.FromMilliseconds(1));
+        }
+
+        using var response = await sending.WaitAsync(Timeout);
+
+        Assert.Equal(200, (int)response.StatusCode);
+        Assert.Equal(count + 1, _backend.Requests.Count);
+        Assert.Equal(waits, time.Timers.Select(t => t.TotalSeconds));
     }
 
     [Fact]

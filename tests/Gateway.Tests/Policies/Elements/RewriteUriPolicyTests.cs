@@ -16,6 +16,7 @@ public sealed class RewriteUriPolicyTests : IAsyncLifetime
     [InlineData("""<rewrite-uri template="/deployments/{deployment-id}/embeddings" copy-unmatched-params="false" />""", "/openai/deployments/gpt-4o/embeddings")]
     [InlineData("""<rewrite-uri template="/v2/{deployment-id}?version={api-version}" copy-unmatched-params="true" />""", "/openai/v2/gpt-4o?version=2024-10-21&trace=1")]
     [InlineData("""<rewrite-uri template="@("/x/" + context.Request.MatchedParameters["deployment-id"].ToUpperInvariant())" copy-unmatched-params="false" />""", "/openai/x/GPT-4O")]
+    [Covers("rewrite-uri", "template", "copy-unmatched-params")]
     public async Task RewriteUri_ChangesThePathAndQueryTheBackendSees(string rewrite, string expected)
     {
         using var apim = new TestApim($$"""

@@ -42,6 +42,7 @@ public sealed class SetBodyPolicyTests : IAsyncLifetime
     }
 
     [Fact]
+    [Covers("set-body")]
     public async Task SetBody_Inbound_RewritesTheForwardedRequest()
     {
         using var response = await SendAsync("""
@@ -58,6 +59,7 @@ public sealed class SetBodyPolicyTests : IAsyncLifetime
     }
 
     [Fact]
+    [Covers("set-body")]
     public async Task SetBody_Outbound_ReplacesTheBackendsBody()
     {
         using var response = await SendAsync(inbound: string.Empty, outbound: """<set-body>{"replaced":true}</set-body>""");
@@ -68,6 +70,8 @@ public sealed class SetBodyPolicyTests : IAsyncLifetime
     }
 
     [Fact]
+    [Covers("set-body")]
+    [Covers("return-response")]
     public async Task SetBody_InReturnResponse_IsTheAnswer()
     {
         using var response = await SendAsync("""
@@ -84,6 +88,15 @@ public sealed class SetBodyPolicyTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task SetBody_TemplateNone_SendsTheTextAsWritten()
+    {
+        using var response = await SendAsync("""<set-body template="none">{% if true %}raw{% endif %}</set-body>""");
+
+        Assert.Equal("{% if true %}raw{% endif %}", Assert.Single(_backend.Requests).Body);
+    }
+
+    [Fact]
+    [Covers("set-body", "template")]
     public void Load_LiquidTemplate_IsRefused()
     {
         var error = Assert.Throws<PolicyLoadException>(() => PolicyLoader.Load(

@@ -10,6 +10,7 @@ namespace Gateway.Tests.Policies.Elements;
 public class TracePolicyTests
 {
     [Fact]
+    [Covers("trace", "source", "severity")]
     public async Task Trace_AddsAnEventWithMessageAndMetadataToThePolicySpan()
     {
         var events = new ConcurrentQueue<ActivityEvent>();
@@ -46,6 +47,7 @@ public class TracePolicyTests
         var traced = Assert.Single(events);
         var tags = traced.Tags.ToDictionary(t => t.Key, t => t.Value);
         Assert.Equal("load-balancer", tags["apim.trace.source"]);
+        Assert.Equal("information", tags["apim.trace.severity"]);
         Assert.Equal("picked ChatCompletions_Create", tags["apim.trace.message"]);
         Assert.Equal("chat-app", tags["apim.trace.metadata.subscription"]);
     }

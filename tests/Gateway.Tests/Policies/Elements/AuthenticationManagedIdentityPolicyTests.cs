@@ -1,0 +1,100 @@
+using System.Net;
+using System.Text;
+using Gateway.Identity;
+using Gateway.Tests.Support;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.IdentityModel.JsonWebTokens;
+
+namespace Gateway.Tests.Policies.Elements;
+
+public sealed class AuthenticationManagedIdentityPolicyTests : IAsyncLifetime
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
+    private RecordingBackend _backend = null!;
+
+    public async Task InitializeAsync() => _backend = await RecordingBackend.StartAsync();
+
+    public async Task DisposeAsync() => await _backend.DisposeAsync();
+
+    [Fact]
+    [Covers("authentication-managed-identity", "resource", "client-id")]
+    public async Task ManagedIdentity_WithoutOutputVariable_SendsTheTokenAsBearerAuthorization()
+    {
+        using var response = await SendAsync("""<authentication-managed-identity resource="https://storage.azure.com/" client-id="user-assigned-1" />""");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var received = Assert.Single(_backend.Requests);
+        Assert.StartsWith("Bearer ", received.Headers["Authorization"], StringComparison.Ordinal);
+        var token = new JsonWebToken(received.Headers["Authorization"]["Bearer ".Length..]);
+        Assert.Equal(["https://storage.azure.com/"], token.Audiences);
+        Assert.Equal("user-assigned-1", token.GetClaim("appid").Value);
+    }
+
+    [Fact]
+    [Covers("authentication-managed-identity", "output-token-variable-name")]
+    public async Task ManagedIdentity_WithOutputVariable_StoresTheTokenAndLeavesAuthorizationAlone()
+    {
+        using var response = await SendAsync("""
+            <authentication-managed-identity resource="https://cognitiveservices.azure.com" output-token-variable-name="msi" />
+            <set-header name="x-token" exists-action="override"><value>@((string)context.Variables["msi"])</value></set-header>
+            """);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var received = Assert.Single(_backend.Requests);
+        Assert.False(received.Headers.ContainsKey("Authorization"));
+        Assert.Equal(["https://cognitiveservices.azure.com"], new JsonWebToken(received.Headers["x-token"]).Audiences);
+    }
+
+    [Theory]
+    [InlineData("true", 200, 1, null)]
+    [InlineData("false", 503, 0, "authentication-managed-identity|ManagedIdentityTokenFailure")]
+    [Covers("authentication-managed-identity", "ignore-error")]
+    public async Task ManagedIdentity_TokenFailure_ContinuesOnlyWhenIgnoringErrors(string ignoreError, int status, int forwarded, string? error)
+    {
+        using var response = await SendAsync(
+            $"""<authentication-managed-identity resource="https://cognitiveservices.azure.com" ignore-error="{ignoreError}" />""",
+            services => services.AddSingleton<IManagedIdentityTokenProvider>(new UnreachableIdentity()));
+
+        Assert.Equal(status, (int)response.StatusCode);
+        Assert.Equal(forwarded, _backend.Requests.Count);
+        Assert.All(_backend.Requests, r => Assert.False(r.Headers.ContainsKey("Authorization")));
+        Assert.Equal(error, response.Headers.TryGetValues("x-error", out var values) ? values.Single() : null);
+    }
+
+    private async Task<HttpResponseMessage> SendAsync(string inbound, Action<IServiceCollection>? services = null)
+    {
+        using var apim = new TestApim($$"""
+            <policies>
+              <inbound>
+                <set-backend-service backend-id="aoai-eastus2" />
+                {{inbound}}
+              </inbound>
+              <backend>
+                <forward-request buffer-response="false" />
+              </backend>
+              <on-error>
+                <return-response>
+                  <set-status code="503" reason="No token" />
+                  <set-header name="x-error" exists-action="override"><value>@(context.LastError.Source + "|" + context.LastError.Reason)</value></set-header>
+                </return-response>
+              </on-error>
+            </policies>
+            """);
+        using var factory = new GatewayFactory(apim, _backend.Url, testServices: services);
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21")
+        {
+            Content = new StringContent("{}", Encoding.UTF8, "application/json"),
+        };
+        request.Headers.Add("api-key", GatewayFactory.PrimaryKey);
+        var response = await factory.CreateClient().SendAsync(request).WaitAsync(Timeout);
+        await response.Content.LoadIntoBufferAsync();
+        return response;
+    }
+
+    /// <summary>A managed identity whose token endpoint cannot be reached.</summary>
+    private sealed class UnreachableIdentity : IManagedIdentityTokenProvider
+    {
+        public ValueTask<AccessToken> GetTokenAsync(string resource, string? clientId, CancellationToken cancellationToken) =>
+            throw new HttpRequestException("The managed identity endpoint could not be reached.");
+    }
+}

@@ -1,0 +1,75 @@
+using System.Net;
+using System.Text;
+using Gateway.Tests.Support;
+
+namespace Gateway.Tests.Policies.Elements;
+
+public sealed class SetBackendServicePolicyTests : IAsyncLifetime
+{
+    private const string Operation = "/deployments/gpt-4o/chat/completions?api-version=2024-10-21";
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
+    private RecordingBackend _backend = null!;
+
+    public async Task InitializeAsync() => _backend = await RecordingBackend.StartAsync();
+
+    public async Task DisposeAsync() => await _backend.DisposeAsync();
+
+    [Theory]
+    [InlineData("aoai-japaneast", "/japan")]
+    [InlineData("aoai-eastus2", "/openai")]
+    [Covers("set-backend-service", "backend-id")]
+    public async Task SetBackendService_BackendId_SendsToThatBackendsUrl(string backendId, string prefix)
+    {
+        using var apim = new TestApim("""
+            <policies>
+              <inbound>
+                <set-backend-service backend-id="@(context.Request.Headers.GetValueOrDefault("x-backend-id", ""))" />
+              </inbound>
+              <backend>
+                <forward-request buffer-response="false" />
+              </backend>
+            </policies>
+            """);
+        using var gateway = new GatewayFactory(apim, _backend.Url);
+        using var factory = gateway.WithWebHostBuilder(builder => builder.UseSetting("Apim:Backends:aoai-japaneast:Url", _backend.Url + "/japan"));
+
+        using var response = await SendAsync(factory.CreateClient(), backendId);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(prefix + Operation, Assert.Single(_backend.Requests).PathAndQuery);
+    }
+
+    [Fact]
+    [Covers("set-backend-service", "base-url")]
+    public async Task SetBackendService_BaseUrl_SendsToThatUrlFollowedByTheOperationPath()
+    {
+        using var apim = new TestApim($$"""
+            <policies>
+              <inbound>
+                <set-backend-service base-url="{{_backend.Url}}/custom/openai" />
+              </inbound>
+              <backend>
+                <forward-request buffer-response="false" />
+              </backend>
+            </policies>
+            """);
+        using var factory = new GatewayFactory(apim, "http://127.0.0.1:9");
+
+        using var response = await SendAsync(factory.CreateClient(), null);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("/custom/openai" + Operation, Assert.Single(_backend.Requests).PathAndQuery);
+    }
+
+    private static async Task<HttpResponseMessage> SendAsync(HttpClient client, string? backendId)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/openai" + Operation) { Content = new StringContent("{}", Encoding.UTF8, "application/json") };
+        request.Headers.Add("api-key", GatewayFactory.PrimaryKey);
+        if (backendId is not null)
+        {
+            request.Headers.Add("x-backend-id", backendId);
+        }
+
+        return await client.SendAsync(request).WaitAsync(Timeout);
+    }
+}

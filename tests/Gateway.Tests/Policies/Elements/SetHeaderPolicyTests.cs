@@ -1,0 +1,62 @@
+using System.Net;
+using System.Text;
+using Gateway.Tests.Support;
+
+namespace Gateway.Tests.Policies.Elements;
+
+public sealed class SetHeaderPolicyTests : IAsyncLifetime
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
+    private RecordingBackend _backend = null!;
+
+    public async Task InitializeAsync() => _backend = await RecordingBackend.StartAsync();
+
+    public async Task DisposeAsync() => await _backend.DisposeAsync();
+
+    /// <summary>The same action on a request header the client sent (inbound) and on a response header the backend sent (outbound).</summary>
+    [Theory]
+    [InlineData("""exists-action="override" """, "policy", "policy")]
+    [InlineData("", "policy", "policy")]
+    [InlineData("""exists-action="skip" """, "client", "recording")]
+    [InlineData("""exists-action="append" """, "client,policy", "recording,policy")]
+    [InlineData("""exists-action="delete" """, null, null)]
+    [Covers("set-header", "name", "exists-action")]
+    public async Task SetHeader_ExistingHeader_IsOverriddenKeptAppendedOrDeleted(string action, string? forwarded, string? returned)
+    {
+        using var apim = new TestApim($$"""
+            <policies>
+              <inbound>
+                <set-backend-service backend-id="aoai-eastus2" />
+                <set-header name="x-team" {{action}}><value>policy</value></set-header>
+                <set-header name="x-added" {{action}}><value>new</value></set-header>
+              </inbound>
+              <backend>
+                <forward-request buffer-response="false" />
+              </backend>
+              <outbound>
+                <set-header name="x-backend" {{action}}><value>policy</value></set-header>
+              </outbound>
+            </policies>
+            """);
+        using var factory = new GatewayFactory(apim, _backend.Url);
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21")
+        {
+            Content = new StringContent("{}", Encoding.UTF8, "application/json"),
+        };
+        request.Headers.Add("api-key", GatewayFactory.PrimaryKey);
+        request.Headers.Add("x-team", "client");
+
+        using var response = await factory.CreateClient().SendAsync(request).WaitAsync(Timeout);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var received = Assert.Single(_backend.Requests);
+        Assert.Equal(forwarded, List(received.Headers.GetValueOrDefault("x-team")));
+        Assert.Equal(returned, response.Headers.TryGetValues("x-backend", out var values) ? string.Join(",", values) : null);
+
+        // A header that is not there yet is added by every action but delete.
+        Assert.Equal(forwarded is null ? null : "new", received.Headers.GetValueOrDefault("x-added"));
+    }
+
+    /// <summary>A header's values as one comma-separated list, whether they came as one line or several.</summary>
+    private static string? List(string? header) => header is null ? null : string.Join(",", header.Split(',').Select(v => v.Trim()));
+}

@@ -1,0 +1,49 @@
+using System.Net;
+using System.Text;
+using Gateway.Tests.Support;
+
+namespace Gateway.Tests.Policies.Elements;
+
+public sealed class SetQueryParameterPolicyTests : IAsyncLifetime
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
+    private RecordingBackend _backend = null!;
+
+    public async Task InitializeAsync() => _backend = await RecordingBackend.StartAsync();
+
+    public async Task DisposeAsync() => await _backend.DisposeAsync();
+
+    [Theory]
+    [InlineData("""exists-action="override" """, "api-version=2024-10-21&team=policy&added=new")]
+    [InlineData("", "api-version=2024-10-21&team=policy&added=new")]
+    [InlineData("""exists-action="skip" """, "api-version=2024-10-21&team=client&added=new")]
+    [InlineData("""exists-action="append" """, "api-version=2024-10-21&team=client&team=policy&added=new")]
+    [InlineData("""exists-action="delete" """, "api-version=2024-10-21")]
+    [Covers("set-query-parameter", "name", "exists-action")]
+    public async Task SetQueryParameter_ExistingParameter_IsOverriddenKeptAppendedOrDeleted(string action, string query)
+    {
+        using var apim = new TestApim($$"""
+            <policies>
+              <inbound>
+                <set-backend-service backend-id="aoai-eastus2" />
+                <set-query-parameter name="team" {{action}}><value>policy</value></set-query-parameter>
+                <set-query-parameter name="added" {{action}}><value>new</value></set-query-parameter>
+              </inbound>
+              <backend>
+                <forward-request buffer-response="false" />
+              </backend>
+            </policies>
+            """);
+        using var factory = new GatewayFactory(apim, _backend.Url);
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21&team=client")
+        {
+            Content = new StringContent("{}", Encoding.UTF8, "application/json"),
+        };
+        request.Headers.Add("api-key", GatewayFactory.PrimaryKey);
+
+        using var response = await factory.CreateClient().SendAsync(request).WaitAsync(Timeout);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("/openai/deployments/gpt-4o/chat/completions?" + query, Assert.Single(_backend.Requests).PathAndQuery);
+    }
+}

@@ -1,0 +1,36 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using Microsoft.Extensions.Time.Testing;
+
+namespace Gateway.Tests.Support;
+
+/// <summary>
+/// A fake clock that also records the due time of every timer started on it (each <c>Task.Delay</c> of a policy); timers
+/// created without a due time (which the host creates and may never start) are not recorded.
+/// </summary>
+internal sealed class ObservedTime : FakeTimeProvider
+{
+    public ConcurrentQueue<TimeSpan> Timers { get; } = new();
+
+    public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
+    {
+        var timer = base.CreateTimer(callback, state, dueTime, period);
+        if (dueTime != Timeout.InfiniteTimeSpan)
+        {
+            Timers.Enqueue(dueTime);
+        }
+
+        return timer;
+    }
+
+    /// <summary>Waits (in real time) until at least <paramref name="count"/> timers exist.</summary>
+    public async Task WaitForTimersAsync(int count)
+    {
+        var clock = Stopwatch.StartNew();
+        while (Timers.Count < count)
+        {
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(20), $"{Timers.Count} timer(s) created, expected {count}");
+            await Task.Delay(10);
+        }
+    }
+}
