@@ -23,9 +23,9 @@ internal static class PolicyElements
         ["include-fragment"] = new(IncludeFragmentPolicy.Parse, Anywhere, ["fragment-id"]),
         ["limit-concurrency"] = new(LimitConcurrencyPolicy.Parse, Anywhere, ["key", "max-count"]),
         ["mock-response"] = new(MockResponsePolicy.Parse, [PolicySection.Inbound, PolicySection.Outbound, PolicySection.OnError], ["status-code", "content-type"]),
-        ["quota"] = new(QuotaPolicy.ParseBySubscription, [PolicySection.Inbound], ["calls", "bandwidth", "renewal-period"]),
+        ["quota"] = new(QuotaPolicy.ParseBySubscription, [PolicySection.Inbound], ["calls", "bandwidth", "renewal-period"], ["product"]),
         ["quota-by-key"] = new(QuotaPolicy.ParseByKey, [PolicySection.Inbound], ["calls", "bandwidth", "renewal-period", "counter-key", "increment-condition", "increment-count", "first-period-start"]),
-        ["rate-limit"] = new(RateLimitPolicy.ParseBySubscription, [PolicySection.Inbound], ["calls", "renewal-period", "retry-after-header-name", "retry-after-variable-name", "remaining-calls-header-name", "remaining-calls-variable-name", "total-calls-header-name"]),
+        ["rate-limit"] = new(RateLimitPolicy.ParseBySubscription, [PolicySection.Inbound], ["calls", "renewal-period", "retry-after-header-name", "retry-after-variable-name", "remaining-calls-header-name", "remaining-calls-variable-name", "total-calls-header-name"], ["product", "api", "operation"]),
         ["rate-limit-by-key"] = new(RateLimitPolicy.ParseByKey, [PolicySection.Inbound], ["calls", "renewal-period", "counter-key", "increment-condition", "increment-count", "retry-after-header-name", "retry-after-variable-name", "remaining-calls-header-name", "remaining-calls-variable-name", "total-calls-header-name"]),
         ["retry"] = new(RetryPolicy.Parse, Anywhere, ["condition", "count", "interval", "max-interval", "delta", "first-fast-retry"]),
         ["return-response"] = new(ReturnResponsePolicy.Parse, Anywhere, ["response-variable-name"]),
@@ -54,4 +54,5 @@ internal static class PolicyElements
 /// <param name="Parse">Reads the element; it may read only the attributes listed in <paramref name="Attributes"/>.</param>
 /// <param name="Sections">The sections the element may appear in.</param>
 /// <param name="Attributes">The attributes the gateway supports on the element (besides <c>id</c>), with API Management's semantics.</param>
-internal sealed record ElementDefinition(Func<ElementReader, PolicyElement?> Parse, PolicySection[] Sections, string[] Attributes);
+/// <param name="Scopes">The scopes API Management allows the element in (<c>global</c>, <c>product</c>, <c>api</c>, <c>operation</c>); null for all.</param>
+internal sealed record ElementDefinition(Func<ElementReader, PolicyElement?> Parse, PolicySection[] Sections, string[] Attributes, string[]? Scopes = null);

@@ -21,9 +21,11 @@ internal sealed class PolicyParser
     private readonly Dictionary<PolicySection, SourceLocation> _sectionLocations = [];
     private readonly FragmentSource? _fragments;
     private readonly IReadOnlyList<string> _including;
+    private readonly string _scope;
 
-    private PolicyParser(string file, EscapedPolicy escaped, FragmentSource? fragments, List<string> problems, List<PolicyExpression> expressions, IReadOnlyList<string> including)
+    private PolicyParser(string file, string scope, EscapedPolicy escaped, FragmentSource? fragments, List<string> problems, List<PolicyExpression> expressions, IReadOnlyList<string> including)
     {
+        _scope = scope;
         _file = file;
         _escaped = escaped;
         _lines = escaped.Text.Split('\n');
@@ -39,7 +41,7 @@ internal sealed class PolicyParser
     /// <param name="fragments">Where <c>include-fragment</c> finds fragments; none means fragments are an error.</param>
     public static PolicyDocument Parse(string text, string file, string scope, FragmentSource? fragments = null)
     {
-        var parser = new PolicyParser(file, ExpressionEscaper.Escape(text), fragments, [], [], []);
+        var parser = new PolicyParser(file, scope, ExpressionEscaper.Escape(text), fragments, [], [], []);
         XDocument document;
         try
         {
@@ -136,7 +138,7 @@ internal sealed class PolicyParser
             return [];
         }
 
-        var nested = new PolicyParser(fragment.Path, ExpressionEscaper.Escape(fragment.Text), _fragments, _problems, _expressions, [.. _including, id]);
+        var nested = new PolicyParser(fragment.Path, _scope, ExpressionEscaper.Escape(fragment.Text), _fragments, _problems, _expressions, [.. _including, id]);
         XDocument document;
         try
         {
@@ -176,6 +178,12 @@ internal sealed class PolicyParser
             if (!definition.Sections.Contains(section))
             {
                 Error(info.Location, $"<{name}> is not allowed in the {section.ToXmlName()} section (allowed in: {string.Join(", ", definition.Sections.Select(s => s.ToXmlName()))})");
+                continue;
+            }
+
+            if (definition.Scopes is { } scopes && !scopes.Contains(_scope, StringComparer.Ordinal))
+            {
+                Error(info.Location, $"<{name}> is not allowed in the {_scope} scope (API Management allows it in: {string.Join(", ", scopes)})");
                 continue;
             }
 

@@ -164,5 +164,6 @@ internal static partial class ValidateCommand
     private static string ScopeOf(string file) =>
         Path.GetFileName(file) == PolicyLoader.GlobalPolicyFileName ? "global"
         : Path.GetFileName(Path.GetDirectoryName(file)) == PolicyLoader.OperationsFolder ? "operation"
+        : Path.GetFileName(Path.GetDirectoryName(Path.GetDirectoryName(file))) == Apim.Model.ProductDefinition.Folder ? "product"
         : "api";
 }

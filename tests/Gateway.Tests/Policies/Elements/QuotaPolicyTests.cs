@@ -331,12 +331,7 @@ public sealed class QuotaPolicyTests : IDisposable
     [Covers("quota", "calls", "renewal-period")]
     public async Task Quota_IsPerSubscription_WithPeriodsFromTheSubscriptionStart()
     {
-        using var factory = Start("""
-            <inbound>
-              <quota calls="1" renewal-period="604800" />
-              <return-response />
-            </inbound>
-            """);
+        using var factory = StartInProduct("""<quota calls="1" renewal-period="604800" />""");
         using var withIndexer = factory.WithWebHostBuilder(b => b.UseSetting("Apim:Subscriptions:search-indexer:PrimaryKey", "indexer-key"));
         using var indexerClient = withIndexer.CreateClient();
 
@@ -356,14 +351,7 @@ public sealed class QuotaPolicyTests : IDisposable
     [Covers("quota", "bandwidth", "renewal-period")]
     public async Task Quota_Bandwidth_RefusesOnceTheKilobytesAreUsed()
     {
-        using var factory = Start($"""
-            <inbound>
-              <quota bandwidth="1" renewal-period="3600" />
-              <return-response>
-                <set-body>{new string('x', 1024)}</set-body>
-              </return-response>
-            </inbound>
-            """);
+        using var factory = StartInProduct("""<quota bandwidth="1" renewal-period="3600" />""", $"<return-response><set-body>{new string('x', 1024)}</set-body></return-response>");
         using var client = factory.CreateClient();
 
         using var first = await SendAsync(client, "a");
@@ -399,7 +387,19 @@ public sealed class QuotaPolicyTests : IDisposable
     [InlineData("""<quota calls="5" renewal-period="3600" counter-key="k" />""", "unknown attribute 'counter-key' on <quota>")]
     [InlineData("""<quota calls="5" renewal-period="3600" first-period-start="2024-01-01T00:00:00Z" />""", "unknown attribute 'first-period-start' on <quota>")]
     [InlineData("""<quota calls="5" renewal-period="3600"><api name="echo" calls="1" /></quota>""", "<api> inside <quota> (per-API and per-operation quotas) is not supported by this gateway yet")]
-    public void Quota_BadAttributeOrChild_FailsTheLoad(string element, string expected) => AssertLoadError(element, expected);
+    public void Quota_BadAttributeOrChild_FailsTheLoad(string element, string expected) => AssertLoadError(element, expected, "product");
+
+    [Theory]
+    [InlineData("global")]
+    [InlineData("api")]
+    [InlineData("operation")]
+    public void Quota_OutsideTheProductScope_FailsTheLoadAsInApiManagement(string scope)
+    {
+        var error = Assert.Throws<PolicyLoadException>(() => PolicyLoader.Load(
+            """<policies><inbound><quota calls="5" renewal-period="3600" /></inbound></policies>""", "policy.xml", scope, new NamedValues(new Dictionary<string, string?>())));
+
+        Assert.Contains($"<quota> is not allowed in the {scope} scope (API Management allows it in: product)", Assert.Single(error.Problems), StringComparison.Ordinal);
+    }
 
     [Fact]
     [Covers("quota-by-key")]
@@ -418,7 +418,7 @@ public sealed class QuotaPolicyTests : IDisposable
 
     public void Dispose() => _apim.Dispose();
 
-    private static void AssertLoadError(string element, string expected)
+    private static void AssertLoadError(string element, string expected, string scope = "api")
     {
         var error = Assert.Throws<PolicyLoadException>(() => PolicyLoader.Load($"""
             <policies>
@@ -426,7 +426,7 @@ public sealed class QuotaPolicyTests : IDisposable
                 {element}
               </inbound>
             </policies>
-            """, "policy.xml", "api", new NamedValues(new Dictionary<string, string?>())));
+            """, "policy.xml", scope, new NamedValues(new Dictionary<string, string?>())));
 
         Assert.Contains(error.Problems, p => p.Contains(expected, StringComparison.Ordinal));
     }
@@ -441,6 +441,26 @@ public sealed class QuotaPolicyTests : IDisposable
         var response = await client.SendAsync(request).WaitAsync(TimeSpan.FromSeconds(30));
         await response.Content.LoadIntoBufferAsync();
         return response;
+    }
+
+    /// <summary>
+    /// The gateway on the fake clock with <paramref name="inbound"/> as the inbound section of product <c>starter</c>'s
+    /// policy, to which both subscriptions belong (API Management allows <c>quota</c> only there), and an API policy that
+    /// answers with <paramref name="answer"/>.
+    /// </summary>
+    private GatewayFactory StartInProduct(string inbound, string answer = "<return-response />")
+    {
+        var product = Path.Combine(_apim.Path, "products", "starter");
+        Directory.CreateDirectory(product);
+        File.WriteAllText(Path.Combine(product, "product.json"), """{ "id": "starter", "apis": [ "azure-openai" ], "policy": "policy.xml" }""");
+        File.WriteAllText(Path.Combine(product, "policy.xml"), $"<policies>\n<inbound>\n<base />\n{inbound}\n</inbound>\n</policies>");
+        File.WriteAllText(Path.Combine(_apim.Path, "subscriptions.json"), """
+            { "subscriptions": [
+              { "name": "chat-app", "scope": "/products/starter", "state": "active" },
+              { "name": "search-indexer", "scope": "/products/starter", "state": "active" } ] }
+            """);
+        File.WriteAllText(_apim.PolicyPath, $"<policies>\n<inbound>\n<base />\n{answer}\n</inbound>\n</policies>");
+        return new GatewayFactory(_apim, Unreachable, time: _time);
     }
 
     /// <summary>The gateway on the fake clock with <paramref name="sections"/> as the API policy.</summary>

@@ -202,6 +202,27 @@ public sealed class RateLimitPolicyTests : IDisposable
         Assert.Contains(reason, Assert.Single(error.Problems), StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("global", false)]
+    [InlineData("product", true)]
+    [InlineData("api", true)]
+    [InlineData("operation", true)]
+    public void Load_RateLimit_OnlyInTheScopesApiManagementAllows(string scope, bool allowed)
+    {
+        var text = """<policies><inbound><rate-limit calls="5" renewal-period="60" /><rate-limit-by-key calls="5" renewal-period="60" counter-key="k" /></inbound></policies>""";
+        var names = new Gateway.Apim.NamedValues(new Dictionary<string, string?>());
+
+        if (allowed)
+        {
+            PolicyLoader.Load(text, "policy.xml", scope, names).Dispose();
+        }
+        else
+        {
+            var error = Assert.Throws<PolicyLoadException>(() => PolicyLoader.Load(text, "policy.xml", scope, names));
+            Assert.Contains("<rate-limit> is not allowed in the global scope (API Management allows it in: product, api, operation)", Assert.Single(error.Problems), StringComparison.Ordinal);
+        }
+    }
+
     public void Dispose() => _apim.Dispose();
 
     private static async Task<HttpResponseMessage> SendAsync(HttpClient client, string team, string status = "200", string key = GatewayFactory.PrimaryKey)
