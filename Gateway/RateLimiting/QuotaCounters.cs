@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Globalization;
 
 namespace Gateway.RateLimiting;
 
@@ -6,35 +7,50 @@ namespace Gateway.RateLimiting;
 /// The counters behind <c>quota</c> and <c>quota-by-key</c>: per key, the calls and bytes of the current period. Periods
 /// are fixed windows of the renewal period laid end to end from an anchor (<c>first-period-start</c>, or the
 /// subscription's start), on the injected clock, per gateway instance as in API Management. A renewal period of zero
-/// never renews.
+/// never renews. A counter is one key with one period definition: quotas that share a key but not their periods count
+/// apart, so neither resets the other. Counters whose period has ended are dropped once there are many.
 /// </summary>
 internal sealed class QuotaCounters(TimeProvider time)
 {
+    private const int SweepAbove = 4096;
+
     private readonly ConcurrentDictionary<string, Usage> _usage = new(StringComparer.Ordinal);
 
+    /// <summary>The counter of a key under one period definition.</summary>
+    public static string CounterOf(string key, DateTimeOffset anchor, TimeSpan renewal) =>
+        string.Create(CultureInfo.InvariantCulture, $"{key}\n{anchor.UtcTicks}\n{renewal.Ticks}");
+
     /// <summary>
-    /// Which limit the key has reached, if any, and how long until its period renews. <c>ownCalls</c> are calls the
-    /// request being checked has already counted (through another quota on the key), left out of the check.
+    /// Which limit the counter has reached, if any, and how long until its period renews; when none is reached, adds
+    /// <paramref name="admit"/> calls in the same step, so concurrent requests cannot pass the limit together.
+    /// <paramref name="ownCalls"/> are calls the request being checked has already counted on this counter (through
+    /// another quota), left out of the check.
     /// </summary>
-    public (QuotaLimit? Exceeded, TimeSpan RenewsIn) Check(string key, DateTimeOffset anchor, TimeSpan renewal, long? calls, long? bytes, long ownCalls = 0)
+    public (QuotaLimit? Exceeded, TimeSpan RenewsIn) TryAdmit(string counter, DateTimeOffset anchor, TimeSpan renewal, long? calls, long? bytes, long ownCalls = 0, long admit = 0)
     {
         var now = time.GetUtcNow();
         var (start, end) = PeriodAt(now, anchor, renewal);
-        var usage = Current(key, start);
+        var usage = Current(counter, start, end, now);
         lock (usage)
         {
             QuotaLimit? exceeded = calls is { } maxCalls && usage.Calls - ownCalls >= maxCalls ? QuotaLimit.Calls
                 : bytes is { } maxBytes && usage.Bytes >= maxBytes ? QuotaLimit.Bandwidth
                 : null;
+            if (exceeded is null)
+            {
+                usage.Calls += admit;
+            }
+
             return (exceeded, end - now);
         }
     }
 
-    /// <summary>Counts calls and bytes against the key's current period.</summary>
-    public void Add(string key, DateTimeOffset anchor, TimeSpan renewal, long calls, long bytes)
+    /// <summary>Counts calls and bytes against the counter's current period.</summary>
+    public void Add(string counter, DateTimeOffset anchor, TimeSpan renewal, long calls, long bytes)
     {
-        var (start, _) = PeriodAt(time.GetUtcNow(), anchor, renewal);
-        var usage = Current(key, start);
+        var now = time.GetUtcNow();
+        var (start, end) = PeriodAt(now, anchor, renewal);
+        var usage = Current(counter, start, end, now);
         lock (usage)
         {
             usage.Calls += calls;
@@ -57,14 +73,26 @@ internal sealed class QuotaCounters(TimeProvider time)
         return (start, start + renewal);
     }
 
-    private Usage Current(string key, DateTimeOffset start)
+    private Usage Current(string counter, DateTimeOffset start, DateTimeOffset end, DateTimeOffset now)
     {
-        var usage = _usage.GetOrAdd(key, _ => new Usage(start));
+        if (_usage.Count > SweepAbove)
+        {
+            foreach (var (ended, old) in _usage)
+            {
+                if (old.End <= now)
+                {
+                    _usage.TryRemove(KeyValuePair.Create(ended, old));
+                }
+            }
+        }
+
+        var usage = _usage.GetOrAdd(counter, _ => new Usage(start, end));
         lock (usage)
         {
             if (usage.Start != start)
             {
                 usage.Start = start;
+                usage.End = end;
                 usage.Calls = 0;
                 usage.Bytes = 0;
             }
@@ -73,9 +101,11 @@ internal sealed class QuotaCounters(TimeProvider time)
         return usage;
     }
 
-    private sealed class Usage(DateTimeOffset start)
+    private sealed class Usage(DateTimeOffset start, DateTimeOffset end)
     {
         public DateTimeOffset Start { get; set; } = start;
+
+        public DateTimeOffset End { get; set; } = end;
 
         public long Calls { get; set; }
 

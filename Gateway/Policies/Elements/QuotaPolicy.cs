@@ -44,20 +44,30 @@ internal sealed class QuotaPolicy(
 
         // quota's periods start with the subscription (whose creation date is the Unix epoch until subscriptions have dates).
         var anchor = firstPeriodStart ?? new DateTimeOffset(DateTime.SpecifyKind(context.Subscription?.CreatedDate ?? DateTime.UnixEpoch, DateTimeKind.Utc));
+        var counter = QuotaCounters.CounterOf(key, anchor, renewal);
         var counters = context.Services.Quotas;
 
-        // Another quota on this key may have counted this request already: it is checked as it stood before.
-        var (exceeded, renewsIn) = counters.Check(key, anchor, renewal, calls, bandwidthBytes, CountedCalls(context, key));
+        // Another quota on this counter may have counted this request already: it is checked as it stood before. Without
+        // an increment condition the call is counted in the same step as the check, so concurrent requests cannot overshoot.
+        var counted = Counted(context);
+        var countNow = incrementCondition is null && calls is not null && !counted.ContainsKey("calls\n" + counter);
+        var admit = countNow ? IncrementCount(context) : 0;
+        var (exceeded, renewsIn) = counters.TryAdmit(counter, anchor, renewal, calls, bandwidthBytes, counted.GetValueOrDefault("calls\n" + counter), admit);
         if (exceeded is { } limit)
         {
             throw Exceeded(limit, renewsIn);
+        }
+
+        if (countNow)
+        {
+            counted["calls\n" + counter] = admit;
         }
 
         // The meter must wrap the bodies before anything is forwarded or written.
         var meter = bandwidthBytes is null ? null : TransferMeter.Of(context);
         if (incrementCondition is null)
         {
-            Count(context, key, anchor, meter);
+            CountBytes(context, counter, anchor, meter);
         }
         else
         {
@@ -65,7 +75,7 @@ internal sealed class QuotaPolicy(
             {
                 if (incrementCondition.Evaluate(context, Name) is true)
                 {
-                    Count(context, key, anchor, meter);
+                    Count(context, counter, anchor, meter);
                 }
             });
         }
@@ -157,22 +167,26 @@ internal sealed class QuotaPolicy(
         return counted;
     }
 
-    private static long CountedCalls(RequestContext context, string key) => Counted(context).GetValueOrDefault("calls\n" + key);
-
-    private void Count(RequestContext context, string key, DateTimeOffset anchor, TransferMeter? meter)
+    /// <summary>Counts a call (after the response, under an increment condition) and the bytes, once per counter.</summary>
+    private void Count(RequestContext context, string counter, DateTimeOffset anchor, TransferMeter? meter)
     {
-        var counters = context.Services.Quotas;
         var counted = Counted(context);
-        if (calls is not null && !counted.ContainsKey("calls\n" + key))
+        if (calls is not null && !counted.ContainsKey("calls\n" + counter))
         {
             var count = IncrementCount(context);
-            counted["calls\n" + key] = count;
-            counters.Add(key, anchor, renewal, count, 0);
+            counted["calls\n" + counter] = count;
+            context.Services.Quotas.Add(counter, anchor, renewal, count, 0);
         }
 
-        if (meter is not null && counted.TryAdd("bytes\n" + key, 0))
+        CountBytes(context, counter, anchor, meter);
+    }
+
+    private void CountBytes(RequestContext context, string counter, DateTimeOffset anchor, TransferMeter? meter)
+    {
+        if (meter is not null && Counted(context).TryAdd("bytes\n" + counter, 0))
         {
-            context.OnResponseSent(() => counters.Add(key, anchor, renewal, 0, meter.Bytes));
+            var counters = context.Services.Quotas;
+            context.OnResponseSent(() => counters.Add(counter, anchor, renewal, 0, meter.Bytes));
         }
     }
 

@@ -303,6 +303,60 @@ public sealed class QuotaPolicyTests : IDisposable
     }
 
     [Fact]
+    [Covers("quota-by-key", "calls", "renewal-period")]
+    public async Task QuotaByKey_TwoQuotasOnOneKeyWithDifferentPeriods_EachHoldsItsOwnLimit()
+    {
+        using var factory = Start($"""
+            <inbound>
+              <quota-by-key calls="2" renewal-period="3600" {TeamKey}/>
+              <quota-by-key calls="3" renewal-period="86400" {TeamKey}/>
+              <return-response />
+            </inbound>
+            """);
+        using var client = factory.CreateClient();
+
+        var statuses = new List<HttpStatusCode>();
+        for (var i = 0; i < 3; i++)
+        {
+            using var response = await SendAsync(client, "a");
+            statuses.Add(response.StatusCode);
+        }
+
+        // The hourly quota refuses the third call before the daily one sees it; an hour later the daily one has one call
+        // left, then refuses (each counter keeps its own count: neither resets the other).
+        _time.Advance(TimeSpan.FromHours(1));
+        for (var i = 0; i < 2; i++)
+        {
+            using var response = await SendAsync(client, "a");
+            statuses.Add(response.StatusCode);
+        }
+
+        Assert.Equal([HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.Forbidden, HttpStatusCode.OK, HttpStatusCode.Forbidden], statuses);
+    }
+
+    [Fact]
+    [Covers("quota-by-key", "calls")]
+    public async Task QuotaByKey_ConcurrentRequests_NeverPassTheLimitTogether()
+    {
+        using var factory = Start($"""
+            <inbound>
+              <quota-by-key calls="5" renewal-period="3600" {TeamKey}/>
+              <return-response />
+            </inbound>
+            """);
+        using var client = factory.CreateClient();
+
+        var responses = await Task.WhenAll(Enumerable.Range(0, 40).Select(_ => SendAsync(client, "a")));
+
+        Assert.Equal(5, responses.Count(r => r.StatusCode == HttpStatusCode.OK));
+        Assert.Equal(35, responses.Count(r => r.StatusCode == HttpStatusCode.Forbidden));
+        foreach (var response in responses)
+        {
+            response.Dispose();
+        }
+    }
+
+    [Fact]
     [Covers("quota-by-key", "calls")]
     public async Task QuotaByKey_OverTheQuota_GoesToOnErrorWithQuotaExceeded()
     {
