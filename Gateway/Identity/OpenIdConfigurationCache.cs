@@ -41,11 +41,18 @@ internal sealed partial class OpenIdConfigurationCache(IHttpClientFactory client
             var now = time.GetUtcNow();
             if (entry.NeedsFetch(now, keyId))
             {
+                var previousAttempt = entry.LastAttempt;
                 entry.LastAttempt = now;
                 try
                 {
                     entry.Configuration = await FetchAsync(location, apimPath, cancellationToken);
                     entry.LastSuccess = now;
+                }
+                catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+                {
+                    // The caller left: that is no failure of the document, so the next request fetches at once.
+                    entry.LastAttempt = previousAttempt;
+                    throw;
                 }
                 catch (Exception ex) when ((ex is HttpRequestException or IOException or JsonException or ArgumentException or InvalidOperationException or UnauthorizedAccessException or TaskCanceledException) && !cancellationToken.IsCancellationRequested)
                 {
@@ -67,6 +74,12 @@ internal sealed partial class OpenIdConfigurationCache(IHttpClientFactory client
         using var document = JsonDocument.Parse(await ReadAsync(location, apimPath, cancellationToken));
         var root = document.RootElement;
         var jwksUri = root.TryGetProperty("jwks_uri", out var uri) && uri.ValueKind == JsonValueKind.String ? uri.GetString()! : throw new InvalidOperationException("the document has no jwks_uri");
+        if (IsHttp(location) && !IsHttp(jwksUri))
+        {
+            // A document fetched over the network must not make the gateway read its own files.
+            throw new InvalidOperationException("the jwks_uri of a document fetched over http(s) must be an absolute http(s) URL");
+        }
+
         var issuer = root.TryGetProperty("issuer", out var iss) && iss.ValueKind == JsonValueKind.String ? iss.GetString() : null;
         var keys = new JsonWebKeySet(await ReadAsync(jwksUri, apimPath, cancellationToken)).GetSigningKeys();
         foreach (var key in keys)
@@ -79,9 +92,12 @@ internal sealed partial class OpenIdConfigurationCache(IHttpClientFactory client
         return new OpenIdConfiguration(issuer, [.. keys]);
     }
 
+    private static bool IsHttp(string location) =>
+        Uri.TryCreate(location, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps);
+
     private async Task<string> ReadAsync(string location, string apimPath, CancellationToken cancellationToken)
     {
-        if (Uri.TryCreate(location, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps))
+        if (IsHttp(location) && Uri.TryCreate(location, UriKind.Absolute, out var uri))
         {
             using var client = clients.CreateClient(HttpClientName);
             return await client.GetStringAsync(uri, cancellationToken);
