@@ -59,10 +59,18 @@ internal sealed partial class ArtifactsProvider : IDisposable
             {
                 next = GatewayArtifacts.Load(_options);
             }
-            catch (Exception ex) when (ex is PolicyLoadException or ApimArtifactException or IOException)
+            catch (Exception ex) when (ex is PolicyLoadException or ApimArtifactException or IOException or UnauthorizedAccessException)
             {
                 ReloadError = ex.Message;
                 Log.ReloadFailed(_logger, ex.Message);
+                return;
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                // A bug of the gateway's own (this runs on a timer, where an escaping exception ends the process): the
+                // previous version keeps serving and the health check says why.
+                ReloadError = $"The gateway failed while loading the edited artefacts ({ex.GetType().Name}: {ex.Message}).";
+                Log.ReloadCrashed(_logger, ex);
                 return;
             }
 
@@ -93,5 +101,8 @@ internal sealed partial class ArtifactsProvider : IDisposable
 
         [LoggerMessage(2, LogLevel.Error, "The edited API Management artefacts do not load; the previous version keeps running:\n{Problems}")]
         public static partial void ReloadFailed(ILogger logger, string problems);
+
+        [LoggerMessage(3, LogLevel.Critical, "Loading the edited API Management artefacts failed in the gateway itself; the previous version keeps running")]
+        public static partial void ReloadCrashed(ILogger logger, Exception exception);
     }
 }

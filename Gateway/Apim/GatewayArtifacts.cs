@@ -43,23 +43,24 @@ internal sealed class GatewayArtifacts(string apimPath, ApiRouter router, Backen
         var routes = new List<ApiRoute>();
         var problems = new List<string>();
         var apisPath = Path.Combine(path, ApisFolder);
-        foreach (var folder in Directory.Exists(apisPath) ? Directory.GetDirectories(apisPath).Order(StringComparer.Ordinal).ToArray() : [])
-        {
-            var api = ApiEntity.Load(folder);
-            var definition = ApiDefinition.Load(Path.Combine(folder, api.Definition));
-            try
-            {
-                routes.Add(new ApiRoute(api, definition, PolicyLoader.LoadApi(path, folder, api.Policy, definition.Operations.Select(o => o.Id).ToList(), namedValues)));
-            }
-            catch (PolicyLoadException ex)
-            {
-                problems.AddRange(ex.Problems);
-            }
-        }
-
         var products = new List<ProductInfo>();
         try
         {
+            // Whatever fails below, the documents compiled so far are disposed (their assemblies unloaded).
+            foreach (var folder in Directory.Exists(apisPath) ? Directory.GetDirectories(apisPath).Order(StringComparer.Ordinal).ToArray() : [])
+            {
+                var api = ApiEntity.Load(folder);
+                var definition = ApiDefinition.Load(Path.Combine(folder, api.Definition));
+                try
+                {
+                    routes.Add(new ApiRoute(api, definition, PolicyLoader.LoadApi(path, folder, api.Policy, definition.Operations.Select(o => o.Id).ToList(), namedValues)));
+                }
+                catch (PolicyLoadException ex)
+                {
+                    problems.AddRange(ex.Problems);
+                }
+            }
+
             foreach (var (product, folder) in productDefinitions)
             {
                 products.Add(LoadProduct(product, folder, routes, namedValues, path, problems));

@@ -24,35 +24,44 @@ internal static class PolicyLoader
         var globalPath = Path.Combine(apimPath, GlobalPolicyFileName);
         var problems = new List<string>();
         var loaded = new List<PolicyDocument>();
-        var global = File.Exists(globalPath)
-            ? TryLoad(() => Load(File.ReadAllText(globalPath), globalPath, "global", namedValues, apimPath), problems, loaded)
-            : TryLoad(() => Load(DefaultGlobalPolicy(), "default-global-policy.xml", "global", namedValues, apimPath), problems, loaded);
-        var apiPolicyPath = Path.Combine(apiFolder, apiPolicyFile);
-        var api = TryLoad(() => Load(ReadFile(apiPolicyPath), apiPolicyPath, "api", namedValues, apimPath), problems, loaded);
-        var operations = new Dictionary<string, PolicyDocument>(StringComparer.Ordinal);
-        var operationsPath = Path.Combine(apiFolder, OperationsFolder);
-        foreach (var file in Directory.Exists(operationsPath) ? Directory.GetFiles(operationsPath).Order(StringComparer.Ordinal).ToArray() : [])
+        try
         {
-            var id = Path.GetFileNameWithoutExtension(file);
-            if (!file.EndsWith(".xml", StringComparison.Ordinal) || !operationIds.Contains(id))
+            var global = File.Exists(globalPath)
+                ? TryLoad(() => Load(File.ReadAllText(globalPath), globalPath, "global", namedValues, apimPath), problems, loaded)
+                : TryLoad(() => Load(DefaultGlobalPolicy(), "default-global-policy.xml", "global", namedValues, apimPath), problems, loaded);
+            var apiPolicyPath = Path.Combine(apiFolder, apiPolicyFile);
+            var api = TryLoad(() => Load(ReadFile(apiPolicyPath), apiPolicyPath, "api", namedValues, apimPath), problems, loaded);
+            var operations = new Dictionary<string, PolicyDocument>(StringComparer.Ordinal);
+            var operationsPath = Path.Combine(apiFolder, OperationsFolder);
+            foreach (var file in Directory.Exists(operationsPath) ? Directory.GetFiles(operationsPath).Order(StringComparer.Ordinal).ToArray() : [])
             {
-                problems.Add($"{file}(1,1): error {PolicyDiagnostics.UnknownOperation}: an operation policy must be named <operationId>.xml after an operation of the API definition ({string.Join(", ", operationIds.Order(StringComparer.Ordinal))})");
-                continue;
+                var id = Path.GetFileNameWithoutExtension(file);
+                if (!file.EndsWith(".xml", StringComparison.Ordinal) || !operationIds.Contains(id))
+                {
+                    problems.Add($"{file}(1,1): error {PolicyDiagnostics.UnknownOperation}: an operation policy must be named <operationId>.xml after an operation of the API definition ({string.Join(", ", operationIds.Order(StringComparer.Ordinal))})");
+                    continue;
+                }
+
+                if (TryLoad(() => Load(File.ReadAllText(file), file, "operation", namedValues, apimPath), problems, loaded) is { } operation)
+                {
+                    operations[id] = operation;
+                }
             }
 
-            if (TryLoad(() => Load(File.ReadAllText(file), file, "operation", namedValues, apimPath), problems, loaded) is { } operation)
+            if (problems.Count > 0)
             {
-                operations[id] = operation;
+                loaded.ForEach(d => d.Dispose());
+                throw new PolicyLoadException(problems);
             }
+
+            return new ApiPolicies(global!, api!, operations);
         }
-
-        if (problems.Count > 0)
+        catch (Exception ex) when (ex is not PolicyLoadException)
         {
+            // An unreadable file, say: the documents compiled so far are unloaded before the error goes up.
             loaded.ForEach(d => d.Dispose());
-            throw new PolicyLoadException(problems);
+            throw;
         }
-
-        return new ApiPolicies(global!, api!, operations);
     }
 
     public static PolicyDocument Load(string text, string file, string scope, NamedValues namedValues, string? apimPath = null) =>

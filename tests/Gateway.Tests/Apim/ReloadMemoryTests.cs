@@ -27,6 +27,37 @@ public class ReloadMemoryTests
         Assert.Equal(0, replaced.Count(r => r.IsAlive));
     }
 
+    [Fact]
+    public void Load_FailingOnALaterApi_UnloadsWhatItHadCompiled()
+    {
+        using var apim = new TestApim();
+        var broken = Path.Combine(apim.Path, "apis", "zz-broken");
+        Directory.CreateDirectory(broken);
+        File.WriteAllText(Path.Combine(broken, "api.json"), "{ not json");
+
+        // The API policy under a file name of its own, which names its expression assemblies.
+        var marker = "leakcheck" + Guid.NewGuid().ToString("N");
+        var apiJson = Path.Combine(Path.GetDirectoryName(apim.PolicyPath)!, "api.json");
+        File.WriteAllText(apiJson, File.ReadAllText(apiJson).Replace("\"policy.xml\"", $"\"{marker}.xml\"", StringComparison.Ordinal));
+        File.Copy(apim.PolicyPath, Path.Combine(Path.GetDirectoryName(apim.PolicyPath)!, marker + ".xml"));
+
+        for (var i = 0; i < 20; i++)
+        {
+            Assert.Throws<Gateway.Apim.Model.ApimArtifactException>(() => GatewayArtifacts.Load(apim.Options()));
+        }
+
+        for (var i = 0; i < 20 && LiveContexts() > 0; i++)
+        {
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+        }
+
+        // The azure-openai API compiled before zz-broken failed, twenty times; none of those assemblies stays loaded.
+        Assert.Equal(0, LiveContexts());
+
+        int LiveContexts() => AssemblyLoadContext.All.Count(c => c.Name?.Contains(marker, StringComparison.Ordinal) == true);
+    }
+
     /// <summary>Reloads a hundred times and returns weak references to the load contexts of every version it replaced.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static List<WeakReference> ReloadAHundredTimes(TestApim apim)
