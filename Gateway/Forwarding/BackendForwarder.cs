@@ -16,7 +16,7 @@ internal sealed class BackendForwarder(IHttpForwarder forwarder, IForwarderHttpC
     private readonly HttpMessageInvoker _client = clientFactory.CreateClient(new ForwarderHttpClientContext { NewConfig = HttpClientConfig.Empty });
     private readonly Lazy<HttpMessageInvoker> _redirectingClient = new(() => new RedirectingClientFactory().CreateClient(new ForwarderHttpClientContext { NewConfig = HttpClientConfig.Empty }));
 
-    public async Task ForwardAsync(RequestContext context, ForwardOptions options, TimeSpan timeout)
+    public async Task ForwardAsync(RequestContext context, ForwardOptions options, TimeSpan timeout, bool followRedirects = false)
     {
         var target = context.Backend?.Url ?? (context.Api as ApiInfo)?.Entity.ServiceUrl
             ?? throw new PolicyExecutionException(Source, "BackendNotSet", "No backend service is set: use set-backend-service or give the API a web service URL.");
@@ -62,7 +62,7 @@ internal sealed class BackendForwarder(IHttpForwarder forwarder, IForwarderHttpC
             Version = options.HttpVersion == BackendHttpVersion.Http1 ? System.Net.HttpVersion.Version11 : System.Net.HttpVersion.Version20,
             VersionPolicy = options.HttpVersion == BackendHttpVersion.Http2OrHttp1 ? HttpVersionPolicy.RequestVersionOrLower : HttpVersionPolicy.RequestVersionExact,
         };
-        var client = options.FollowRedirects ? _redirectingClient.Value : _client;
+        var client = followRedirects ? _redirectingClient.Value : _client;
         call.SendTask = forwarder.SendAsync(http, destination.GetLeftPart(UriPartial.Authority), client, config, transformer).AsTask();
 
         await Task.WhenAny(call.Headers, call.SendTask);

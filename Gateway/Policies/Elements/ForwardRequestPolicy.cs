@@ -33,7 +33,12 @@ internal sealed class ForwardRequestPolicy(ElementInfo info, ForwardOptions opti
         var bufferRequestBody = reader.Bool("buffer-request-body", false);
         var bufferResponse = reader.Bool("buffer-response", true);
         var failOnErrorStatusCode = reader.Bool("fail-on-error-status-code", false);
-        var followRedirects = reader.Bool("follow-redirects", false);
+        var followRedirects = reader.Value("follow-redirects");
+        if (followRedirects is { IsExpression: false } && !bool.TryParse(followRedirects.ToString(), out _))
+        {
+            reader.Error($"attribute 'follow-redirects' of <forward-request> must be true or false, not '{followRedirects}'");
+        }
+
         var version = reader.Literal("http-version") switch
         {
             null or "1" => BackendHttpVersion.Http1,
@@ -51,7 +56,7 @@ internal sealed class ForwardRequestPolicy(ElementInfo info, ForwardOptions opti
 
     public override async ValueTask<PolicyFlow> ExecuteAsync(RequestContext context, ExecutionFrame frame)
     {
-        await context.Services.Forwarder.ForwardAsync(context, options, TimeoutOf(context));
+        await context.Services.Forwarder.ForwardAsync(context, options, TimeoutOf(context), FollowRedirects(context));
         return PolicyFlow.Continue;
     }
 
@@ -62,6 +67,19 @@ internal sealed class ForwardRequestPolicy(ElementInfo info, ForwardOptions opti
     {
         reader.Error($"attribute 'http-version' of <forward-request> must be 1, 2or1 or 2, not '{value}'");
         return BackendHttpVersion.Http1;
+    }
+
+    private bool FollowRedirects(RequestContext context)
+    {
+        if (options.FollowRedirects is null)
+        {
+            return false;
+        }
+
+        var text = options.FollowRedirects.EvaluateString(context, Name);
+        return bool.TryParse(text, out var follow)
+            ? follow
+            : throw new PolicyExecutionException(Name, "ExpressionValueEvaluationFailure", $"follow-redirects must be true or false, not '{text}'.");
     }
 
     private TimeSpan TimeoutOf(RequestContext context)

@@ -93,6 +93,35 @@ public sealed class ForwardRequestOptionsTests : IAsyncLifetime, IDisposable
         Assert.Equal("GET", followed.Method);
     }
 
+    [Fact]
+    [Covers("forward-request", "follow-redirects")]
+    public async Task FollowRedirects_AcceptsAnExpression()
+    {
+        WritePolicy("""follow-redirects="@(context.Request.Headers.GetValueOrDefault("x-follow", "false"))" """);
+        _backend.Statuses.Enqueue(303);
+        using var followed = await SendAsync(("x-follow", "true"));
+        _backend.Statuses.Enqueue(303);
+        using var returned = await SendAsync(("x-follow", "false"));
+
+        Assert.Equal(HttpStatusCode.OK, followed.StatusCode);
+        Assert.Equal(HttpStatusCode.SeeOther, returned.StatusCode);
+        Assert.Equal(3, _backend.Requests.Count);
+    }
+
+    [Fact]
+    [Covers("forward-request", "follow-redirects")]
+    public async Task FollowRedirects_307WithABody_IsABackendFailureNotAnEmptyResend()
+    {
+        WritePolicy("""follow-redirects="true" """);
+        _backend.Statuses.Enqueue(307);
+
+        using var response = await SendAsync();
+
+        Assert.Equal(HttpStatusCode.InternalServerError, response.StatusCode);
+        Assert.StartsWith("forward-request ", response.Headers.GetValues("x-error").Single(), StringComparison.Ordinal);
+        Assert.Single(_backend.Requests);
+    }
+
     [Theory]
     [InlineData("""http-version="1" """)]
     [InlineData("")]
