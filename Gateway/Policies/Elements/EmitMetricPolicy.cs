@@ -71,6 +71,8 @@ internal sealed class EmitMetricPolicy(ElementInfo info, PolicyValue name, Polic
     {
         "API ID" => context.Api.Id,
         "OPERATION ID" => context.Operation.Id,
+        "PRODUCT ID" => context.Product?.Id,
+        "USER ID" => context.User?.Id,
         "SUBSCRIPTION ID" => context.Subscription?.Id,
         "LOCATION" => context.Deployment.Region,
         "GATEWAY ID" => context.Deployment.GatewayId,

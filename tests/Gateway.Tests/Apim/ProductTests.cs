@@ -75,6 +75,39 @@ public sealed class ProductTests : IDisposable
     }
 
     [Fact]
+    [Covers("emit-metric", "name")]
+    public async Task EmitMetric_ProductAndUserDefaultDimensions_AreTheSubscriptionsProductAndOwner()
+    {
+        File.WriteAllText(_apim.PolicyPath, """
+            <policies>
+              <inbound>
+                <emit-metric name="calls-by-owner">
+                  <dimension name="Product ID" />
+                  <dimension name="User ID" />
+                </emit-metric>
+                <return-response />
+              </inbound>
+            </policies>
+            """);
+        using var factory = Factory();
+        var withKey = factory.WithWebHostBuilder(b => b.UseSetting("Apim:Subscriptions:team-a:PrimaryKey", ProductKey));
+        using var collector = new Microsoft.Extensions.Diagnostics.Metrics.Testing.MetricCollector<double>(
+            Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(withKey.Services),
+            Gateway.Telemetry.PolicyMetrics.MeterName,
+            "calls-by-owner");
+
+        using var product = await SendAsync(withKey, ProductKey);
+        using var api = await SendAsync(withKey, GatewayFactory.PrimaryKey);
+
+        var measurements = collector.GetMeasurementSnapshot();
+        Assert.Equal(2, measurements.Count);
+        Assert.Equal("ai-starter", measurements[0].Tags["Product ID"]);
+        Assert.Equal("alice", measurements[0].Tags["User ID"]);
+        Assert.Null(measurements[1].Tags["Product ID"]);
+        Assert.Null(measurements[1].Tags["User ID"]);
+    }
+
+    [Fact]
     public async Task ApiSubscription_HasNoProductScopeNoProductAndNoUser()
     {
         using var factory = Factory();
@@ -141,9 +174,12 @@ public sealed class ProductTests : IDisposable
 
     private GatewayFactory Factory() => new(_apim, "http://127.0.0.1:9");
 
-    private static async Task<HttpResponseMessage> SendAsync(GatewayFactory factory, string key)
+    private static async Task<HttpResponseMessage> SendAsync(GatewayFactory factory, string key) =>
+        await SendAsync(factory.WithWebHostBuilder(b => b.UseSetting("Apim:Subscriptions:team-a:PrimaryKey", ProductKey)), key);
+
+    private static async Task<HttpResponseMessage> SendAsync(Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactory<Program> factory, string key)
     {
-        var client = factory.WithWebHostBuilder(b => b.UseSetting("Apim:Subscriptions:team-a:PrimaryKey", ProductKey)).CreateClient();
+        var client = factory.CreateClient();
         using var request = new HttpRequestMessage(HttpMethod.Post, ChatPath) { Content = new StringContent("{}", Encoding.UTF8, "application/json") };
         request.Headers.Add("api-key", key);
         return await client.SendAsync(request);
