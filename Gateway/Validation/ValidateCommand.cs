@@ -116,8 +116,9 @@ internal static partial class ValidateCommand
     private static partial System.Text.RegularExpressions.Regex RootElement();
 
     /// <summary>
-    /// A fragment is loaded as a policy that includes it would load it, once per section. It is fine when some section
-    /// takes it; otherwise the problems every section has (its own mistakes) are reported, or the inbound ones.
+    /// A fragment is loaded as a policy that includes it would load it, in each scope and section. It is fine when some
+    /// scope and section take it; otherwise the problems every one has (its own mistakes) are reported, or the API
+    /// scope's inbound ones.
     /// </summary>
     private static List<string> FragmentProblems(string path, string apimPath, NamedValues values)
     {
@@ -127,22 +128,25 @@ internal static partial class ValidateCommand
             return [$"{path}(1,1): error {PolicyDiagnostics.UnknownElement}: a fragment must be {Path.Combine(apimPath, FragmentSource.Folder)}/<fragment-id>.xml to be included"];
         }
 
-        var bySection = new List<List<string>>();
-        foreach (var section in new[] { "inbound", "backend", "outbound", "on-error" })
+        var attempts = new List<List<string>>();
+        foreach (var scope in new[] { "api", "global", "product", "operation" })
         {
-            try
+            foreach (var section in new[] { "inbound", "backend", "outbound", "on-error" })
             {
-                using var document = PolicyLoader.Load($"""<policies><{section}><include-fragment fragment-id="{id}" /></{section}></policies>""", path, "api", values, apimPath);
-                return [];
-            }
-            catch (PolicyLoadException ex)
-            {
-                bySection.Add([.. ex.Problems]);
+                try
+                {
+                    using var document = PolicyLoader.Load($"""<policies><{section}><include-fragment fragment-id="{id}" /></{section}></policies>""", path, scope, values, apimPath);
+                    return [];
+                }
+                catch (PolicyLoadException ex)
+                {
+                    attempts.Add([.. ex.Problems]);
+                }
             }
         }
 
-        var common = bySection.Skip(1).Aggregate((IEnumerable<string>)bySection[0], (all, next) => all.Intersect(next, StringComparer.Ordinal)).ToList();
-        return common.Count > 0 ? common : bySection[0];
+        var common = attempts.Skip(1).Aggregate((IEnumerable<string>)attempts[0], (all, next) => all.Intersect(next, StringComparer.Ordinal)).ToList();
+        return common.Count > 0 ? common : attempts[0];
     }
 
     /// <summary>The nearest folder above the file that looks like an apim folder.</summary>

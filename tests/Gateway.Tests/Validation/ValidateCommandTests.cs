@@ -191,6 +191,19 @@ public sealed class ValidateCommandTests : IDisposable
     }
 
     [Fact]
+    public void Run_FragmentOnlyValidInAProductScope_IsAccepted()
+    {
+        Directory.CreateDirectory(Path.Combine(_folder, "fragments"));
+        var fragment = Write(Path.Combine("fragments", "product-quota.xml"), """<fragment><quota calls="100" renewal-period="3600" /></fragment>""");
+        Write("topology.json", "{}");
+
+        var (exit, output) = Validate(fragment);
+
+        Assert.Equal(0, exit);
+        Assert.EndsWith("1 file(s): 0 error(s), 0 warning(s)", output.TrimEnd(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Run_FragmentOnlyValidInBackend_IsAccepted()
     {
         Directory.CreateDirectory(Path.Combine(_folder, "fragments"));
