@@ -8,7 +8,7 @@ namespace Gateway.Policies;
 /// Parses a policy document (named values already substituted) into elements and compiles its expressions into one
 /// assembly. Every problem is collected and reported with file, line and column; a document with any problem is refused.
 /// </summary>
-internal sealed class PolicyParser
+internal sealed partial class PolicyParser
 {
     /// <summary>How deep fragments may include fragments.</summary>
     private const int MaxFragmentDepth = 8;
@@ -61,10 +61,14 @@ internal sealed class PolicyParser
         var expressions = ExpressionCompiler.Compile(file, parser._expressions);
         return new PolicyDocument(file, scope, sections, expressions, parser._sectionLocations)
         {
-            UsesRequestBody = parser._expressions.Any(e => e.Code.Contains("Body", StringComparison.Ordinal))
+            UsesRequestBody = parser._expressions.Any(e => RequestBodyAccess().IsMatch(e.Code))
                 || SetsBody(sections.Where(s => s.Key is PolicySection.Inbound or PolicySection.Backend).SelectMany(s => s.Value)),
         };
     }
+
+    /// <summary>An expression reading the request body (<c>context.Request.Body</c>); <c>context.Response.Body</c> needs no buffered request.</summary>
+    [System.Text.RegularExpressions.GeneratedRegex(@"Request\s*\.\s*Body\b")]
+    private static partial System.Text.RegularExpressions.Regex RequestBodyAccess();
 
     /// <summary>Whether a <c>set-body</c> sits among the elements, in branches, retries and fragments included.</summary>
     private static bool SetsBody(IEnumerable<PolicyElement> elements) =>
