@@ -51,7 +51,20 @@ internal sealed class PolicyCache(TimeProvider time)
     private static object Copy(object value) => value switch
     {
         Newtonsoft.Json.Linq.JToken token => token.DeepClone(),
+        Newtonsoft.Json.Linq.JToken[] tokens => CopyTokens(tokens),
         Array array => array.Clone(),
         _ => value,
     };
+
+    /// <summary>A copy of an array of JSON values (a <c>JObject[]</c> stays one), each value copied too.</summary>
+    private static Newtonsoft.Json.Linq.JToken[] CopyTokens(Newtonsoft.Json.Linq.JToken[] tokens)
+    {
+        var copy = (Newtonsoft.Json.Linq.JToken[])tokens.Clone();
+        for (var i = 0; i < copy.Length; i++)
+        {
+            copy[i] = copy[i]?.DeepClone()!;
+        }
+
+        return copy;
+    }
 }
