@@ -12,6 +12,7 @@ var signingKey = builder.AddParameter("local-identity-signing-key", identity.Pri
 
 var gateway = builder.AddProject<Projects.Gateway>("gateway")
     .WithEnvironment("Apim__Path", apimPath)
+    .WithEnvironment("Identity__Provider", "local")
     .WithEnvironment("LocalIdentity__SigningKey", signingKey)
     .WithSubscriptionKeys(subscriptions)
     .WithHttpHealthCheck("/health")
