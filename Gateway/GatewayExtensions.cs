@@ -1,3 +1,4 @@
+using Gateway.Admin;
 using Gateway.Apim;
 using Gateway.Forwarding;
 using Gateway.Identity;
@@ -7,7 +8,7 @@ using Microsoft.Extensions.Options;
 
 namespace Gateway;
 
-/// <summary>The gateway's wiring: options, the artefacts of <c>apim/</c>, the forwarder, the identity and the endpoint.</summary>
+/// <summary>The gateway's wiring: options, the artefacts of <c>apim/</c>, the forwarder, the identity, the admin state and the endpoint.</summary>
 internal static partial class GatewayExtensions
 {
     public static WebApplicationBuilder AddGateway(this WebApplicationBuilder builder)
@@ -19,9 +20,10 @@ internal static partial class GatewayExtensions
             .ValidateOnStart();
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton(new RandomSource(new Random()));
-        builder.Services.AddSingleton<Caching.PolicyCache>();
-        builder.Services.AddSingleton<RateLimiting.RateLimitCounters>();
-        builder.Services.AddSingleton<RateLimiting.QuotaCounters>();
+        builder.Services.AddOptions<AdminOptions>().BindConfiguration(AdminOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddResettableState<Caching.PolicyCache>();
+        builder.Services.AddResettableState<RateLimiting.RateLimitCounters>();
+        builder.Services.AddResettableState<RateLimiting.QuotaCounters>();
         builder.Services.AddSingleton<RateLimiting.ConcurrencyLimits>();
         builder.Services.AddSingleton<Telemetry.PolicyMetrics>();
         builder.Services.AddHttpForwarder();

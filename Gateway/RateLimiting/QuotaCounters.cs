@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Gateway.Admin;
 
 namespace Gateway.RateLimiting;
 
@@ -8,7 +9,7 @@ namespace Gateway.RateLimiting;
 /// subscription's start), on the injected clock, per gateway instance as in API Management. A renewal period of zero
 /// never renews.
 /// </summary>
-internal sealed class QuotaCounters(TimeProvider time)
+internal sealed class QuotaCounters(TimeProvider time) : IResettableState
 {
     private readonly ConcurrentDictionary<string, Usage> _usage = new(StringComparer.Ordinal);
 
@@ -56,6 +57,15 @@ internal sealed class QuotaCounters(TimeProvider time)
         var start = anchor.AddTicks(periods * renewal.Ticks);
         return (start, start + renewal);
     }
+
+    public string Name => "quota";
+
+    public StateScope Scope => StateScope.Counters;
+
+    public int Count => _usage.Count;
+
+    /// <summary>Forgets all usage: every key starts its current period at zero.</summary>
+    public void Reset() => _usage.Clear();
 
     private Usage Current(string key, DateTimeOffset start)
     {
