@@ -10,9 +10,14 @@ var subscriptions = SubscriptionDefinition.Load(apimPath);
 var identity = LocalIdentityKeys.Create(builder.Configuration["LocalIdentity:SigningKey"]);
 var signingKey = builder.AddParameter("local-identity-signing-key", identity.PrivateKeyPem, secret: true);
 
+// The key of the gateway's admin endpoints (POST /_gateway/admin/reset), generated once and kept in user secrets.
+var adminKey = builder.AddParameter("gateway-admin-key", new GenerateParameterDefault { MinLength = 32, Special = false }, secret: true, persist: true);
+
 var gateway = builder.AddProject<Projects.Gateway>("gateway")
     .WithEnvironment("Apim__Path", apimPath)
+    .WithEnvironment("Identity__Provider", "local")
     .WithEnvironment("LocalIdentity__SigningKey", signingKey)
+    .WithEnvironment("Gateway__AdminKey", adminKey)
     .WithSubscriptionKeys(subscriptions)
     .WithHttpHealthCheck("/health")
     .WithExternalHttpEndpoints();

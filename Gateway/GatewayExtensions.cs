@@ -1,36 +1,53 @@
+using Gateway.Admin;
 using Gateway.Apim;
 using Gateway.Forwarding;
 using Gateway.Identity;
 using Gateway.Pipeline;
 using Gateway.Policies;
+using Microsoft.Extensions.Options;
 
 namespace Gateway;
 
-/// <summary>The gateway's wiring: options, the artefacts of <c>apim/</c>, the forwarder, the identity and the endpoint.</summary>
+/// <summary>The gateway's wiring: options, the artefacts of <c>apim/</c>, the forwarder, the identity, the admin state and the endpoint.</summary>
 internal static partial class GatewayExtensions
 {
     public static WebApplicationBuilder AddGateway(this WebApplicationBuilder builder)
     {
         builder.Services.AddOptions<ApimOptions>().BindConfiguration(ApimOptions.SectionName);
         builder.Services.AddOptions<LocalIdentityOptions>().BindConfiguration(LocalIdentityOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddOptions<IdentityOptions>().BindConfiguration(IdentityOptions.SectionName)
+            .Validate<IOptions<LocalIdentityOptions>>((identity, local) => identity.Resolve(local.Value) != IdentityProviderKind.Local || local.Value.HasSigningKey, LocalIdentityOptions.MissingKeyMessage)
+            .ValidateOnStart();
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton(new RandomSource(new Random()));
-        builder.Services.AddSingleton<Caching.PolicyCache>();
-        builder.Services.AddSingleton<RateLimiting.RateLimitCounters>();
-        builder.Services.AddSingleton<RateLimiting.QuotaCounters>();
+        builder.Services.AddOptions<AdminOptions>().BindConfiguration(AdminOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddResettableState<Caching.PolicyCache>();
+        builder.Services.AddResettableState<RateLimiting.RateLimitCounters>();
+        builder.Services.AddResettableState<RateLimiting.QuotaCounters>();
         builder.Services.AddSingleton<RateLimiting.ConcurrencyLimits>();
         builder.Services.AddSingleton<Telemetry.PolicyMetrics>();
         builder.Services.AddHttpForwarder();
         builder.Services.AddSingleton<Yarp.ReverseProxy.Forwarder.IForwarderHttpClientFactory, Yarp.ReverseProxy.Forwarder.ForwarderHttpClientFactory>();
         builder.Services.AddSingleton<ArtifactsProvider>();
         builder.Services.AddSingleton<BackendForwarder>();
-        builder.Services.AddSingleton<IManagedIdentityTokenProvider, LocalTokenIssuer>();
+        builder.Services.AddSingleton<LocalTokenIssuer>();
+        builder.Services.AddSingleton<ITokenCredentialFactory, DefaultAzureCredentialFactory>();
+        builder.Services.AddSingleton<AzureTokenProvider>();
+        builder.Services.AddSingleton(ManagedIdentityProvider);
         builder.Services.AddHttpClient(OpenIdConfigurationCache.HttpClientName, client => client.Timeout = TimeSpan.FromSeconds(10));
         builder.Services.AddSingleton<OpenIdConfigurationCache>();
         builder.Services.AddSingleton<GatewayServices>();
         builder.Services.AddSingleton<GatewayHandler>();
         builder.Services.AddHealthChecks().AddCheck<PolicyHealthCheck>("apim-policies");
         return builder;
+    }
+
+    /// <summary>The token provider <c>Identity:Provider</c> chooses (local unless no local signing key is configured).</summary>
+    private static IManagedIdentityTokenProvider ManagedIdentityProvider(IServiceProvider services)
+    {
+        var kind = services.GetRequiredService<IOptions<IdentityOptions>>().Value.Resolve(services.GetRequiredService<IOptions<LocalIdentityOptions>>().Value);
+        Log.IdentityProvider(services.GetRequiredService<ILoggerFactory>().CreateLogger("Gateway.Startup"), kind);
+        return kind == IdentityProviderKind.Local ? services.GetRequiredService<LocalTokenIssuer>() : services.GetRequiredService<AzureTokenProvider>();
     }
 
     /// <summary>
@@ -75,5 +92,8 @@ internal static partial class GatewayExtensions
 
         [LoggerMessage(3, LogLevel.Warning, "Subscription '{Name}' has no keys configured (Apim:Subscriptions:{Name}:PrimaryKey), so no caller can use it")]
         public static partial void SubscriptionWithoutKeys(ILogger logger, string name);
+
+        [LoggerMessage(4, LogLevel.Information, "Managed-identity tokens come from the {Provider} provider (Identity:Provider)")]
+        public static partial void IdentityProvider(ILogger logger, IdentityProviderKind provider);
     }
 }

@@ -1,4 +1,5 @@
 using Gateway;
+using Gateway.Admin;
 using Gateway.Pipeline;
 using Gateway.Validation;
 
@@ -23,6 +24,7 @@ if (!app.TryLoadArtifacts())
 }
 
 app.MapDefaultEndpoints();
+app.MapAdminApi();
 app.MapGateway();
 await app.RunAsync();
 return 0;

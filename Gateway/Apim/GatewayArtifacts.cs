@@ -51,6 +51,7 @@ internal sealed class GatewayArtifacts(string apimPath, ApiRouter router, Backen
             {
                 var api = ApiEntity.Load(folder);
                 var definition = ApiDefinition.Load(Path.Combine(folder, api.Definition));
+                RefuseReservedPaths(api, definition, folder);
                 try
                 {
                     routes.Add(new ApiRoute(api, definition, PolicyLoader.LoadApi(path, folder, api.Policy, definition.Operations.Select(o => o.Id).ToList(), namedValues)));
@@ -84,6 +85,21 @@ internal sealed class GatewayArtifacts(string apimPath, ApiRouter router, Backen
             routes.ForEach(r => r.Dispose());
             products.ForEach(p => p.Policy?.Dispose());
             throw;
+        }
+    }
+
+    /// <summary>
+    /// The gateway's own endpoints live under <see cref="Admin.AdminApi.Prefix"/>; an API there, or an operation that
+    /// would be served there, could be shadowed by them (or answer in their place when they are off).
+    /// </summary>
+    private static void RefuseReservedPaths(ApiEntity api, ApiDefinition definition, string folder)
+    {
+        var reserved = api.Path.Length > 0
+            ? Admin.AdminApi.IsReserved(api.Path) ? $"path '{api.Path}'" : null
+            : definition.Operations.FirstOrDefault(o => Admin.AdminApi.IsReserved(o.UrlTemplate)) is { } operation ? $"operation {operation.Id} ({operation.UrlTemplate})" : null;
+        if (reserved is not null)
+        {
+            throw new ApimArtifactException(Path.Combine(folder, ApiEntity.FileName), $"API '{api.Id}': {reserved} is under {Admin.AdminApi.Prefix}/, which is reserved for the local gateway's own endpoints");
         }
     }
 

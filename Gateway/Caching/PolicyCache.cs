@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Gateway.Admin;
 
 namespace Gateway.Caching;
 
@@ -8,7 +9,7 @@ namespace Gateway.Caching;
 /// As in API Management, whose cache holds serialized copies, a stored JSON token or array is a copy: changing the
 /// object a request stored or looked up does not change the cache until it is stored again.
 /// </summary>
-internal sealed class PolicyCache(TimeProvider time)
+internal sealed class PolicyCache(TimeProvider time) : IResettableState
 {
     private readonly ConcurrentDictionary<string, (object Value, DateTimeOffset Expires)> _entries = new(StringComparer.Ordinal);
 
@@ -47,6 +48,14 @@ internal sealed class PolicyCache(TimeProvider time)
     }
 
     public void Remove(string key) => _entries.TryRemove(key, out _);
+
+    public string Name => "cache";
+
+    public StateScope Scope => StateScope.Caches;
+
+    public int Count => _entries.Count;
+
+    public void Reset() => _entries.Clear();
 
     private static object Copy(object value) => value switch
     {

@@ -24,15 +24,17 @@ internal sealed class LocalIdentityOptions : IValidatableObject
     [Range(typeof(TimeSpan), "00:01:00", "1.00:00:00")]
     public TimeSpan TokenLifetime { get; set; } = TimeSpan.FromHours(1);
 
+    /// <summary>Why the gateway cannot start with <c>Identity:Provider=local</c> and no key.</summary>
+    public const string MissingKeyMessage =
+        "Identity:Provider is local, and LocalIdentity:SigningKey (PEM text) or LocalIdentity:SigningKeyFile (a PEM file) is required: it signs the managed-identity tokens the mocks verify. The AppHost sets it; see README 'Run a service alone'.";
+
+    /// <summary>Whether a key is configured; without one the gateway defaults to Azure's identity (<see cref="IdentityOptions"/>).</summary>
+    public bool HasSigningKey => !string.IsNullOrWhiteSpace(SigningKey) || !string.IsNullOrWhiteSpace(SigningKeyFile);
+
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
-        if (string.IsNullOrWhiteSpace(SigningKey) && string.IsNullOrWhiteSpace(SigningKeyFile))
-        {
-            yield return new ValidationResult(
-                "LocalIdentity:SigningKey (PEM text) or LocalIdentity:SigningKeyFile (a PEM file) is required: it signs the managed-identity tokens the mocks verify. The AppHost sets it; see README 'Run a service alone'.",
-                [nameof(SigningKey)]);
-        }
-        else if (!string.IsNullOrWhiteSpace(SigningKeyFile) && !File.Exists(SigningKeyFile))
+        // A missing key is checked with Identity:Provider (IdentityOptions): only the local issuer needs one.
+        if (!string.IsNullOrWhiteSpace(SigningKeyFile) && !File.Exists(SigningKeyFile))
         {
             yield return new ValidationResult($"LocalIdentity:SigningKeyFile '{SigningKeyFile}' does not exist.", [nameof(SigningKeyFile)]);
         }

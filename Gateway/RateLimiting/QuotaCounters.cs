@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Globalization;
+using Gateway.Admin;
 
 namespace Gateway.RateLimiting;
 
@@ -10,7 +11,7 @@ namespace Gateway.RateLimiting;
 /// never renews. A counter is one key with one period definition: quotas that share a key but not their periods count
 /// apart, so neither resets the other. Counters whose period has ended are dropped once there are many.
 /// </summary>
-internal sealed class QuotaCounters(TimeProvider time)
+internal sealed class QuotaCounters(TimeProvider time) : IResettableState
 {
     private const int SweepAbove = 4096;
 
@@ -72,6 +73,15 @@ internal sealed class QuotaCounters(TimeProvider time)
         var start = anchor.AddTicks(periods * renewal.Ticks);
         return (start, start + renewal);
     }
+
+    public string Name => "quota";
+
+    public StateScope Scope => StateScope.Counters;
+
+    public int Count => _usage.Count;
+
+    /// <summary>Forgets all usage: every key starts its current period at zero.</summary>
+    public void Reset() => _usage.Clear();
 
     private Usage Current(string counter, DateTimeOffset start, DateTimeOffset end, DateTimeOffset now)
     {

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Gateway.Admin;
 
 namespace Gateway.RateLimiting;
 
@@ -6,7 +7,7 @@ namespace Gateway.RateLimiting;
 /// The counters behind <c>rate-limit</c> and <c>rate-limit-by-key</c>: per key, a window that starts with its first
 /// call and renews after the renewal period, on the injected clock (per gateway instance, as in API Management).
 /// </summary>
-internal sealed class RateLimitCounters(TimeProvider time)
+internal sealed class RateLimitCounters(TimeProvider time) : IResettableState
 {
     private readonly ConcurrentDictionary<string, Window> _windows = new(StringComparer.Ordinal);
 
@@ -32,6 +33,15 @@ internal sealed class RateLimitCounters(TimeProvider time)
             window.Count += count;
         }
     }
+
+    public string Name => "rate-limit";
+
+    public StateScope Scope => StateScope.Counters;
+
+    public int Count => _windows.Count;
+
+    /// <summary>Forgets every window: each key starts a fresh one with its next call.</summary>
+    public void Reset() => _windows.Clear();
 
     private Window Current(string key, TimeSpan period)
     {

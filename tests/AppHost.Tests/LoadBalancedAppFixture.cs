@@ -16,6 +16,7 @@ public class LoadBalancedAppFixture : IAsyncLifetime
 {
     public const string ChatAppKey = "it-chat-app-primary-key-00000000001";
     public const string ChatAppSecondaryKey = "it-chat-app-secondary-key-000000002";
+    public const string AdminKey = "it-gateway-admin-key-0000000000005";
     public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(120);
 
     private readonly RSA _signingKey = RSA.Create(2048);
@@ -50,6 +51,7 @@ public class LoadBalancedAppFixture : IAsyncLifetime
                 "--Parameters:chat-app-secondary-key=" + ChatAppSecondaryKey,
                 "--Parameters:search-indexer-primary-key=it-search-indexer-primary-key-000003",
                 "--Parameters:search-indexer-secondary-key=it-search-indexer-secondary-key-0004",
+                "--Parameters:gateway-admin-key=" + AdminKey,
             ],
             cancellation.Token);
         _app = await builder.BuildAsync(cancellation.Token);

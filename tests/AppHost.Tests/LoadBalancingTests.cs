@@ -138,6 +138,19 @@ public sealed class LoadBalancingTests(LoadBalancedAppFixture app) : IClassFixtu
     }
 
     [Fact]
+    public async Task Gateway_AdminState_AnswersOnlyWithTheAppHostsAdminKey()
+    {
+        using var refused = await app.Http.GetAsync(new Uri(app.GatewayUrl, "/_gateway/admin/state")).WaitAsync(Timeout);
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(app.GatewayUrl, "/_gateway/admin/state"));
+        request.Headers.Add("x-admin-key", LoadBalancedAppFixture.AdminKey);
+        using var state = await app.Http.SendAsync(request).WaitAsync(Timeout);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, state.StatusCode);
+        Assert.Contains("\"name\":\"rate-limit\"", await state.Content.ReadAsStringAsync().WaitAsync(Timeout), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Gateway_UnderTest_ListensOnADynamicPortNotTheFixedDevelopmentOne()
     {
         // The fixed URL (README) belongs to `dotnet run --project AppHost`; tests must not collide with it.

@@ -4,8 +4,8 @@ using Gateway.Pipeline;
 namespace Gateway.Policies.Elements;
 
 /// <summary>
-/// <c>authentication-managed-identity</c>: gets a token for <c>resource</c> from the gateway's managed identity (locally,
-/// the local issuer). With <c>output-token-variable-name</c> the token goes to that variable; otherwise it is set as
+/// <c>authentication-managed-identity</c>: gets a token for <c>resource</c> from the gateway's managed identity: the local
+/// issuer, or Microsoft Entra ID through Azure.Identity (<c>Identity:Provider</c>). With <c>output-token-variable-name</c> the token goes to that variable; otherwise it is set as
 /// <c>Authorization: Bearer</c>. Tokens are cached until they expire.
 /// </summary>
 internal sealed class AuthenticationManagedIdentityPolicy(ElementInfo info, string resource, string? clientId, string? outputVariable, bool ignoreError)

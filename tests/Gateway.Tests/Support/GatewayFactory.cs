@@ -9,9 +9,9 @@ namespace Gateway.Tests.Support;
 /// <summary>
 /// The gateway in memory over a test copy of apim/, with every backend pointed at one URL; on <c>time</c> (a
 /// FakeTimeProvider, say) instead of the system clock when given; <paramref name="testServices"/> may replace other
-/// services (a token provider, say).
+/// services (a token provider, say), and <paramref name="settings"/> add to or override the configuration.
 /// </summary>
-internal sealed class GatewayFactory(TestApim apim, string backendUrl, bool watchForChanges = false, TimeProvider? time = null, Action<IServiceCollection>? testServices = null)
+internal sealed class GatewayFactory(TestApim apim, string backendUrl, bool watchForChanges = false, TimeProvider? time = null, Action<IServiceCollection>? testServices = null, IReadOnlyDictionary<string, string>? settings = null)
     : WebApplicationFactory<Program>
 {
     public const string PrimaryKey = "primary-key-chat-app";
@@ -33,6 +33,11 @@ internal sealed class GatewayFactory(TestApim apim, string backendUrl, bool watc
         foreach (var id in new[] { "aoai-eastus2", "aoai-swedencentral", "aoai-japaneast" })
         {
             builder.UseSetting($"Apim:Backends:{id}:Url", backendUrl + "/openai");
+        }
+
+        foreach (var (key, value) in settings ?? new Dictionary<string, string>())
+        {
+            builder.UseSetting(key, value);
         }
 
         if (time is not null)

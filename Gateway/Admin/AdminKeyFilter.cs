@@ -1,0 +1,36 @@
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.Extensions.Options;
+
+namespace Gateway.Admin;
+
+/// <summary>
+/// Lets a request through to the admin endpoints only with the admin key in <see cref="AdminApi.KeyHeader"/>, compared in
+/// constant time (SHA-256 digests of equal length), as subscription keys are. A missing or wrong key gets a 401.
+/// </summary>
+internal sealed partial class AdminKeyFilter(IOptions<AdminOptions> options, ILogger<AdminKeyFilter> logger) : IEndpointFilter
+{
+    private readonly byte[] _digest = SHA256.HashData(Encoding.UTF8.GetBytes(options.Value.AdminKey ?? string.Empty));
+
+    public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        var request = context.HttpContext.Request;
+        string presented = request.Headers[AdminApi.KeyHeader].ToString();
+        var digest = SHA256.HashData(Encoding.UTF8.GetBytes(presented));
+        if (!(CryptographicOperations.FixedTimeEquals(digest, _digest) & presented.Length > 0))
+        {
+            Log.Refused(logger, request.Method, request.Path, presented.Length == 0 ? "missing" : "wrong");
+            return TypedResults.Json(
+                new AdminError(StatusCodes.Status401Unauthorized, $"Access denied due to a missing or invalid admin key. Send Gateway:AdminKey in the {AdminApi.KeyHeader} header."),
+                statusCode: StatusCodes.Status401Unauthorized);
+        }
+
+        return await next(context);
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(1, LogLevel.Warning, "Refused {Method} {Path}: {Problem} admin key")]
+        public static partial void Refused(ILogger logger, string method, PathString path, string problem);
+    }
+}
