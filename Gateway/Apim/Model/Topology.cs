@@ -226,6 +226,11 @@ internal sealed record Topology(IReadOnlyList<AccountDefinition> Accounts, IRead
             throw new ApimArtifactException(path, $"pool '{pool.Id}' has a circuit breaker; breakers belong to its single backends");
         }
 
+        if (pool.Pool?.SessionAffinity is not null)
+        {
+            throw new ApimArtifactException(path, $"pool '{pool.Id}' has sessionAffinity, which this gateway does not emulate");
+        }
+
         var services = pool.Pool?.Services ?? [];
         if (services.Count == 0)
         {
@@ -320,8 +325,8 @@ internal sealed record FailureConditionDefinition(
 /// <summary>Response statuses from <c>min</c> to <c>max</c> (inclusive) that count as failures.</summary>
 internal sealed record StatusCodeRangeDefinition(int Min, int Max);
 
-/// <summary>The members of a pool.</summary>
-internal sealed record BackendPoolDefinition(IReadOnlyList<BackendPoolMemberDefinition>? Services);
+/// <summary>The members of a pool; <c>sessionAffinity</c> is read only to be refused (it is not emulated).</summary>
+internal sealed record BackendPoolDefinition(IReadOnlyList<BackendPoolMemberDefinition>? Services, object? SessionAffinity = null);
 
 /// <summary>
 /// A member of a pool: a single backend's id (or its ARM id, <c>.../backends/{id}</c>), its priority (lower first) and

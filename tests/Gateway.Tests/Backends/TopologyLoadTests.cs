@@ -71,6 +71,7 @@ public sealed class TopologyLoadTests : IDisposable
     [InlineData("""{ "id": "p", "type": "Pool", "pool": { "services": [ { "id": "east", "weight": -1 } ] } }""", "weight of 'east' must be from 0 to 100, not -1")]
     [InlineData("""{ "id": "p", "type": "Pool", "account": "aoai-eastus2", "pool": { "services": [ { "id": "east" } ] } }""", "pool 'p' names an account or deployment")]
     [InlineData("""{ "id": "p", "type": "Ring", "url": "https://p.example" }""", "backend 'p' has type 'Ring'; the types are Single and Pool")]
+    [InlineData("""{ "id": "p", "type": "Pool", "pool": { "services": [ { "id": "east" } ], "sessionAffinity": { "sessionId": { "source": "Cookie", "name": "SessionId" } } } }""", "pool 'p' has sessionAffinity, which this gateway does not emulate")]
     public void Load_BadPools_FailNamingTheFile(string backend, string reason)
     {
         Write(Single, backend, """{ "id": "q", "type": "pool", "pool": { "services": [ { "id": "east" } ] } }""");
