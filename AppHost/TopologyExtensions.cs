@@ -34,13 +34,14 @@ internal static class TopologyExtensions
         return mock;
     }
 
-    /// <summary>Points every backend of the account at its mock (<c>Apim:Backends:{id}:Url</c>).</summary>
+    /// <summary>Points every single backend of the account at its mock (<c>Apim:Backends:{id}:Url</c>); pools name no account.</summary>
     public static IResourceBuilder<ProjectResource> WithBackendsOf(this IResourceBuilder<ProjectResource> gateway, Topology topology, AccountDefinition account, IResourceBuilder<ProjectResource> mock)
     {
         var endpoint = mock.GetEndpoint("http");
-        foreach (var backend in topology.Backends.Where(b => string.Equals(b.Account, account.Name, StringComparison.OrdinalIgnoreCase)))
+        foreach (var backend in topology.Backends.Where(b => !b.IsPool && string.Equals(b.Account, account.Name, StringComparison.OrdinalIgnoreCase)))
         {
-            gateway.WithEnvironment($"Apim__Backends__{backend.Id}__Url", ReferenceExpression.Create($"{endpoint}{new Uri(backend.Url).AbsolutePath.TrimEnd('/')}"));
+            // The topology's validation guarantees a single backend an absolute URL.
+            gateway.WithEnvironment($"Apim__Backends__{backend.Id}__Url", ReferenceExpression.Create($"{endpoint}{new Uri(backend.Url!).AbsolutePath.TrimEnd('/')}"));
         }
 
         return gateway.WithReference(endpoint).WaitFor(mock);

@@ -24,6 +24,7 @@ internal static partial class GatewayExtensions
         builder.Services.AddResettableState<Caching.PolicyCache>();
         builder.Services.AddResettableState<RateLimiting.RateLimitCounters>();
         builder.Services.AddResettableState<RateLimiting.QuotaCounters>();
+        builder.Services.AddResettableState<Backends.CircuitBreakers>();
         builder.Services.AddSingleton<RateLimiting.ConcurrencyLimits>();
         builder.Services.AddSingleton<Telemetry.PolicyMetrics>();
         builder.Services.AddHttpForwarder();

@@ -1,9 +1,13 @@
+using Gateway.Apim.Model;
+
 namespace Gateway.Backends;
 
-/// <summary>A backend entity of type Single, with the URL this gateway uses for it.</summary>
-internal sealed class Backend(string id, Uri url)
+/// <summary>A backend entity of type Single: the URL this gateway uses for it and, when it has one, its circuit-breaker rule.</summary>
+internal sealed class Backend(string id, Uri url, string? azureRegion = null, CircuitBreakerRule? breakerRule = null) : BackendEntity(id, azureRegion)
 {
-    public string Id { get; } = id;
+    public override string Type => BackendDefinition.SingleType;
 
     public BackendTarget Target { get; } = new(id, url);
+
+    public CircuitBreakerRule? BreakerRule { get; } = breakerRule;
 }

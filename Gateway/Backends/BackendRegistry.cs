@@ -5,28 +5,34 @@ using Gateway.Apim.Model;
 namespace Gateway.Backends;
 
 /// <summary>
-/// The backend entities of the topology by id. Locally, each backend's URL is overridden from configuration
-/// (<c>Apim:Backends:{id}:Url</c>), which the AppHost points at the backend's mock.
+/// The backend entities of the topology by id: single backends and pools of them. Locally, each single backend's URL is
+/// overridden from configuration (<c>Apim:Backends:{id}:Url</c>), which the AppHost points at the backend's mock.
 /// </summary>
 internal sealed class BackendRegistry
 {
-    private readonly Dictionary<string, Backend> _backends;
+    private readonly Dictionary<string, BackendEntity> _backends;
 
-    public BackendRegistry(IEnumerable<Backend> backends)
+    public BackendRegistry(IEnumerable<BackendEntity> backends)
     {
         _backends = backends.ToDictionary(b => b.Id, StringComparer.OrdinalIgnoreCase);
     }
 
-    public IReadOnlyCollection<Backend> All => _backends.Values;
+    public IReadOnlyCollection<BackendEntity> All => _backends.Values;
 
     public static BackendRegistry Create(Topology topology, IReadOnlyDictionary<string, BackendOverrideOptions> overrides)
     {
-        foreach (var id in overrides.Keys.Where(id => !topology.Backends.Any(b => string.Equals(b.Id, id, StringComparison.OrdinalIgnoreCase))))
+        foreach (var id in overrides.Keys)
         {
-            throw new ApimArtifactException(Topology.FileName, $"configuration Apim:Backends:{id} names a backend the topology does not have");
+            var definition = topology.Backends.FirstOrDefault(b => string.Equals(b.Id, id, StringComparison.OrdinalIgnoreCase))
+                ?? throw new ApimArtifactException(Topology.FileName, $"configuration Apim:Backends:{id} names a backend the topology does not have");
+            if (definition.IsPool)
+            {
+                throw new ApimArtifactException(Topology.FileName, $"configuration Apim:Backends:{id} names a pool, which has no URL of its own");
+            }
         }
 
-        return new BackendRegistry(topology.Backends.Select(definition =>
+        var singles = new Dictionary<string, Backend>(StringComparer.OrdinalIgnoreCase);
+        foreach (var definition in topology.Backends.Where(b => !b.IsPool))
         {
             var url = overrides.TryGetValue(definition.Id, out var local) && !string.IsNullOrWhiteSpace(local.Url) ? local.Url : definition.Url;
             if (!Uri.TryCreate(url, UriKind.Absolute, out var uri))
@@ -34,9 +40,20 @@ internal sealed class BackendRegistry
                 throw new ApimArtifactException(Topology.FileName, $"backend '{definition.Id}' has an invalid URL '{url}'");
             }
 
-            return new Backend(definition.Id, uri);
-        }));
+            var region = topology.Accounts.FirstOrDefault(a => string.Equals(a.Name, definition.Account, StringComparison.OrdinalIgnoreCase))?.Region;
+            var rule = definition.CircuitBreaker?.Rules is [var only] ? CircuitBreakerRule.From(only) : null;
+            singles[definition.Id] = new Backend(definition.Id, uri, region, rule);
+        }
+
+        var pools = topology.Backends.Where(b => b.IsPool).Select(definition => new BackendPool(
+            definition.Id,
+            (definition.Pool?.Services ?? []).Select(s => new PoolMember(
+                singles[s.BackendId],
+                s.Priority ?? BackendPool.DefaultPriority,
+                s.Weight ?? BackendPool.DefaultWeight))));
+
+        return new BackendRegistry(singles.Values.Cast<BackendEntity>().Concat(pools));
     }
 
-    public bool TryGet(string id, [NotNullWhen(true)] out Backend? backend) => _backends.TryGetValue(id, out backend);
+    public bool TryGet(string id, [NotNullWhen(true)] out BackendEntity? backend) => _backends.TryGetValue(id, out backend);
 }

@@ -8,6 +8,9 @@ public interface IContext
     /// <summary>The API the request matched.</summary>
     IApi Api { get; }
 
+    /// <summary>The backend entity <c>set-backend-service backend-id</c> chose (a single backend or a pool); null otherwise.</summary>
+    IBackend? Backend { get; }
+
     /// <summary>The gateway that runs the policy.</summary>
     IDeployment Deployment { get; }
 
@@ -60,6 +63,19 @@ public interface IApi
     IUrl? ServiceUrl { get; }
 
     ISubscriptionKeyParameterNames SubscriptionKeyParameterNames { get; }
+}
+
+/// <summary>A backend entity of the topology (<c>context.Backend</c>).</summary>
+public interface IBackend
+{
+    /// <summary>The backend entity's id; a pool's own id, not the member a request went to.</summary>
+    string Id { get; }
+
+    /// <summary><c>Single</c> or <c>Pool</c>.</summary>
+    string Type { get; }
+
+    /// <summary>The region of the backend's account; null for pools and backends without an account.</summary>
+    string? AzureRegion { get; }
 }
 
 /// <summary>Header and query parameter names of the subscription key.</summary>

@@ -9,12 +9,28 @@ internal static class ApimResponses
 
     public const string NotFoundBody = """{"statusCode": 404, "message": "Resource not found"}""";
 
+    /// <summary>The reason phrase of API Management's 503 when every member of a pool has its circuit breaker tripped.</summary>
+    public const string BackendPoolUnavailableReason = "Backend pool is temporarily unavailable";
+
+    /// <summary>The reason phrase of the 503 for a single backend whose circuit breaker is tripped (chosen: see docs/fidelity.md).</summary>
+    public const string BackendUnavailableReason = "Backend is temporarily unavailable";
+
     public static ResponseState NotFound() => ResponseState.Json(StatusCodes.Status404NotFound, "Not Found", NotFoundBody);
 
     public static ResponseState Unauthorized(bool missing, string realm, string headerName)
     {
         var response = ResponseState.Json(StatusCodes.Status401Unauthorized, "Access Denied", missing ? MissingKeyBody : InvalidKeyBody);
         response.Headers["WWW-Authenticate"] = [$"AzureApiManagementKey realm=\"{realm}\",name=\"{headerName}\",type=\"header\""];
+        return response;
+    }
+
+    /// <summary>No backend to forward to (circuit breakers tripped): a 503 with no body and no Retry-After.</summary>
+    public static ResponseState ServiceUnavailable(string reason)
+    {
+        var response = ResponseState.Empty();
+        response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+        response.StatusReason = reason;
+        response.Body = Array.Empty<byte>();
         return response;
     }
 

@@ -106,6 +106,11 @@ internal sealed partial class GatewayHandler(ArtifactsProvider provider, Gateway
         {
             activity.SetTag("apim.backend.id", backend.BackendId);
             activity.SetTag("apim.backend.url", backend.Url.ToString());
+            if (context.BackendEntity is Backends.BackendPool pool)
+            {
+                // apim.backend.id is then the member the last forward-request picked.
+                activity.SetTag("apim.backend.pool.id", pool.Id);
+            }
         }
 
         return flow;

@@ -16,6 +16,7 @@ internal sealed class GatewayServices(
     RateLimiting.RateLimitCounters rateLimits,
     RateLimiting.QuotaCounters quotas,
     RateLimiting.ConcurrencyLimits concurrency,
+    CircuitBreakers circuitBreakers,
     Telemetry.PolicyMetrics metrics,
     OpenIdConfigurationCache openIdConfigurations,
     ILoggerFactory loggers)
@@ -36,6 +37,9 @@ internal sealed class GatewayServices(
     public RandomSource Random { get; } = random;
 
     public BackendRegistry Backends => artifacts.Backends;
+
+    /// <summary>The backends' circuit breakers, kept for the life of the gateway instance.</summary>
+    public CircuitBreakers CircuitBreakers { get; } = circuitBreakers;
 
     public BackendForwarder Forwarder { get; } = forwarder;
 

@@ -56,8 +56,16 @@ internal sealed class RequestContext : IContext, IRequest, IDisposable
 
     public Dictionary<string, object> VariableStore { get; } = new(StringComparer.Ordinal);
 
-    /// <summary>Where <c>forward-request</c> sends the request; set by <c>set-backend-service</c>.</summary>
+    /// <summary>
+    /// Where <c>forward-request</c> sends the request: set by <c>set-backend-service</c>, and by <c>forward-request</c> to
+    /// the member it picked when the backend is a pool.
+    /// </summary>
     public BackendTarget? Backend { get; set; }
+
+    /// <summary>The backend entity <c>set-backend-service backend-id</c> named (<c>context.Backend</c>): a single backend or a pool.</summary>
+    public BackendEntity? BackendEntity { get; set; }
+
+    IBackend? IContext.Backend => BackendEntity;
 
     public ResponseState Response => _response;
 

@@ -1,9 +1,25 @@
+using System.Xml;
+
 namespace Gateway.Apim.Model;
 
-/// <summary><c>apim/topology.json</c>: the Azure OpenAI accounts and the API Management backends in front of them.</summary>
+/// <summary>
+/// <c>apim/topology.json</c>: the Azure OpenAI accounts and the API Management backends in front of them, the backends
+/// in the shape of the ARM resource <c>Microsoft.ApiManagement/service/backends</c> (single backends with a circuit
+/// breaker, pools of them by priority and weight).
+/// </summary>
 internal sealed record Topology(IReadOnlyList<AccountDefinition> Accounts, IReadOnlyList<BackendDefinition> Backends)
 {
     public const string FileName = "topology.json";
+
+    /// <summary>API Management's limit on the members of a pool.</summary>
+    public const int MaxPoolMembers = 30;
+
+    /// <summary>API Management's limits on a failure condition's lists (the REST API's <c>maxItems</c> and <c>maxLength</c>).</summary>
+    public const int MaxStatusCodeRanges = 10;
+
+    public const int MaxErrorReasons = 10;
+
+    public const int MaxErrorReasonLength = 200;
 
     public static Topology Load(string apimPath)
     {
@@ -11,6 +27,30 @@ internal sealed record Topology(IReadOnlyList<AccountDefinition> Accounts, IRead
         var topology = ApimJson.Read<Topology>(path);
         topology.Validate(path);
         return topology;
+    }
+
+    /// <summary>An ISO 8601 duration (<c>PT10S</c>, <c>PT1M</c>, <c>P1D</c>), as the ARM resource writes them.</summary>
+    public static bool TryParseDuration(string? text, out TimeSpan duration)
+    {
+        duration = default;
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            return false;
+        }
+
+        try
+        {
+            duration = XmlConvert.ToTimeSpan(text.Trim());
+            return true;
+        }
+        catch (FormatException)
+        {
+            return false;
+        }
+        catch (OverflowException)
+        {
+            return false;
+        }
     }
 
     private void Validate(string path)
@@ -25,31 +65,210 @@ internal sealed record Topology(IReadOnlyList<AccountDefinition> Accounts, IRead
             throw new ApimArtifactException(path, "no backends");
         }
 
-        var accounts = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        var accounts = new Dictionary<string, AccountDefinition>(StringComparer.OrdinalIgnoreCase);
         foreach (var account in Accounts)
         {
-            if (string.IsNullOrWhiteSpace(account.Name) || !accounts.Add(account.Name))
+            if (string.IsNullOrWhiteSpace(account.Name) || !accounts.TryAdd(account.Name, account))
             {
                 throw new ApimArtifactException(path, $"account name '{account.Name}' is empty or repeated");
             }
         }
 
-        var backends = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        var backends = new Dictionary<string, BackendDefinition>(StringComparer.OrdinalIgnoreCase);
         foreach (var backend in Backends)
         {
-            if (string.IsNullOrWhiteSpace(backend.Id) || !backends.Add(backend.Id))
+            if (string.IsNullOrWhiteSpace(backend.Id) || !backends.TryAdd(backend.Id, backend))
             {
                 throw new ApimArtifactException(path, $"backend id '{backend.Id}' is empty or repeated");
             }
 
-            if (!Uri.TryCreate(backend.Url, UriKind.Absolute, out _))
+            if (backend.Type is not null && !backend.IsPool && !string.Equals(backend.Type, BackendDefinition.SingleType, StringComparison.OrdinalIgnoreCase))
             {
-                throw new ApimArtifactException(path, $"backend '{backend.Id}' has no absolute url");
+                throw new ApimArtifactException(path, $"backend '{backend.Id}' has type '{backend.Type}'; the types are Single and Pool");
+            }
+        }
+
+        foreach (var backend in Backends)
+        {
+            if (backend.IsPool)
+            {
+                ValidatePool(path, backend, backends);
+            }
+            else
+            {
+                ValidateSingle(path, backend, accounts);
+            }
+        }
+    }
+
+    private static void ValidateSingle(string path, BackendDefinition backend, Dictionary<string, AccountDefinition> accounts)
+    {
+        if (!Uri.TryCreate(backend.Url, UriKind.Absolute, out var url) || (url.Scheme != Uri.UriSchemeHttp && url.Scheme != Uri.UriSchemeHttps))
+        {
+            throw new ApimArtifactException(path, $"backend '{backend.Id}' has no absolute http or https url");
+        }
+
+        AccountDefinition? account = null;
+        if (backend.Account is not null && !accounts.TryGetValue(backend.Account, out account))
+        {
+            throw new ApimArtifactException(path, $"backend '{backend.Id}' names unknown account '{backend.Account}'");
+        }
+
+        if (backend.Deployment is not null)
+        {
+            if (account is null)
+            {
+                throw new ApimArtifactException(path, $"backend '{backend.Id}' names deployment '{backend.Deployment}' but no account");
             }
 
-            if (backend.Account is not null && !accounts.Contains(backend.Account))
+            if (!(account.Deployments ?? []).Any(d => string.Equals(d.Name, backend.Deployment, StringComparison.OrdinalIgnoreCase)))
             {
-                throw new ApimArtifactException(path, $"backend '{backend.Id}' names unknown account '{backend.Account}'");
+                throw new ApimArtifactException(path, $"backend '{backend.Id}' names deployment '{backend.Deployment}', which account '{account.Name}' does not have");
+            }
+        }
+
+        if (backend.Pool is not null)
+        {
+            throw new ApimArtifactException(path, $"backend '{backend.Id}' has a pool but is not of type Pool");
+        }
+
+        if (backend.CircuitBreaker is { } breaker)
+        {
+            ValidateCircuitBreaker(path, backend.Id, breaker);
+        }
+    }
+
+    private static void ValidateCircuitBreaker(string path, string id, CircuitBreakerDefinition breaker)
+    {
+        var rules = breaker.Rules ?? [];
+        if (rules.Count == 0)
+        {
+            throw new ApimArtifactException(path, $"backend '{id}': circuitBreaker has no rules");
+        }
+
+        if (rules.Count > 1)
+        {
+            throw new ApimArtifactException(path, $"backend '{id}': circuitBreaker has {rules.Count} rules; API Management allows one");
+        }
+
+        var rule = rules[0];
+        var where = $"backend '{id}', circuit breaker rule '{rule.Name}'";
+        if (rule.FailureCondition is not { } condition)
+        {
+            throw new ApimArtifactException(path, $"{where} has no failureCondition");
+        }
+
+        if ((condition.Count is null) == (condition.Percentage is null))
+        {
+            throw new ApimArtifactException(path, $"{where}: failureCondition needs exactly one of count and percentage");
+        }
+
+        if (condition.Count is < 1)
+        {
+            throw new ApimArtifactException(path, $"{where}: count must be at least 1, not {condition.Count}");
+        }
+
+        if (condition.Percentage is < 1 or > 100)
+        {
+            throw new ApimArtifactException(path, $"{where}: percentage must be from 1 to 100, not {condition.Percentage}");
+        }
+
+        if (!TryParseDuration(condition.Interval, out var interval) || interval <= TimeSpan.Zero)
+        {
+            throw new ApimArtifactException(path, $"{where}: interval '{condition.Interval}' is not a positive ISO 8601 duration (such as PT10S)");
+        }
+
+        var ranges = condition.StatusCodeRanges ?? [];
+        if (ranges.Count > MaxStatusCodeRanges)
+        {
+            throw new ApimArtifactException(path, $"{where} has {ranges.Count} statusCodeRanges; API Management allows {MaxStatusCodeRanges}");
+        }
+
+        foreach (var range in ranges)
+        {
+            if (range.Min is < 200 or > 599 || range.Max is < 200 or > 599 || range.Min > range.Max)
+            {
+                throw new ApimArtifactException(path, $"{where}: status code range {range.Min}-{range.Max} must lie within 200-599 with min no greater than max");
+            }
+        }
+
+        var reasons = condition.ErrorReasons ?? [];
+        if (reasons.Count > MaxErrorReasons)
+        {
+            throw new ApimArtifactException(path, $"{where} has {reasons.Count} errorReasons; API Management allows {MaxErrorReasons}");
+        }
+
+        if (reasons.Any(r => string.IsNullOrWhiteSpace(r) || r.Length > MaxErrorReasonLength))
+        {
+            throw new ApimArtifactException(path, $"{where}: an error reason is empty or longer than {MaxErrorReasonLength} characters");
+        }
+
+        if (ranges.Count == 0 && reasons.Count == 0)
+        {
+            throw new ApimArtifactException(path, $"{where} has neither statusCodeRanges nor errorReasons, so nothing counts as a failure");
+        }
+
+        if (!TryParseDuration(rule.TripDuration, out var trip) || trip <= TimeSpan.Zero)
+        {
+            throw new ApimArtifactException(path, $"{where}: tripDuration '{rule.TripDuration}' is not a positive ISO 8601 duration (such as PT1M)");
+        }
+    }
+
+    private static void ValidatePool(string path, BackendDefinition pool, Dictionary<string, BackendDefinition> backends)
+    {
+        if (pool.Account is not null || pool.Deployment is not null)
+        {
+            throw new ApimArtifactException(path, $"pool '{pool.Id}' names an account or deployment; its members do");
+        }
+
+        if (pool.CircuitBreaker is not null)
+        {
+            throw new ApimArtifactException(path, $"pool '{pool.Id}' has a circuit breaker; breakers belong to its single backends");
+        }
+
+        if (pool.Pool?.SessionAffinity is not null)
+        {
+            throw new ApimArtifactException(path, $"pool '{pool.Id}' has sessionAffinity, which this gateway does not emulate");
+        }
+
+        var services = pool.Pool?.Services ?? [];
+        if (services.Count == 0)
+        {
+            throw new ApimArtifactException(path, $"pool '{pool.Id}' has no pool.services");
+        }
+
+        if (services.Count > MaxPoolMembers)
+        {
+            throw new ApimArtifactException(path, $"pool '{pool.Id}' has {services.Count} members; API Management allows {MaxPoolMembers}");
+        }
+
+        var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var service in services)
+        {
+            var id = service.BackendId;
+            if (!backends.TryGetValue(id, out var member))
+            {
+                throw new ApimArtifactException(path, $"pool '{pool.Id}' names unknown backend '{service.Id}'");
+            }
+
+            if (member.IsPool)
+            {
+                throw new ApimArtifactException(path, $"pool '{pool.Id}' contains pool '{member.Id}'; a pool holds single backends only");
+            }
+
+            if (!seen.Add(id))
+            {
+                throw new ApimArtifactException(path, $"pool '{pool.Id}' lists backend '{id}' twice");
+            }
+
+            if (service.Priority is < 0 or > 100)
+            {
+                throw new ApimArtifactException(path, $"pool '{pool.Id}': priority of '{id}' must be from 0 to 100, not {service.Priority}");
+            }
+
+            if (service.Weight is < 0 or > 100)
+            {
+                throw new ApimArtifactException(path, $"pool '{pool.Id}': weight of '{id}' must be from 0 to 100, not {service.Weight}");
             }
         }
     }
@@ -67,5 +286,64 @@ internal sealed record ModelDefinition(string Format, string Name, string Versio
 /// <summary>The deployment SKU (Standard, GlobalStandard, ...) and its capacity.</summary>
 internal sealed record SkuDefinition(string Name, int Capacity);
 
-/// <summary>An API Management backend entity of type Single.</summary>
-internal sealed record BackendDefinition(string Id, string? Account, string Protocol, string Url, string? Description);
+/// <summary>
+/// An API Management backend entity: of type Single (a URL in front of an account, or one deployment of it, with at most
+/// one circuit-breaker rule) or Pool (single backends by priority and weight).
+/// </summary>
+internal sealed record BackendDefinition(
+    string Id,
+    string? Type,
+    string? Account,
+    string? Deployment,
+    string? Protocol,
+    string? Url,
+    string? Description,
+    CircuitBreakerDefinition? CircuitBreaker,
+    BackendPoolDefinition? Pool)
+{
+    public const string SingleType = "Single";
+
+    public const string PoolType = "Pool";
+
+    public bool IsPool => string.Equals(Type, PoolType, StringComparison.OrdinalIgnoreCase);
+}
+
+/// <summary>A backend's circuit breaker: API Management allows one rule.</summary>
+internal sealed record CircuitBreakerDefinition(IReadOnlyList<CircuitBreakerRuleDefinition>? Rules);
+
+/// <summary>When the breaker trips and for how long (ISO 8601 durations).</summary>
+internal sealed record CircuitBreakerRuleDefinition(string? Name, FailureConditionDefinition? FailureCondition, string? TripDuration, bool? AcceptRetryAfter);
+
+/// <summary>How many failures (<c>count</c>) or which share of requests (<c>percentage</c>) within <c>interval</c> trip the breaker.</summary>
+internal sealed record FailureConditionDefinition(
+    long? Count,
+    long? Percentage,
+    string? Interval,
+    IReadOnlyList<StatusCodeRangeDefinition>? StatusCodeRanges,
+    IReadOnlyList<string>? ErrorReasons);
+
+/// <summary>Response statuses from <c>min</c> to <c>max</c> (inclusive) that count as failures.</summary>
+internal sealed record StatusCodeRangeDefinition(int Min, int Max);
+
+/// <summary>The members of a pool; <c>sessionAffinity</c> is read only to be refused (it is not emulated).</summary>
+internal sealed record BackendPoolDefinition(IReadOnlyList<BackendPoolMemberDefinition>? Services, object? SessionAffinity = null);
+
+/// <summary>
+/// A member of a pool: a single backend's id (or its ARM id, <c>.../backends/{id}</c>), its priority (lower first) and
+/// weight, each from 0 to 100.
+/// </summary>
+internal sealed record BackendPoolMemberDefinition(string Id, int? Priority, int? Weight)
+{
+    private const string BackendsSegment = "/backends/";
+
+    /// <summary>The backend id, without the ARM prefix an id copied from a Bicep file carries.</summary>
+    public string BackendId
+    {
+        get
+        {
+            var id = Id ?? string.Empty;
+            var at = id.LastIndexOf(BackendsSegment, StringComparison.OrdinalIgnoreCase);
+            return at < 0 ? id : id[(at + BackendsSegment.Length)..];
+        }
+    }
+}

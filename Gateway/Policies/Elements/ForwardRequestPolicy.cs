@@ -1,3 +1,4 @@
+using Gateway.Backends;
 using Gateway.Forwarding;
 using Gateway.Pipeline;
 
@@ -56,7 +57,30 @@ internal sealed class ForwardRequestPolicy(ElementInfo info, ForwardOptions opti
 
     public override async ValueTask<PolicyFlow> ExecuteAsync(RequestContext context, ExecutionFrame frame)
     {
-        await context.Services.Forwarder.ForwardAsync(context, options, TimeoutOf(context), FollowRedirects(context));
+        var timeout = TimeoutOf(context);
+        var followRedirects = FollowRedirects(context);
+
+        // A pool picks its member here, on every execution: a retry around forward-request may reach another one.
+        var breaker = BackendSelection.Choose(context);
+        try
+        {
+            await context.Services.Forwarder.ForwardAsync(context, options, timeout, followRedirects);
+        }
+        catch (PolicyExecutionException ex) when (breaker is not null)
+        {
+            if (ex.Response is { } response)
+            {
+                breaker.OnResponse(response.StatusCode, response.Headers);
+            }
+            else
+            {
+                breaker.OnError(ex.Reason);
+            }
+
+            throw;
+        }
+
+        breaker?.OnResponse(context.Response.StatusCode, context.Response.Headers);
         return PolicyFlow.Continue;
     }
 

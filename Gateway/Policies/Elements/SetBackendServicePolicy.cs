@@ -2,7 +2,10 @@ using Gateway.Pipeline;
 
 namespace Gateway.Policies.Elements;
 
-/// <summary><c>set-backend-service</c>: routes the request to a backend entity (<c>backend-id</c>) or a URL (<c>base-url</c>).</summary>
+/// <summary>
+/// <c>set-backend-service</c>: routes the request to a backend entity (<c>backend-id</c>: a single backend, or a pool whose
+/// member <c>forward-request</c> picks) or a URL (<c>base-url</c>).
+/// </summary>
 internal sealed class SetBackendServicePolicy(ElementInfo info, PolicyValue? baseUrl, PolicyValue? backendId) : PolicyElement(info)
 {
     public static PolicyElement? Parse(ElementReader reader)
@@ -29,7 +32,8 @@ internal sealed class SetBackendServicePolicy(ElementInfo info, PolicyValue? bas
                 throw new PolicyExecutionException(Name, "BackendNotFound", $"Backend with id '{id}' could not be found.");
             }
 
-            context.Backend = backend.Target;
+            context.BackendEntity = backend;
+            context.Backend = (backend as Backends.Backend)?.Target;
         }
         else
         {
@@ -39,6 +43,7 @@ internal sealed class SetBackendServicePolicy(ElementInfo info, PolicyValue? bas
                 throw new PolicyExecutionException(Name, "InvalidBaseUrl", $"'{url}' is not an absolute http or https URL.");
             }
 
+            context.BackendEntity = null;
             context.Backend = new Backends.BackendTarget(null, uri);
         }
 

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text;
 using Gateway.Tests.Support;
+using Microsoft.AspNetCore.Http;
 
 namespace Gateway.Tests.Policies.Elements;
 
@@ -155,8 +156,16 @@ public sealed class ForwardRequestOptionsTests : IAsyncLifetime, IDisposable
     public async Task Timeout_AcceptsAnExpression()
     {
         WritePolicy("""timeout="@(context.Request.Headers.GetValueOrDefault("x-timeout", "300"))" """);
+        using var release = new CancellationTokenSource();
+        _backend.Answer = async http =>
+        {
+            // No headers until the test ends: only the timeout can end the wait.
+            await Task.Delay(Timeout.Infinite, release.Token).ContinueWith(_ => { }, TaskScheduler.Default);
+            await http.Response.WriteAsync("{}");
+        };
 
-        using var response = await SendAsync(("x-timeout", "0"));
+        using var response = await SendAsync(("x-timeout", "1"));
+        await release.CancelAsync();
 
         Assert.Equal(HttpStatusCode.InternalServerError, response.StatusCode);
         Assert.StartsWith("forward-request Timeout", response.Headers.GetValues("x-error").Single(), StringComparison.Ordinal);

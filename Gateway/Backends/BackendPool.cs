@@ -1,0 +1,73 @@
+using Gateway.Apim.Model;
+using Gateway.Pipeline;
+
+namespace Gateway.Backends;
+
+/// <summary>
+/// A backend entity of type Pool. Each <c>forward-request</c> picks a member: from the group with the lowest priority
+/// number that has an available member (one whose circuit breaker is not tripped), lower groups being used only when
+/// every member of the groups before them is unavailable; inside the group, round robin when the available members
+/// weigh the same, weighted random otherwise (a member of weight 0 gets traffic only when all of its group weigh 0).
+/// </summary>
+internal sealed class BackendPool : BackendEntity
+{
+    /// <summary>The priority and weight of a member that gives none (the portal's defaults).</summary>
+    public const int DefaultPriority = 1;
+
+    public const int DefaultWeight = 1;
+
+    private readonly PoolMember[][] _groups;
+    private readonly int[] _turns;
+
+    public BackendPool(string id, IEnumerable<PoolMember> members)
+        : base(id, azureRegion: null)
+    {
+        Members = [.. members];
+        _groups = [.. Members.GroupBy(m => m.Priority).OrderBy(g => g.Key).Select(g => g.ToArray())];
+        _turns = new int[_groups.Length];
+    }
+
+    public override string Type => BackendDefinition.PoolType;
+
+    public IReadOnlyList<PoolMember> Members { get; }
+
+    /// <summary>The member the next request goes to; null when no member is available (the pool is exhausted).</summary>
+    public Backend? Select(Func<Backend, bool> isAvailable, RandomSource random)
+    {
+        for (var group = 0; group < _groups.Length; group++)
+        {
+            var available = Array.FindAll(_groups[group], m => isAvailable(m.Backend));
+            if (available.Length == 0)
+            {
+                continue;
+            }
+
+            var weighted = Array.FindAll(available, m => m.Weight > 0);
+            if (weighted.Length == 0)
+            {
+                weighted = available;
+            }
+
+            if (Array.TrueForAll(weighted, m => m.Weight == weighted[0].Weight))
+            {
+                // Round robin; the counter only moves forward, and wraps around harmlessly as an unsigned number.
+                var turn = (uint)(Interlocked.Increment(ref _turns[group]) - 1);
+                return weighted[turn % (uint)weighted.Length].Backend;
+            }
+
+            var point = random.NextDouble() * weighted.Sum(m => m.Weight);
+            foreach (var member in weighted)
+            {
+                point -= member.Weight;
+                if (point < 0)
+                {
+                    return member.Backend;
+                }
+            }
+
+            return weighted[^1].Backend;
+        }
+
+        return null;
+    }
+}

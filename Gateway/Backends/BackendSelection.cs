@@ -1,0 +1,65 @@
+using Gateway.Pipeline;
+using Gateway.Policies;
+
+namespace Gateway.Backends;
+
+/// <summary>
+/// Where a <c>forward-request</c> goes, chosen anew on each execution (so a <c>retry</c> around it may reach another
+/// member of a pool): a pool's available member, or the single backend <c>set-backend-service</c> named unless its
+/// circuit breaker is tripped. When there is none, the request fails as in API Management, with a 503 and no body, and
+/// goes to on-error; the seconds until the soonest recovery are left in <see cref="RetryAfterVariable"/>.
+/// </summary>
+internal static class BackendSelection
+{
+    /// <summary>
+    /// Set (an <c>int</c>, whole seconds rounded up) when no backend is available: how long until the backend, or the
+    /// pool's first member, recovers. A local addition, which API Management does not offer; a policy reading it with
+    /// <c>GetValueOrDefault&lt;int&gt;(name, fallback)</c> still runs there, on its fallback.
+    /// </summary>
+    public const string RetryAfterVariable = "apim-local:backend-retry-after";
+
+    /// <summary><c>context.LastError.Source</c> and <c>Reason</c> when no backend is available.</summary>
+    public const string ErrorSource = "forward-request";
+
+    public const string UnavailableReason = "BackendUnavailable";
+
+    /// <summary>Points <c>context.Backend</c> at the chosen single backend; returns its breaker (null when it has none).</summary>
+    /// <exception cref="PolicyExecutionException">No backend is available.</exception>
+    public static CircuitBreaker? Choose(RequestContext context)
+    {
+        var breakers = context.Services.CircuitBreakers;
+        switch (context.BackendEntity)
+        {
+            case BackendPool pool:
+                var member = pool.Select(b => breakers.For(b)?.IsAvailable(out _) ?? true, context.Services.Random);
+                if (member is null)
+                {
+                    var soonest = pool.Members.Select(m => breakers.For(m.Backend)).Select(b => b is not null && !b.IsAvailable(out var until) ? until : DateTimeOffset.MinValue).Min();
+                    throw Unavailable(context, soonest, $"Backend pool '{pool.Id}' is temporarily unavailable: the circuit breaker of every member is tripped.", ApimResponses.BackendPoolUnavailableReason);
+                }
+
+                context.Backend = member.Target;
+                return breakers.For(member);
+
+            case Backend single:
+                var breaker = breakers.For(single);
+                if (breaker is not null && !breaker.IsAvailable(out var trippedUntil))
+                {
+                    throw Unavailable(context, trippedUntil, $"Backend '{single.Id}' is temporarily unavailable: its circuit breaker is tripped.", ApimResponses.BackendUnavailableReason);
+                }
+
+                context.Backend = single.Target;
+                return breaker;
+
+            default:
+                return null;
+        }
+    }
+
+    private static PolicyExecutionException Unavailable(RequestContext context, DateTimeOffset recovers, string message, string statusReason)
+    {
+        var wait = recovers - context.Services.Time.GetUtcNow();
+        context.VariableStore[RetryAfterVariable] = (int)Math.Max(1, Math.Ceiling(wait.TotalSeconds));
+        return new PolicyExecutionException(ErrorSource, UnavailableReason, message) { Response = ApimResponses.ServiceUnavailable(statusReason) };
+    }
+}

@@ -1,0 +1,116 @@
+using System.Globalization;
+using System.Net.Http.Headers;
+
+namespace Gateway.Backends;
+
+/// <summary>
+/// One backend's circuit breaker in this gateway instance, on the injected clock. It trips when the failures within the
+/// rule's interval reach <c>count</c>, or make at least <c>percentage</c> of the requests answered within it. Tripped, the
+/// backend gets no requests for <c>tripDuration</c> or, with <c>acceptRetryAfter</c>, for as long as the tripping
+/// response's <c>Retry-After</c> (seconds or an HTTP date; <c>retry-after-ms</c> when it has no Retry-After) asks; at that
+/// instant the breaker closes again with its counts cleared. Outcomes of requests that were already under way when it
+/// tripped are ignored.
+/// </summary>
+internal sealed class CircuitBreaker(CircuitBreakerRule rule, TimeProvider time, Action<DateTimeOffset>? tripped = null)
+{
+    private const string RetryAfterMilliseconds = "retry-after-ms";
+
+    private readonly Lock _lock = new();
+    private readonly Queue<(DateTimeOffset At, bool Failed)> _outcomes = new();
+    private int _failures;
+    private DateTimeOffset? _trippedUntil;
+
+    public CircuitBreakerRule Rule => rule;
+
+    /// <summary>Whether the backend may get a request now; when not, <paramref name="trippedUntil"/> is when it may again.</summary>
+    public bool IsAvailable(out DateTimeOffset trippedUntil)
+    {
+        lock (_lock)
+        {
+            Close(time.GetUtcNow());
+            trippedUntil = _trippedUntil ?? default;
+            return _trippedUntil is null;
+        }
+    }
+
+    /// <summary>Counts a response of the backend.</summary>
+    public void OnResponse(int statusCode, IReadOnlyDictionary<string, string[]> headers)
+    {
+        var failed = rule.IsFailure(statusCode);
+        Record(failed, failed && rule.AcceptRetryAfter ? headers : null);
+    }
+
+    /// <summary>Counts a forwarding error (no response), by its <c>context.LastError.Reason</c>.</summary>
+    public void OnError(string reason) => Record(rule.IsFailure(reason), headers: null);
+
+    /// <summary>How long a response asks callers to wait; null when it does not say (or says zero).</summary>
+    public static TimeSpan? RetryAfter(IReadOnlyDictionary<string, string[]> headers, DateTimeOffset now)
+    {
+        if (headers.TryGetValue("Retry-After", out var values) && values.Length > 0
+            && RetryConditionHeaderValue.TryParse(values[0], out var header))
+        {
+            var wait = header.Delta ?? (header.Date - now);
+            return wait > TimeSpan.Zero ? wait : null;
+        }
+
+        if (headers.TryGetValue(RetryAfterMilliseconds, out values) && values.Length > 0
+            && double.TryParse(values[0], NumberStyles.Float, CultureInfo.InvariantCulture, out var milliseconds) && milliseconds > 0)
+        {
+            return TimeSpan.FromMilliseconds(milliseconds);
+        }
+
+        return null;
+    }
+
+    private void Record(bool failed, IReadOnlyDictionary<string, string[]>? headers)
+    {
+        DateTimeOffset until;
+        lock (_lock)
+        {
+            var now = time.GetUtcNow();
+            Close(now);
+            if (_trippedUntil is not null)
+            {
+                return;
+            }
+
+            while (_outcomes.TryPeek(out var oldest) && oldest.At <= now - rule.Interval)
+            {
+                _outcomes.Dequeue();
+                _failures -= oldest.Failed ? 1 : 0;
+            }
+
+            if (!failed && rule.Percentage is null)
+            {
+                // A count threshold needs only the failures.
+                return;
+            }
+
+            _outcomes.Enqueue((now, failed));
+            _failures += failed ? 1 : 0;
+            var trips = failed && (rule.Count is { } count
+                ? _failures >= count
+                : _failures * 100L >= rule.Percentage!.Value * _outcomes.Count);
+            if (!trips)
+            {
+                return;
+            }
+
+            until = now + ((headers is null ? null : RetryAfter(headers, now)) ?? rule.TripDuration);
+            _trippedUntil = until;
+        }
+
+        tripped?.Invoke(until);
+    }
+
+    /// <summary>Ends a trip whose time is up: the backend takes requests again, its earlier failures forgotten.</summary>
+    private void Close(DateTimeOffset now)
+    {
+        if (_trippedUntil is { } until && now >= until)
+        {
+            _trippedUntil = null;
+            _outcomes.Clear();
+            _failures = 0;
+        }
+    }
+}

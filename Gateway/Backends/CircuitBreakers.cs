@@ -1,0 +1,43 @@
+using System.Collections.Concurrent;
+
+namespace Gateway.Backends;
+
+/// <summary>
+/// The circuit breakers of this gateway instance (API Management keeps breaker state per instance), one per backend
+/// that has a rule. A breaker outlives reloads of <c>apim/</c> as long as its backend's rule stays the same.
+/// </summary>
+internal sealed partial class CircuitBreakers(TimeProvider time, ILogger<CircuitBreakers> logger) : Admin.IResettableState
+{
+    private readonly ConcurrentDictionary<string, CircuitBreaker> _breakers = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>The breaker of <paramref name="backend"/>; null when it has no circuit-breaker rule.</summary>
+    public CircuitBreaker? For(Backend backend)
+    {
+        if (backend.BreakerRule is not { } rule)
+        {
+            return null;
+        }
+
+        return _breakers.TryGetValue(backend.Id, out var existing) && existing.Rule.Key == rule.Key
+            ? existing
+            : _breakers.AddOrUpdate(backend.Id, _ => Create(backend.Id, rule), (_, current) => current.Rule.Key == rule.Key ? current : Create(backend.Id, rule));
+    }
+
+    public string Name => "circuit-breakers";
+
+    public Admin.StateScope Scope => Admin.StateScope.Breakers;
+
+    public int Count => _breakers.Count;
+
+    /// <summary>Closes every breaker: each backend starts again with no failures counted.</summary>
+    public void Reset() => _breakers.Clear();
+
+    private CircuitBreaker Create(string backendId, CircuitBreakerRule rule) =>
+        new(rule, time, until => Log.Tripped(logger, backendId, rule.Name, until));
+
+    private static partial class Log
+    {
+        [LoggerMessage(1, LogLevel.Warning, "Backend {BackendId}: circuit breaker rule {Rule} tripped; no requests until {Until:O}")]
+        public static partial void Tripped(ILogger logger, string backendId, string? rule, DateTimeOffset until);
+    }
+}

@@ -1,0 +1,154 @@
+using System.Text.Json.Nodes;
+using Gateway.Apim;
+using Gateway.Apim.Model;
+using Gateway.Backends;
+using Gateway.Tests.Support;
+
+namespace Gateway.Tests.Backends;
+
+public sealed class TopologyLoadTests : IDisposable
+{
+    private const string Single = """{ "id": "east", "account": "aoai-eastus2", "url": "https://east.example/openai", "protocol": "http" }""";
+    private const string Breaker = """
+        { "id": "east", "account": "aoai-eastus2", "url": "https://east.example/openai", "protocol": "http",
+          "circuitBreaker": { "rules": [ { "name": "r", "failureCondition": { "count": 1, "interval": "PT10S", "statusCodeRanges": [ { "min": 429, "max": 429 } ] }, "tripDuration": "PT1M" } ] } }
+        """;
+
+    private readonly string _folder = Directory.CreateTempSubdirectory("topology-test-").FullName;
+
+    public void Dispose() => Directory.Delete(_folder, recursive: true);
+
+    [Fact]
+    public void Load_ShippedTopology_HasSingleBackendsWithoutBreakers()
+    {
+        var topology = Topology.Load(TestApim.RepoApimPath);
+
+        Assert.Equal(3, topology.Backends.Count);
+        Assert.All(topology.Backends, b => Assert.False(b.IsPool));
+        Assert.All(topology.Backends, b => Assert.Null(b.CircuitBreaker));
+    }
+
+    [Fact]
+    public void Load_ArmShapedBackends_ReadsBreakersAndPools()
+    {
+        Write(
+            """
+            { "id": "east-chat", "account": "aoai-eastus2", "deployment": "gpt-4o", "url": "https://east.example/openai", "protocol": "http",
+              "circuitBreaker": { "rules": [ { "name": "throttled", "failureCondition": { "count": "3", "interval": "PT10S",
+                "statusCodeRanges": [ { "min": "429", "max": "429" }, { "min": 500, "max": 599 } ], "errorReasons": [ "Timeout" ] },
+                "tripDuration": "PT1M", "acceptRetryAfter": true } ] } }
+            """,
+            Single.Replace("\"east\"", "\"west\"", StringComparison.Ordinal),
+            """
+            { "id": "chat-pool", "type": "Pool", "pool": { "services": [
+              { "id": "/subscriptions/s/resourceGroups/rg/providers/Microsoft.ApiManagement/service/apim/backends/east-chat", "priority": 1, "weight": 3 },
+              { "id": "west" } ] } }
+            """);
+
+        var topology = Topology.Load(_folder);
+        var registry = BackendRegistry.Create(topology, new Dictionary<string, BackendOverrideOptions>());
+
+        Assert.True(registry.TryGet("east-chat", out var east));
+        var rule = ((Backend)east).BreakerRule!;
+        Assert.Equal(3, rule.Count);
+        Assert.Equal(TimeSpan.FromSeconds(10), rule.Interval);
+        Assert.Equal(TimeSpan.FromMinutes(1), rule.TripDuration);
+        Assert.True(rule.AcceptRetryAfter);
+        Assert.True(rule.IsFailure(429) && rule.IsFailure(503) && rule.IsFailure("timeout") && !rule.IsFailure(404));
+        Assert.Equal("eastus2", east.AzureRegion);
+        Assert.True(registry.TryGet("chat-pool", out var entity));
+        var pool = Assert.IsType<BackendPool>(entity);
+        Assert.Equal("Pool", pool.Type);
+        Assert.Equal([("east-chat", 1, 3), ("west", 1, 1)], pool.Members.Select(m => (m.Backend.Id, m.Priority, m.Weight)));
+    }
+
+    [Theory]
+    [InlineData("""{ "id": "p", "type": "Pool", "pool": { "services": [ { "id": "nowhere" } ] } }""", "pool 'p' names unknown backend 'nowhere'")]
+    [InlineData("""{ "id": "p", "type": "Pool", "pool": { "services": [ { "id": "q" } ] } }""", "pool 'p' contains pool 'q'; a pool holds single backends only")]
+    [InlineData("""{ "id": "p", "type": "Pool", "pool": { "services": [] } }""", "pool 'p' has no pool.services")]
+    [InlineData("""{ "id": "p", "type": "Pool", "pool": { "services": [ { "id": "east" }, { "id": "EAST" } ] } }""", "pool 'p' lists backend 'EAST' twice")]
+    [InlineData("""{ "id": "p", "type": "Pool", "pool": { "services": [ { "id": "east", "priority": 101 } ] } }""", "priority of 'east' must be from 0 to 100, not 101")]
+    [InlineData("""{ "id": "p", "type": "Pool", "pool": { "services": [ { "id": "east", "weight": -1 } ] } }""", "weight of 'east' must be from 0 to 100, not -1")]
+    [InlineData("""{ "id": "p", "type": "Pool", "account": "aoai-eastus2", "pool": { "services": [ { "id": "east" } ] } }""", "pool 'p' names an account or deployment")]
+    [InlineData("""{ "id": "p", "type": "Ring", "url": "https://p.example" }""", "backend 'p' has type 'Ring'; the types are Single and Pool")]
+    [InlineData("""{ "id": "p", "type": "Pool", "pool": { "services": [ { "id": "east" } ], "sessionAffinity": { "sessionId": { "source": "Cookie", "name": "SessionId" } } } }""", "pool 'p' has sessionAffinity, which this gateway does not emulate")]
+    public void Load_BadPools_FailNamingTheFile(string backend, string reason)
+    {
+        Write(Single, backend, """{ "id": "q", "type": "pool", "pool": { "services": [ { "id": "east" } ] } }""");
+
+        var error = Assert.Throws<ApimArtifactException>(() => Topology.Load(_folder));
+
+        Assert.Equal(Path.Combine(_folder, Topology.FileName), error.FilePath);
+        Assert.Contains(reason, error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("rules", """[ RULE, RULE ]""", "circuitBreaker has 2 rules; API Management allows one")]
+    [InlineData("rules", """[]""", "circuitBreaker has no rules")]
+    [InlineData("interval", "\"10 seconds\"", "interval '10 seconds' is not a positive ISO 8601 duration")]
+    [InlineData("interval", "\"-PT10S\"", "interval '-PT10S' is not a positive ISO 8601 duration")]
+    [InlineData("tripDuration", "\"PT0S\"", "tripDuration 'PT0S' is not a positive ISO 8601 duration")]
+    [InlineData("count", "0", "count must be at least 1, not 0")]
+    [InlineData("percentage", "101", "failureCondition needs exactly one of count and percentage")]
+    [InlineData("count", "null", "failureCondition needs exactly one of count and percentage")]
+    [InlineData("statusCodeRanges", """[ { "min": 100, "max": 199 } ]""", "status code range 100-199 must lie within 200-599")]
+    [InlineData("statusCodeRanges", """[ { "min": 599, "max": 500 } ]""", "status code range 599-500 must lie within 200-599 with min no greater than max")]
+    [InlineData("statusCodeRanges", "null", "has neither statusCodeRanges nor errorReasons")]
+    [InlineData("errorReasons", """[ "" ]""", "an error reason is empty or longer than 200 characters")]
+    public void Load_BadCircuitBreakers_FailNamingTheFile(string member, string value, string reason)
+    {
+        var node = JsonNode.Parse(Breaker)!;
+        var rule = node["circuitBreaker"]!["rules"]![0]!;
+        switch (member)
+        {
+            case "rules":
+                node["circuitBreaker"]!["rules"] = JsonNode.Parse(value.Replace("RULE", rule.ToJsonString(), StringComparison.Ordinal));
+                break;
+            case "tripDuration":
+                rule[member] = JsonNode.Parse(value);
+                break;
+            default:
+                rule["failureCondition"]![member] = JsonNode.Parse(value);
+                break;
+        }
+
+        Write(node.ToJsonString());
+
+        var error = Assert.Throws<ApimArtifactException>(() => Topology.Load(_folder));
+
+        Assert.Equal(Path.Combine(_folder, Topology.FileName), error.FilePath);
+        Assert.Contains(reason, error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("""{ "id": "e", "account": "aoai-eastus2", "deployment": "gpt-5", "url": "https://e.example/openai" }""", "backend 'e' names deployment 'gpt-5', which account 'aoai-eastus2' does not have")]
+    [InlineData("""{ "id": "e", "deployment": "gpt-4o", "url": "https://e.example/openai" }""", "backend 'e' names deployment 'gpt-4o' but no account")]
+    [InlineData("""{ "id": "e", "account": "aoai-eastus2", "url": "ftp://e.example/openai" }""", "backend 'e' has no absolute http or https url")]
+    [InlineData("""{ "id": "e", "url": "https://e.example", "pool": { "services": [ { "id": "east" } ] } }""", "backend 'e' has a pool but is not of type Pool")]
+    public void Load_BadSingleBackends_FailNamingTheFile(string backend, string reason)
+    {
+        Write(Single, backend);
+
+        var error = Assert.Throws<ApimArtifactException>(() => Topology.Load(_folder));
+
+        Assert.Contains(reason, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Create_LocalUrlForAPool_IsRefused()
+    {
+        Write(Single, """{ "id": "p", "type": "Pool", "pool": { "services": [ { "id": "east" } ] } }""");
+        var overrides = new Dictionary<string, BackendOverrideOptions> { ["p"] = new() { Url = "http://127.0.0.1:9" } };
+
+        var error = Assert.Throws<ApimArtifactException>(() => BackendRegistry.Create(Topology.Load(_folder), overrides));
+
+        Assert.Contains("Apim:Backends:p names a pool, which has no URL of its own", error.Message, StringComparison.Ordinal);
+    }
+
+    private void Write(params string[] backends)
+    {
+        var topology = JsonNode.Parse(File.ReadAllText(Path.Combine(TestApim.RepoApimPath, Topology.FileName)))!;
+        topology["backends"] = new JsonArray([.. backends.Select(b => JsonNode.Parse(b))]);
+        File.WriteAllText(Path.Combine(_folder, Topology.FileName), topology.ToJsonString());
+    }
+}

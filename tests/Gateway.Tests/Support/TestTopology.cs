@@ -1,0 +1,36 @@
+using System.Text.Json.Nodes;
+using Gateway.Apim.Model;
+
+namespace Gateway.Tests.Support;
+
+/// <summary>Adds backend entities (JSON, as <c>apim/topology.json</c> writes them) to a test copy of the topology.</summary>
+internal static class TestTopology
+{
+    public static void AddBackends(TestApim apim, params string[] backends)
+    {
+        var path = Path.Combine(apim.Path, Topology.FileName);
+        var topology = JsonNode.Parse(File.ReadAllText(path))!;
+        var list = topology["backends"]!.AsArray();
+        foreach (var backend in backends)
+        {
+            list.Add(JsonNode.Parse(backend));
+        }
+
+        File.WriteAllText(path, topology.ToJsonString());
+    }
+
+    /// <summary>A single backend of account aoai-eastus2 with one circuit-breaker rule.</summary>
+    public static string Single(string id, string url, string condition, string tripDuration = "PT1M", bool acceptRetryAfter = false, string? deployment = null) => $$"""
+        {
+          "id": "{{id}}", "account": "aoai-eastus2", {{(deployment is null ? "" : $"\"deployment\": \"{deployment}\",")}} "url": "{{url}}", "protocol": "http",
+          "circuitBreaker": { "rules": [ {
+            "name": "{{id}}-breaker", "failureCondition": { {{condition}} },
+            "tripDuration": "{{tripDuration}}", "acceptRetryAfter": {{(acceptRetryAfter ? "true" : "false")}} } ] }
+        }
+        """;
+
+    /// <summary>A pool of (id, priority, weight) members.</summary>
+    public static string Pool(string id, params (string Id, int Priority, int Weight)[] members) => $$"""
+        { "id": "{{id}}", "type": "Pool", "pool": { "services": [ {{string.Join(", ", members.Select(m => $$"""{ "id": "{{m.Id}}", "priority": {{m.Priority}}, "weight": {{m.Weight}} }"""))}} ] } }
+        """;
+}
