@@ -19,6 +19,7 @@ internal static partial class GatewayExtensions
         builder.Services.AddSingleton<RateLimiting.RateLimitCounters>();
         builder.Services.AddSingleton<RateLimiting.QuotaCounters>();
         builder.Services.AddSingleton<RateLimiting.ConcurrencyLimits>();
+        builder.Services.AddSingleton<Tokens.TokenLimits>();
         builder.Services.AddSingleton<Telemetry.PolicyMetrics>();
         builder.Services.AddHttpForwarder();
         builder.Services.AddSingleton<Yarp.ReverseProxy.Forwarder.IForwarderHttpClientFactory, Yarp.ReverseProxy.Forwarder.ForwarderHttpClientFactory>();
