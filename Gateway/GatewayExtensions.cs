@@ -3,6 +3,7 @@ using Gateway.Forwarding;
 using Gateway.Identity;
 using Gateway.Pipeline;
 using Gateway.Policies;
+using OpenTelemetry.Metrics;
 
 namespace Gateway;
 
@@ -21,6 +22,13 @@ internal static partial class GatewayExtensions
         builder.Services.AddSingleton<RateLimiting.ConcurrencyLimits>();
         builder.Services.AddSingleton<Tokens.TokenLimits>();
         builder.Services.AddSingleton<Telemetry.PolicyMetrics>();
+        builder.Services.ConfigureOpenTelemetryMeterProvider(metrics =>
+        {
+            foreach (var (name, exported) in Telemetry.PolicyMetrics.ExportNames)
+            {
+                metrics.AddView(name, exported);
+            }
+        });
         builder.Services.AddHttpForwarder();
         builder.Services.AddSingleton<Yarp.ReverseProxy.Forwarder.IForwarderHttpClientFactory, Yarp.ReverseProxy.Forwarder.ForwarderHttpClientFactory>();
         builder.Services.AddSingleton<ArtifactsProvider>();
