@@ -43,7 +43,7 @@ internal sealed class ModelRequest
             var root = document.RootElement;
             if (root.ValueKind != JsonValueKind.Object)
             {
-                return new ModelRequest(bytes, deployment, false, false);
+                return new ModelRequest([], deployment, false, false);
             }
 
             var model = root.TryGetProperty("model", out var named) && named.ValueKind == JsonValueKind.String ? named.GetString() : deployment;
