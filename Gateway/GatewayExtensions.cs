@@ -5,6 +5,7 @@ using Gateway.Identity;
 using Gateway.Pipeline;
 using Gateway.Policies;
 using Microsoft.Extensions.Options;
+using OpenTelemetry.Metrics;
 
 namespace Gateway;
 
@@ -25,8 +26,16 @@ internal static partial class GatewayExtensions
         builder.Services.AddResettableState<RateLimiting.RateLimitCounters>();
         builder.Services.AddResettableState<RateLimiting.QuotaCounters>();
         builder.Services.AddResettableState<Backends.CircuitBreakers>();
+        builder.Services.AddResettableState<Tokens.TokenLimits>();
         builder.Services.AddSingleton<RateLimiting.ConcurrencyLimits>();
         builder.Services.AddSingleton<Telemetry.PolicyMetrics>();
+        builder.Services.ConfigureOpenTelemetryMeterProvider(metrics =>
+        {
+            foreach (var (name, exported) in Telemetry.PolicyMetrics.ExportNames)
+            {
+                metrics.AddView(name, exported);
+            }
+        });
         builder.Services.AddHttpForwarder();
         builder.Services.AddSingleton<Yarp.ReverseProxy.Forwarder.IForwarderHttpClientFactory, Yarp.ReverseProxy.Forwarder.ForwarderHttpClientFactory>();
         builder.Services.AddSingleton<ArtifactsProvider>();

@@ -17,6 +17,7 @@ internal sealed class GatewayServices(
     RateLimiting.QuotaCounters quotas,
     RateLimiting.ConcurrencyLimits concurrency,
     CircuitBreakers circuitBreakers,
+    Tokens.TokenLimits tokenLimits,
     Telemetry.PolicyMetrics metrics,
     OpenIdConfigurationCache openIdConfigurations,
     ILoggerFactory loggers)
@@ -31,6 +32,9 @@ internal sealed class GatewayServices(
     public RateLimiting.QuotaCounters Quotas { get; } = quotas;
 
     public RateLimiting.ConcurrencyLimits Concurrency { get; } = concurrency;
+
+    /// <summary>The token windows and quotas of the token-limit policies.</summary>
+    public Tokens.TokenLimits TokenLimits { get; } = tokenLimits;
 
     public PolicyCache Cache { get; } = cache;
 

@@ -15,6 +15,7 @@ internal sealed class RequestContext : IContext, IRequest, IDisposable
     private readonly List<Task> _abandoned = [];
     private readonly List<Action> _onCompleted = [];
     private readonly List<Action> _onResponseSent = [];
+    private readonly List<Action<ResponseState>> _onBackendResponse = [];
     private ResponseState _response = ResponseState.Empty();
 
     public RequestContext(HttpContext httpContext, GatewayServices services, ApiInfo api, OperationInfo operation, IReadOnlyDictionary<string, string> matchedParameters, SubscriptionInfo? subscription, string operationPath)
@@ -124,8 +125,21 @@ internal sealed class RequestContext : IContext, IRequest, IDisposable
         {
             Abandon(_response);
             _response = response;
+            if (response.BackendCall is not null)
+            {
+                foreach (var action in _onBackendResponse)
+                {
+                    action(response);
+                }
+            }
         }
     }
+
+    /// <summary>
+    /// Work for each backend response as it arrives, before the policy goes on (reading a buffered body's token usage):
+    /// its body is still the backend's, and may yet be dropped.
+    /// </summary>
+    public void OnBackendResponse(Action<ResponseState> action) => _onBackendResponse.Add(action);
 
     /// <summary>Headers policies add to whatever response the client finally gets (rate-limit counters, say).</summary>
     public Dictionary<string, string> PendingResponseHeaders { get; } = new(StringComparer.OrdinalIgnoreCase);

@@ -8,10 +8,13 @@ internal static class PolicyElements
 {
     private static readonly PolicySection[] Anywhere = [PolicySection.Inbound, PolicySection.Backend, PolicySection.Outbound, PolicySection.OnError];
     private static readonly PolicySection[] RequestSections = [PolicySection.Inbound, PolicySection.Backend];
+    private static readonly string[] TokenLimitAttributes = ["counter-key", "tokens-per-minute", "token-quota", "token-quota-period", "estimate-prompt-tokens", "retry-after-header-name", "retry-after-variable-name", "remaining-tokens-header-name", "remaining-tokens-variable-name", "remaining-quota-tokens-header-name", "remaining-quota-tokens-variable-name", "tokens-consumed-header-name", "tokens-consumed-variable-name"];
 
     private static readonly Dictionary<string, ElementDefinition> Definitions = new(StringComparer.Ordinal)
     {
         ["authentication-managed-identity"] = new(AuthenticationManagedIdentityPolicy.Parse, [PolicySection.Inbound], ["resource", "client-id", "output-token-variable-name", "ignore-error"]),
+        ["azure-openai-emit-token-metric"] = new(EmitTokenMetricPolicy.Parse, [PolicySection.Inbound], ["namespace"]),
+        ["azure-openai-token-limit"] = new(reader => TokenLimitPolicy.Parse(reader, quotaExpressions: false), [PolicySection.Inbound], TokenLimitAttributes),
         ["base"] = new(BasePolicy.Parse, Anywhere, []),
         ["cache-lookup-value"] = new(CacheLookupValuePolicy.Parse, Anywhere, ["key", "variable-name", "default-value", "caching-type"]),
         ["cache-remove-value"] = new(CacheRemoveValuePolicy.Parse, Anywhere, ["key", "caching-type"]),
@@ -22,6 +25,8 @@ internal static class PolicyElements
         ["forward-request"] = new(ForwardRequestPolicy.Parse, [PolicySection.Backend], ["timeout", "timeout-ms", "buffer-request-body", "buffer-response", "fail-on-error-status-code", "follow-redirects", "http-version"]),
         ["include-fragment"] = new(IncludeFragmentPolicy.Parse, Anywhere, ["fragment-id"]),
         ["limit-concurrency"] = new(LimitConcurrencyPolicy.Parse, Anywhere, ["key", "max-count"]),
+        ["llm-emit-token-metric"] = new(EmitTokenMetricPolicy.Parse, [PolicySection.Inbound], ["namespace"]),
+        ["llm-token-limit"] = new(reader => TokenLimitPolicy.Parse(reader, quotaExpressions: true), [PolicySection.Inbound], TokenLimitAttributes),
         ["mock-response"] = new(MockResponsePolicy.Parse, [PolicySection.Inbound, PolicySection.Outbound, PolicySection.OnError], ["status-code", "content-type"]),
         ["quota"] = new(QuotaPolicy.ParseBySubscription, [PolicySection.Inbound], ["calls", "bandwidth", "renewal-period"], ["product"]),
         ["quota-by-key"] = new(QuotaPolicy.ParseByKey, [PolicySection.Inbound], ["calls", "bandwidth", "renewal-period", "counter-key", "increment-condition", "increment-count", "first-period-start"]),

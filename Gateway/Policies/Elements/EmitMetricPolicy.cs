@@ -1,5 +1,6 @@
 using System.Globalization;
 using Gateway.Pipeline;
+using Gateway.Telemetry;
 
 namespace Gateway.Policies.Elements;
 
@@ -12,8 +13,6 @@ internal sealed class EmitMetricPolicy(ElementInfo info, PolicyValue name, Polic
     : PolicyElement(info)
 {
     public const int MaxDimensions = 10;
-
-    private static readonly string[] DefaultDimensions = ["API ID", "Operation ID", "Product ID", "User ID", "Subscription ID", "Location", "Gateway ID"];
 
     public static PolicyElement? Parse(ElementReader reader)
     {
@@ -28,9 +27,9 @@ internal sealed class EmitMetricPolicy(ElementInfo info, PolicyValue name, Polic
             var dimension = child.Literal("name", required: true);
             var dimensionValue = child.Value("value");
             child.Finish();
-            if (dimension is not null && dimensionValue is null && !DefaultDimensions.Contains(dimension, StringComparer.OrdinalIgnoreCase))
+            if (dimension is not null && dimensionValue is null && !DefaultDimensions.Contains(dimension))
             {
-                child.Error($"dimension '{dimension}' needs a value (only {string.Join(", ", DefaultDimensions)} have defaults)");
+                child.Error($"dimension '{dimension}' needs a value (only {string.Join(", ", DefaultDimensions.Names)} have defaults)");
             }
 
             if (dimension is not null)
@@ -60,22 +59,10 @@ internal sealed class EmitMetricPolicy(ElementInfo info, PolicyValue name, Polic
         for (var i = 0; i < dimensions.Count; i++)
         {
             var (dimension, dimensionValue) = dimensions[i];
-            tags[i + 1] = new(dimension, dimensionValue is null ? Default(context, dimension) : dimensionValue.EvaluateString(context, Name));
+            tags[i + 1] = new(dimension, dimensionValue is null ? DefaultDimensions.ValueOf(context, dimension) : dimensionValue.EvaluateString(context, Name));
         }
 
         context.Services.Metrics.Add(name.EvaluateString(context, Name) ?? "metric", amount, tags);
         return ValueTask.FromResult(PolicyFlow.Continue);
     }
-
-    private static string? Default(RequestContext context, string dimension) => dimension.ToUpperInvariant() switch
-    {
-        "API ID" => context.Api.Id,
-        "OPERATION ID" => context.Operation.Id,
-        "PRODUCT ID" => context.Product?.Id,
-        "USER ID" => context.User?.Id,
-        "SUBSCRIPTION ID" => context.Subscription?.Id,
-        "LOCATION" => context.Deployment.Region,
-        "GATEWAY ID" => context.Deployment.GatewayId,
-        _ => null,
-    };
 }

@@ -1,0 +1,46 @@
+using System.Text;
+using Gateway.Tokens;
+
+namespace Gateway.Tests.Tokens;
+
+public class ModelRequestTests
+{
+    [Theory]
+    [InlineData("""{"messages":[{"role":"user","content":"Hello world"}]}""", "gpt-4o", 9)]
+    [InlineData("""{"messages":[{"role":"user","content":"Hello world","name":"ann"}]}""", "gpt-35-turbo", 11)]
+    [InlineData("""{"messages":[{"role":"user","content":[{"type":"text","text":"Hello world"},{"type":"image_url","image_url":{"url":"https://example.com/a.png"}}]}]}""", "gpt-4o", 1209)]
+    [InlineData("""{"prompt":"Hello world"}""", "gpt-35-turbo-instruct", 2)]
+    [InlineData("""{"input":["Hello world","Hello"]}""", "text-embedding-3-small", 3)]
+    [InlineData("""{"input":[[1,2,3],[4]]}""", "text-embedding-3-small", 4)]
+    [InlineData("""{"model":"gpt-4o","input":"Hello world","instructions":"Hello"}""", null, 3)]
+    [InlineData("""[1,2]""", "gpt-4o", 0)]
+    [InlineData("not json", "gpt-4o", 0)]
+    public void PromptTokens_FollowTheShapeOfTheRequest(string body, string? deployment, int tokens)
+    {
+        var request = ModelRequest.Parse(Encoding.UTF8.GetBytes(body), deployment);
+
+        Assert.Equal(tokens, request.PromptTokens);
+    }
+
+    [Theory]
+    [InlineData("""{"stream":true,"stream_options":{"include_usage":true}}""", true, true)]
+    [InlineData("""{"stream":true}""", true, false)]
+    [InlineData("""{"stream":false,"stream_options":{"include_usage":true}}""", false, false)]
+    [InlineData("", false, false)]
+    public void StreamFlags_AreReadFromTheBody(string body, bool stream, bool includeUsage)
+    {
+        var request = ModelRequest.Parse(Encoding.UTF8.GetBytes(body), "gpt-4o");
+
+        Assert.Equal(stream, request.Stream);
+        Assert.Equal(includeUsage, request.IncludeUsage);
+    }
+
+    [Theory]
+    [InlineData("gpt-4o-mini", "o200k_base")]
+    [InlineData("o3-mini", "o200k_base")]
+    [InlineData("gpt-4", "cl100k_base")]
+    [InlineData("text-embedding-3-small", "cl100k_base")]
+    [InlineData(null, "cl100k_base")]
+    public void Counter_IsTheModelsEncoding(string? model, string encoding) =>
+        Assert.Equal(encoding, TokenCounter.ForModel(model).Encoding);
+}
