@@ -22,6 +22,12 @@ var gateway = builder.AddProject<Projects.Gateway>("gateway")
     .WithHttpHealthCheck("/health")
     .WithExternalHttpEndpoints();
 
+// Named values set on the AppHost (command line, user secrets: Apim:NamedValues:<name>) reach the gateway.
+foreach (var namedValue in builder.Configuration.GetSection("Apim:NamedValues").GetChildren())
+{
+    gateway.WithEnvironment($"Apim__NamedValues__{namedValue.Key}", namedValue.Value);
+}
+
 foreach (var account in topology.Accounts)
 {
     var mock = builder.AddMockAccount(account, identity.PublicKeyPem);

@@ -46,9 +46,9 @@ public sealed class CachedPriorityAppFixture : LoadBalancedAppFixture
 [Collection(AspireAppGroup.Name)]
 public sealed class CachedPriorityScenarioTests(CachedPriorityAppFixture app) : IClassFixture<CachedPriorityAppFixture>
 {
-    private const string East = "aoai-eastus2";
-    private const string Sweden = "aoai-swedencentral";
-    private const string Japan = "aoai-japaneast";
+    private const string East = "aoai-eastus2-gpt-4o";
+    private const string Sweden = "aoai-swedencentral-gpt-4o";
+    private const string Japan = "aoai-japaneast-gpt-4o";
 
     [Fact]
     public async Task Policy_BalancesAsItsCodeSays_FailingOverOnThrottlingAndReturningAfterRetryAfter()
@@ -73,11 +73,11 @@ public sealed class CachedPriorityScenarioTests(CachedPriorityAppFixture app) : 
             failover.Add(await ChatAsync());
         }
 
-        var eastJournal = await app.JournalAsync(East);
+        var eastJournal = await app.JournalAsync("aoai-eastus2");
         Assert.Equal(3, eastJournal.Count);
         Assert.Equal([Japan, Sweden, Japan, Sweden, Japan, Sweden], failover);
-        Assert.Equal(3, (await app.JournalAsync(Sweden)).Count);
-        Assert.Equal(3, (await app.JournalAsync(Japan)).Count);
+        Assert.Equal(3, (await app.JournalAsync("aoai-swedencentral")).Count);
+        Assert.Equal(3, (await app.JournalAsync("aoai-japaneast")).Count);
 
         // Once the Retry-After East US 2 sent has passed (at most its 10-second window), priority 1 serves again.
         var wait = throttledAt + TimeSpan.FromSeconds(11) - DateTimeOffset.UtcNow;
@@ -87,7 +87,7 @@ public sealed class CachedPriorityScenarioTests(CachedPriorityAppFixture app) : 
         }
 
         Assert.Equal(East, await ChatAsync());
-        Assert.Equal(4, (await app.JournalAsync(East)).Count);
+        Assert.Equal(4, (await app.JournalAsync("aoai-eastus2")).Count);
     }
 
     private async Task<string> ChatAsync()

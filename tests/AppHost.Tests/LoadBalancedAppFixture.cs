@@ -17,6 +17,7 @@ public class LoadBalancedAppFixture : IAsyncLifetime
     public const string ChatAppKey = "it-chat-app-primary-key-00000000001";
     public const string ChatAppSecondaryKey = "it-chat-app-secondary-key-000000002";
     public const string AdminKey = "it-gateway-admin-key-0000000000005";
+    public const string SearchIndexerKey = "it-search-indexer-primary-key-000003";
     public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(120);
 
     private readonly RSA _signingKey = RSA.Create(2048);
@@ -32,6 +33,9 @@ public class LoadBalancedAppFixture : IAsyncLifetime
 
     /// <summary>The apim/ folder the app runs; a derived fixture may run another.</summary>
     protected virtual string ApimPathUnderTest => ApimPath;
+
+    /// <summary>More AppHost settings (<c>--Name=value</c>) a derived fixture needs.</summary>
+    protected virtual IEnumerable<string> ExtraArguments => [];
 
     public async Task InitializeAsync()
     {
@@ -49,9 +53,10 @@ public class LoadBalancedAppFixture : IAsyncLifetime
                 "--LocalIdentity:SigningKey=" + _signingKey.ExportPkcs8PrivateKeyPem(),
                 "--Parameters:chat-app-primary-key=" + ChatAppKey,
                 "--Parameters:chat-app-secondary-key=" + ChatAppSecondaryKey,
-                "--Parameters:search-indexer-primary-key=it-search-indexer-primary-key-000003",
+                "--Parameters:search-indexer-primary-key=" + SearchIndexerKey,
                 "--Parameters:search-indexer-secondary-key=it-search-indexer-secondary-key-0004",
                 "--Parameters:gateway-admin-key=" + AdminKey,
+                .. ExtraArguments,
             ],
             cancellation.Token);
         _app = await builder.BuildAsync(cancellation.Token);

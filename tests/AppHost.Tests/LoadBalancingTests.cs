@@ -19,7 +19,7 @@ public sealed class LoadBalancingTests(LoadBalancedAppFixture app) : IClassFixtu
     private static readonly TimeSpan Timeout = LoadBalancedAppFixture.Timeout;
 
     [Fact]
-    public async Task Sdk_ChatsAndEmbeddings_AreSpreadOverEveryBackendWithBearerTokensOnly()
+    public async Task Sdk_ChatsStayOnPriorityOne_EmbeddingsSpreadOverEveryAccount_WithBearerTokensOnly()
     {
         await app.ClearJournalsAsync();
         var client = Client(LoadBalancedAppFixture.ChatAppKey);
@@ -40,7 +40,7 @@ public sealed class LoadBalancingTests(LoadBalancedAppFixture app) : IClassFixtu
             Assert.Equal(completion.Usage.InputTokenCount + completion.Usage.OutputTokenCount, completion.Usage.TotalTokenCount);
         }
 
-        for (var i = 0; i < 10; i++)
+        for (var i = 0; i < 40; i++)
         {
             var embedding = (await embeddings.GenerateEmbeddingAsync($"document {i}").WaitAsync(Timeout)).Value;
             var vector = embedding.ToFloats().ToArray();
@@ -48,12 +48,12 @@ public sealed class LoadBalancingTests(LoadBalancedAppFixture app) : IClassFixtu
             Assert.Equal(1.0, Math.Sqrt(vector.Sum(v => (double)v * v)), 3);
         }
 
-        var served = new Dictionary<string, int>();
+        var served = new Dictionary<string, (int Chats, int Embeddings)>();
         var validator = new JsonWebTokenHandler();
         foreach (var account in app.MockUrls.Keys)
         {
             var journal = await app.JournalAsync(account);
-            served[account] = journal.Count;
+            served[account] = (journal.Count(e => e.RequestPath.EndsWith("/chat/completions", StringComparison.Ordinal)), journal.Count(e => e.RequestPath.EndsWith("/embeddings", StringComparison.Ordinal)));
             foreach (var entry in journal)
             {
                 Assert.False(entry.RequestHeaders.ContainsKey("api-key"), $"{account} received an api-key header");
@@ -69,8 +69,12 @@ public sealed class LoadBalancingTests(LoadBalancedAppFixture app) : IClassFixtu
             }
         }
 
-        Assert.Equal(40, served.Values.Sum());
-        Assert.All(served, pair => Assert.True(pair.Value > 0, $"{pair.Key} served no request: {string.Join(", ", served)}"));
+        // The shipped gpt-4o pool puts East US 2 first: while it has room (capacity 150), it takes every chat. The
+        // embeddings pool has every account at priority 1, weighted 2/2/1: each serves some of the 40.
+        Assert.Equal(30, served["aoai-eastus2"].Chats);
+        Assert.Equal(0, served["aoai-swedencentral"].Chats + served["aoai-japaneast"].Chats);
+        Assert.Equal(40, served.Values.Sum(v => v.Embeddings));
+        Assert.All(served, pair => Assert.True(pair.Value.Embeddings > 0, $"{pair.Key} served no embeddings: {string.Join(", ", served)}"));
     }
 
     [Theory]

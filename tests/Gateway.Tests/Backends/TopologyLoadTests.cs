@@ -19,13 +19,34 @@ public sealed class TopologyLoadTests : IDisposable
     public void Dispose() => Directory.Delete(_folder, recursive: true);
 
     [Fact]
-    public void Load_ShippedTopology_HasSingleBackendsWithoutBreakers()
+    public void Load_ShippedTopology_HasABackendPerAccountAndDeploymentWithABreaker_AndAPoolPerDeployment()
     {
         var topology = Topology.Load(TestApim.RepoApimPath);
 
-        Assert.Equal(3, topology.Backends.Count);
-        Assert.All(topology.Backends, b => Assert.False(b.IsPool));
-        Assert.All(topology.Backends, b => Assert.Null(b.CircuitBreaker));
+        // One single backend per account and deployment: throttling one deployment never trips the account's others.
+        var singles = topology.Backends.Where(b => !b.IsPool).ToList();
+        var expected = topology.Accounts.SelectMany(a => a.Deployments.Select(d => (a.Name, d.Name))).Order().ToList();
+        Assert.Equal(expected, singles.Select(b => (b.Account!, b.Deployment!)).Order().ToList());
+        Assert.All(singles, b => Assert.Equal($"{b.Account}-{b.Deployment}", b.Id));
+        foreach (var backend in singles)
+        {
+            var rule = Assert.Single(backend.CircuitBreaker!.Rules!);
+            Assert.True(rule.AcceptRetryAfter);
+            Assert.Contains(rule.FailureCondition!.StatusCodeRanges!, r => r.Min <= 429 && r.Max >= 429);
+            Assert.Contains(rule.FailureCondition.StatusCodeRanges!, r => r.Min <= 500 && r.Max >= 599);
+        }
+
+        // One pool per deployment, named <deployment>-pool as the API policy expects, holding exactly its backends.
+        foreach (var deployment in topology.Accounts.SelectMany(a => a.Deployments).Select(d => d.Name).Distinct())
+        {
+            var pool = Assert.Single(topology.Backends, b => b.Id == deployment + "-pool");
+            Assert.True(pool.IsPool);
+            Assert.Equal(
+                singles.Where(b => b.Deployment == deployment).Select(b => b.Id).Order(),
+                pool.Pool!.Services!.Select(m => m.BackendId).Order());
+        }
+
+        Assert.Equal(8, topology.Backends.Count);
     }
 
     [Fact]

@@ -100,7 +100,7 @@ public sealed class IdentityProviderTests : IAsyncLifetime, IDisposable
         File.WriteAllText(_apim.PolicyPath, $$"""
             <policies>
               <inbound>
-                <set-backend-service backend-id="aoai-eastus2" />
+                <set-backend-service backend-id="aoai-eastus2-gpt-4o" />
                 {{inbound}}
               </inbound>
               <backend>

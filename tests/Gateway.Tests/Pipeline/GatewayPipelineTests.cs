@@ -97,13 +97,13 @@ public sealed class GatewayPipelineTests : IAsyncLifetime
         using var apim = new TestApim("""
             <policies>
               <inbound>
-                <set-backend-service backend-id="aoai-eastus2" />
+                <set-backend-service backend-id="aoai-eastus2-gpt-4o" />
               </inbound>
               <backend>
                 <forward-request buffer-request-body="true" />
                 <choose>
                   <when condition="@(context.Response.StatusCode == 200)">
-                    <set-backend-service backend-id="aoai-japaneast" />
+                    <set-backend-service backend-id="aoai-japaneast-gpt-4o" />
                     <forward-request buffer-request-body="true" buffer-response="false" />
                   </when>
                 </choose>
@@ -309,7 +309,7 @@ public sealed class GatewayPipelineTests : IAsyncLifetime
         using var apim = new TestApim("""
             <policies>
               <inbound>
-                <set-backend-service backend-id="aoai-japaneast" />
+                <set-backend-service backend-id="aoai-japaneast-gpt-4o" />
                 <set-header name="x-added" exists-action="append"><value>a</value><value>b</value></set-header>
               </inbound>
               <backend>

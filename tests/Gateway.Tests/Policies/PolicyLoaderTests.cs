@@ -13,19 +13,8 @@ public class PolicyLoaderTests
 
         var route = Assert.Single(artifacts.Router.Routes);
         Assert.Equal(["ChatCompletions_Create", "Completions_Create", "embeddings_create"], route.Definition.Operations.Select(o => o.Id).Order(StringComparer.Ordinal));
-        Assert.Equal(3, artifacts.Backends.All.Count);
+        Assert.Equal(8, artifacts.Backends.All.Count);
         Assert.Equal(["global", "api"], route.Policies.Documents.Select(s => s.Scope));
-    }
-
-    [Fact]
-    public void Load_ShippedNamedValueOfBackendIds_ListsExactlyTheTopologyBackends()
-    {
-        var namedValues = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(TestApim.RepoApimPath, "named-values.json")));
-        var ids = namedValues.RootElement.GetProperty("namedValues").EnumerateArray()
-            .Single(v => v.GetProperty("name").GetString() == "aoai-backend-ids").GetProperty("value").GetString()!.Split(',');
-        var topology = Gateway.Apim.Model.Topology.Load(TestApim.RepoApimPath);
-
-        Assert.Equal(topology.Backends.Select(b => b.Id).Order(), ids.Order());
     }
 
     [Fact]

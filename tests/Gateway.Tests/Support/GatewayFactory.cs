@@ -17,6 +17,10 @@ internal sealed class GatewayFactory(TestApim apim, string backendUrl, bool watc
     public const string PrimaryKey = "primary-key-chat-app";
     public const string SecondaryKey = "secondary-key-chat-app";
 
+    /// <summary>The single backends of the repository's topology, which every test copy starts with.</summary>
+    public static IReadOnlyList<string> ShippedBackendIds { get; } =
+        [.. Gateway.Apim.Model.Topology.Load(TestApim.RepoApimPath).Backends.Where(b => !b.IsPool).Select(b => b.Id)];
+
     public RSA SigningKey { get; } = RSA.Create(2048);
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
@@ -30,7 +34,7 @@ internal sealed class GatewayFactory(TestApim apim, string backendUrl, bool watc
         builder.UseSetting("Apim:Subscriptions:chat-app:PrimaryKey", PrimaryKey);
         builder.UseSetting("Apim:Subscriptions:chat-app:SecondaryKey", SecondaryKey);
         builder.UseSetting("LocalIdentity:SigningKey", SigningKey.ExportPkcs8PrivateKeyPem());
-        foreach (var id in new[] { "aoai-eastus2", "aoai-swedencentral", "aoai-japaneast" })
+        foreach (var id in ShippedBackendIds)
         {
             builder.UseSetting($"Apim:Backends:{id}:Url", backendUrl + "/openai");
         }

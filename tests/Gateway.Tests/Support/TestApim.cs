@@ -3,13 +3,28 @@ using Gateway.Apim;
 
 namespace Gateway.Tests.Support;
 
-/// <summary>A throw-away copy of the repository's apim/ folder whose API policy a test can replace.</summary>
+/// <summary>
+/// A throw-away copy of the repository's apim/ folder whose API policy a test can replace. The copy's backends have no
+/// circuit breakers unless <c>withBreakers</c>: a test of retries or timeouts should not trip the shipped ones.
+/// </summary>
 internal sealed class TestApim : IDisposable
 {
-    public TestApim(string? apiPolicy = null)
+    public TestApim(string? apiPolicy = null, bool withBreakers = false)
     {
         Path = Directory.CreateTempSubdirectory("apim-test-").FullName;
         Copy(RepoApimPath, Path);
+        if (!withBreakers)
+        {
+            var topologyPath = System.IO.Path.Combine(Path, "topology.json");
+            var topology = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(topologyPath))!;
+            foreach (var backend in topology["backends"]!.AsArray())
+            {
+                backend!.AsObject().Remove("circuitBreaker");
+            }
+
+            File.WriteAllText(topologyPath, topology.ToJsonString());
+        }
+
         if (apiPolicy is not null)
         {
             File.WriteAllText(PolicyPath, apiPolicy);

@@ -66,7 +66,7 @@ public sealed class AuthenticationManagedIdentityPolicyTests : IAsyncLifetime
         using var apim = new TestApim($$"""
             <policies>
               <inbound>
-                <set-backend-service backend-id="aoai-eastus2" />
+                <set-backend-service backend-id="aoai-eastus2-gpt-4o" />
                 {{inbound}}
               </inbound>
               <backend>

@@ -61,7 +61,7 @@ public sealed class EmitTokenMetricPolicyTests : IAsyncLifetime, IDisposable
         _backend.Answer = ModelAnswers.Completion(9, 11);
         using var factory = Start($$"""
             <inbound>
-              <set-backend-service backend-id="aoai-eastus2" />
+              <set-backend-service backend-id="aoai-eastus2-gpt-4o" />
               <{{element}} namespace="openai">
                 <dimension name="API ID" />
                 <dimension name="Operation ID" />
@@ -111,7 +111,7 @@ public sealed class EmitTokenMetricPolicyTests : IAsyncLifetime, IDisposable
         _backend.Answer = ModelAnswers.Stream(["Hello", " world"], includeUsage ? (9, 5) : null, rest.Task);
         using var factory = Start($$"""
             <inbound>
-              <set-backend-service backend-id="aoai-eastus2" />
+              <set-backend-service backend-id="aoai-eastus2-gpt-4o" />
               <{{element}} namespace="streams">
                 <dimension name="API ID" />
               </{{element}}>

@@ -30,7 +30,7 @@ public sealed class ForwardRequestPolicyTests : IAsyncLifetime
         using var apim = new TestApim($$"""
             <policies>
               <inbound>
-                <set-backend-service backend-id="aoai-eastus2" />
+                <set-backend-service backend-id="aoai-eastus2-gpt-4o" />
               </inbound>
               <backend>
                 <forward-request {{timeout}} buffer-response="false" />
@@ -73,7 +73,7 @@ public sealed class ForwardRequestPolicyTests : IAsyncLifetime
         using var apim = new TestApim($$"""
             <policies>
               <inbound>
-                <set-backend-service backend-id="aoai-eastus2" />
+                <set-backend-service backend-id="aoai-eastus2-gpt-4o" />
               </inbound>
               <backend>
                 <forward-request buffer-response="{{buffer}}" />

@@ -17,7 +17,7 @@ public sealed class LimitConcurrencyPolicyTests : IAsyncLifetime, IDisposable
     private const string GatedPolicy = """
         <policies>
           <inbound>
-            <set-backend-service backend-id="aoai-eastus2" />
+            <set-backend-service backend-id="aoai-eastus2-gpt-4o" />
           </inbound>
           <backend>
             <limit-concurrency key="@(context.Request.Headers.GetValueOrDefault("x-team", "none"))" max-count="2">
@@ -76,7 +76,7 @@ public sealed class LimitConcurrencyPolicyTests : IAsyncLifetime, IDisposable
         File.WriteAllText(_apim.PolicyPath, """
             <policies>
               <inbound>
-                <set-backend-service backend-id="aoai-eastus2" />
+                <set-backend-service backend-id="aoai-eastus2-gpt-4o" />
               </inbound>
               <backend>
                 <limit-concurrency id="one-at-a-time" key="shared" max-count="1">
@@ -144,7 +144,7 @@ public sealed class LimitConcurrencyPolicyTests : IAsyncLifetime, IDisposable
         File.WriteAllText(_apim.PolicyPath, """
             <policies>
               <inbound>
-                <set-backend-service backend-id="aoai-eastus2" />
+                <set-backend-service backend-id="aoai-eastus2-gpt-4o" />
               </inbound>
               <backend>
                 <limit-concurrency key="shared" max-count="1">

@@ -163,7 +163,7 @@ public sealed class QuotaPolicyTests : IDisposable
         File.WriteAllText(_apim.PolicyPath, $"""
             <policies>
               <inbound>
-                <set-backend-service backend-id="aoai-eastus2" />
+                <set-backend-service backend-id="aoai-eastus2-gpt-4o" />
                 <quota-by-key bandwidth="1" renewal-period="3600" {TeamKey}/>
               </inbound>
               <backend>

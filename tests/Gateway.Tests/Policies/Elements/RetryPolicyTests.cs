@@ -31,7 +31,7 @@ public sealed class RetryPolicyTests : IAsyncLifetime
         using var apim = new TestApim($$"""
             <policies>
               <inbound>
-                <set-backend-service backend-id="aoai-eastus2" />
+                <set-backend-service backend-id="aoai-eastus2-gpt-4o" />
               </inbound>
               <backend>
                 <retry condition="@(context.Response.StatusCode == 429)" count="{{count}}" interval="0">
@@ -72,7 +72,7 @@ public sealed class RetryPolicyTests : IAsyncLifetime
         using var apim = new TestApim($$"""
             <policies>
               <inbound>
-                <set-backend-service backend-id="aoai-eastus2" />
+                <set-backend-service backend-id="aoai-eastus2-gpt-4o" />
               </inbound>
               <backend>
                 <retry condition="@(context.Response.StatusCode == 429)" count="{{count}}" {{timing}}>

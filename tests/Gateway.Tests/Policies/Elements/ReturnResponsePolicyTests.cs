@@ -21,7 +21,7 @@ public sealed class ReturnResponsePolicyTests : IAsyncLifetime
         using var apim = new TestApim("""
             <policies>
               <inbound>
-                <set-backend-service backend-id="aoai-eastus2" />
+                <set-backend-service backend-id="aoai-eastus2-gpt-4o" />
               </inbound>
               <backend>
                 <forward-request buffer-response="false" />

@@ -22,7 +22,7 @@ public sealed class RewriteUriPolicyTests : IAsyncLifetime
         using var apim = new TestApim($$"""
             <policies>
               <inbound>
-                <set-backend-service backend-id="aoai-eastus2" />
+                <set-backend-service backend-id="aoai-eastus2-gpt-4o" />
                 {{rewrite}}
               </inbound>
               <backend>

@@ -15,8 +15,8 @@ public sealed class SetBackendServicePolicyTests : IAsyncLifetime
     public async Task DisposeAsync() => await _backend.DisposeAsync();
 
     [Theory]
-    [InlineData("aoai-japaneast", "/japan")]
-    [InlineData("aoai-eastus2", "/openai")]
+    [InlineData("aoai-japaneast-gpt-4o", "/japan")]
+    [InlineData("aoai-eastus2-gpt-4o", "/openai")]
     [Covers("set-backend-service", "backend-id")]
     public async Task SetBackendService_BackendId_SendsToThatBackendsUrl(string backendId, string prefix)
     {
@@ -31,7 +31,7 @@ public sealed class SetBackendServicePolicyTests : IAsyncLifetime
             </policies>
             """);
         using var gateway = new GatewayFactory(apim, _backend.Url);
-        using var factory = gateway.WithWebHostBuilder(builder => builder.UseSetting("Apim:Backends:aoai-japaneast:Url", _backend.Url + "/japan"));
+        using var factory = gateway.WithWebHostBuilder(builder => builder.UseSetting("Apim:Backends:aoai-japaneast-gpt-4o:Url", _backend.Url + "/japan"));
 
         using var response = await SendAsync(factory.CreateClient(), backendId);
 

@@ -110,7 +110,7 @@ public sealed class SetBodyPolicyTests : IAsyncLifetime
         var apim = new TestApim($$"""
             <policies>
               <inbound>
-                <set-backend-service backend-id="aoai-eastus2" />
+                <set-backend-service backend-id="aoai-eastus2-gpt-4o" />
                 {{inbound}}
               </inbound>
               <backend>

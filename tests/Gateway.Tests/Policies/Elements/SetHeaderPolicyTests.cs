@@ -26,7 +26,7 @@ public sealed class SetHeaderPolicyTests : IAsyncLifetime
         using var apim = new TestApim($$"""
             <policies>
               <inbound>
-                <set-backend-service backend-id="aoai-eastus2" />
+                <set-backend-service backend-id="aoai-eastus2-gpt-4o" />
                 <set-header name="x-team" {{action}}><value>policy</value></set-header>
                 <set-header name="x-added" {{action}}><value>new</value></set-header>
               </inbound>

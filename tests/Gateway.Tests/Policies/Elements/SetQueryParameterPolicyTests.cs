@@ -25,7 +25,7 @@ public sealed class SetQueryParameterPolicyTests : IAsyncLifetime
         using var apim = new TestApim($$"""
             <policies>
               <inbound>
-                <set-backend-service backend-id="aoai-eastus2" />
+                <set-backend-service backend-id="aoai-eastus2-gpt-4o" />
                 <set-query-parameter name="team" {{action}}><value>policy</value></set-query-parameter>
                 <set-query-parameter name="added" {{action}}><value>new</value></set-query-parameter>
               </inbound>

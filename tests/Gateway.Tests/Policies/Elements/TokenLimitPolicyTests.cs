@@ -33,7 +33,7 @@ public sealed class TokenLimitPolicyTests : IAsyncLifetime, IDisposable
         _backend.Answer = ModelAnswers.Completion(20, 40);
         using var factory = Start($$"""
             <inbound>
-              <set-backend-service backend-id="aoai-eastus2" />
+              <set-backend-service backend-id="aoai-eastus2-gpt-4o" />
               <{{element}} counter-key="@(context.Request.Headers.GetValueOrDefault("x-team", "none"))" tokens-per-minute="100" estimate-prompt-tokens="false" />
             </inbound>
             <on-error>
@@ -78,7 +78,7 @@ public sealed class TokenLimitPolicyTests : IAsyncLifetime, IDisposable
         _backend.Answer = ModelAnswers.Completion(20, 40);
         using var factory = Start($$"""
             <inbound>
-              <set-backend-service backend-id="aoai-eastus2" />
+              <set-backend-service backend-id="aoai-eastus2-gpt-4o" />
               <{{element}} counter-key="@(context.Subscription.Id)" token-quota="100" token-quota-period="Hourly" estimate-prompt-tokens="false" />
             </inbound>
             <on-error>
@@ -114,7 +114,7 @@ public sealed class TokenLimitPolicyTests : IAsyncLifetime, IDisposable
         _backend.Answer = ModelAnswers.Completion(5, 6);
         using var factory = Start(time: new FakeTimeProvider(DateTimeOffset.Parse(now, System.Globalization.CultureInfo.InvariantCulture)), sections: $$"""
             <inbound>
-              <set-backend-service backend-id="aoai-eastus2" />
+              <set-backend-service backend-id="aoai-eastus2-gpt-4o" />
               <llm-token-limit counter-key="fixed" token-quota="10" token-quota-period="{{period}}" estimate-prompt-tokens="false" />
             </inbound>
             """);
@@ -139,7 +139,7 @@ public sealed class TokenLimitPolicyTests : IAsyncLifetime, IDisposable
         _backend.Answer = ModelAnswers.Completion(ModelAnswers.HelloWorldPromptTokens, 11);
         using var factory = Start($$"""
             <inbound>
-              <set-backend-service backend-id="aoai-eastus2" />
+              <set-backend-service backend-id="aoai-eastus2-gpt-4o" />
               <{{element}} counter-key="team" tokens-per-minute="1000" token-quota="5000" token-quota-period="Daily" estimate-prompt-tokens="true"
                   remaining-tokens-header-name="x-remaining" remaining-tokens-variable-name="remaining"
                   remaining-quota-tokens-header-name="x-remaining-quota" remaining-quota-tokens-variable-name="remaining-quota"
@@ -180,7 +180,7 @@ public sealed class TokenLimitPolicyTests : IAsyncLifetime, IDisposable
         _backend.Answer = ModelAnswers.Completion(9, 11);
         using var factory = Start($$"""
             <inbound>
-              <set-backend-service backend-id="aoai-eastus2" />
+              <set-backend-service backend-id="aoai-eastus2-gpt-4o" />
               <{{element}} counter-key="team" {{limit}} estimate-prompt-tokens="false" retry-after-header-name="x-retry-in" retry-after-variable-name="retry-in" />
             </inbound>
             <on-error>
@@ -211,7 +211,7 @@ public sealed class TokenLimitPolicyTests : IAsyncLifetime, IDisposable
         _backend.Answer = ModelAnswers.Completion(ModelAnswers.HelloWorldPromptTokens, 11);
         using var factory = Start($$"""
             <inbound>
-              <set-backend-service backend-id="aoai-eastus2" />
+              <set-backend-service backend-id="aoai-eastus2-gpt-4o" />
               <{{element}} counter-key="estimate" tokens-per-minute="5" estimate-prompt-tokens="true" />
             </inbound>
             """);
@@ -226,7 +226,7 @@ public sealed class TokenLimitPolicyTests : IAsyncLifetime, IDisposable
         // Counting actual usage only: the call goes through, its 20 tokens are counted, and the next call is refused.
         using var factoryActual = Start($$"""
             <inbound>
-              <set-backend-service backend-id="aoai-eastus2" />
+              <set-backend-service backend-id="aoai-eastus2-gpt-4o" />
               <{{element}} counter-key="actual" tokens-per-minute="5" estimate-prompt-tokens="false" />
             </inbound>
             """);
@@ -249,7 +249,7 @@ public sealed class TokenLimitPolicyTests : IAsyncLifetime, IDisposable
         _backend.Answer = ModelAnswers.Stream(["Hello", " world"], includeUsage ? (9, 5) : null, rest.Task);
         using var factory = Start("""
             <inbound>
-              <set-backend-service backend-id="aoai-eastus2" />
+              <set-backend-service backend-id="aoai-eastus2-gpt-4o" />
               <llm-token-limit counter-key="team" tokens-per-minute="1000" estimate-prompt-tokens="false"
                   remaining-tokens-header-name="x-remaining" remaining-tokens-variable-name="remaining" tokens-consumed-header-name="x-consumed" />
               <choose>
@@ -312,7 +312,7 @@ public sealed class TokenLimitPolicyTests : IAsyncLifetime, IDisposable
         _backend.Answer = ModelAnswers.Completion(5, 6);
         using var factory = Start("""
             <inbound>
-              <set-backend-service backend-id="aoai-eastus2" />
+              <set-backend-service backend-id="aoai-eastus2-gpt-4o" />
               <llm-token-limit counter-key="team" token-quota="@(context.Request.Headers.GetValueOrDefault("x-team", "") == "big" ? 1000L : 10L)" token-quota-period="@("Da" + "ily")" estimate-prompt-tokens="false" />
             </inbound>
             """);
