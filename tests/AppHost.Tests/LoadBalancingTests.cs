@@ -142,6 +142,38 @@ public sealed class LoadBalancingTests(LoadBalancedAppFixture app) : IClassFixtu
     }
 
     [Fact]
+    public async Task ShippedPolicy_StreamedCompletion_CountsItsTokensAgainstTheSubscription()
+    {
+        // A subscription no other test uses here: its tokens in the last minute are this test's alone.
+        const string Chat = """{"messages":[{"role":"user","content":"Count my tokens"}],"max_tokens":5}""";
+        var (before, first) = await PostAsync(Chat);
+        var (_, stream) = await PostAsync("""{"messages":[{"role":"user","content":"Stream ten tokens"}],"max_tokens":10,"stream":true,"stream_options":{"include_usage":true}}""");
+        var (after, _) = await PostAsync(Chat);
+
+        var firstTotal = System.Text.Json.JsonDocument.Parse(first).RootElement.GetProperty("usage").GetProperty("total_tokens").GetInt32();
+        var usageChunk = stream.Split('\n').Where(l => l.StartsWith("data: {", StringComparison.Ordinal) && l.Contains("\"usage\":{", StringComparison.Ordinal)).Last();
+        var streamTotal = System.Text.Json.JsonDocument.Parse(usageChunk["data: ".Length..]).RootElement.GetProperty("usage").GetProperty("total_tokens").GetInt32();
+
+        // Each response reports the tokens left once its own prompt estimate is charged; by the third request the first
+        // and the stream count their actual usage, the stream's read from its last chunk as it passed.
+        Assert.True(streamTotal > 10, $"stream usage {streamTotal}");
+        Assert.Equal(firstTotal + streamTotal, before - after);
+    }
+
+    private async Task<(int Remaining, string Body)> PostAsync(string body)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(app.GatewayUrl, "/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21"))
+        {
+            Content = new StringContent(body, Encoding.UTF8, "application/json"),
+        };
+        request.Headers.Add("api-key", LoadBalancedAppFixture.SearchIndexerKey);
+        using var response = await app.Http.SendAsync(request).WaitAsync(Timeout);
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.IsSuccessStatusCode, $"{(int)response.StatusCode}: {text}");
+        return (int.Parse(response.Headers.GetValues("x-gateway-remaining-tokens").Single(), System.Globalization.CultureInfo.InvariantCulture), text);
+    }
+
+    [Fact]
     public async Task Gateway_AdminState_AnswersOnlyWithTheAppHostsAdminKey()
     {
         using var refused = await app.Http.GetAsync(new Uri(app.GatewayUrl, "/_gateway/admin/state")).WaitAsync(Timeout);
