@@ -50,9 +50,10 @@ public sealed class CachedPriorityScenarioTests(CachedPriorityAppFixture app) : 
     private const string Sweden = "aoai-swedencentral-gpt-4o";
     private const string Japan = "aoai-japaneast-gpt-4o";
 
-    [Fact]
+    [SkippableFact]
     public async Task Policy_BalancesAsItsCodeSays_FailingOverOnThrottlingAndReturningAfterRetryAfter()
     {
+        Skip.If(app.IsDeployed, "this scenario runs its own copy of apim/ with small quotas on the local mocks");
         await app.ClearJournalsAsync();
 
         // Priority 1 alone while it has room: East US 2 admits two requests per 10 s.

@@ -10,10 +10,15 @@ namespace AppHost.Tests;
 
 /// <summary>
 /// The whole AppHost (gateway and one mock per account of apim/topology.json) started once for a test class, with
-/// subscription keys and the identity key pair chosen by the test so that it can check what the mocks received.
+/// subscription keys and the identity key pair chosen by the test so that it can check what the mocks received. Given a
+/// deployed gateway through configuration (<see cref="DeployedTarget"/>), it starts nothing and the scenarios run against
+/// that gateway instead; what needs the mocks is skipped there.
 /// </summary>
 public class LoadBalancedAppFixture : IAsyncLifetime
 {
+    /// <summary>The reason given for every assertion a deployed gateway cannot support.</summary>
+    public const string NeedsTheMocks = "needs the local mocks' request journal (or the AppHost's keys), which a deployed gateway has not";
+
     public const string ChatAppKey = "it-chat-app-primary-key-00000000001";
     public const string ChatAppSecondaryKey = "it-chat-app-secondary-key-000000002";
     public const string AdminKey = "it-gateway-admin-key-0000000000005";
@@ -22,6 +27,29 @@ public class LoadBalancedAppFixture : IAsyncLifetime
 
     private readonly RSA _signingKey = RSA.Create(2048);
     private DistributedApplication? _app;
+
+    public LoadBalancedAppFixture()
+        : this(new ConfigurationBuilder().AddEnvironmentVariables().Build())
+    {
+    }
+
+    /// <param name="configuration">Where <c>Target:GatewayUrl</c> and the keys of a deployed gateway are looked for.</param>
+    protected LoadBalancedAppFixture(IConfiguration configuration)
+    {
+        Deployed = DeployedTarget.From(configuration);
+    }
+
+    /// <summary>The deployed gateway the scenarios run against, or null for the local app.</summary>
+    public DeployedTarget? Deployed { get; }
+
+    /// <summary>Whether the scenarios run against a deployed gateway (no mocks, no AppHost).</summary>
+    public bool IsDeployed => Deployed is not null;
+
+    /// <summary>The first subscription's key: the deployed one's, or the one the local app was started with.</summary>
+    public string Key => Deployed?.SubscriptionKey ?? ChatAppKey;
+
+    /// <summary>A second subscription's key, for scenarios that compare two; null when a deployed target gives none.</summary>
+    public string? SecondKey => IsDeployed ? Deployed!.SecondSubscriptionKey : SearchIndexerKey;
 
     public Uri GatewayUrl { get; private set; } = null!;
 
@@ -39,6 +67,13 @@ public class LoadBalancedAppFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
+        if (Deployed is { } target)
+        {
+            GatewayUrl = target.GatewayUrl;
+            MockUrls = new Dictionary<string, Uri>();
+            return;
+        }
+
         using var cancellation = new CancellationTokenSource(Timeout);
         // Command-line values outrank the AppHost's user secrets, where a developer's own generated keys live.
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>(
@@ -110,6 +145,35 @@ public class LoadBalancedAppFixture : IAsyncLifetime
         }
 
         _signingKey.Dispose();
+    }
+}
+
+/// <summary>
+/// A deployed gateway to run the scenarios against: configuration <c>Target:GatewayUrl</c> (the API Management gateway
+/// URL, e.g. <c>https://apim-x.azure-api.net</c>), <c>Target:SubscriptionKey</c> and optionally
+/// <c>Target:SecondSubscriptionKey</c> (environment variables <c>Target__GatewayUrl</c>...).
+/// </summary>
+public sealed record DeployedTarget(Uri GatewayUrl, string SubscriptionKey, string? SecondSubscriptionKey)
+{
+    /// <summary>The target the configuration names, or null when it names none.</summary>
+    /// <exception cref="InvalidOperationException">A URL is given without a key, or is not an absolute http(s) URL.</exception>
+    public static DeployedTarget? From(IConfiguration configuration)
+    {
+        var url = configuration["Target:GatewayUrl"];
+        if (string.IsNullOrWhiteSpace(url))
+        {
+            return null;
+        }
+
+        if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttps && uri.Scheme != Uri.UriSchemeHttp))
+        {
+            throw new InvalidOperationException($"Target:GatewayUrl must be an absolute http(s) URL, not '{url}'.");
+        }
+
+        var key = configuration["Target:SubscriptionKey"];
+        return string.IsNullOrWhiteSpace(key)
+            ? throw new InvalidOperationException("Target:GatewayUrl is set but Target:SubscriptionKey is not: the scenarios need a subscription key of the deployed gateway.")
+            : new DeployedTarget(uri, key, configuration["Target:SecondSubscriptionKey"] is { Length: > 0 } second ? second : null);
     }
 }
 
