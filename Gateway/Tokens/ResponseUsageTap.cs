@@ -7,7 +7,7 @@ namespace Gateway.Tokens;
 /// back: every write and flush goes straight through. An event stream is followed event by event; any other body is
 /// copied aside (up to <see cref="MaxCopiedBytes"/>) to read its <c>usage</c> once it has been sent.
 /// </summary>
-internal sealed class ResponseUsageTap(Stream inner, Func<string?> contentType, TokenCounter counter) : Stream
+internal sealed class ResponseUsageTap(Stream inner, Func<string?> contentType, TokenCounter counter) : Pipeline.ObservingStream(inner)
 {
     /// <summary>A larger body that is not an event stream is not read for usage.</summary>
     public const int MaxCopiedBytes = 1024 * 1024;
@@ -17,20 +17,6 @@ internal sealed class ResponseUsageTap(Stream inner, Func<string?> contentType, 
     private ArrayBufferWriter<byte>? _copy;
     private bool _started;
     private bool _tooLarge;
-
-    public override bool CanRead => false;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => inner.CanWrite;
-
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position
-    {
-        get => throw new NotSupportedException();
-        set => throw new NotSupportedException();
-    }
 
     /// <summary>The usage of what has gone by: reported, or (for an event stream) counted; null when nothing reports any.</summary>
     public TokenUsage? Result(ModelRequest request)
@@ -46,38 +32,7 @@ internal sealed class ResponseUsageTap(Stream inner, Func<string?> contentType, 
         }
     }
 
-    public override void Write(byte[] buffer, int offset, int count)
-    {
-        inner.Write(buffer, offset, count);
-        Observe(buffer.AsSpan(offset, count));
-    }
-
-    public override void Write(ReadOnlySpan<byte> buffer)
-    {
-        inner.Write(buffer);
-        Observe(buffer);
-    }
-
-    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-    public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
-    {
-        await inner.WriteAsync(buffer, cancellationToken);
-        Observe(buffer.Span);
-    }
-
-    public override void Flush() => inner.Flush();
-
-    public override Task FlushAsync(CancellationToken cancellationToken) => inner.FlushAsync(cancellationToken);
-
-    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    private void Observe(ReadOnlySpan<byte> bytes)
+    protected override void OnWritten(ReadOnlySpan<byte> bytes)
     {
         lock (_lock)
         {
