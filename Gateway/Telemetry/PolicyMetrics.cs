@@ -43,8 +43,20 @@ internal sealed class PolicyMetrics
         _totalTokens = _meter.CreateCounter<long>(TotalTokensName, "{token}", "Total tokens of model calls, emitted by the token metric policies.");
     }
 
+    /// <summary>
+    /// Adds to <c>emit-metric</c>'s counter of that name. API Management accepts names OpenTelemetry would drop (with
+    /// spaces, say): such a name is exported with <c>_</c> for each character OpenTelemetry does not take.
+    /// </summary>
     public void Add(string name, double value, KeyValuePair<string, object?>[] tags) =>
-        _counters.GetOrAdd(name, n => _meter.CreateCounter<double>(n, description: "Emitted by the emit-metric policy.")).Add(value, tags);
+        _counters.GetOrAdd(name, n => _meter.CreateCounter<double>(InstrumentName(n), description: $"Emitted by the emit-metric policy as '{n}'.")).Add(value, tags);
+
+    /// <summary>A name OpenTelemetry accepts: a letter first, then letters, digits, <c>_ . - /</c>; at most 255 characters.</summary>
+    public static string InstrumentName(string name)
+    {
+        var chars = name.Take(255).Select(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '.' or '-' or '/' ? c : '_').ToArray();
+        var sanitized = new string(chars);
+        return sanitized.Length > 0 && char.IsAsciiLetter(sanitized[0]) ? sanitized : ("m_" + sanitized)[..Math.Min(255, sanitized.Length + 2)];
+    }
 
     /// <summary>Adds one call's prompt, completion and total tokens.</summary>
     public void AddTokens(Tokens.TokenUsage usage, KeyValuePair<string, object?>[] tags)

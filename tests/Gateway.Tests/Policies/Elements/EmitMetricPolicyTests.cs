@@ -48,6 +48,17 @@ public class EmitMetricPolicyTests
     }
 
     [Theory]
+    [InlineData("requests-by-team", "requests-by-team")]
+    [InlineData("Requests by team", "Requests_by_team")]
+    [InlineData("9 lives", "m_9_lives")]
+    [InlineData("tokens/min (east)", "tokens/min__east_")]
+    public void InstrumentName_IsWhatOpenTelemetryAccepts(string name, string exported)
+    {
+        Assert.Equal(exported, PolicyMetrics.InstrumentName(name));
+        Assert.Matches("^[A-Za-z][A-Za-z0-9_./-]{0,254}$", exported);
+    }
+
+    [Theory]
     [InlineData("""<emit-metric name="m"><dimension name="team" /></emit-metric>""", "dimension 'team' needs a value")]
     [InlineData("""<emit-metric name="m" />""", "takes 1 to 10 dimensions")]
     public void Load_InvalidEmitMetric_Fails(string element, string reason)
