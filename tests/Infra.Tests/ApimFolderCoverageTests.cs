@@ -14,7 +14,7 @@ public sealed class ApimFolderCoverageTests(InfraTemplate template)
     public void Template_DeploysEveryFileOfApim_TextsCharacterForCharacter()
     {
         var (artefacts, _) = ApimArtefact.Read(InfraTemplate.ApimPath);
-        var missing = ApimArtefact.Missing(InfraTemplate.ApimPath, template);
+        var missing = ApimArtefact.Missing(InfraTemplate.ApimPath, template.Snapshot);
 
         Assert.True(missing.Count == 0, "apim/ has what the template does not deploy:" + Environment.NewLine + string.Join(Environment.NewLine, missing));
 
@@ -37,7 +37,7 @@ public sealed class ApimFolderCoverageTests(InfraTemplate template)
             Write(apim, "products/starter/policy.xml", "<policies><inbound><base /></inbound></policies>");
             Write(apim, "notes.txt", "not an artefact");
 
-            var missing = ApimArtefact.Missing(apim, template);
+            var missing = ApimArtefact.Missing(apim, template.Snapshot);
 
             Assert.Equal(
                 [
@@ -68,7 +68,7 @@ public sealed class ApimFolderCoverageTests(InfraTemplate template)
             var text = File.ReadAllText(policy);
             File.WriteAllText(policy, text.Replace("{{aoai-resource}}", "https://cognitiveservices.azure.com", StringComparison.Ordinal));
 
-            var problem = Assert.Single(ApimArtefact.Missing(apim, template));
+            var problem = Assert.Single(ApimArtefact.Missing(apim, template.Snapshot));
 
             Assert.StartsWith("apis/azure-openai/policy.xml: Microsoft.ApiManagement/service/apis/policies azure-openai/policy differs from the file at character " + text.IndexOf("{{aoai-resource}}", StringComparison.Ordinal), problem, StringComparison.Ordinal);
         }

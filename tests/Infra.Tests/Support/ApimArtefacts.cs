@@ -105,7 +105,7 @@ internal sealed record ApimArtefact(string File, string Type, string Name, strin
     }
 
     /// <summary>Every way the template falls short of the folder: artefacts it does not deploy, texts that differ, files no rule knows.</summary>
-    public static IReadOnlyList<string> Missing(string apimPath, InfraTemplate template)
+    public static IReadOnlyList<string> Missing(string apimPath, TemplateSnapshot template)
     {
         var (artefacts, unknown) = Read(apimPath);
         var problems = unknown.Select(f => $"{f}: no rule says how this file is deployed").ToList();

@@ -4,17 +4,12 @@ using System.Text.Json.Nodes;
 namespace Infra.Tests.Support;
 
 /// <summary>
-/// infra/ compiled and linted once for all the tests, and main.bicep's compiled ARM template expanded offline by the
-/// Bicep CLI's snapshot (the deployment engine's own evaluation of loops, modules and functions, for a fixed
-/// subscription, tenant and region) into the resources a deployment would create. Values only Azure knows at
-/// deployment time (an identity's client id, the gateway URL) stay as <c>[reference(...)]</c> expressions.
+/// infra/ compiled and linted once for all the tests, and main.bicep's compiled ARM template expanded offline into the
+/// resources a deployment would create (<see cref="TemplateSnapshot"/>).
 /// </summary>
 public sealed class InfraTemplate : IAsyncLifetime
 {
-    public const string SubscriptionId = "00000000-0000-0000-0000-00000000a001";
-    public const string TenantId = "00000000-0000-0000-0000-00000000a002";
     public const string EnvironmentName = "infra-test";
-    public const string Location = "eastus2";
 
     private readonly string _output = Directory.CreateTempSubdirectory("infra-tests-").FullName;
 
@@ -42,14 +37,14 @@ public sealed class InfraTemplate : IAsyncLifetime
     /// <summary>main.bicep compiled to an ARM template.</summary>
     public JsonObject Compiled { get; private set; } = null!;
 
+    /// <summary>main.json expanded into the resources a deployment creates.</summary>
+    public TemplateSnapshot Snapshot { get; private set; } = null!;
+
     /// <summary>The resources the compiled template deploys, modules and loops expanded.</summary>
-    public IReadOnlyList<JsonObject> Resources { get; private set; } = [];
+    public IReadOnlyList<JsonObject> Resources => Snapshot.Resources;
 
     /// <summary>The template's outputs as the snapshot evaluated them.</summary>
-    public JsonObject Outputs { get; private set; } = null!;
-
-    /// <summary>The API Management service's resource name.</summary>
-    public string ServiceName => Sole("Microsoft.ApiManagement/service")["name"]!.GetValue<string>();
+    public JsonObject Outputs => Snapshot.Outputs;
 
     public async Task InitializeAsync()
     {
@@ -68,46 +63,20 @@ public sealed class InfraTemplate : IAsyncLifetime
 
         Compiled = JsonNode.Parse(await File.ReadAllTextAsync(compiledPath))!.AsObject();
 
-        // The snapshot takes a parameters file that uses the compiled template, so what is expanded is main.json itself.
-        var parameters = Path.Combine(_output, "main.bicepparam");
-        await File.WriteAllTextAsync(parameters, $"""
-            using 'main.json'
-
-            param environmentName = '{EnvironmentName}'
-            param location = '{Location}'
-            """);
-        var snapshot = await BicepCli.RunAsync(
-            _output, "snapshot", parameters, "--mode", "overwrite", "--subscription-id", SubscriptionId, "--tenant-id", TenantId, "--location", Location, "--deployment-name", "main");
-        var snapshotPath = Path.Combine(_output, "main.snapshot.json");
-        if (snapshot.ExitCode != 0 || !File.Exists(snapshotPath))
-        {
-            throw new InvalidOperationException($"bicep snapshot failed ({snapshot.ExitCode}):{Environment.NewLine}{snapshot.Errors}{snapshot.Output}");
-        }
-
-        var predicted = JsonNode.Parse(await File.ReadAllTextAsync(snapshotPath))!.AsObject();
-        if (predicted["diagnostics"] is JsonArray { Count: > 0 } problems)
-        {
-            throw new InvalidOperationException($"bicep snapshot reported: {problems.ToJsonString()}");
-        }
-
-        Resources = [.. predicted["predictedResources"]!.AsArray().Select(r => r!.AsObject())];
-        Outputs = predicted["outputs"]!.AsObject();
+        Snapshot = await TemplateSnapshot.CreateAsync(_output, "main.json", [$"param environmentName = '{EnvironmentName}'", $"param location = '{TemplateSnapshot.Location}'"]);
     }
 
     /// <summary>The resources of a type.</summary>
-    public IEnumerable<JsonObject> OfType(string type) =>
-        Resources.Where(r => string.Equals(r["type"]!.GetValue<string>(), type, StringComparison.OrdinalIgnoreCase));
+    public IEnumerable<JsonObject> OfType(string type) => Snapshot.OfType(type);
 
     /// <summary>The one resource of a type.</summary>
-    public JsonObject Sole(string type) => Assert.Single(OfType(type));
+    public JsonObject Sole(string type) => Snapshot.Sole(type);
 
-    /// <summary>A resource of API Management, by type and its name under the service (<c>apis/azure-openai/policy</c> is <c>azure-openai/policy</c>), or null.</summary>
-    public JsonObject? FindApim(string type, string name) =>
-        OfType(type).SingleOrDefault(r => string.Equals(r["name"]!.GetValue<string>(), $"{ServiceName}/{name}", StringComparison.OrdinalIgnoreCase));
+    /// <summary>An API Management resource by type and name under the service, or null.</summary>
+    public JsonObject? FindApim(string type, string name) => Snapshot.FindApim(type, name);
 
-    /// <summary>Like <see cref="FindApim"/>, failing when it is missing.</summary>
-    public JsonObject Apim(string type, string name) =>
-        FindApim(type, name) ?? throw new Xunit.Sdk.XunitException($"the template deploys no {type} named {name}");
+    /// <summary>An API Management resource by type and name under the service.</summary>
+    public JsonObject Apim(string type, string name) => Snapshot.Apim(type, name);
 
     public Task DisposeAsync()
     {
