@@ -10,18 +10,40 @@ namespace AppHost.Tests;
 
 /// <summary>
 /// The whole AppHost (gateway and one mock per account of apim/topology.json) started once for a test class, with
-/// subscription keys and the identity key pair chosen by the test so that it can check what the mocks received.
+/// subscription keys and the identity key pair chosen by the test so that it can check what the mocks received; or,
+/// when <see cref="ScenarioTarget.Current"/> names a deployed gateway, that gateway and its keys, with no app started.
 /// </summary>
 public class LoadBalancedAppFixture : IAsyncLifetime
 {
-    public const string ChatAppKey = "it-chat-app-primary-key-00000000001";
+    public const string LocalChatAppKey = "it-chat-app-primary-key-00000000001";
     public const string ChatAppSecondaryKey = "it-chat-app-secondary-key-000000002";
     public const string AdminKey = "it-gateway-admin-key-0000000000005";
-    public const string SearchIndexerKey = "it-search-indexer-primary-key-000003";
+    public const string LocalSearchIndexerKey = "it-search-indexer-primary-key-000003";
     public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(120);
 
     private readonly RSA _signingKey = RSA.Create(2048);
+    private readonly ScenarioTarget _target;
     private DistributedApplication? _app;
+
+    public LoadBalancedAppFixture()
+        : this(ScenarioTarget.Current)
+    {
+    }
+
+    /// <summary>A fixture for the given target (tests of the switch itself).</summary>
+    internal LoadBalancedAppFixture(ScenarioTarget target)
+    {
+        _target = target;
+    }
+
+    /// <summary>Whether the scenarios run against a deployed gateway rather than the local app.</summary>
+    public bool IsDeployed => _target.IsDeployed;
+
+    /// <summary>The chat-app subscription's primary key on the target.</summary>
+    public string ChatAppKey => _target.ChatAppKey ?? LocalChatAppKey;
+
+    /// <summary>The search-indexer subscription's primary key on the target.</summary>
+    public string SearchIndexerKey => _target.SearchIndexerKey ?? LocalSearchIndexerKey;
 
     public Uri GatewayUrl { get; private set; } = null!;
 
@@ -39,6 +61,13 @@ public class LoadBalancedAppFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
+        if (_target.IsDeployed)
+        {
+            GatewayUrl = _target.GatewayUrl!;
+            MockUrls = new Dictionary<string, Uri>();
+            return;
+        }
+
         using var cancellation = new CancellationTokenSource(Timeout);
         // Command-line values outrank the AppHost's user secrets, where a developer's own generated keys live.
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>(
@@ -51,9 +80,9 @@ public class LoadBalancedAppFixture : IAsyncLifetime
                 "--MockOpenAI:Latency:PerRequest=00:00:00",
                 "--MockOpenAI:Latency:Jitter=0",
                 "--LocalIdentity:SigningKey=" + _signingKey.ExportPkcs8PrivateKeyPem(),
-                "--Parameters:chat-app-primary-key=" + ChatAppKey,
+                "--Parameters:chat-app-primary-key=" + LocalChatAppKey,
                 "--Parameters:chat-app-secondary-key=" + ChatAppSecondaryKey,
-                "--Parameters:search-indexer-primary-key=" + SearchIndexerKey,
+                "--Parameters:search-indexer-primary-key=" + LocalSearchIndexerKey,
                 "--Parameters:search-indexer-secondary-key=it-search-indexer-secondary-key-0004",
                 "--Parameters:gateway-admin-key=" + AdminKey,
                 .. ExtraArguments,

@@ -10,7 +10,11 @@ using OpenAI.Chat;
 
 namespace AppHost.Tests;
 
-/// <summary>The article's load balancer end to end: the official SDK, the gateway running the shipped policy, three mock accounts.</summary>
+/// <summary>
+/// The article's load balancer end to end: the official SDK, the gateway running the shipped policy, three mock
+/// accounts; the tests marked <see cref="LocalOnlyFactAttribute"/> need the mocks, the others also run against a
+/// deployed gateway (<see cref="ScenarioTarget"/>).
+/// </summary>
 [Collection(AspireAppGroup.Name)]
 public sealed class LoadBalancingTests(LoadBalancedAppFixture app) : IClassFixture<LoadBalancedAppFixture>
 {
@@ -18,11 +22,11 @@ public sealed class LoadBalancingTests(LoadBalancedAppFixture app) : IClassFixtu
     private const string InvalidKeyBody = """{"statusCode": 401, "message": "Access denied due to invalid subscription key. Make sure to provide a valid key for an active subscription."}""";
     private static readonly TimeSpan Timeout = LoadBalancedAppFixture.Timeout;
 
-    [Fact]
+    [LocalOnlyFact]
     public async Task Sdk_ChatsStayOnPriorityOne_EmbeddingsSpreadOverEveryAccount_WithBearerTokensOnly()
     {
         await app.ClearJournalsAsync();
-        var client = Client(LoadBalancedAppFixture.ChatAppKey);
+        var client = Client(app.ChatAppKey);
         var chat = client.GetChatClient("gpt-4o");
         var embeddings = client.GetEmbeddingClient("text-embedding-3-small");
 
@@ -77,6 +81,21 @@ public sealed class LoadBalancingTests(LoadBalancedAppFixture app) : IClassFixtu
         Assert.All(served, pair => Assert.True(pair.Value.Embeddings > 0, $"{pair.Key} served no embeddings: {string.Join(", ", served)}"));
     }
 
+    [Fact]
+    public async Task Sdk_ChatAndEmbeddings_AreServedThroughTheGateway()
+    {
+        // Runs against the local app and against a deployed gateway alike (ScenarioTarget): the SDK, a key, a deployment.
+        var client = Client(app.ChatAppKey);
+
+        ChatCompletion completion = await client.GetChatClient("gpt-4o").CompleteChatAsync([new UserChatMessage("Say hello.")], new ChatCompletionOptions { MaxOutputTokenCount = 20 }).WaitAsync(Timeout);
+        var embedding = (await client.GetEmbeddingClient("text-embedding-3-small").GenerateEmbeddingAsync("a short document").WaitAsync(Timeout)).Value;
+
+        Assert.StartsWith("gpt-4o", completion.Model, StringComparison.Ordinal);
+        Assert.False(string.IsNullOrWhiteSpace(completion.Content[0].Text));
+        Assert.True(completion.Usage.InputTokenCount > 0 && completion.Usage.OutputTokenCount > 0);
+        Assert.Equal(1536, embedding.ToFloats().Length);
+    }
+
     [Theory]
     [InlineData(null, MissingKeyBody)]
     [InlineData("wrong-key", InvalidKeyBody)]
@@ -94,7 +113,7 @@ public sealed class LoadBalancingTests(LoadBalancedAppFixture app) : IClassFixtu
         Assert.Equal(expected, await response.Content.ReadAsStringAsync());
     }
 
-    [Fact]
+    [LocalOnlyFact]
     public async Task Gateway_ClientTraceparent_ReachesTheMockWithTheSameTraceId()
     {
         await app.ClearJournalsAsync();
@@ -116,10 +135,10 @@ public sealed class LoadBalancingTests(LoadBalancedAppFixture app) : IClassFixtu
         Assert.Equal(traceId, entry.RequestHeaders["traceparent"].Split('-')[1]);
     }
 
-    [Fact]
+    [LocalOnlyFact]
     public async Task Sdk_StreamedCompletion_ArrivesPacedNotInOneBurst()
     {
-        var chat = Client(LoadBalancedAppFixture.ChatAppKey).GetChatClient("gpt-4o");
+        var chat = Client(app.ChatAppKey).GetChatClient("gpt-4o");
         var arrivals = new List<TimeSpan>();
         var text = new StringBuilder();
         var clock = Stopwatch.StartNew();
@@ -141,7 +160,7 @@ public sealed class LoadBalancingTests(LoadBalancedAppFixture app) : IClassFixtu
         Assert.Equal(10, text.ToString().Split(' ', StringSplitOptions.RemoveEmptyEntries).Length);
     }
 
-    [Fact]
+    [LocalOnlyFact]
     public async Task ShippedPolicy_StreamedCompletion_CountsItsTokensAgainstTheSubscription()
     {
         // A subscription no other test uses here: its tokens in the last minute are this test's alone.
@@ -166,14 +185,14 @@ public sealed class LoadBalancingTests(LoadBalancedAppFixture app) : IClassFixtu
         {
             Content = new StringContent(body, Encoding.UTF8, "application/json"),
         };
-        request.Headers.Add("api-key", LoadBalancedAppFixture.SearchIndexerKey);
+        request.Headers.Add("api-key", app.SearchIndexerKey);
         using var response = await app.Http.SendAsync(request).WaitAsync(Timeout);
         var text = await response.Content.ReadAsStringAsync();
         Assert.True(response.IsSuccessStatusCode, $"{(int)response.StatusCode}: {text}");
         return (int.Parse(response.Headers.GetValues("x-gateway-remaining-tokens").Single(), System.Globalization.CultureInfo.InvariantCulture), text);
     }
 
-    [Fact]
+    [LocalOnlyFact]
     public async Task Gateway_AdminState_AnswersOnlyWithTheAppHostsAdminKey()
     {
         using var refused = await app.Http.GetAsync(new Uri(app.GatewayUrl, "/_gateway/admin/state")).WaitAsync(Timeout);
@@ -186,7 +205,7 @@ public sealed class LoadBalancingTests(LoadBalancedAppFixture app) : IClassFixtu
         Assert.Contains("\"name\":\"rate-limit\"", await state.Content.ReadAsStringAsync().WaitAsync(Timeout), StringComparison.Ordinal);
     }
 
-    [Fact]
+    [LocalOnlyFact]
     public void Gateway_UnderTest_ListensOnADynamicPortNotTheFixedDevelopmentOne()
     {
         // The fixed URL (README) belongs to `dotnet run --project AppHost`; tests must not collide with it.
