@@ -1,0 +1,15 @@
+#!/bin/sh
+# After azd provision: where the gateway is and how to read a subscription key (azd passes the outputs of
+# infra/main.bicep as environment variables).
+set -eu
+
+first_subscription=$(printf '%s' "${APIM_SUBSCRIPTIONS:-}" | cut -d, -f1)
+
+echo ""
+echo "API Management gateway (the SDK endpoint): ${APIM_GATEWAY_URL}"
+echo "Azure OpenAI API:                          ${GATEWAY_URL}"
+echo "Subscriptions:                             ${APIM_SUBSCRIPTIONS}"
+echo ""
+echo "Read the primary key of subscription '${first_subscription}':"
+echo "  az rest --method post --url \"https://management.azure.com/subscriptions/${AZURE_SUBSCRIPTION_ID}/resourceGroups/${AZURE_RESOURCE_GROUP}/providers/Microsoft.ApiManagement/service/${APIM_NAME}/subscriptions/${first_subscription}/listSecrets?api-version=2024-05-01\" --query primaryKey -o tsv"
+echo ""

@@ -1,0 +1,388 @@
+// API Management with everything apim/ holds: named values, policy fragments, the global policy, the APIs with their
+// definitions, policies and operation policies, backends and pools, products, users and subscriptions, and the
+// Application Insights logger. Every text and entity arrives as loaded from apim/ (main.bicep): nothing is rewritten.
+
+@description('Name of the API Management service.')
+param name string
+
+@description('Region of the service.')
+param location string
+
+@description('Tags for the service.')
+param tags object
+
+@description('Pricing tier: a v2 tier (backend pools and circuit breakers need a dedicated tier; Consumption has neither).')
+param sku string
+
+@description('Units of the tier.')
+param skuCapacity int
+
+@description('Publisher email (API Management requires one).')
+param publisherEmail string
+
+@description('Publisher name.')
+param publisherName string
+
+@description('Name of the user-assigned identity the policies call Azure OpenAI with.')
+param identityName string
+
+@description('Name of the Application Insights component the logger sends to.')
+param applicationInsightsName string
+
+@description('apim/topology.json.')
+param topology object
+
+@description('apim/named-values.json.')
+param namedValues object
+
+@description('Values for named values that have none in named-values.json and are not secrets (the identity\'s client id).')
+param deploymentNamedValues object
+
+@secure()
+@description('Values for secret named values that have none in named-values.json, by name.')
+param secretNamedValues object
+
+@description('apim/subscriptions.json: subscriptions and the users who own them.')
+param subscriptions object
+
+@description('apim/global-policy.xml, or empty for API Management\'s default.')
+param globalPolicy string
+
+@description('apim/fragments/*.xml.')
+param fragments fragmentFile[]
+
+@description('apim/apis/*/.')
+param apis apiFiles[]
+
+@description('apim/products/*/.')
+param products productFiles[]
+
+@description('A policy fragment: its id (the file name) and its XML.')
+type fragmentFile = {
+  id: string
+  xml: string
+}
+
+@description('An API: api.json, the OpenAPI document it names, its policy and its operation policies.')
+type apiFiles = {
+  entity: object
+  definition: string
+  policy: string
+  operationPolicies: {
+    operationId: string
+    xml: string
+  }[]
+}
+
+@description('A product: product.json and its policy, or an empty string when it has none.')
+type productFiles = {
+  entity: object
+  policy: string
+}
+
+var singleBackends = filter(topology.backends, backend => toLower(backend.?type ?? 'Single') != 'pool')
+var poolBackends = filter(topology.backends, backend => toLower(backend.?type ?? 'Single') == 'pool')
+var operationPolicies = flatten(map(apis, api => map(api.operationPolicies, operation => {
+  api: api.entity.id
+  operationId: operation.operationId
+  xml: operation.xml
+})))
+var productApis = flatten(map(products, product => map(product.entity.?apis ?? [], api => {
+  product: product.entity.id
+  api: api
+})))
+var productGroups = flatten(map(products, product => map(product.entity.?groups ?? [], group => {
+  product: product.entity.id
+  group: group
+})))
+var productPolicies = filter(products, product => !empty(product.policy))
+var users = subscriptions.?users ?? []
+var userGroups = flatten(map(users, user => map(user.?groups ?? [], group => {
+  user: user.id
+  group: group
+})))
+
+resource identity 'Microsoft.ManagedIdentity/userAssignedIdentities@2024-11-30' existing = {
+  name: identityName
+}
+
+resource applicationInsights 'Microsoft.Insights/components@2020-02-02' existing = {
+  name: applicationInsightsName
+}
+
+resource apim 'Microsoft.ApiManagement/service@2024-06-01-preview' = {
+  name: name
+  location: location
+  tags: tags
+  sku: {
+    name: sku
+    capacity: skuCapacity
+  }
+  identity: {
+    type: 'UserAssigned'
+    userAssignedIdentities: {
+      '${identity.id}': {}
+    }
+  }
+  properties: {
+    publisherEmail: publisherEmail
+    publisherName: publisherName
+  }
+}
+
+resource namedValue 'Microsoft.ApiManagement/service/namedValues@2024-06-01-preview' = [
+  for entry in namedValues.namedValues: {
+    parent: apim
+    name: entry.name
+    properties: {
+      displayName: entry.name
+      // A value of its own, else one the deployment supplies (the identity's client id), else a secret parameter.
+      value: entry.?value ?? deploymentNamedValues[?entry.name] ?? secretNamedValues[?entry.name]
+      secret: entry.?secret ?? !(contains(entry, 'value') || contains(deploymentNamedValues, entry.name))
+    }
+  }
+]
+
+resource fragment 'Microsoft.ApiManagement/service/policyFragments@2024-06-01-preview' = [
+  for file in fragments: {
+    parent: apim
+    name: file.id
+    properties: {
+      format: 'rawxml'
+      value: file.xml
+    }
+    dependsOn: [
+      namedValue
+    ]
+  }
+]
+
+resource backend 'Microsoft.ApiManagement/service/backends@2024-06-01-preview' = [
+  for entry in singleBackends: {
+    parent: apim
+    name: entry.id
+    properties: {
+      type: 'Single'
+      url: entry.url
+      protocol: entry.?protocol ?? 'http'
+      description: entry.?description
+      circuitBreaker: entry.?circuitBreaker
+    }
+  }
+]
+
+resource pool 'Microsoft.ApiManagement/service/backends@2024-06-01-preview' = [
+  for entry in poolBackends: {
+    parent: apim
+    name: entry.id
+    properties: {
+      type: 'Pool'
+      description: entry.?description
+      pool: {
+        services: map(entry.pool.services, member => {
+          // A member may be written as a backend id or as an ARM id ending in /backends/<id>.
+          id: resourceId('Microsoft.ApiManagement/service/backends', apim.name, last(split(member.id, '/')))
+          priority: member.?priority
+          weight: member.?weight
+        })
+      }
+    }
+    dependsOn: [
+      backend
+    ]
+  }
+]
+
+resource global 'Microsoft.ApiManagement/service/policies@2024-06-01-preview' = if (!empty(globalPolicy)) {
+  parent: apim
+  name: 'policy'
+  properties: {
+    format: 'rawxml'
+    value: globalPolicy
+  }
+  dependsOn: [
+    namedValue
+    fragment
+    backend
+    pool
+  ]
+}
+
+resource api 'Microsoft.ApiManagement/service/apis@2024-06-01-preview' = [
+  for file in apis: {
+    parent: apim
+    name: file.entity.id
+    properties: {
+      displayName: file.entity.?displayName ?? file.entity.id
+      path: file.entity.path
+      protocols: file.entity.?protocols ?? ['https']
+      subscriptionRequired: file.entity.?subscriptionRequired ?? true
+      subscriptionKeyParameterNames: file.entity.?subscriptionKeyParameterNames
+      serviceUrl: file.entity.?serviceUrl
+      format: 'openapi+json'
+      value: file.definition
+    }
+  }
+]
+
+resource apiPolicy 'Microsoft.ApiManagement/service/apis/policies@2024-06-01-preview' = [
+  for (file, i) in apis: {
+    parent: api[i]
+    name: 'policy'
+    properties: {
+      format: 'rawxml'
+      value: file.policy
+    }
+    dependsOn: [
+      namedValue
+      fragment
+      backend
+      pool
+    ]
+  }
+]
+
+// An operation imported from an OpenAPI document is named after its operationId.
+resource operationPolicy 'Microsoft.ApiManagement/service/apis/operations/policies@2024-06-01-preview' = [
+  for entry in operationPolicies: {
+    name: '${apim.name}/${entry.api}/${entry.operationId}/policy'
+    properties: {
+      format: 'rawxml'
+      value: entry.xml
+    }
+    dependsOn: [
+      api
+      namedValue
+      fragment
+      backend
+      pool
+    ]
+  }
+]
+
+resource product 'Microsoft.ApiManagement/service/products@2024-06-01-preview' = [
+  for file in products: {
+    parent: apim
+    name: file.entity.id
+    properties: {
+      displayName: file.entity.?displayName ?? file.entity.id
+      description: file.entity.?description
+      subscriptionRequired: file.entity.?subscriptionRequired ?? true
+      approvalRequired: file.entity.?approvalRequired ?? false
+      subscriptionsLimit: file.entity.?subscriptionsLimit
+      state: file.entity.?state ?? 'published'
+    }
+  }
+]
+
+resource productApi 'Microsoft.ApiManagement/service/products/apis@2024-06-01-preview' = [
+  for entry in productApis: {
+    name: '${apim.name}/${entry.product}/${entry.api}'
+    dependsOn: [
+      product
+      api
+    ]
+  }
+]
+
+resource productGroup 'Microsoft.ApiManagement/service/products/groups@2024-06-01-preview' = [
+  for entry in productGroups: {
+    name: '${apim.name}/${entry.product}/${entry.group}'
+    dependsOn: [
+      product
+    ]
+  }
+]
+
+resource productPolicy 'Microsoft.ApiManagement/service/products/policies@2024-06-01-preview' = [
+  for file in productPolicies: {
+    name: '${apim.name}/${file.entity.id}/policy'
+    properties: {
+      format: 'rawxml'
+      value: file.policy
+    }
+    dependsOn: [
+      product
+      namedValue
+      fragment
+      backend
+      pool
+    ]
+  }
+]
+
+resource user 'Microsoft.ApiManagement/service/users@2024-06-01-preview' = [
+  for entry in users: {
+    parent: apim
+    name: entry.id
+    properties: {
+      email: entry.email
+      firstName: entry.firstName
+      lastName: entry.lastName
+      note: entry.?note
+      state: 'active'
+    }
+  }
+]
+
+resource userGroup 'Microsoft.ApiManagement/service/groups/users@2024-06-01-preview' = [
+  for entry in userGroups: {
+    name: '${apim.name}/${entry.group}/${entry.user}'
+    dependsOn: [
+      user
+    ]
+  }
+]
+
+resource subscription 'Microsoft.ApiManagement/service/subscriptions@2024-06-01-preview' = [
+  for entry in subscriptions.subscriptions: {
+    parent: apim
+    name: entry.name
+    properties: {
+      displayName: entry.?displayName ?? entry.name
+      scope: entry.scope
+      state: entry.?state ?? 'active'
+      ownerId: entry.?ownerId == null ? null : '/users/${entry.ownerId}'
+    }
+    dependsOn: [
+      api
+      product
+      user
+    ]
+  }
+]
+
+resource logger 'Microsoft.ApiManagement/service/loggers@2024-06-01-preview' = {
+  parent: apim
+  name: 'applicationinsights'
+  properties: {
+    loggerType: 'applicationInsights'
+    resourceId: applicationInsights.id
+    credentials: {
+      connectionString: applicationInsights.properties.ConnectionString
+    }
+  }
+}
+
+resource diagnostic 'Microsoft.ApiManagement/service/apis/diagnostics@2024-06-01-preview' = [
+  for (file, i) in apis: {
+    parent: api[i]
+    name: 'applicationinsights'
+    properties: {
+      loggerId: logger.id
+      alwaysLog: 'allErrors'
+      verbosity: 'information'
+      httpCorrelationProtocol: 'W3C'
+      logClientIp: true
+      sampling: {
+        samplingType: 'fixed'
+        percentage: 100
+      }
+      // Custom metrics (the policy's azure-openai-emit-token-metric) reach Application Insights only with this on.
+      metrics: true
+    }
+  }
+]
+
+output name string = apim.name
+output gatewayUrl string = apim.properties.gatewayUrl
