@@ -11,6 +11,9 @@ internal sealed class TokenLimits(TimeProvider time) : Admin.IResettableState
     /// <summary>The window of <c>tokens-per-minute</c>.</summary>
     public static readonly TimeSpan Minute = TimeSpan.FromMinutes(1);
 
+    /// <summary>Above this many keys, those with nothing left in their window and quota periods that have ended are dropped.</summary>
+    private const int SweepAbove = 4096;
+
     private readonly Lock _lock = new();
     private readonly Dictionary<string, List<RateEntry>> _rates = new(StringComparer.Ordinal);
     private readonly Dictionary<(string Key, TokenQuotaPeriod Period), QuotaUsage> _quotas = [];
@@ -41,6 +44,12 @@ internal sealed class TokenLimits(TimeProvider time) : Admin.IResettableState
     }
 
     public DateTimeOffset Now => time.GetUtcNow();
+
+    /// <summary>
+    /// Holds the counters for a check and the charges that follow it, so that concurrent requests cannot all pass the
+    /// check before any is charged (the lock is re-entrant: the methods below take it again).
+    /// </summary>
+    public Lock.Scope Admission() => _lock.EnterScope();
 
     /// <summary>The tokens <paramref name="key"/> consumed in the last minute.</summary>
     public long RateConsumed(string key)
@@ -86,36 +95,52 @@ internal sealed class TokenLimits(TimeProvider time) : Admin.IResettableState
         }
     }
 
-    /// <summary>Charges <paramref name="tokens"/> to the key's minute window now.</summary>
+    /// <summary>
+    /// Charges <paramref name="tokens"/> to the key's minute window now. When settled, the charge is replaced by what
+    /// the request consumed, counted from that moment: a response that takes longer than a minute still counts.
+    /// </summary>
     public TokenCharge ChargeRate(string key, long tokens)
     {
         lock (_lock)
         {
             var now = Now;
-            Window(key, now);
             var entry = new RateEntry(now) { Tokens = tokens };
-            _rates[key].Add(entry);
-            return new TokenCharge(_lock, tokens, settled => entry.Tokens = settled);
+            Window(key, now).Add(entry);
+            return new TokenCharge(_lock, tokens, settled =>
+            {
+                var at = Now;
+                var window = Window(key, at);
+                window.Remove(entry);
+                if (settled > 0)
+                {
+                    window.Add(new RateEntry(at) { Tokens = settled });
+                }
+            });
         }
     }
 
-    /// <summary>Charges <paramref name="tokens"/> to the key's current quota period; what is settled later goes to the period then current.</summary>
+    /// <summary>
+    /// Charges <paramref name="tokens"/> to the key's current quota period; what is settled later corrects that same
+    /// period (a request admitted just before a period ends is counted in it, and never lowers the next one).
+    /// </summary>
     public TokenCharge ChargeQuota(string key, TokenQuotaPeriod period, long tokens)
     {
         lock (_lock)
         {
             var (start, _) = TokenQuotaPeriods.At(period, Now);
-            Quota(key, period, start).Tokens += tokens;
-            return new TokenCharge(_lock, tokens, settled =>
-            {
-                var (current, _) = TokenQuotaPeriods.At(period, Now);
-                Quota(key, period, current).Tokens += settled - tokens;
-            });
+            var usage = Quota(key, period, start);
+            usage.Tokens += tokens;
+            return new TokenCharge(_lock, tokens, settled => usage.Tokens += settled - tokens);
         }
     }
 
     private List<RateEntry> Window(string key, DateTimeOffset now)
     {
+        if (_rates.Count > SweepAbove)
+        {
+            Sweep(now);
+        }
+
         if (!_rates.TryGetValue(key, out var entries))
         {
             entries = [];
@@ -124,6 +149,26 @@ internal sealed class TokenLimits(TimeProvider time) : Admin.IResettableState
 
         entries.RemoveAll(e => e.At + Minute <= now);
         return entries;
+    }
+
+    private void Sweep(DateTimeOffset now)
+    {
+        foreach (var (key, entries) in _rates.ToList())
+        {
+            entries.RemoveAll(e => e.At + Minute <= now);
+            if (entries.Count == 0)
+            {
+                _rates.Remove(key);
+            }
+        }
+
+        foreach (var (key, usage) in _quotas.ToList())
+        {
+            if (TokenQuotaPeriods.At(key.Period, now).Start != usage.Start)
+            {
+                _quotas.Remove(key);
+            }
+        }
     }
 
     private QuotaUsage Quota(string key, TokenQuotaPeriod period, DateTimeOffset start)

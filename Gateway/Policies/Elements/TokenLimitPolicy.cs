@@ -107,6 +107,8 @@ internal sealed class TokenLimitPolicy(
         var quotaCounter = $"quota\n{period}\n{key}";
         var rateCounter = "rate\n" + key;
 
+        // The checks and the charges are one step: concurrent requests cannot all pass before any is charged.
+        using var admission = limits.Admission();
         if (quota is { } maxTokens)
         {
             var own = tracker.ChargeOn(quotaCounter)?.Tokens ?? 0;

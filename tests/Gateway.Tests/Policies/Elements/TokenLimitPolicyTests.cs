@@ -68,6 +68,32 @@ public sealed class TokenLimitPolicyTests : IAsyncLifetime, IDisposable
         Assert.Equal(4, _backend.Requests.Count);
     }
 
+    [Fact]
+    [Covers("azure-openai-token-limit", "tokens-per-minute", "estimate-prompt-tokens")]
+    public async Task TokenLimit_ConcurrentRequests_CannotAllPassTheCheckBeforeAnyIsCharged()
+    {
+        _backend.Answer = ModelAnswers.Completion(20, 40);
+        using var factory = Start("""
+            <inbound>
+              <set-backend-service backend-id="aoai-eastus2-gpt-4o" />
+              <azure-openai-token-limit counter-key="fixed" tokens-per-minute="10" estimate-prompt-tokens="true" />
+            </inbound>
+            """);
+        using var client = factory.CreateClient();
+
+        // Each prompt is estimated at 9 tokens (3 for the message, 3 for the reply's priming, "Hello there"): one fits
+        // in the minute's 10, a second does not.
+        const string Prompt = """{"model":"gpt-4o","messages":[{"role":"user","content":"Hello there"}]}""";
+        var responses = await Task.WhenAll(Enumerable.Range(0, 40).Select(_ => SendAsync(client, "a", Prompt)));
+
+        Assert.Equal(1, responses.Count(r => r.StatusCode == HttpStatusCode.OK));
+        Assert.Equal(39, responses.Count(r => r.StatusCode == (HttpStatusCode)429));
+        foreach (var response in responses)
+        {
+            response.Dispose();
+        }
+    }
+
     [Theory]
     [InlineData("azure-openai-token-limit")]
     [InlineData("llm-token-limit")]
