@@ -22,10 +22,13 @@ var gateway = builder.AddProject<Projects.Gateway>("gateway")
     .WithHttpHealthCheck("/health")
     .WithExternalHttpEndpoints();
 
-// Named values set on the AppHost (command line, user secrets: Apim:NamedValues:<name>) reach the gateway.
+// Named values set on the AppHost (command line, user secrets: Apim:NamedValues:<name>) reach the gateway as secret
+// parameters, since some are secrets: the dashboard masks them.
 foreach (var namedValue in builder.Configuration.GetSection("Apim:NamedValues").GetChildren())
 {
-    gateway.WithEnvironment($"Apim__NamedValues__{namedValue.Key}", namedValue.Value);
+    var parameterName = "named-value-" + new string([.. namedValue.Key.Select(c => char.IsAsciiLetterOrDigit(c) ? c : '-')]);
+    var parameter = builder.AddParameter(parameterName, namedValue.Value ?? string.Empty, secret: true);
+    gateway.WithEnvironment($"Apim__NamedValues__{namedValue.Key}", parameter);
 }
 
 foreach (var account in topology.Accounts)

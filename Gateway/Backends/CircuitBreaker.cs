@@ -19,8 +19,21 @@ internal sealed class CircuitBreaker(CircuitBreakerRule rule, TimeProvider time,
     private readonly Queue<(DateTimeOffset At, bool Failed)> _outcomes = new();
     private int _failures;
     private DateTimeOffset? _trippedUntil;
+    private int _generation;
 
     public CircuitBreakerRule Rule => rule;
+
+    /// <summary>Counts the trips that have ended; an outcome of a request sent in an earlier generation is ignored.</summary>
+    public int Generation
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _generation;
+            }
+        }
+    }
 
     /// <summary>Whether the backend may get a request now; when not, <paramref name="trippedUntil"/> is when it may again.</summary>
     public bool IsAvailable(out DateTimeOffset trippedUntil)
@@ -33,15 +46,15 @@ internal sealed class CircuitBreaker(CircuitBreakerRule rule, TimeProvider time,
         }
     }
 
-    /// <summary>Counts a response of the backend.</summary>
-    public void OnResponse(int statusCode, IReadOnlyDictionary<string, string[]> headers)
+    /// <summary>Counts a response of the backend to a request sent in <paramref name="generation"/> (null: the current one).</summary>
+    public void OnResponse(int statusCode, IReadOnlyDictionary<string, string[]> headers, int? generation = null)
     {
         var failed = rule.IsFailure(statusCode);
-        Record(failed, failed && rule.AcceptRetryAfter ? headers : null);
+        Record(failed, failed && rule.AcceptRetryAfter ? headers : null, generation);
     }
 
     /// <summary>Counts a forwarding error (no response), by its <c>context.LastError.Reason</c>.</summary>
-    public void OnError(string reason) => Record(rule.IsFailure(reason), headers: null);
+    public void OnError(string reason, int? generation = null) => Record(rule.IsFailure(reason), headers: null, generation);
 
     /// <summary>How long a response asks callers to wait; null when it does not say (or says zero).</summary>
     public static TimeSpan? RetryAfter(IReadOnlyDictionary<string, string[]> headers, DateTimeOffset now)
@@ -62,14 +75,16 @@ internal sealed class CircuitBreaker(CircuitBreakerRule rule, TimeProvider time,
         return null;
     }
 
-    private void Record(bool failed, IReadOnlyDictionary<string, string[]>? headers)
+    private void Record(bool failed, IReadOnlyDictionary<string, string[]>? headers, int? generation)
     {
         DateTimeOffset until;
         lock (_lock)
         {
             var now = time.GetUtcNow();
             Close(now);
-            if (_trippedUntil is not null)
+
+            // While tripped, or for a request sent before the last trip ended (a slow answer arriving late), nothing counts.
+            if (_trippedUntil is not null || (generation is { } sent && sent != _generation))
             {
                 return;
             }
@@ -111,6 +126,7 @@ internal sealed class CircuitBreaker(CircuitBreakerRule rule, TimeProvider time,
             _trippedUntil = null;
             _outcomes.Clear();
             _failures = 0;
+            _generation++;
         }
     }
 }

@@ -29,21 +29,21 @@ internal sealed partial class AzureTokenProvider(ITokenCredentialFactory credent
     public async ValueTask<AccessToken> GetTokenAsync(string resource, string? clientId, CancellationToken cancellationToken)
     {
         var entry = _entries.GetOrAdd((resource, clientId ?? SystemAssigned), _ => new Entry());
-        if (entry.Token is { } cached && IsFresh(cached))
+        if (entry.Token is { } cached && IsFresh(cached.Token))
         {
-            return cached;
+            return cached.Token;
         }
 
         await entry.Gate.WaitAsync(cancellationToken);
         try
         {
-            if (entry.Token is { } fetched && IsFresh(fetched))
+            if (entry.Token is { } fetched && IsFresh(fetched.Token))
             {
-                return fetched;
+                return fetched.Token;
             }
 
             var token = await FetchAsync(resource, clientId, cancellationToken);
-            entry.Token = token;
+            entry.Token = new CachedToken(token);
             return token;
         }
         finally
@@ -75,10 +75,19 @@ internal sealed partial class AzureTokenProvider(ITokenCredentialFactory credent
 
     private sealed class Entry
     {
+        private CachedToken? _token;
+
         public SemaphoreSlim Gate { get; } = new(1, 1);
 
-        public AccessToken? Token { get; set; }
+        /// <summary>Read without the gate: a reference swapped whole, so a reader never sees half a token.</summary>
+        public CachedToken? Token
+        {
+            get => Volatile.Read(ref _token);
+            set => Volatile.Write(ref _token, value);
+        }
     }
+
+    private sealed record CachedToken(AccessToken Token);
 
     private static partial class Log
     {

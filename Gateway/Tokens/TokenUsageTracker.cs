@@ -8,7 +8,8 @@ namespace Gateway.Tokens;
 /// a <see cref="ResponseUsageTap"/> in front of the client's response stream. The usage is the one the backend reports
 /// in a buffered body (read as the response arrives), or else what the tap saw of a streamed body once it has been
 /// sent: the usage chunk of a stream, or the estimated prompt plus the streamed text counted. It is null when no backend
-/// response reached the client with a usage (no call, an error without usage, a dropped stream).
+/// response reached the client with a usage (no call, an error without usage); a stream cut short counts its prompt
+/// estimate and the text it sent.
 /// </summary>
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001:Types that own disposable fields should be disposable", Justification = "The tap only wraps the request's own response stream, which the server disposes; it holds nothing else.")]
 internal sealed class TokenUsageTracker

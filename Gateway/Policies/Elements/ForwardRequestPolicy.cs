@@ -62,6 +62,7 @@ internal sealed class ForwardRequestPolicy(ElementInfo info, ForwardOptions opti
 
         // A pool picks its member here, on every execution: a retry around forward-request may reach another one.
         var breaker = BackendSelection.Choose(context);
+        var generation = breaker?.Generation;
         try
         {
             await context.Services.Forwarder.ForwardAsync(context, options, timeout, followRedirects);
@@ -70,17 +71,17 @@ internal sealed class ForwardRequestPolicy(ElementInfo info, ForwardOptions opti
         {
             if (ex.Response is { } response)
             {
-                breaker.OnResponse(response.StatusCode, response.Headers);
+                breaker.OnResponse(response.StatusCode, response.Headers, generation);
             }
             else
             {
-                breaker.OnError(ex.Reason);
+                breaker.OnError(ex.Reason, generation);
             }
 
             throw;
         }
 
-        breaker?.OnResponse(context.Response.StatusCode, context.Response.Headers);
+        breaker?.OnResponse(context.Response.StatusCode, context.Response.Headers, generation);
         return PolicyFlow.Continue;
     }
 

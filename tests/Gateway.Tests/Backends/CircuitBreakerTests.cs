@@ -115,6 +115,24 @@ public sealed class CircuitBreakerTests
         Assert.Equal(_time.GetUtcNow() + TimeSpan.FromSeconds(10), until);
     }
 
+    [Fact]
+    public void Trip_AnswerOfARequestSentBeforeTheTripEnded_DoesNotTripTheClosedBreakerAgain()
+    {
+        var breaker = Breaker(Rule(count: 1, trip: "PT10S", ranges: [(500, 599)]));
+        var sentEarly = breaker.Generation;
+        breaker.OnResponse(500, NoHeaders);
+        _time.Advance(TimeSpan.FromSeconds(10));
+        Assert.True(breaker.IsAvailable(out _));
+
+        // A slow request sent before the trip answers 500 only now, after the trip ended: it is not counted.
+        breaker.OnResponse(500, NoHeaders, sentEarly);
+        var stillClosed = breaker.IsAvailable(out _);
+        breaker.OnResponse(500, NoHeaders, breaker.Generation);
+
+        Assert.True(stillClosed);
+        Assert.False(breaker.IsAvailable(out _));
+    }
+
     [Theory]
     [InlineData("Retry-After", "7", 7000)]
     [InlineData("Retry-After", "Mon, 02 Mar 2026 08:00:45 GMT", 45000)]
