@@ -24,10 +24,14 @@ internal sealed class ApiRoute(ApiEntity entity, ApiDefinition definition, ApiPo
         operation => operation,
         operation => (Endpoint)new RouteEndpoint(
             _ => Task.CompletedTask,
-            RoutePatternFactory.Parse($"/{entity.Path}{operation.UrlTemplate}"),
+            RoutePatternFactory.Parse(RouteOf(entity, operation)),
             order: 0,
-            new EndpointMetadataCollection(new HttpMethodMetadata([operation.Method]), new OperationRoute($"/{entity.Path}{operation.UrlTemplate}")),
-            $"{operation.Method} /{entity.Path}{operation.UrlTemplate}"));
+            new EndpointMetadataCollection(new HttpMethodMetadata([operation.Method]), new OperationRoute(RouteOf(entity, operation))),
+            $"{operation.Method} {RouteOf(entity, operation)}"));
+
+    /// <summary>The operation's route under the API's path; an API with an empty path is served at the root.</summary>
+    private static string RouteOf(ApiEntity entity, ApiOperation operation) =>
+        (entity.Path.Length == 0 ? string.Empty : "/" + entity.Path) + "/" + operation.UrlTemplate.TrimStart('/');
 
     public void Dispose() => Policies.Dispose();
 }

@@ -1,0 +1,30 @@
+using System.Net;
+using System.Text;
+using System.Text.Json.Nodes;
+using Gateway.Tests.Support;
+
+namespace Gateway.Tests.Apim;
+
+public sealed class ApiPathTests : IDisposable
+{
+    private readonly TestApim _apim = new("""<policies><inbound><return-response><set-body>@(context.Operation.Id)</set-body></return-response></inbound></policies>""");
+
+    [Fact]
+    public async Task EmptyApiPath_ServesTheOperationsAtTheRoot()
+    {
+        var apiFile = Path.Combine(Path.GetDirectoryName(_apim.PolicyPath)!, "api.json");
+        var api = JsonNode.Parse(File.ReadAllText(apiFile))!;
+        api["path"] = string.Empty;
+        File.WriteAllText(apiFile, api.ToJsonString());
+        using var factory = new GatewayFactory(_apim, "http://127.0.0.1:9");
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/deployments/gpt-4o/chat/completions?api-version=2024-10-21") { Content = new StringContent("{}", Encoding.UTF8, "application/json") };
+        request.Headers.Add("api-key", GatewayFactory.PrimaryKey);
+
+        using var response = await factory.CreateClient().SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("ChatCompletions_Create", await response.Content.ReadAsStringAsync());
+    }
+
+    public void Dispose() => _apim.Dispose();
+}
