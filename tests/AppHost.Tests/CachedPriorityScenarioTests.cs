@@ -15,8 +15,8 @@ public sealed class CachedPriorityAppFixture : LoadBalancedAppFixture
 
     public CachedPriorityAppFixture()
     {
-        Copy(ApimPath, _apim);
-        Copy(Path.Combine(RepoRoot, "examples", "cached-priority"), _apim);
+        CopyFolder(ApimPath, _apim);
+        CopyFolder(Path.Combine(RepoRoot, "examples", "cached-priority"), _apim);
         var topologyPath = Path.Combine(_apim, "topology.json");
         var topology = JsonNode.Parse(File.ReadAllText(topologyPath))!;
         var eastChat = topology["accounts"]!.AsArray().Single(a => (string?)a!["name"] == "aoai-eastus2")!["deployments"]!.AsArray().Single(d => (string?)d!["name"] == "gpt-4o")!;
@@ -30,16 +30,6 @@ public sealed class CachedPriorityAppFixture : LoadBalancedAppFixture
     {
         await base.DisposeAsync();
         Directory.Delete(_apim, recursive: true);
-    }
-
-    private static void Copy(string from, string to)
-    {
-        foreach (var file in Directory.GetFiles(from, "*", SearchOption.AllDirectories))
-        {
-            var target = Path.Combine(to, Path.GetRelativePath(from, file));
-            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-            File.Copy(file, target, overwrite: true);
-        }
     }
 }
 

@@ -118,6 +118,17 @@ public class LoadBalancedAppFixture : IAsyncLifetime
     public static string ApimPath { get; } = Path.GetFullPath(
         new ConfigurationBuilder().AddEnvironmentVariables().Build()["Apim:Path"] ?? Path.Combine(RepoRoot, "apim"));
 
+    /// <summary>Copies every file under <paramref name="from"/> to the same place under <paramref name="to"/>, replacing what is there.</summary>
+    protected static void CopyFolder(string from, string to)
+    {
+        foreach (var file in Directory.GetFiles(from, "*", SearchOption.AllDirectories))
+        {
+            var target = Path.Combine(to, Path.GetRelativePath(from, file));
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            File.Copy(file, target, overwrite: true);
+        }
+    }
+
     /// <summary>Empties every mock's request journal (WireMock admin API).</summary>
     public async Task ClearJournalsAsync()
     {

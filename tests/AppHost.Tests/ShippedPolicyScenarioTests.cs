@@ -17,12 +17,7 @@ public sealed class ShippedPolicyAppFixture : LoadBalancedAppFixture
 
     public ShippedPolicyAppFixture()
     {
-        foreach (var file in Directory.GetFiles(ApimPath, "*", SearchOption.AllDirectories))
-        {
-            var target = Path.Combine(_apim, Path.GetRelativePath(ApimPath, file));
-            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-            File.Copy(file, target);
-        }
+        CopyFolder(ApimPath, _apim);
 
         var topologyPath = Path.Combine(_apim, "topology.json");
         var topology = JsonNode.Parse(File.ReadAllText(topologyPath))!;

@@ -1,6 +1,5 @@
 using System.Globalization;
 using Gateway.Pipeline;
-using Gateway.Telemetry;
 
 namespace Gateway.Policies.Elements;
 
@@ -9,41 +8,15 @@ namespace Gateway.Policies.Elements;
 /// <c>API Management</c>), with up to 10 dimensions. A dimension without a value takes API Management's default for
 /// its name (API ID, Operation ID, Product ID, User ID, Subscription ID, Location, Gateway ID).
 /// </summary>
-internal sealed class EmitMetricPolicy(ElementInfo info, PolicyValue name, PolicyValue? value, string metricNamespace, IReadOnlyList<(string Name, PolicyValue? Value)> dimensions)
+internal sealed class EmitMetricPolicy(ElementInfo info, PolicyValue name, PolicyValue? value, MetricDimensions dimensions)
     : PolicyElement(info)
 {
-    public const int MaxDimensions = 10;
-
     public static PolicyElement? Parse(ElementReader reader)
     {
         var name = reader.Value("name", required: true);
         var value = reader.Value("value");
-        var metricNamespace = reader.Literal("namespace") ?? "API Management";
-        var dimensions = new List<(string, PolicyValue?)>();
-        var children = reader.Children("dimension");
-        for (var i = 0; i < children.Count; i++)
-        {
-            var child = reader.Reader(children[i], i + 1);
-            var dimension = child.Literal("name", required: true);
-            var dimensionValue = child.Value("value");
-            child.Finish();
-            if (dimension is not null && dimensionValue is null && !DefaultDimensions.Contains(dimension))
-            {
-                child.Error($"dimension '{dimension}' needs a value (only {string.Join(", ", DefaultDimensions.Names)} have defaults)");
-            }
-
-            if (dimension is not null)
-            {
-                dimensions.Add((dimension, dimensionValue));
-            }
-        }
-
-        if (dimensions.Count is 0 or > MaxDimensions)
-        {
-            reader.Error($"<emit-metric> takes 1 to {MaxDimensions} dimensions");
-        }
-
-        return name is null ? null : new EmitMetricPolicy(reader.Info, name, value, metricNamespace, dimensions);
+        var dimensions = MetricDimensions.Read(reader, expressionNames: false);
+        return name is null ? null : new EmitMetricPolicy(reader.Info, name, value, dimensions);
     }
 
     public override ValueTask<PolicyFlow> ExecuteAsync(RequestContext context, ExecutionFrame frame)
@@ -54,14 +27,7 @@ internal sealed class EmitMetricPolicy(ElementInfo info, PolicyValue name, Polic
             throw new PolicyExecutionException(Name, "InvalidMetricValue", $"The metric value '{text}' is not a number.");
         }
 
-        var tags = new KeyValuePair<string, object?>[dimensions.Count + 1];
-        tags[0] = new("namespace", metricNamespace);
-        for (var i = 0; i < dimensions.Count; i++)
-        {
-            var (dimension, dimensionValue) = dimensions[i];
-            tags[i + 1] = new(dimension, dimensionValue is null ? DefaultDimensions.ValueOf(context, dimension) : dimensionValue.EvaluateString(context, Name));
-        }
-
+        var tags = dimensions.Tags(context, Name);
         context.Services.Metrics.Add(name.EvaluateString(context, Name) ?? "metric", amount, tags);
         return ValueTask.FromResult(PolicyFlow.Continue);
     }

@@ -1,5 +1,4 @@
 using Gateway.Pipeline;
-using Gateway.Telemetry;
 using Gateway.Tokens;
 
 namespace Gateway.Policies.Elements;
@@ -11,53 +10,18 @@ namespace Gateway.Policies.Elements;
 /// policy runs. A dimension without a value takes API Management's default for its name. Nothing is emitted for a
 /// request whose response reports no usage (no backend call, an error).
 /// </summary>
-internal sealed class EmitTokenMetricPolicy(ElementInfo info, string metricNamespace, IReadOnlyList<(PolicyValue Name, PolicyValue? Value)> dimensions)
+internal sealed class EmitTokenMetricPolicy(ElementInfo info, MetricDimensions dimensions)
     : PolicyElement(info)
 {
-    public const int MaxDimensions = 10;
-
     public static PolicyElement? Parse(ElementReader reader)
     {
-        var metricNamespace = reader.Literal("namespace") ?? "API Management";
-        var dimensions = new List<(PolicyValue, PolicyValue?)>();
-        var children = reader.Children("dimension");
-        for (var i = 0; i < children.Count; i++)
-        {
-            var child = reader.Reader(children[i], i + 1);
-            var dimension = child.Value("name", required: true);
-            var value = child.Value("value");
-            child.Finish();
-            if (dimension is null)
-            {
-                continue;
-            }
-
-            if (value is null && (dimension.IsExpression || !DefaultDimensions.Contains(dimension.ToString())))
-            {
-                child.Error($"dimension '{dimension}' needs a value (only {string.Join(", ", DefaultDimensions.Names)} have defaults)");
-            }
-
-            dimensions.Add((dimension, value));
-        }
-
-        if (dimensions.Count is 0 or > MaxDimensions)
-        {
-            reader.Error($"<{reader.Info.Name}> takes 1 to {MaxDimensions} dimensions");
-        }
-
-        return new EmitTokenMetricPolicy(reader.Info, metricNamespace, dimensions);
+        var dimensions = MetricDimensions.Read(reader, expressionNames: true);
+        return new EmitTokenMetricPolicy(reader.Info, dimensions);
     }
 
     public override async ValueTask<PolicyFlow> ExecuteAsync(RequestContext context, ExecutionFrame frame)
     {
-        var tags = new KeyValuePair<string, object?>[dimensions.Count + 1];
-        tags[0] = new("namespace", metricNamespace);
-        for (var i = 0; i < dimensions.Count; i++)
-        {
-            var (name, value) = dimensions[i];
-            var dimension = name.EvaluateString(context, Name) ?? string.Empty;
-            tags[i + 1] = new(dimension, value is null ? DefaultDimensions.ValueOf(context, dimension) : value.EvaluateString(context, Name));
-        }
+        var tags = dimensions.Tags(context, Name);
 
         var tracker = await TokenUsageTracker.OfAsync(context);
         var metrics = context.Services.Metrics;

@@ -38,9 +38,7 @@ internal sealed class QuotaPolicy(
 
     public override ValueTask<PolicyFlow> ExecuteAsync(RequestContext context, ExecutionFrame frame)
     {
-        var key = counterKey is null
-            ? "subscription:" + (context.Subscription?.Id ?? "anonymous")
-            : "key:" + counterKey.EvaluateString(context, Name);
+        var key = CounterKeys.Of(counterKey, context, Name);
 
         // quota's periods start with the subscription (whose creation date is the Unix epoch until subscriptions have dates).
         var anchor = firstPeriodStart ?? new DateTimeOffset(DateTime.SpecifyKind(context.Subscription?.CreatedDate ?? DateTime.UnixEpoch, DateTimeKind.Utc));

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Gateway.Expressions;
 using Gateway.Pipeline;
+using Gateway.RateLimiting;
 
 namespace Gateway.Policies.Elements;
 
@@ -25,9 +26,7 @@ internal sealed class RateLimitPolicy(
 
     public override ValueTask<PolicyFlow> ExecuteAsync(RequestContext context, ExecutionFrame frame)
     {
-        var key = counterKey is null
-            ? "subscription:" + (context.Subscription?.Id ?? "anonymous")
-            : "key:" + counterKey.EvaluateString(context, Name);
+        var key = CounterKeys.Of(counterKey, context, Name);
         var limit = Number(calls, context, "calls");
         var renewal = TimeSpan.FromSeconds(Number(period, context, "renewal-period"));
         var counters = context.Services.RateLimits;
