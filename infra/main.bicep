@@ -46,7 +46,14 @@ var subscriptions = loadJsonContent('../apim/subscriptions.json')
 var globalPolicy = ''
 
 @description('apim/fragments/{id}.xml.')
-var fragments = []
+var fragments = [
+  { id: 'aoai-conversation-forward', xml: loadTextContent('../apim/fragments/aoai-conversation-forward.xml') }
+  { id: 'aoai-conversation-record', xml: loadTextContent('../apim/fragments/aoai-conversation-record.xml') }
+  { id: 'aoai-error-mapping', xml: loadTextContent('../apim/fragments/aoai-error-mapping.xml') }
+  { id: 'aoai-managed-identity', xml: loadTextContent('../apim/fragments/aoai-managed-identity.xml') }
+  { id: 'aoai-routing', xml: loadTextContent('../apim/fragments/aoai-routing.xml') }
+  { id: 'aoai-token-governance', xml: loadTextContent('../apim/fragments/aoai-token-governance.xml') }
+]
 
 @description('apim/apis/{api}/: api.json, the definition and policy it names, operations/{operationId}.xml.')
 var apis = [

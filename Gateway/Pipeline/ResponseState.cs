@@ -55,9 +55,15 @@ internal sealed class ResponseState : IResponse, IMessageBody
         }
         else if (BackendCall is { Headers.IsCompletedSuccessfully: true } call)
         {
-            content = BackendBodyBuffered
-                ? call.Headers.Result.Content.ReadAsByteArrayAsync().GetAwaiter().GetResult()
-                : throw new InvalidOperationException("context.Response.Body cannot be read while the backend's response streams: its forward-request has buffer-response=\"false\".");
+            // As in API Management, reading a body that was streaming (buffer-response="false") waits for the whole of
+            // it; with preserveContent the client then gets it from the buffer, through the same token-usage tap.
+            var backendContent = call.Headers.Result.Content;
+            if (!BackendBodyBuffered)
+            {
+                backendContent.LoadIntoBufferAsync(Forwarding.PolicyTransformer.MaxBufferedResponseBytes).GetAwaiter().GetResult();
+            }
+
+            content = backendContent.ReadAsByteArrayAsync().GetAwaiter().GetResult();
         }
         else
         {

@@ -3,7 +3,7 @@ using Infra.Tests.Support;
 namespace Infra.Tests;
 
 /// <summary>
-/// apim/ has no fragments, products, users, global or operation policies today; infra/modules/apim.bicep deploys them
+/// apim/ has no products, users, global or operation policies today, and two fragments more than apim/ are added here; infra/modules/apim.bicep deploys them
 /// when main.bicep lists them. This fixture proves it: an apim folder holding every optional kind (examples/cached-priority
 /// with its fragments, a product with a policy, a user in a group, a product subscription, a global and an operation
 /// policy), a small template that loads each file the way main.bicep does and hands them to the module, compiled
@@ -139,8 +139,9 @@ public sealed class ApimModuleTests(EveryArtefactKindFixture folder) : IClassFix
         Assert.Empty(unknown);
         Assert.True(missing.Count == 0, string.Join(Environment.NewLine, missing));
 
-        // The API policy, the definition, 2 fragments, the global, operation and product policies: 7 texts as written.
-        Assert.Equal(7, artefacts.Count(a => a.Value is not null));
+        // The API policy, the definition, its 6 fragments, 2 more fragments, the global, operation and product policies:
+        // 13 texts as written.
+        Assert.Equal(13, artefacts.Count(a => a.Value is not null));
         Assert.All(
             PolicyTypes,
             type => Assert.All(folder.Snapshot.OfType($"{Service}/{type}"), r => Assert.Equal("rawxml", r["properties"]!["format"]!.GetValue<string>())));

@@ -7,12 +7,17 @@ namespace Gateway.Tests.Policies;
 public class PolicyLoaderTests
 {
     [Fact]
-    public void Load_ShippedArtifacts_CompileAndRouteTheThreeOperations()
+    public void Load_ShippedArtifacts_CompileAndRouteEveryOperationOfBothSurfaces()
     {
         using var artifacts = GatewayArtifacts.Load(new ApimOptions { Path = TestApim.RepoApimPath, NamedValues = { ["managed-identity-client-id"] = "x" } });
 
         var route = Assert.Single(artifacts.Router.Routes);
-        Assert.Equal(["ChatCompletions_Create", "Completions_Create", "embeddings_create"], route.Definition.Operations.Select(o => o.Id).Order(StringComparer.Ordinal));
+        Assert.Equal(
+            [
+                "ChatCompletions_Create", "Completions_Create", "Responses_Create", "Responses_Delete", "Responses_Get", "Responses_ListInputItems", "embeddings_create",
+                "v1_ChatCompletions_Create", "v1_Completions_Create", "v1_Embeddings_Create", "v1_Models_List", "v1_Responses_Create", "v1_Responses_Delete", "v1_Responses_Get", "v1_Responses_ListInputItems",
+            ],
+            route.Definition.Operations.Select(o => o.Id).Order(StringComparer.Ordinal));
         Assert.Equal(8, artifacts.Backends.All.Count);
         Assert.Equal(["global", "api"], route.Policies.Documents.Select(s => s.Scope));
     }
