@@ -24,15 +24,30 @@ internal sealed class MockOpenAIOptions
     /// </summary>
     public List<string> ApiKeys { get; set; } = [];
 
-    /// <summary>The data-plane API versions the account accepts in <c>api-version</c>.</summary>
+    /// <summary>
+    /// The dated data-plane API versions the account accepts in <c>api-version</c>: every GA and preview version with a
+    /// published inference specification, up to 2024-10-21 (the last dated GA) and 2025-04-01-preview (the last dated
+    /// preview; newer features ship on the v1 surface only). The v1 surface takes <see cref="V1ApiVersions"/> instead.
+    /// </summary>
     public List<string> ApiVersions { get; set; } =
     [
         "2022-12-01", "2023-05-15", "2024-02-01", "2024-06-01", "2024-10-21",
         "2023-03-15-preview", "2023-06-01-preview", "2023-07-01-preview", "2023-08-01-preview", "2023-09-01-preview",
-        "2023-12-01-preview", "2024-02-15-preview", "2024-03-01-preview", "2024-04-01-preview", "2024-05-01-preview",
-        "2024-07-01-preview", "2024-08-01-preview", "2024-09-01-preview", "2024-10-01-preview", "2024-12-01-preview",
-        "2025-01-01-preview", "2025-02-01-preview", "2025-03-01-preview", "2025-04-01-preview",
+        "2023-10-01-preview", "2023-12-01-preview", "2024-02-15-preview", "2024-03-01-preview", "2024-04-01-preview",
+        "2024-05-01-preview", "2024-07-01-preview", "2024-08-01-preview", "2024-09-01-preview", "2024-10-01-preview",
+        "2024-12-01-preview", "2025-01-01-preview", "2025-02-01-preview", "2025-03-01-preview", "2025-04-01-preview",
     ];
+
+    /// <summary>The values the v1 surface takes in its optional <c>api-version</c> (the v1 specification's enum, plus <c>latest</c>).</summary>
+    public static readonly IReadOnlyList<string> V1ApiVersions = ["v1", "preview", "latest"];
+
+    /// <summary>How many stored responses (Responses API, <c>store</c> not false) the account keeps; the oldest go first.</summary>
+    [Range(1, 1_000_000)]
+    public int StoredResponses { get; set; } = 1000;
+
+    /// <summary>How long a stored response can be read, chained or listed (30 days, as OpenAI and Azure keep them).</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "365.00:00:00")]
+    public TimeSpan StoredResponseLifetime { get; set; } = TimeSpan.FromDays(30);
 
     /// <summary>The share of inference requests (0 to 1) answered with a 500 instead, at random.</summary>
     [Range(0.0, 1.0)]

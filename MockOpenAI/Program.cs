@@ -16,6 +16,8 @@ builder.Services.AddSingleton<BearerTokenValidator>();
 builder.Services.AddSingleton<StreamRelay>();
 builder.Services.AddSingleton<FaultInjector>();
 builder.Services.AddSingleton<MockMetrics>();
+// One store per process: each mock process is one account, and stored responses belong to their account.
+builder.Services.AddSingleton<MockOpenAI.Storage.ResponseStore>();
 // Each consumer owns its random source and serializes its use of it (System.Random is not thread-safe).
 builder.Services.AddSingleton(_ => new LatencyModel(new Random()));
 builder.Services.AddSingleton(sp => new RandomFaults(sp.GetRequiredService<IOptions<MockOpenAIOptions>>(), new Random()));

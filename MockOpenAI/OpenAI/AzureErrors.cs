@@ -43,6 +43,21 @@ internal static class AzureErrors
             },
             MockJson.Options);
 
+    /// <summary>
+    /// The 400 for a <c>previous_response_id</c> the account does not hold (never stored, deleted, expired, or another
+    /// account's). The Responses API answers in OpenAI's error shape.
+    /// </summary>
+    public static string PreviousResponseNotFound(string id) =>
+        System.Text.Json.JsonSerializer.Serialize(
+            new { error = new { message = $"Previous response with id '{id}' not found.", type = "invalid_request_error", param = "previous_response_id", code = "previous_response_not_found" } },
+            MockJson.Options);
+
+    /// <summary>The 404 for a stored response the account does not hold, on GET, DELETE and input_items (OpenAI's error shape).</summary>
+    public static string ResponseNotFound(string id) =>
+        System.Text.Json.JsonSerializer.Serialize(
+            new { error = new { message = $"Response with id '{id}' not found.", type = "invalid_request_error", param = (string?)null, code = (string?)null } },
+            MockJson.Options);
+
     public static string BadRequest(string message, string? param) =>
         System.Text.Json.JsonSerializer.Serialize(new { error = new { code = "BadRequest", message, param, type = "invalid_request_error" } });
 }

@@ -4,6 +4,9 @@ namespace MockOpenAI.OpenAI;
 internal enum ChunkKind
 {
     PromptFilter,
+
+    /// <summary>Sent at once, before generation starts (the Responses API's <c>response.created</c> and <c>response.in_progress</c>).</summary>
+    Preamble,
     Role,
     Content,
 

@@ -1,5 +1,6 @@
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 
 namespace MockOpenAI.OpenAI;
 
@@ -7,4 +8,11 @@ namespace MockOpenAI.OpenAI;
 internal static class MockJson
 {
     public static readonly JsonSerializerOptions Options = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    /// <summary>An immutable copy of <paramref name="node"/>, detached from any document, for keeping.</summary>
+    public static JsonElement Freeze(JsonNode node)
+    {
+        using var document = JsonDocument.Parse(node.ToJsonString(Options));
+        return document.RootElement.Clone();
+    }
 }

@@ -1,10 +1,12 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using Microsoft.Extensions.Options;
 using MockOpenAI.Identity;
 using MockOpenAI.OpenAI;
 using MockOpenAI.Quota;
+using MockOpenAI.Storage;
 using WireMock;
 using WireMock.RequestBuilders;
 using WireMock.ResponseBuilders;
@@ -17,8 +19,8 @@ namespace MockOpenAI.Server;
 
 /// <summary>
 /// One emulated Azure OpenAI account on WireMock.Net: the inference routes, bearer-token auth (local auth disabled),
-/// per-deployment quotas, streamed chat paced chunk by chunk (written by <see cref="StreamRelay"/>), and WireMock's
-/// admin API with its request journal at <c>/__admin</c>.
+/// per-deployment quotas, streams paced chunk by chunk (written by <see cref="StreamRelay"/>), the account's stored
+/// responses and model list, and WireMock's admin API with its request journal at <c>/__admin</c>.
 /// </summary>
 internal sealed partial class MockAccountServer(
     IOptions<MockOpenAIOptions> options,
@@ -28,11 +30,13 @@ internal sealed partial class MockAccountServer(
     LatencyModel latency,
     RandomFaults randomFaults,
     MockMetrics metrics,
+    ResponseStore responses,
     TimeProvider time,
     IConfiguration configuration,
     ILogger<MockAccountServer> logger) : IHostedService, IDisposable
 {
     private const string DeploymentPattern = "^/openai/deployments/(?<deployment>[^/]+)/";
+    private const string StoredResponsePattern = "/responses/[^/]+";
 
     /// <summary>
     /// The emulator's own mappings rank below any mapping a test or a person adds through the admin API (WireMock
@@ -46,6 +50,7 @@ internal sealed partial class MockAccountServer(
         .Where(d => d.Value.Capacity > 0)
         .ToDictionary(d => d.Key, d => new DeploymentQuota(d.Value.Capacity, time), StringComparer.OrdinalIgnoreCase);
     private WireMockServer? _server;
+    private DateTimeOffset _startedAt;
 
     public string[] Urls => _server?.Urls ?? [];
 
@@ -65,6 +70,7 @@ internal sealed partial class MockAccountServer(
             AllowBodyForAllHttpMethods = false,
         });
 
+        _startedAt = time.GetUtcNow();
         _server.Given(Request.Create().WithPath("/health").UsingGet())
             .RespondWith(Response.Create().WithStatusCode(200).WithBody("Healthy"));
         foreach (var operation in InferenceOperation.All)
@@ -73,12 +79,31 @@ internal sealed partial class MockAccountServer(
             {
                 _server.Given(Request.Create().WithPath(new WireMock.Matchers.RegexMatcher(DeploymentPattern + operation.Route + "$")).UsingPost())
                     .AtPriority(EmulatorPriority)
-                    .RespondWith(Response.Create().WithCallback(request => HandleMeasuredAsync(request, operation, v1: false)));
+                    .RespondWith(Response.Create().WithCallback(request => HandleMeasuredAsync(request, operation, RouteFamily.Deployment)));
             }
 
             _server.Given(Request.Create().WithPath("/openai/v1/" + operation.V1Route).UsingPost())
                 .AtPriority(EmulatorPriority)
-                .RespondWith(Response.Create().WithCallback(request => HandleMeasuredAsync(request, operation, v1: true)));
+                .RespondWith(Response.Create().WithCallback(request => HandleMeasuredAsync(request, operation, RouteFamily.V1)));
+        }
+
+        _server.Given(Request.Create().WithPath("/openai/" + InferenceOperation.Responses.V1Route).UsingPost())
+            .AtPriority(EmulatorPriority)
+            .RespondWith(Response.Create().WithCallback(request => HandleMeasuredAsync(request, InferenceOperation.Responses, RouteFamily.Versioned)));
+        foreach (var (prefix, family) in new[] { ("/openai/v1", RouteFamily.V1), ("/openai", RouteFamily.Versioned) })
+        {
+            _server.Given(Request.Create().WithPath(new WireMock.Matchers.RegexMatcher("^" + prefix + StoredResponsePattern + "$")).UsingGet())
+                .AtPriority(EmulatorPriority)
+                .RespondWith(Response.Create().WithCallback(request => HandleStoredAsync(request, family, StoredAction.Get)));
+            _server.Given(Request.Create().WithPath(new WireMock.Matchers.RegexMatcher("^" + prefix + StoredResponsePattern + "$")).UsingDelete())
+                .AtPriority(EmulatorPriority)
+                .RespondWith(Response.Create().WithCallback(request => HandleStoredAsync(request, family, StoredAction.Delete)));
+            _server.Given(Request.Create().WithPath(new WireMock.Matchers.RegexMatcher("^" + prefix + StoredResponsePattern + "/input_items$")).UsingGet())
+                .AtPriority(EmulatorPriority)
+                .RespondWith(Response.Create().WithCallback(request => HandleStoredAsync(request, family, StoredAction.InputItems)));
+            _server.Given(Request.Create().WithPath(prefix + "/models").UsingGet())
+                .AtPriority(EmulatorPriority)
+                .RespondWith(Response.Create().WithCallback(request => HandleModelsAsync(request, family)));
         }
 
         Log.Started(logger, _options.Account, _options.Region, string.Join(", ", _server.Urls), _options.Deployments.Count);
@@ -93,47 +118,27 @@ internal sealed partial class MockAccountServer(
 
     public void Dispose() => _server?.Dispose();
 
-    private async Task<IResponseMessage> HandleMeasuredAsync(IRequestMessage request, InferenceOperation operation, bool v1)
+    private async Task<IResponseMessage> HandleMeasuredAsync(IRequestMessage request, InferenceOperation operation, RouteFamily family)
     {
         var started = time.GetTimestamp();
-        var (response, deployment) = await HandleAsync(request, operation, v1);
+        var (response, deployment) = await HandleAsync(request, operation, family);
         metrics.Completed(deployment ?? string.Empty, operation.OperationId, response.StatusCode is int status ? status : 200, time.GetElapsedTime(started));
         return response;
     }
 
     /// <summary>
     /// One inference request: authentication (bearer only), the deployment (from the path, or from <c>model</c> on the
-    /// v1 surface), the quota, the latency, the answer. Returns the response and the deployment it was for.
+    /// v1 and versioned Responses routes), the quota, the latency, the answer. Returns the response and the deployment it
+    /// was for.
     /// </summary>
-    private async Task<(IResponseMessage Response, string? Deployment)> HandleAsync(IRequestMessage request, InferenceOperation operation, bool v1)
+    private async Task<(IResponseMessage Response, string? Deployment)> HandleAsync(IRequestMessage request, InferenceOperation operation, RouteFamily family)
     {
-        if (Header(request, "api-key") is { } key)
+        if (await RefusedAsync(request, family) is { } refused)
         {
-            if (_options.ApiKeys.Count == 0)
-            {
-                return (Json(403, AzureErrors.KeyAuthDisabled), null);
-            }
-
-            if (!KeyMatches(key))
-            {
-                return (Json(401, AzureErrors.InvalidKey), null);
-            }
-        }
-        else if (!await tokens.IsValidAsync(Header(request, "Authorization")))
-        {
-            return (Json(401, AzureErrors.Unauthorized), null);
+            return (refused, null);
         }
 
-        string? apiVersion = request.Query is not null && request.Query.TryGetValue("api-version", out var versions) ? versions.FirstOrDefault() : null;
-        if (!v1 && string.IsNullOrEmpty(apiVersion))
-        {
-            return (Json(404, AzureErrors.ResourceNotFound), null);
-        }
-
-        if (!string.IsNullOrEmpty(apiVersion) && !(v1 && apiVersion is "preview" or "latest") && !_options.ApiVersions.Contains(apiVersion, StringComparer.Ordinal))
-        {
-            return (Json(400, AzureErrors.ApiVersionNotSupported), null);
-        }
+        var apiVersion = Query(request, "api-version");
 
         JsonDocument body;
         try
@@ -152,12 +157,12 @@ internal sealed partial class MockAccountServer(
                 return (Json(400, AzureErrors.BadRequest("The request body must be a JSON object.", null)), null);
             }
 
-            var name = v1
-                ? body.RootElement.ValueKind == JsonValueKind.Object && body.RootElement.TryGetProperty("model", out var model) && model.ValueKind == JsonValueKind.String ? model.GetString() : null
+            var name = family != RouteFamily.Deployment
+                ? body.RootElement.TryGetProperty("model", out var model) && model.ValueKind == JsonValueKind.String ? model.GetString() : null
                 : Uri.UnescapeDataString(request.Path.Split('/')[3]);
             if (name is null)
             {
-                return (Json(400, AzureErrors.BadRequest("'model' is a required property: on the v1 surface it names the deployment.", "model")), null);
+                return (Json(400, AzureErrors.BadRequest("'model' is a required property: outside /openai/deployments/ it names the deployment.", "model")), null);
             }
 
             if (!_options.Deployments.TryGetValue(name, out var deployment))
@@ -177,7 +182,9 @@ internal sealed partial class MockAccountServer(
 
             try
             {
-                return (await AnswerAsync(request, body.RootElement, operation, name, deployment, apiVersion ?? "v1"), name);
+                return operation == InferenceOperation.Responses
+                    ? (await AnswerResponseAsync(request, body.RootElement, name, deployment, apiVersion ?? "v1"), name)
+                    : (await AnswerAsync(request, body.RootElement, operation, name, deployment, apiVersion ?? "v1"), name);
             }
             catch (BadRequestException ex)
             {
@@ -202,9 +209,9 @@ internal sealed partial class MockAccountServer(
             return Json(200, Embeddings.Render(embeddings, deployment.ReportedModel), headers);
         }
 
-        var generation = operation == InferenceOperation.ChatCompletions ? ChatCompletions.Parse(body, request.Body!, deployment.Tokens)
-            : operation == InferenceOperation.Completions ? Completions.Parse(body, request.Body!, deployment.Tokens)
-            : Responses.Parse(body, request.Body!, deployment.Tokens);
+        var generation = operation == InferenceOperation.ChatCompletions
+            ? ChatCompletions.Parse(body, request.Body!, deployment.Tokens)
+            : Completions.Parse(body, request.Body!, deployment.Tokens);
         if (Admit(name, operation.OperationId, apiVersion, generation.EstimatedTokens, out var throttled) is not { } quotaHeaders)
         {
             return throttled!;
@@ -222,11 +229,142 @@ internal sealed partial class MockAccountServer(
         }
 
         await Task.Delay(latency.Completion(delays, generation.Choices.Max(c => c.Tokens)), time);
-        var answer = operation == InferenceOperation.ChatCompletions ? ChatCompletions.Completion("chatcmpl-" + NewId(), created, deployment.ReportedModel, generation)
-            : operation == InferenceOperation.Completions ? Completions.Completion("cmpl-" + NewId(), created, deployment.ReportedModel, generation)
-            : Responses.Render("resp_" + NewId(), created, deployment.ReportedModel, generation);
+        var answer = operation == InferenceOperation.ChatCompletions
+            ? ChatCompletions.Completion("chatcmpl-" + NewId(), created, deployment.ReportedModel, generation)
+            : Completions.Completion("cmpl-" + NewId(), created, deployment.ReportedModel, generation);
         return Json(200, answer, quotaHeaders);
     }
+
+    /// <summary>
+    /// A Responses API turn: the earlier turns of <c>previous_response_id</c> (from this account's store) count as input,
+    /// the quota is charged as for chat, and the answer is stored unless <c>store</c> is false. A streamed turn is stored
+    /// when its events are built, so it can be read while it still streams.
+    /// </summary>
+    private async Task<IResponseMessage> AnswerResponseAsync(IRequestMessage request, JsonElement body, string name, DeploymentOptions deployment, string apiVersion)
+    {
+        var operation = InferenceOperation.Responses;
+        IReadOnlyList<JsonElement> history = [];
+        if (Responses.PreviousResponseId(body) is { } previousId)
+        {
+            if (!responses.TryGet(previousId, out var previous))
+            {
+                return Json(400, AzureErrors.PreviousResponseNotFound(previousId));
+            }
+
+            history = responses.Conversation(previous);
+        }
+
+        var turn = Responses.Parse(body, request.Body!, deployment.Tokens, history, NewId);
+        if (Admit(name, operation.OperationId, apiVersion, turn.Generation.EstimatedTokens, out var throttled) is not { } quotaHeaders)
+        {
+            return throttled!;
+        }
+
+        metrics.Used(name, operation.OperationId, turn.Generation.PromptTokens, turn.Generation.CompletionTokens);
+        var created = time.GetUtcNow();
+        var id = "resp_" + NewId();
+        var messageId = "msg_" + NewId();
+        var answer = Responses.Completed(turn, id, messageId, created.ToUnixTimeSeconds(), deployment.ReportedModel);
+        if (turn.Generation.Stream)
+        {
+            Store(turn, id, created, answer);
+            return Stream(Responses.Events(turn, id, messageId, created.ToUnixTimeSeconds(), deployment.ReportedModel), _options.LatencyOf(deployment), quotaHeaders);
+        }
+
+        await Task.Delay(latency.Completion(_options.LatencyOf(deployment), turn.Generation.CompletionTokens), time);
+        Store(turn, id, time.GetUtcNow(), answer);
+        return Json(200, answer.ToJsonString(MockJson.Options), quotaHeaders);
+    }
+
+    private void Store(ResponsesRequest turn, string id, DateTimeOffset at, JsonObject answer)
+    {
+        if (turn.Store)
+        {
+            responses.Add(new StoredResponse(
+                id,
+                at,
+                MockJson.Freeze(answer),
+                [.. turn.InputItems.Select(MockJson.Freeze)],
+                [.. answer["output"]!.AsArray().Select(o => MockJson.Freeze(o!))],
+                turn.PreviousResponseId));
+        }
+    }
+
+    /// <summary>GET, DELETE and input_items of a stored response: authenticated like inference; another account's id is not found.</summary>
+    private async Task<IResponseMessage> HandleStoredAsync(IRequestMessage request, RouteFamily family, StoredAction action)
+    {
+        if (await RefusedAsync(request, family) is { } refused)
+        {
+            return refused;
+        }
+
+        var segments = request.Path.Split('/');
+        var id = Uri.UnescapeDataString(segments[action == StoredAction.InputItems ? ^2 : ^1]);
+        if (action == StoredAction.Delete)
+        {
+            return responses.Remove(id) ? Json(200, Responses.Deleted(id)) : Json(404, AzureErrors.ResponseNotFound(id));
+        }
+
+        if (!responses.TryGet(id, out var stored))
+        {
+            return Json(404, AzureErrors.ResponseNotFound(id));
+        }
+
+        if (action == StoredAction.Get)
+        {
+            return Json(200, stored.Response.GetRawText());
+        }
+
+        try
+        {
+            return Json(200, Responses.InputItemList(stored.InputItems, Query(request, "order"), Query(request, "limit"), Query(request, "after")));
+        }
+        catch (BadRequestException ex)
+        {
+            return Json(400, AzureErrors.BadRequest(ex.Message, ex.Param));
+        }
+    }
+
+    /// <summary>The models the account can use (<c>GET /openai/v1/models</c>, <c>/openai/models?api-version=</c>).</summary>
+    private async Task<IResponseMessage> HandleModelsAsync(IRequestMessage request, RouteFamily family) =>
+        await RefusedAsync(request, family) ?? Json(200, Models.List(_options.Deployments.Values, _startedAt));
+
+    /// <summary>
+    /// Authentication (an account key where the account has keys, else a bearer token) and the api-version: required
+    /// except on the v1 surface, and one the account knows. Null when the request may proceed.
+    /// </summary>
+    private async Task<IResponseMessage?> RefusedAsync(IRequestMessage request, RouteFamily family)
+    {
+        if (Header(request, "api-key") is { } key)
+        {
+            if (_options.ApiKeys.Count == 0)
+            {
+                return Json(403, AzureErrors.KeyAuthDisabled);
+            }
+
+            if (!KeyMatches(key))
+            {
+                return Json(401, AzureErrors.InvalidKey);
+            }
+        }
+        else if (!await tokens.IsValidAsync(Header(request, "Authorization")))
+        {
+            return Json(401, AzureErrors.Unauthorized);
+        }
+
+        var apiVersion = Query(request, "api-version");
+        if (family != RouteFamily.V1 && string.IsNullOrEmpty(apiVersion))
+        {
+            return Json(404, AzureErrors.ResourceNotFound);
+        }
+
+        var known = family == RouteFamily.V1 && MockOpenAIOptions.V1ApiVersions.Contains(apiVersion, StringComparer.Ordinal)
+            || _options.ApiVersions.Contains(apiVersion, StringComparer.Ordinal);
+        return !string.IsNullOrEmpty(apiVersion) && !known ? Json(400, AzureErrors.ApiVersionNotSupported) : null;
+    }
+
+    private static string? Query(IRequestMessage request, string name) =>
+        request.Query is not null && request.Query.TryGetValue(name, out var values) ? values.FirstOrDefault() : null;
 
     /// <summary>Compares a presented key with every account key in constant time.</summary>
     private bool KeyMatches(string presented)

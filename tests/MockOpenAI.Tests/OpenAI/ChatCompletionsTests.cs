@@ -231,7 +231,7 @@ public class ChatCompletionsTests
         const string json = """{"input":"a","n":3,"stop":"zzz","max_output_tokens":2}""";
         using var body = JsonDocument.Parse(json);
 
-        Assert.Single(Responses.Parse(body.RootElement, json, TokenCounter.ForModel("gpt-4o")).Choices);
+        Assert.Single(Responses.Parse(body.RootElement, json, TokenCounter.ForModel("gpt-4o"), [], () => "1").Generation.Choices);
     }
 
     [Fact]

@@ -47,7 +47,7 @@ public sealed class MockAccountServerTests : IAsyncLifetime, IDisposable
         options.Deployments["text-embedding-3-small"] = new DeploymentOptions { Model = "text-embedding-3-small", Version = "1", Capacity = 1 };
         var validator = new BearerTokenValidator(Options.Create(new MockOpenAI.Identity.LocalIdentityOptions { PublicKey = _key.ExportSubjectPublicKeyInfoPem() }), _time);
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["urls"] = $"http://127.0.0.1:{port}" }).Build();
-        _server = new MockAccountServer(Options.Create(options), validator, _relay = new StreamRelay(_time), new FaultInjector(_time), new LatencyModel(new Random(1)), new RandomFaults(Options.Create(options), new Random(1)), new MockMetrics(_meters.GetRequiredService<IMeterFactory>()), _time, configuration, NullLogger<MockAccountServer>.Instance);
+        _server = new MockAccountServer(Options.Create(options), validator, _relay = new StreamRelay(_time), new FaultInjector(_time), new LatencyModel(new Random(1)), new RandomFaults(Options.Create(options), new Random(1)), new MockMetrics(_meters.GetRequiredService<IMeterFactory>()), new MockOpenAI.Storage.ResponseStore(Options.Create(options), _time), _time, configuration, NullLogger<MockAccountServer>.Instance);
         await _server.StartAsync(CancellationToken.None);
         _issuer = new LocalTokenIssuer(Options.Create(new Gateway.Identity.LocalIdentityOptions { SigningKey = _key.ExportPkcs8PrivateKeyPem() }), _time);
     }
@@ -450,7 +450,8 @@ public sealed class MockAccountServerTests : IAsyncLifetime, IDisposable
     [InlineData("/openai/v1/chat/completions", """{"messages":[{"role":"user","content":"x"}]}""", 400, "\"param\":\"model\"")]
     [InlineData("/openai/v1/chat/completions", """{"model":"nope","messages":[{"role":"user","content":"x"}]}""", 404, "DeploymentNotFound")]
     [InlineData("/openai/v1/responses", """{"model":"text-embedding-3-small","input":"x"}""", 400, "The responses operation does not work")]
-    [InlineData("/openai/v1/responses", """{"model":"gpt-4o","input":"x","stream":true}""", 400, "\"param\":\"stream\"")]
+    [InlineData("/openai/v1/responses", """{"model":"gpt-4o","input":"x","previous_response_id":5}""", 400, "\"param\":\"previous_response_id\"")]
+    [InlineData("/openai/v1/responses", """{"model":"gpt-4o","input":"x","store":"yes"}""", 400, "\"param\":\"store\"")]
     public async Task V1_BadRequests_AreRefusedClearly(string path, string json, int status, string expected)
     {
         using var response = await Send(path, json);
@@ -503,6 +504,9 @@ public sealed class MockAccountServerTests : IAsyncLifetime, IDisposable
     [InlineData("/openai/deployments/gpt-4o/chat/completions?api-version=2023-11-06-preview", 400)]
     [InlineData("/openai/deployments/gpt-4o/chat/completions?api-version=2024-06-01", 200)]
     [InlineData("/openai/v1/chat/completions?api-version=preview", 200)]
+    [InlineData("/openai/v1/chat/completions?api-version=v1", 200)]
+    [InlineData("/openai/deployments/gpt-4o/chat/completions?api-version=2025-04-01-preview", 200)]
+    [InlineData("/openai/deployments/gpt-4o/chat/completions?api-version=v1", 400)]
     [InlineData("/openai/v1/chat/completions?api-version=2020-01-01", 400)]
     public async Task ApiVersion_OnlyKnownVersionsAreAccepted(string path, int status)
     {

@@ -1,0 +1,100 @@
+using System.Diagnostics.Metrics;
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Text;
+using Gateway.Identity;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
+using MockOpenAI.Identity;
+using MockOpenAI.Server;
+using MockOpenAI.Storage;
+
+namespace MockOpenAI.Tests.Support;
+
+/// <summary>
+/// One mock account on a loopback port, on the given fake clock, with its own signing key and token issuer, called over
+/// real HTTP. Two of them are two accounts: each has its own stored responses.
+/// </summary>
+internal sealed class LoopbackAccount : IAsyncDisposable
+{
+    public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
+
+    private readonly RSA _key = RSA.Create(2048);
+    private readonly ServiceProvider _meters = new ServiceCollection().AddMetrics().BuildServiceProvider();
+    private readonly LocalTokenIssuer _issuer;
+    private readonly MockAccountServer _server;
+
+    private LoopbackAccount(FakeTimeProvider time, MockOpenAIOptions options)
+    {
+        var port = FreePort();
+        Http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+        Relay = new StreamRelay(time);
+        Responses = new ResponseStore(Options.Create(options), time);
+        var validator = new BearerTokenValidator(Options.Create(new MockOpenAI.Identity.LocalIdentityOptions { PublicKey = _key.ExportSubjectPublicKeyInfoPem() }), time);
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["urls"] = $"http://127.0.0.1:{port}" }).Build();
+        _server = new MockAccountServer(
+            Options.Create(options),
+            validator,
+            Relay,
+            new FaultInjector(time),
+            new LatencyModel(new Random(1)),
+            new RandomFaults(Options.Create(options), new Random(1)),
+            new MockMetrics(_meters.GetRequiredService<IMeterFactory>()),
+            Responses,
+            time,
+            configuration,
+            NullLogger<MockAccountServer>.Instance);
+        _issuer = new LocalTokenIssuer(Options.Create(new Gateway.Identity.LocalIdentityOptions { SigningKey = _key.ExportPkcs8PrivateKeyPem() }), time);
+    }
+
+    public HttpClient Http { get; }
+
+    public StreamRelay Relay { get; }
+
+    public ResponseStore Responses { get; }
+
+    public static async Task<LoopbackAccount> StartAsync(FakeTimeProvider time, MockOpenAIOptions options)
+    {
+        var account = new LoopbackAccount(time, options);
+        await account._server.StartAsync(CancellationToken.None).WaitAsync(Timeout);
+        return account;
+    }
+
+    /// <summary>A request with the account's bearer token (or none), its JSON body if any, read to the end unless <paramref name="completion"/> says otherwise.</summary>
+    public async Task<HttpResponseMessage> SendAsync(HttpMethod method, string path, string? json = null, bool authenticated = true, HttpCompletionOption completion = HttpCompletionOption.ResponseContentRead)
+    {
+        using var request = new HttpRequestMessage(method, path);
+        if (json is not null)
+        {
+            request.Content = new StringContent(json, Encoding.UTF8, "application/json");
+        }
+
+        if (authenticated)
+        {
+            request.Headers.Authorization = new("Bearer", (await _issuer.GetTokenAsync("https://cognitiveservices.azure.com", "client", CancellationToken.None).AsTask().WaitAsync(Timeout)).Token);
+        }
+
+        return await Http.SendAsync(request, completion).WaitAsync(Timeout);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _server.StopAsync(CancellationToken.None).WaitAsync(Timeout);
+        _server.Dispose();
+        _issuer.Dispose();
+        Http.Dispose();
+        _key.Dispose();
+        await _meters.DisposeAsync();
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
