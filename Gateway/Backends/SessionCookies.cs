@@ -62,9 +62,6 @@ internal sealed partial class SessionCookies
         return session;
     }
 
-    /// <summary>The cookie value that pins a session of <paramref name="pool"/> to <paramref name="member"/>.</summary>
-    public string ValueFor(BackendPool pool, Backend member) => _tokens.GetValue(pool, _createTokens).Values[member];
-
     private static string? ReadCookie(Dictionary<string, string[]> headers, string name)
     {
         if (!headers.TryGetValue(HeaderNames.Cookie, out var values) || !CookieHeaderValue.TryParseList(values, out var cookies))
