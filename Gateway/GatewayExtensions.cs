@@ -26,6 +26,11 @@ internal static partial class GatewayExtensions
         builder.Services.AddResettableState<RateLimiting.RateLimitCounters>();
         builder.Services.AddResettableState<RateLimiting.QuotaCounters>();
         builder.Services.AddResettableState<Backends.CircuitBreakers>();
+
+        // One secret per gateway instance: a restart, like another instance, does not know an earlier one's cookies.
+        builder.Services.AddSingleton(services => new Backends.SessionCookies(
+            System.Security.Cryptography.RandomNumberGenerator.GetBytes(Backends.SessionCookies.KeyBytes),
+            services.GetRequiredService<ILogger<Backends.SessionCookies>>()));
         builder.Services.AddResettableState<Tokens.TokenLimits>();
         builder.Services.AddSingleton<RateLimiting.ConcurrencyLimits>();
         builder.Services.AddSingleton<Telemetry.PolicyMetrics>();

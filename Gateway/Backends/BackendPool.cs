@@ -8,6 +8,7 @@ namespace Gateway.Backends;
 /// number that has an available member (one whose circuit breaker is not tripped), lower groups being used only when
 /// every member of the groups before them is unavailable; inside the group, round robin when the available members
 /// weigh the same, weighted random otherwise (a member of weight 0 gets traffic only when all of its group weigh 0).
+/// With <see cref="SessionAffinity"/>, a session stays on the member it is pinned to while that member is available.
 /// </summary>
 internal sealed class BackendPool : BackendEntity
 {
@@ -19,9 +20,10 @@ internal sealed class BackendPool : BackendEntity
     private readonly PoolMember[][] _groups;
     private readonly int[] _turns;
 
-    public BackendPool(string id, IEnumerable<PoolMember> members)
+    public BackendPool(string id, IEnumerable<PoolMember> members, PoolSessionAffinity? sessionAffinity = null)
         : base(id, azureRegion: null)
     {
+        SessionAffinity = sessionAffinity;
         Members = [.. members];
         _groups = [.. Members.GroupBy(m => m.Priority).OrderBy(g => g.Key).Select(g => g.ToArray())];
         _turns = new int[_groups.Length];
@@ -30,6 +32,9 @@ internal sealed class BackendPool : BackendEntity
     public override string Type => BackendDefinition.PoolType;
 
     public IReadOnlyList<PoolMember> Members { get; }
+
+    /// <summary>The cookie that pins a session to a member; null when the pool has no session affinity.</summary>
+    public PoolSessionAffinity? SessionAffinity { get; }
 
     /// <summary>The member the next request goes to; null when no member is available (the pool is exhausted).</summary>
     public Backend? Select(Func<Backend, bool> isAvailable, RandomSource random)

@@ -50,7 +50,8 @@ internal sealed class BackendRegistry
             (definition.Pool?.Services ?? []).Select(s => new PoolMember(
                 singles[s.BackendId],
                 s.Priority ?? BackendPool.DefaultPriority,
-                s.Weight ?? BackendPool.DefaultWeight))));
+                s.Weight ?? BackendPool.DefaultWeight)),
+            definition.Pool?.SessionAffinity?.SessionId?.Name is { } cookie ? new PoolSessionAffinity(cookie) : null));
 
         return new BackendRegistry(singles.Values.Cast<BackendEntity>().Concat(pools));
     }

@@ -6,7 +6,8 @@ namespace Gateway.Backends;
 /// <summary>
 /// Where a <c>forward-request</c> goes, chosen anew on each execution (so a <c>retry</c> around it may reach another
 /// member of a pool): a pool's available member, or the single backend <c>set-backend-service</c> named unless its
-/// circuit breaker is tripped. When there is none, the request fails as in API Management, with a 503 and no body, and
+/// circuit breaker is tripped. A pool with session affinity keeps a session on its pinned member while that member is
+/// available, and pins it to the member picked as usual otherwise (the client then gets a new cookie). When there is none, the request fails as in API Management, with a 503 and no body, and
 /// goes to on-error; the seconds until the soonest recovery are left in <see cref="RetryAfterVariable"/>.
 /// </summary>
 internal static class BackendSelection
@@ -31,13 +32,19 @@ internal static class BackendSelection
         switch (context.BackendEntity)
         {
             case BackendPool pool:
-                var member = pool.Select(b => breakers.For(b)?.IsAvailable(out _) ?? true, context.Services.Random);
+                var session = pool.SessionAffinity is { } affinity ? context.Services.SessionCookies.SessionFor(context, pool, affinity) : null;
+                var member = session?.Member is { } pinned && (breakers.For(pinned)?.IsAvailable(out _) ?? true)
+                    ? pinned
+                    : pool.Select(b => breakers.For(b)?.IsAvailable(out _) ?? true, context.Services.Random);
                 if (member is null)
                 {
+                    // An exhausted pool pins no one: the client keeps whatever cookie it has.
+                    session?.Member = null;
                     var soonest = pool.Members.Select(m => breakers.For(m.Backend)).Select(b => b is not null && !b.IsAvailable(out var until) ? until : DateTimeOffset.MinValue).Min();
                     throw Unavailable(context, soonest, $"Backend pool '{pool.Id}' is temporarily unavailable: the circuit breaker of every member is tripped.", ApimResponses.BackendPoolUnavailableReason);
                 }
 
+                session?.Member = member;
                 context.Backend = member.Target;
                 return breakers.For(member);
 

@@ -17,6 +17,7 @@ internal sealed class GatewayServices(
     RateLimiting.QuotaCounters quotas,
     RateLimiting.ConcurrencyLimits concurrency,
     CircuitBreakers circuitBreakers,
+    SessionCookies sessionCookies,
     Tokens.TokenLimits tokenLimits,
     Telemetry.PolicyMetrics metrics,
     OpenIdConfigurationCache openIdConfigurations,
@@ -44,6 +45,9 @@ internal sealed class GatewayServices(
 
     /// <summary>The backends' circuit breakers, kept for the life of the gateway instance.</summary>
     public CircuitBreakers CircuitBreakers { get; } = circuitBreakers;
+
+    /// <summary>The session cookies of pools with session affinity.</summary>
+    public SessionCookies SessionCookies { get; } = sessionCookies;
 
     public BackendForwarder Forwarder { get; } = forwarder;
 

@@ -17,6 +17,7 @@ internal sealed class RequestContext : IContext, IRequest, IDisposable
     private readonly List<Action> _onResponseSent = [];
     private readonly List<Action<ResponseState>> _onBackendResponse = [];
     private ResponseState _response = ResponseState.Empty();
+    private List<PoolSession>? _poolSessions;
 
     public RequestContext(HttpContext httpContext, GatewayServices services, ApiInfo api, OperationInfo operation, IReadOnlyDictionary<string, string> matchedParameters, SubscriptionInfo? subscription, string operationPath)
     {
@@ -140,6 +141,11 @@ internal sealed class RequestContext : IContext, IRequest, IDisposable
     /// its body is still the backend's, and may yet be dropped.
     /// </summary>
     public void OnBackendResponse(Action<ResponseState> action) => _onBackendResponse.Add(action);
+
+    /// <summary>This request's session with <paramref name="pool"/> (a pool with session affinity); null before its first forward-request.</summary>
+    public PoolSession? FindPoolSession(BackendPool pool) => _poolSessions?.Find(s => ReferenceEquals(s.Pool, pool));
+
+    public void AddPoolSession(PoolSession session) => (_poolSessions ??= []).Add(session);
 
     /// <summary>Headers policies add to whatever response the client finally gets (rate-limit counters, say).</summary>
     public Dictionary<string, string> PendingResponseHeaders { get; } = new(StringComparer.OrdinalIgnoreCase);

@@ -157,7 +157,9 @@ resource fragment 'Microsoft.ApiManagement/service/policyFragments@2024-06-01-pr
   }
 ]
 
-resource backend 'Microsoft.ApiManagement/service/backends@2024-06-01-preview' = [
+// Backends use 2024-10-01-preview: the first API version whose pool has sessionAffinity (2024-05-01 and
+// 2024-06-01-preview do not; the Bicep types refuse the property there).
+resource backend 'Microsoft.ApiManagement/service/backends@2024-10-01-preview' = [
   for entry in singleBackends: {
     parent: apim
     name: entry.id
@@ -171,7 +173,7 @@ resource backend 'Microsoft.ApiManagement/service/backends@2024-06-01-preview' =
   }
 ]
 
-resource pool 'Microsoft.ApiManagement/service/backends@2024-06-01-preview' = [
+resource pool 'Microsoft.ApiManagement/service/backends@2024-10-01-preview' = [
   for entry in poolBackends: {
     parent: apim
     name: entry.id
@@ -185,6 +187,7 @@ resource pool 'Microsoft.ApiManagement/service/backends@2024-06-01-preview' = [
           priority: member.?priority
           weight: member.?weight
         })
+        sessionAffinity: entry.pool.?sessionAffinity
       }
     }
     dependsOn: [

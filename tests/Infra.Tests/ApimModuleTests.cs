@@ -1,3 +1,5 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
 using Infra.Tests.Support;
 
 namespace Infra.Tests;
@@ -13,6 +15,12 @@ public sealed class EveryArtefactKindFixture : IAsyncLifetime
 {
     private readonly string _root = Directory.CreateTempSubdirectory("infra-module-").FullName;
 
+    /// <summary>The pool given a session affinity (the shipped topology's pools have none).</summary>
+    public const string AffinityPool = "gpt-4o-pool";
+
+    /// <summary>The sessionAffinity that pool gets, as topology.json writes it.</summary>
+    public const string SessionAffinity = """{ "sessionId": { "source": "Cookie", "name": "SessionId" } }""";
+
     public string ApimPath => Path.Combine(_root, "apim");
 
     public IReadOnlyList<BicepDiagnostic> BuildDiagnostics { get; private set; } = [];
@@ -23,6 +31,7 @@ public sealed class EveryArtefactKindFixture : IAsyncLifetime
     {
         Copy(InfraTemplate.ApimPath, ApimPath);
         Copy(Path.Combine(InfraTemplate.RepoRoot, "examples", "cached-priority"), ApimPath);
+        AddSessionAffinity(AffinityPool, SessionAffinity);
         Write("global-policy.xml", "<policies>\n  <inbound />\n  <backend>\n    <forward-request />\n  </backend>\n  <outbound />\n  <on-error />\n</policies>\n");
         Write("apis/azure-openai/operations/Embeddings_Create.xml", "<policies>\n  <inbound>\n    <base />\n    <set-header name=\"x-operation\" exists-action=\"override\">\n      <value>embeddings</value>\n    </set-header>\n  </inbound>\n</policies>\n");
         Write("products/starter/product.json", """{ "id": "starter", "displayName": "Starter", "description": "One subscription, a token budget", "apis": [ "azure-openai" ], "groups": [ "developers" ], "subscriptionsLimit": 1, "policy": "policy.xml" }""");
@@ -100,6 +109,15 @@ public sealed class EveryArtefactKindFixture : IAsyncLifetime
         return string.Join(Environment.NewLine, text) + Environment.NewLine;
     }
 
+    private void AddSessionAffinity(string poolId, string sessionAffinity)
+    {
+        var path = Path.Combine(ApimPath, Gateway.Apim.Model.Topology.FileName);
+        var topology = JsonNode.Parse(File.ReadAllText(path), documentOptions: new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip })!;
+        var pool = topology["backends"]!.AsArray().Single(b => b!["id"]!.GetValue<string>() == poolId)!;
+        pool["pool"]!["sessionAffinity"] = JsonNode.Parse(sessionAffinity);
+        File.WriteAllText(path, topology.ToJsonString());
+    }
+
     private void Write(string relativePath, string text)
     {
         var path = Path.Combine(ApimPath, relativePath);
@@ -162,6 +180,20 @@ public sealed class ApimModuleTests(EveryArtefactKindFixture folder) : IClassFix
         Assert.NotNull(folder.Snapshot.FindApim($"{Service}/products/groups", "starter/developers"));
         Assert.NotNull(folder.Snapshot.FindApim($"{Service}/groups/users", "developers/alice"));
         Assert.Null(folder.Snapshot.Apim($"{Service}/subscriptions", "chat-app")["properties"]!["ownerId"]);
+    }
+
+    [Fact]
+    public void Module_PoolWithSessionAffinity_DeploysItExactlyAsWritten_AndOtherPoolsWithout()
+    {
+        var written = Gateway.Apim.Model.Topology.Load(folder.ApimPath).Backends.Where(b => b.IsPool).ToList();
+        var deployed = folder.Snapshot.Apim($"{Service}/backends", EveryArtefactKindFixture.AffinityPool);
+        var other = folder.Snapshot.Apim($"{Service}/backends", "text-embedding-3-small-pool");
+
+        Assert.Contains(written, b => b.Id == EveryArtefactKindFixture.AffinityPool && b.Pool!.SessionAffinity!.SessionId!.Name == "SessionId");
+        Assert.Equal("2024-10-01-preview", deployed["apiVersion"]!.GetValue<string>());
+        var affinity = deployed["properties"]!["pool"]!["sessionAffinity"];
+        Assert.True(JsonNode.DeepEquals(JsonNode.Parse(EveryArtefactKindFixture.SessionAffinity), affinity), $"deployed sessionAffinity {affinity?.ToJsonString()}");
+        Assert.Null(other["properties"]!["pool"]!["sessionAffinity"]);
     }
 
     [Fact]

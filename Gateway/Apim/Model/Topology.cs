@@ -214,6 +214,24 @@ internal sealed record Topology(IReadOnlyList<AccountDefinition> Accounts, IRead
         }
     }
 
+    private static void ValidateSessionAffinity(string path, string id, SessionAffinityDefinition affinity)
+    {
+        if (affinity.SessionId is not { } sessionId)
+        {
+            throw new ApimArtifactException(path, $"pool '{id}': sessionAffinity has no sessionId (source Cookie and a cookie name)");
+        }
+
+        if (!string.Equals(sessionId.Source, SessionIdDefinition.CookieSource, StringComparison.OrdinalIgnoreCase))
+        {
+            throw new ApimArtifactException(path, $"pool '{id}': sessionAffinity.sessionId.source is '{sessionId.Source}'; the only source is Cookie");
+        }
+
+        if (!SessionIdDefinition.IsCookieName(sessionId.Name))
+        {
+            throw new ApimArtifactException(path, $"pool '{id}': sessionAffinity.sessionId.name '{sessionId.Name}' is not a cookie name (letters, digits and !#$%&'*+-.^_`|~ only)");
+        }
+    }
+
     private static void ValidatePool(string path, BackendDefinition pool, Dictionary<string, BackendDefinition> backends)
     {
         if (pool.Account is not null || pool.Deployment is not null)
@@ -226,9 +244,9 @@ internal sealed record Topology(IReadOnlyList<AccountDefinition> Accounts, IRead
             throw new ApimArtifactException(path, $"pool '{pool.Id}' has a circuit breaker; breakers belong to its single backends");
         }
 
-        if (pool.Pool?.SessionAffinity is not null)
+        if (pool.Pool?.SessionAffinity is { } affinity)
         {
-            throw new ApimArtifactException(path, $"pool '{pool.Id}' has sessionAffinity, which this gateway does not emulate");
+            ValidateSessionAffinity(path, pool.Id, affinity);
         }
 
         var services = pool.Pool?.Services ?? [];
@@ -325,8 +343,8 @@ internal sealed record FailureConditionDefinition(
 /// <summary>Response statuses from <c>min</c> to <c>max</c> (inclusive) that count as failures.</summary>
 internal sealed record StatusCodeRangeDefinition(int Min, int Max);
 
-/// <summary>The members of a pool; <c>sessionAffinity</c> is read only to be refused (it is not emulated).</summary>
-internal sealed record BackendPoolDefinition(IReadOnlyList<BackendPoolMemberDefinition>? Services, object? SessionAffinity = null);
+/// <summary>The members of a pool and, optionally, its session affinity.</summary>
+internal sealed record BackendPoolDefinition(IReadOnlyList<BackendPoolMemberDefinition>? Services, SessionAffinityDefinition? SessionAffinity = null);
 
 /// <summary>
 /// A member of a pool: a single backend's id (or its ARM id, <c>.../backends/{id}</c>), its priority (lower first) and

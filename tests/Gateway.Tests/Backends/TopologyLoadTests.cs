@@ -84,6 +84,19 @@ public sealed class TopologyLoadTests : IDisposable
     }
 
     [Theory]
+    [InlineData("Cookie")]
+    [InlineData("cookie")]
+    public void Load_PoolWithCookieSessionAffinity_IsAccepted_AndThePoolKeepsTheCookieName(string source)
+    {
+        Write(Single, $$"""{ "id": "p", "type": "Pool", "pool": { "services": [ { "id": "east" } ], "sessionAffinity": { "sessionId": { "source": "{{source}}", "name": "SessionId" } } } }""");
+
+        var registry = BackendRegistry.Create(Topology.Load(_folder), new Dictionary<string, BackendOverrideOptions>());
+
+        Assert.True(registry.TryGet("p", out var entity));
+        Assert.Equal("SessionId", Assert.IsType<BackendPool>(entity).SessionAffinity!.CookieName);
+    }
+
+    [Theory]
     [InlineData("""{ "id": "p", "type": "Pool", "pool": { "services": [ { "id": "nowhere" } ] } }""", "pool 'p' names unknown backend 'nowhere'")]
     [InlineData("""{ "id": "p", "type": "Pool", "pool": { "services": [ { "id": "q" } ] } }""", "pool 'p' contains pool 'q'; a pool holds single backends only")]
     [InlineData("""{ "id": "p", "type": "Pool", "pool": { "services": [] } }""", "pool 'p' has no pool.services")]
@@ -92,7 +105,11 @@ public sealed class TopologyLoadTests : IDisposable
     [InlineData("""{ "id": "p", "type": "Pool", "pool": { "services": [ { "id": "east", "weight": -1 } ] } }""", "weight of 'east' must be from 0 to 100, not -1")]
     [InlineData("""{ "id": "p", "type": "Pool", "account": "aoai-eastus2", "pool": { "services": [ { "id": "east" } ] } }""", "pool 'p' names an account or deployment")]
     [InlineData("""{ "id": "p", "type": "Ring", "url": "https://p.example" }""", "backend 'p' has type 'Ring'; the types are Single and Pool")]
-    [InlineData("""{ "id": "p", "type": "Pool", "pool": { "services": [ { "id": "east" } ], "sessionAffinity": { "sessionId": { "source": "Cookie", "name": "SessionId" } } } }""", "pool 'p' has sessionAffinity, which this gateway does not emulate")]
+    [InlineData("""{ "id": "p", "type": "Pool", "pool": { "services": [ { "id": "east" } ], "sessionAffinity": { "sessionId": { "source": "Header", "name": "SessionId" } } } }""", "pool 'p': sessionAffinity.sessionId.source is 'Header'; the only source is Cookie")]
+    [InlineData("""{ "id": "p", "type": "Pool", "pool": { "services": [ { "id": "east" } ], "sessionAffinity": { "sessionId": { "name": "SessionId" } } } }""", "pool 'p': sessionAffinity.sessionId.source is ''; the only source is Cookie")]
+    [InlineData("""{ "id": "p", "type": "Pool", "pool": { "services": [ { "id": "east" } ], "sessionAffinity": { } } }""", "pool 'p': sessionAffinity has no sessionId")]
+    [InlineData("""{ "id": "p", "type": "Pool", "pool": { "services": [ { "id": "east" } ], "sessionAffinity": { "sessionId": { "source": "Cookie", "name": "my session" } } } }""", "pool 'p': sessionAffinity.sessionId.name 'my session' is not a cookie name")]
+    [InlineData("""{ "id": "p", "type": "Pool", "pool": { "services": [ { "id": "east" } ], "sessionAffinity": { "sessionId": { "source": "Cookie" } } } }""", "pool 'p': sessionAffinity.sessionId.name '' is not a cookie name")]
     public void Load_BadPools_FailNamingTheFile(string backend, string reason)
     {
         Write(Single, backend, """{ "id": "q", "type": "pool", "pool": { "services": [ { "id": "east" } ] } }""");

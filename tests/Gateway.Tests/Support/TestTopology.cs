@@ -33,4 +33,11 @@ internal static class TestTopology
     public static string Pool(string id, params (string Id, int Priority, int Weight)[] members) => $$"""
         { "id": "{{id}}", "type": "Pool", "pool": { "services": [ {{string.Join(", ", members.Select(m => $$"""{ "id": "{{m.Id}}", "priority": {{m.Priority}}, "weight": {{m.Weight}} }"""))}} ] } }
         """;
+
+    /// <summary>A pool of (id, priority, weight) members whose sessions stay on one member, by the cookie <paramref name="cookie"/>.</summary>
+    public static string PoolWithSessionAffinity(string id, string cookie, params (string Id, int Priority, int Weight)[] members) => $$"""
+        { "id": "{{id}}", "type": "Pool", "pool": {
+          "services": [ {{string.Join(", ", members.Select(m => $$"""{ "id": "{{m.Id}}", "priority": {{m.Priority}}, "weight": {{m.Weight}} }"""))}} ],
+          "sessionAffinity": { "sessionId": { "source": "Cookie", "name": "{{cookie}}" } } } }
+        """;
 }
