@@ -7,8 +7,9 @@ namespace Gateway.Backends;
 /// Where a <c>forward-request</c> goes, chosen anew on each execution (so a <c>retry</c> around it may reach another
 /// member of a pool): a pool's available member, or the single backend <c>set-backend-service</c> named unless its
 /// circuit breaker is tripped. A pool with session affinity keeps a session on its pinned member while that member is
-/// available, and pins it to the member picked as usual otherwise (the client then gets a new cookie). When there is none, the request fails as in API Management, with a 503 and no body, and
-/// goes to on-error; the seconds until the soonest recovery are left in <see cref="RetryAfterVariable"/>.
+/// available, and pins it to the member picked as usual otherwise (the client then gets a new cookie). When there is
+/// none, the request fails as in API Management, with a 503 and no body, and goes to on-error; the seconds until the
+/// soonest recovery are left in <see cref="RetryAfterVariable"/>.
 /// </summary>
 internal static class BackendSelection
 {

@@ -5,11 +5,9 @@ namespace Gateway.Backends;
 /// carried none, or one that names no member of the pool), and the member the session is pinned to now, which a
 /// <c>forward-request</c> moves when the pinned member is unavailable.
 /// </summary>
-internal sealed class PoolSession(BackendPool pool, PoolSessionAffinity affinity, Backend? requested)
+internal sealed class PoolSession(BackendPool pool, Backend? requested)
 {
     public BackendPool Pool { get; } = pool;
-
-    public PoolSessionAffinity Affinity { get; } = affinity;
 
     public Backend? Requested { get; } = requested;
 

@@ -54,11 +54,11 @@ internal sealed partial class SessionCookies
         var requested = ReadCookie(context.RequestHeaders, affinity.CookieName) is { } value && tokens.Members.TryGetValue(value, out var member)
             ? member
             : null;
-        var session = new PoolSession(pool, affinity, requested);
+        var session = new PoolSession(pool, requested);
         context.AddPoolSession(session);
 
         // Added to whatever response the client finally gets: the backend's (buffered or streamed) or one the policy made.
-        context.OnCompleted(() => Issue(context, session, tokens));
+        context.OnCompleted(() => Issue(context, session, affinity.CookieName, tokens));
         return session;
     }
 
@@ -80,7 +80,7 @@ internal sealed partial class SessionCookies
         return null;
     }
 
-    private void Issue(RequestContext context, PoolSession session, PoolTokens tokens)
+    private void Issue(RequestContext context, PoolSession session, string cookieName, PoolTokens tokens)
     {
         if (!session.Repinned)
         {
@@ -94,7 +94,7 @@ internal sealed partial class SessionCookies
         }
 
         var https = context.HttpContext.Request.IsHttps;
-        var cookie = new SetCookieHeaderValue(session.Affinity.CookieName, tokens.Values[member])
+        var cookie = new SetCookieHeaderValue(cookieName, tokens.Values[member])
         {
             Path = "/",
             HttpOnly = true,

@@ -18,38 +18,18 @@ public sealed class BackendPoolForwardingTests : IAsyncLifetime
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
 
     private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 3, 2, 8, 0, 0, TimeSpan.Zero));
-    private readonly ConcurrentDictionary<string, ConcurrentQueue<(int Status, string? RetryAfter)>> _scripts = new();
-    private readonly ConcurrentDictionary<string, int> _otherwise = new();
-    private RecordingBackend _backend = null!;
+    private MemberBackends _members = null!;
 
-    public async Task InitializeAsync()
-    {
-        _backend = await RecordingBackend.StartAsync();
-        _backend.Answer = async http =>
-        {
-            // Each member has its own path prefix on the one recording backend: /p1/openai/..., /p2/openai/...
-            var member = http.Request.Path.Value!.Split('/')[1];
-            var (status, retryAfter) = _scripts.TryGetValue(member, out var script) && script.TryDequeue(out var next)
-                ? next
-                : (_otherwise.GetValueOrDefault(member, 200), null);
-            http.Response.StatusCode = status;
-            if (retryAfter is not null)
-            {
-                http.Response.Headers.RetryAfter = retryAfter;
-            }
+    public async Task InitializeAsync() => _members = await MemberBackends.StartAsync();
 
-            await http.Response.WriteAsJsonAsync(new { member });
-        };
-    }
-
-    public async Task DisposeAsync() => await _backend.DisposeAsync();
+    public async Task DisposeAsync() => await _members.DisposeAsync();
 
     [Fact]
     [Covers("set-backend-service", "backend-id")]
     public async Task Pool_WhileHealthy_SendsAllTrafficToPriorityOne_AndContextBackendIsThePool()
     {
         using var apim = PoolApim(RetryPolicy(outbound: """<set-header name="x-backend" exists-action="override"><value>@(context.Backend.Id + "/" + context.Backend.Type)</value></set-header>"""));
-        using var factory = new GatewayFactory(apim, _backend.Url, time: _time);
+        using var factory = new GatewayFactory(apim, _members.Url, time: _time);
         var client = factory.CreateClient();
 
         var headers = new List<string>();
@@ -71,9 +51,9 @@ public sealed class BackendPoolForwardingTests : IAsyncLifetime
     [Covers("forward-request", "buffer-request-body")]
     public async Task Pool_PriorityOneThrottled_FailsOverWithinTheRequest_AndReturnsWhenTheTripEnds(bool acceptRetryAfter, int tripSeconds)
     {
-        _scripts["p1"] = new([(429, "7")]);
+        _members.Scripts["p1"] = new([(429, "7")]);
         using var apim = PoolApim(RetryPolicy(), acceptRetryAfter);
-        using var factory = new GatewayFactory(apim, _backend.Url, time: _time);
+        using var factory = new GatewayFactory(apim, _members.Url, time: _time);
         var client = factory.CreateClient();
         var traceId = ActivityTraceId.CreateRandom();
         var backendTags = new ConcurrentQueue<(string? Member, string? Pool)>();
@@ -99,9 +79,9 @@ public sealed class BackendPoolForwardingTests : IAsyncLifetime
     public async Task AdminReset_OfBreakers_SendsTrafficBackToPriorityOneBeforeTheTripEnds()
     {
         const string AdminKey = "admin-key-0123456789";
-        _scripts["p1"] = new([(429, null)]);
+        _members.Scripts["p1"] = new([(429, null)]);
         using var apim = PoolApim(RetryPolicy());
-        using var factory = new GatewayFactory(apim, _backend.Url, time: _time, settings: new Dictionary<string, string> { ["Gateway:AdminKey"] = AdminKey });
+        using var factory = new GatewayFactory(apim, _members.Url, time: _time, settings: new Dictionary<string, string> { ["Gateway:AdminKey"] = AdminKey });
         var client = factory.CreateClient();
 
         using var tripped = await SendAsync(client, Chat);
@@ -120,10 +100,10 @@ public sealed class BackendPoolForwardingTests : IAsyncLifetime
     [Covers("set-backend-service", "backend-id")]
     public async Task Pool_Exhausted_AnswersApiManagements503_WithNoBodyAndNoRetryAfter()
     {
-        _otherwise["p1"] = 429;
-        _otherwise["p2"] = 429;
+        _members.Otherwise["p1"] = 429;
+        _members.Otherwise["p2"] = 429;
         using var apim = PoolApim(RetryPolicy(count: 3));
-        using var factory = new GatewayFactory(apim, _backend.Url, time: _time);
+        using var factory = new GatewayFactory(apim, _members.Url, time: _time);
 
         using var response = await SendAsync(factory.CreateClient(), Chat);
 
@@ -139,14 +119,14 @@ public sealed class BackendPoolForwardingTests : IAsyncLifetime
     [Fact]
     public async Task Pool_Exhausted_GoesToOnErrorWithTheLastError()
     {
-        _otherwise["p1"] = 429;
-        _otherwise["p2"] = 429;
+        _members.Otherwise["p1"] = 429;
+        _members.Otherwise["p2"] = 429;
         using var apim = PoolApim(RetryPolicy(count: 3, onError: """
             <set-header name="x-error" exists-action="override">
               <value>@(context.LastError.Source + "|" + context.LastError.Reason + "|" + context.LastError.Section + "|" + context.LastError.Path + "|" + context.Response.StatusCode)</value>
             </set-header>
             """));
-        using var factory = new GatewayFactory(apim, _backend.Url, time: _time);
+        using var factory = new GatewayFactory(apim, _members.Url, time: _time);
 
         using var response = await SendAsync(factory.CreateClient(), Chat);
 
@@ -158,8 +138,8 @@ public sealed class BackendPoolForwardingTests : IAsyncLifetime
     [Covers("return-response")]
     public async Task Pool_Exhausted_OnErrorCanAnswer429_WithRetryAfterNoLongerThanTheSoonestRecovery()
     {
-        _scripts["p1"] = new([(429, null)]);
-        _otherwise["p2"] = 429;
+        _members.Scripts["p1"] = new([(429, null)]);
+        _members.Otherwise["p2"] = 429;
         using var apim = new TestApim(RetryPolicy(count: 3, onError: """
             <choose>
               <when condition="@(context.LastError.Reason == "BackendUnavailable")">
@@ -174,10 +154,10 @@ public sealed class BackendPoolForwardingTests : IAsyncLifetime
             """));
         TestTopology.AddBackends(
             apim,
-            TestTopology.Single("p1", _backend.Url + "/p1/openai", Throttled, tripDuration: "PT30S"),
-            TestTopology.Single("p2", _backend.Url + "/p2/openai", Throttled, tripDuration: "PT45S"),
+            TestTopology.Single("p1", _members.Url + "/p1/openai", Throttled, tripDuration: "PT30S"),
+            TestTopology.Single("p2", _members.Url + "/p2/openai", Throttled, tripDuration: "PT45S"),
             TestTopology.Pool("pool", ("p1", 1, 1), ("p2", 2, 1)));
-        using var factory = new GatewayFactory(apim, _backend.Url, time: _time);
+        using var factory = new GatewayFactory(apim, _members.Url, time: _time);
         var client = factory.CreateClient();
 
         using var exhausted = await SendAsync(client, Chat);
@@ -197,10 +177,10 @@ public sealed class BackendPoolForwardingTests : IAsyncLifetime
     [Covers("set-backend-service", "backend-id")]
     public async Task SingleBackend_Tripped_Answers503UntilTheTripEnds()
     {
-        _otherwise["east"] = 500;
+        _members.Otherwise["east"] = 500;
         using var apim = new TestApim(RetryPolicy(backendId: "east", count: 0));
-        TestTopology.AddBackends(apim, TestTopology.Single("east", _backend.Url + "/east/openai", "\"count\": 2, \"interval\": \"PT1M\", \"statusCodeRanges\": [ { \"min\": 500, \"max\": 599 } ]", tripDuration: "PT20S"));
-        using var factory = new GatewayFactory(apim, _backend.Url, time: _time);
+        TestTopology.AddBackends(apim, TestTopology.Single("east", _members.Url + "/east/openai", "\"count\": 2, \"interval\": \"PT1M\", \"statusCodeRanges\": [ { \"min\": 500, \"max\": 599 } ]", tripDuration: "PT20S"));
+        using var factory = new GatewayFactory(apim, _members.Url, time: _time);
         var client = factory.CreateClient();
 
         var statuses = new List<int>();
@@ -215,7 +195,7 @@ public sealed class BackendPoolForwardingTests : IAsyncLifetime
         }
 
         _time.Advance(TimeSpan.FromSeconds(20));
-        _otherwise["east"] = 200;
+        _members.Otherwise["east"] = 200;
         using var recovered = await SendAsync(client, Chat);
 
         Assert.Equal([500, 500, 503], statuses);
@@ -239,15 +219,15 @@ public sealed class BackendPoolForwardingTests : IAsyncLifetime
             """);
         TestTopology.AddBackends(
             apim,
-            TestTopology.Single("east-chat", _backend.Url + "/east/openai", Throttled, deployment: "gpt-4o"),
-            TestTopology.Single("east-embeddings", _backend.Url + "/east/openai", Throttled, deployment: "text-embedding-3-small"));
-        _backend.Answer = async http =>
+            TestTopology.Single("east-chat", _members.Url + "/east/openai", Throttled, deployment: "gpt-4o"),
+            TestTopology.Single("east-embeddings", _members.Url + "/east/openai", Throttled, deployment: "text-embedding-3-small"));
+        _members.Backend.Answer = async http =>
         {
             // One account, throttled per deployment as Azure OpenAI does: the chat deployment is out of quota.
             http.Response.StatusCode = http.Request.Path.Value!.Contains("/gpt-4o/", StringComparison.Ordinal) ? 429 : 200;
             await http.Response.WriteAsJsonAsync(new { ok = true });
         };
-        using var factory = new GatewayFactory(apim, _backend.Url, time: _time);
+        using var factory = new GatewayFactory(apim, _members.Url, time: _time);
         var client = factory.CreateClient();
 
         var chat = new List<int>();
@@ -262,8 +242,8 @@ public sealed class BackendPoolForwardingTests : IAsyncLifetime
 
         Assert.Equal([429, 503, 503], chat);
         Assert.Equal([200, 200, 200], embeddings);
-        Assert.Equal(1, _backend.Requests.Count(r => r.PathAndQuery.StartsWith("/east/openai/deployments/gpt-4o/", StringComparison.Ordinal)));
-        Assert.Equal(3, _backend.Requests.Count(r => r.PathAndQuery.StartsWith("/east/openai/deployments/text-embedding-3-small/", StringComparison.Ordinal)));
+        Assert.Equal(1, _members.Backend.Requests.Count(r => r.PathAndQuery.StartsWith("/east/openai/deployments/gpt-4o/", StringComparison.Ordinal)));
+        Assert.Equal(3, _members.Backend.Requests.Count(r => r.PathAndQuery.StartsWith("/east/openai/deployments/text-embedding-3-small/", StringComparison.Ordinal)));
     }
 
     [Fact]
@@ -273,9 +253,9 @@ public sealed class BackendPoolForwardingTests : IAsyncLifetime
         TestTopology.AddBackends(
             apim,
             TestTopology.Single("p1", "http://127.0.0.1:9/openai", "\"count\": 1, \"interval\": \"PT10S\", \"errorReasons\": [ \"BackendConnectionFailure\" ]"),
-            TestTopology.Single("p2", _backend.Url + "/p2/openai", Throttled),
+            TestTopology.Single("p2", _members.Url + "/p2/openai", Throttled),
             TestTopology.Pool("pool", ("p1", 1, 1), ("p2", 2, 1)));
-        using var factory = new GatewayFactory(apim, _backend.Url, time: _time);
+        using var factory = new GatewayFactory(apim, _members.Url, time: _time);
         var client = factory.CreateClient();
 
         using var unreachable = await SendAsync(client, Chat);
@@ -292,10 +272,10 @@ public sealed class BackendPoolForwardingTests : IAsyncLifetime
         using var apim = new TestApim(RetryPolicy());
         TestTopology.AddBackends(
             apim,
-            TestTopology.Single("p1", _backend.Url + "/p1/openai", Throttled),
-            TestTopology.Single("p2", _backend.Url + "/p2/openai", Throttled),
+            TestTopology.Single("p1", _members.Url + "/p1/openai", Throttled),
+            TestTopology.Single("p2", _members.Url + "/p2/openai", Throttled),
             TestTopology.Pool("pool", ("p1", 1, 1), ("p2", 1, 1)));
-        using var factory = new GatewayFactory(apim, _backend.Url, time: _time);
+        using var factory = new GatewayFactory(apim, _members.Url, time: _time);
         var client = factory.CreateClient();
 
         var statuses = await Task.WhenAll(Enumerable.Range(0, 40).Select(async _ =>
@@ -314,8 +294,8 @@ public sealed class BackendPoolForwardingTests : IAsyncLifetime
         var apim = new TestApim(policy);
         TestTopology.AddBackends(
             apim,
-            TestTopology.Single("p1", _backend.Url + "/p1/openai", Throttled, acceptRetryAfter: acceptRetryAfter),
-            TestTopology.Single("p2", _backend.Url + "/p2/openai", Throttled, acceptRetryAfter: acceptRetryAfter),
+            TestTopology.Single("p1", _members.Url + "/p1/openai", Throttled, acceptRetryAfter: acceptRetryAfter),
+            TestTopology.Single("p2", _members.Url + "/p2/openai", Throttled, acceptRetryAfter: acceptRetryAfter),
             TestTopology.Pool("pool", ("p1", 1, 1), ("p2", 2, 1)));
         return apim;
     }
@@ -359,7 +339,7 @@ public sealed class BackendPoolForwardingTests : IAsyncLifetime
         return listener;
     }
 
-    private List<string> Members() => [.. _backend.Requests.Select(r => r.PathAndQuery.Split('/')[1])];
+    private List<string> Members() => _members.Members();
 
     private static async Task<HttpResponseMessage> SendAsync(HttpClient client, string path, ActivityTraceId? traceId = null)
     {

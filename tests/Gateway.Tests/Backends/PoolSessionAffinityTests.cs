@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Net;
 using System.Text;
 using Gateway.Tests.Support;
@@ -17,32 +16,17 @@ public sealed class PoolSessionAffinityTests : IAsyncLifetime
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
 
     private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 3, 2, 8, 0, 0, TimeSpan.Zero));
-    private readonly ConcurrentDictionary<string, ConcurrentQueue<int>> _scripts = new();
-    private readonly ConcurrentDictionary<string, int> _otherwise = new();
-    private RecordingBackend _backend = null!;
+    private MemberBackends _members = null!;
 
-    public async Task InitializeAsync()
-    {
-        _backend = await RecordingBackend.StartAsync();
-        _backend.Answer = async http =>
-        {
-            // Each member has its own path prefix on the one recording backend: /p1/openai/..., /p2/openai/...
-            var member = http.Request.Path.Value!.Split('/')[1];
-            http.Response.StatusCode = _scripts.TryGetValue(member, out var script) && script.TryDequeue(out var next)
-                ? next
-                : _otherwise.GetValueOrDefault(member, 200);
-            http.Response.Headers.Append("Set-Cookie", "backend-own=1; path=/");
-            await http.Response.WriteAsJsonAsync(new { member });
-        };
-    }
+    public async Task InitializeAsync() => _members = await MemberBackends.StartAsync(response => response.Headers.Append("Set-Cookie", "backend-own=1; path=/"));
 
-    public async Task DisposeAsync() => await _backend.DisposeAsync();
+    public async Task DisposeAsync() => await _members.DisposeAsync();
 
     [Fact]
     public async Task Forward_FirstRequestWithoutCookie_SetsAnOpaqueSessionCookie_AndKeepsTheBackendsCookies()
     {
         using var apim = AffinityApim(Policy());
-        using var factory = new GatewayFactory(apim, _backend.Url, time: _time);
+        using var factory = new GatewayFactory(apim, _members.Url, time: _time);
         var client = Client(factory);
 
         using var response = await SendAsync(client);
@@ -62,7 +46,7 @@ public sealed class PoolSessionAffinityTests : IAsyncLifetime
     public async Task Forward_WithTheCookie_SendsOneHundredOfOneHundredRequestsToTheSameMember_InAnEqualWeightPool()
     {
         using var apim = AffinityApim(Policy());
-        using var factory = new GatewayFactory(apim, _backend.Url, time: _time);
+        using var factory = new GatewayFactory(apim, _members.Url, time: _time);
         var client = Client(factory);
         using var first = await SendAsync(client);
         var cookie = SessionCookie(first)!;
@@ -89,13 +73,13 @@ public sealed class PoolSessionAffinityTests : IAsyncLifetime
     public async Task Forward_PinnedMemberTripped_RetryFallsBackToAnotherMember_WithANewCookie_AndTheOldCookieReturnsWhenTheTripEnds()
     {
         using var apim = AffinityApim(Policy(retry: true));
-        using var factory = new GatewayFactory(apim, _backend.Url, time: _time);
+        using var factory = new GatewayFactory(apim, _members.Url, time: _time);
         var client = Client(factory);
         using var first = await SendAsync(client);
         var pinnedCookie = SessionCookie(first)!;
         var pinned = Members().Single();
         var other = pinned == "p1" ? "p2" : "p1";
-        _scripts[pinned] = new([429]);
+        _members.Scripts[pinned] = new([(429, null)]);
 
         using var failedOver = await SendAsync(client, pinnedCookie);
         var newCookie = SessionCookie(failedOver);
@@ -120,7 +104,7 @@ public sealed class PoolSessionAffinityTests : IAsyncLifetime
     public async Task Forward_TamperedOrUnknownCookie_IsTreatedAsAbsent(string kind)
     {
         using var apim = AffinityApim(Policy());
-        using var factory = new GatewayFactory(apim, _backend.Url, time: _time);
+        using var factory = new GatewayFactory(apim, _members.Url, time: _time);
         var client = Client(factory);
         using var first = await SendAsync(client);
         var value = ValueOf(SessionCookie(first)!);
@@ -146,7 +130,7 @@ public sealed class PoolSessionAffinityTests : IAsyncLifetime
     public async Task Forward_StreamedResponse_CarriesTheSessionCookie()
     {
         using var apim = AffinityApim(Policy(forward: """<forward-request buffer-response="false" />"""));
-        using var factory = new GatewayFactory(apim, _backend.Url, time: _time);
+        using var factory = new GatewayFactory(apim, _members.Url, time: _time);
 
         using var response = await SendAsync(Client(factory));
 
@@ -159,7 +143,7 @@ public sealed class PoolSessionAffinityTests : IAsyncLifetime
     public async Task Forward_OverHttps_MarksTheCookieSecureAndSameSiteNone()
     {
         using var apim = AffinityApim(Policy());
-        using var factory = new GatewayFactory(apim, _backend.Url, time: _time);
+        using var factory = new GatewayFactory(apim, _members.Url, time: _time);
         var client = factory.CreateClient(new WebApplicationFactoryClientOptions { HandleCookies = false, BaseAddress = new Uri("https://localhost") });
 
         using var response = await SendAsync(client);
@@ -171,10 +155,10 @@ public sealed class PoolSessionAffinityTests : IAsyncLifetime
     [Fact]
     public async Task Forward_PoolExhaustedAfterAFailover_SetsNoSessionCookie()
     {
-        _otherwise["p1"] = 429;
-        _otherwise["p2"] = 429;
+        _members.Otherwise["p1"] = 429;
+        _members.Otherwise["p2"] = 429;
         using var apim = AffinityApim(Policy(retry: true));
-        using var factory = new GatewayFactory(apim, _backend.Url, time: _time);
+        using var factory = new GatewayFactory(apim, _members.Url, time: _time);
 
         using var response = await SendAsync(Client(factory));
 
@@ -188,10 +172,10 @@ public sealed class PoolSessionAffinityTests : IAsyncLifetime
         using var apim = new TestApim(Policy());
         TestTopology.AddBackends(
             apim,
-            TestTopology.Single("p1", _backend.Url + "/p1/openai", Throttled),
-            TestTopology.Single("p2", _backend.Url + "/p2/openai", Throttled),
+            TestTopology.Single("p1", _members.Url + "/p1/openai", Throttled),
+            TestTopology.Single("p2", _members.Url + "/p2/openai", Throttled),
             TestTopology.Pool("pool", ("p1", 1, 1), ("p2", 1, 1)));
-        using var factory = new GatewayFactory(apim, _backend.Url, time: _time);
+        using var factory = new GatewayFactory(apim, _members.Url, time: _time);
 
         using var response = await SendAsync(Client(factory));
 
@@ -213,8 +197,8 @@ public sealed class PoolSessionAffinityTests : IAsyncLifetime
         var apim = new TestApim(policy);
         TestTopology.AddBackends(
             apim,
-            TestTopology.Single("p1", _backend.Url + "/p1/openai", Throttled),
-            TestTopology.Single("p2", _backend.Url + "/p2/openai", Throttled),
+            TestTopology.Single("p1", _members.Url + "/p1/openai", Throttled),
+            TestTopology.Single("p2", _members.Url + "/p2/openai", Throttled),
             TestTopology.PoolWithSessionAffinity("pool", Cookie, ("p1", 1, 1), ("p2", 1, 1)));
         return apim;
     }
@@ -232,7 +216,7 @@ public sealed class PoolSessionAffinityTests : IAsyncLifetime
         </policies>
         """;
 
-    private List<string> Members() => [.. _backend.Requests.Select(r => r.PathAndQuery.Split('/')[1])];
+    private List<string> Members() => _members.Members();
 
     private static async Task<HttpResponseMessage> SendAsync(HttpClient client, string? cookie = null)
     {

@@ -1,67 +1,42 @@
 using System.Net;
-using System.Net.Sockets;
-using System.Security.Cryptography;
 using System.Text;
 using Azure.AI.OpenAI;
 using Gateway.Identity;
-using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.Metrics.Testing;
-using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
-using MockOpenAI.Identity;
 using MockOpenAI.Server;
+using MockOpenAI.Tests.Support;
 using OpenAI.Chat;
 
 namespace MockOpenAI.Tests.Server;
 
 /// <summary>One mock account on a loopback port, on a fake clock, called over real HTTP.</summary>
-public sealed class MockAccountServerTests : IAsyncLifetime, IDisposable
+public sealed class MockAccountServerTests : IAsyncLifetime
 {
     private const string ChatPath = "/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21";
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
     private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 11, 26, 9, 0, 0, TimeSpan.Zero));
-    private readonly RSA _key = RSA.Create(2048);
-    private readonly HttpClient _http = new();
-    private readonly ServiceProvider _meters = new ServiceCollection().AddMetrics().BuildServiceProvider();
     private readonly MockOpenAIOptions _options = new() { Account = "test", Region = "swedencentral" };
-    private MockAccountServer _server = null!;
-    private StreamRelay _relay = null!;
-    private LocalTokenIssuer _issuer = null!;
+    private LoopbackAccount _account = null!;
 
     public async Task InitializeAsync()
     {
-        var port = FreePort();
-        _http.BaseAddress = new Uri($"http://127.0.0.1:{port}");
-        var options = _options;
-        options.Deployments["gpt-4o"] = new DeploymentOptions { Model = "gpt-4o", Version = "2024-11-20", Capacity = 2 };
-        options.Deployments["gpt-4o-paced"] = new DeploymentOptions
+        _options.Deployments["gpt-4o"] = new DeploymentOptions { Model = "gpt-4o", Version = "2024-11-20", Capacity = 2 };
+        _options.Deployments["gpt-4o-paced"] = new DeploymentOptions
         {
             Model = "gpt-4o",
             Version = "2024-11-20",
             Latency = new LatencyOptions { TimeToFirstToken = TimeSpan.FromMilliseconds(500), PerOutputToken = TimeSpan.FromMilliseconds(50) },
         };
-        options.Deployments["gpt-35-turbo-instruct"] = new DeploymentOptions { Model = "gpt-35-turbo-instruct", Version = "0914" };
-        options.Deployments["text-embedding-3-small"] = new DeploymentOptions { Model = "text-embedding-3-small", Version = "1", Capacity = 1 };
-        var validator = new BearerTokenValidator(Options.Create(new MockOpenAI.Identity.LocalIdentityOptions { PublicKey = _key.ExportSubjectPublicKeyInfoPem() }), _time);
-        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["urls"] = $"http://127.0.0.1:{port}" }).Build();
-        _server = new MockAccountServer(Options.Create(options), validator, _relay = new StreamRelay(_time), new FaultInjector(_time), new LatencyModel(new Random(1)), new RandomFaults(Options.Create(options), new Random(1)), new MockMetrics(_meters.GetRequiredService<IMeterFactory>()), new MockOpenAI.Storage.ResponseStore(Options.Create(options), _time), _time, configuration, NullLogger<MockAccountServer>.Instance);
-        await _server.StartAsync(CancellationToken.None);
-        _issuer = new LocalTokenIssuer(Options.Create(new Gateway.Identity.LocalIdentityOptions { SigningKey = _key.ExportPkcs8PrivateKeyPem() }), _time);
+        _options.Deployments["gpt-35-turbo-instruct"] = new DeploymentOptions { Model = "gpt-35-turbo-instruct", Version = "0914" };
+        _options.Deployments["text-embedding-3-small"] = new DeploymentOptions { Model = "text-embedding-3-small", Version = "1", Capacity = 1 };
+        _account = await LoopbackAccount.StartAsync(_time, _options);
     }
 
-    public Task DisposeAsync() => _server.StopAsync(CancellationToken.None);
-
-    public void Dispose()
-    {
-        _server.Dispose();
-        _issuer.Dispose();
-        _http.Dispose();
-        _key.Dispose();
-        _meters.Dispose();
-    }
+    public async Task DisposeAsync() => await _account.DisposeAsync();
 
     [Fact]
     public async Task Chat_OverTheCallRate_Returns429WithAzuresBodyAndHeaders()
@@ -142,18 +117,18 @@ public sealed class MockAccountServerTests : IAsyncLifetime, IDisposable
         var response = await StreamAsync("gpt-4o-paced", maxTokens: 16);
         var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
         await NextEventAsync(reader);
-        Assert.Equal(1, _relay.ActiveStreams);
+        Assert.Equal(1, _account.Relay.ActiveStreams);
 
         reader.Dispose();
         response.Dispose();
 
         var waited = System.Diagnostics.Stopwatch.StartNew();
-        while (_relay.ActiveStreams > 0 && waited.Elapsed < Timeout)
+        while (_account.Relay.ActiveStreams > 0 && waited.Elapsed < Timeout)
         {
             await Task.Delay(20);
         }
 
-        Assert.Equal(0, _relay.ActiveStreams);
+        Assert.Equal(0, _account.Relay.ActiveStreams);
     }
 
     [Fact]
@@ -208,7 +183,7 @@ public sealed class MockAccountServerTests : IAsyncLifetime, IDisposable
     [Fact]
     public async Task Metrics_KnownSequence_CountTokensDurationsAndRefusals()
     {
-        var factory = _meters.GetRequiredService<IMeterFactory>();
+        var factory = _account.MeterFactory;
         using var requested = new MetricCollector<long>(factory, MockMetrics.MeterName, "mockopenai.tokens.requested");
         using var used = new MetricCollector<long>(factory, MockMetrics.MeterName, "mockopenai.tokens.used");
         using var refusals = new MetricCollector<long>(factory, MockMetrics.MeterName, "mockopenai.rate_limit.hits");
@@ -247,8 +222,8 @@ public sealed class MockAccountServerTests : IAsyncLifetime, IDisposable
     public async Task Sdk_ChatPlainStreamedAndEmbeddings_ReadTheUsageTheMockReports()
     {
         var client = new AzureOpenAIClient(
-            _http.BaseAddress!,
-            new LocalCredential(_issuer),
+            _account.Http.BaseAddress!,
+            new LocalCredential(_account.Issuer),
             new AzureOpenAIClientOptions { RetryPolicy = new System.ClientModel.Primitives.ClientRetryPolicy(maxRetries: 0) });
         var chat = client.GetChatClient("gpt-4o");
 
@@ -372,13 +347,13 @@ public sealed class MockAccountServerTests : IAsyncLifetime, IDisposable
         using var cancellation = new CancellationTokenSource(TimeSpan.FromMilliseconds(500));
         using var request = new HttpRequestMessage(HttpMethod.Post, ChatPath) { Content = new StringContent("""{"messages":[{"role":"user","content":"hi"}]}""", Encoding.UTF8, "application/json") };
 
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => _http.SendAsync(request, cancellation.Token));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => _account.Http.SendAsync(request, cancellation.Token));
     }
 
     [Fact]
     public async Task Sdk_RequiredToolCall_PlainAndStreamed_ParseAsFunctionCalls()
     {
-        var client = new AzureOpenAIClient(_http.BaseAddress!, new LocalCredential(_issuer), new AzureOpenAIClientOptions { RetryPolicy = new System.ClientModel.Primitives.ClientRetryPolicy(maxRetries: 0) });
+        var client = new AzureOpenAIClient(_account.Http.BaseAddress!, new LocalCredential(_account.Issuer), new AzureOpenAIClientOptions { RetryPolicy = new System.ClientModel.Primitives.ClientRetryPolicy(maxRetries: 0) });
         var chat = client.GetChatClient("gpt-4o");
         var options = new ChatCompletionOptions { ToolChoice = ChatToolChoice.CreateRequiredChoice() };
         options.Tools.Add(ChatTool.CreateFunctionTool("get_weather", "Weather now", BinaryData.FromString("""{"type":"object","properties":{"location":{"type":"string"},"days":{"type":"integer"}}}""")));
@@ -491,7 +466,7 @@ public sealed class MockAccountServerTests : IAsyncLifetime, IDisposable
         using var request = new HttpRequestMessage(HttpMethod.Post, ChatPath) { Content = new StringContent("""{"messages":[{"role":"user","content":"hi"}],"max_tokens":2}""", Encoding.UTF8, "application/json") };
         request.Headers.Add("api-key", key);
 
-        using var response = await _http.SendAsync(request).WaitAsync(Timeout);
+        using var response = await _account.Http.SendAsync(request).WaitAsync(Timeout);
 
         Assert.Equal(status, (int)response.StatusCode);
         if (body is not null)
@@ -541,7 +516,7 @@ public sealed class MockAccountServerTests : IAsyncLifetime, IDisposable
         using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = new StringContent("""{"messages":[{"role":"user","content":"hi"}]}""", Encoding.UTF8, "application/json") };
         if (withToken)
         {
-            request.Headers.Authorization = new("Bearer", (await _issuer.GetTokenAsync("https://cognitiveservices.azure.com", "client", CancellationToken.None)).Token);
+            request.Headers.Authorization = new("Bearer", (await _account.Issuer.GetTokenAsync("https://cognitiveservices.azure.com", "client", CancellationToken.None)).Token);
         }
 
         if (withKey)
@@ -549,7 +524,7 @@ public sealed class MockAccountServerTests : IAsyncLifetime, IDisposable
             request.Headers.Add("api-key", "some-key");
         }
 
-        using var response = await _http.SendAsync(request).WaitAsync(Timeout);
+        using var response = await _account.Http.SendAsync(request).WaitAsync(Timeout);
 
         Assert.Equal(status, (int)response.StatusCode);
         Assert.Equal(body, await response.Content.ReadAsStringAsync());
@@ -574,14 +549,14 @@ public sealed class MockAccountServerTests : IAsyncLifetime, IDisposable
         {
             Content = new StringContent($$"""{"messages":[{"role":"user","content":"stream"}],"max_tokens":{{maxTokens}},"stream":true}""", Encoding.UTF8, "application/json"),
         };
-        request.Headers.Authorization = new("Bearer", (await _issuer.GetTokenAsync("https://cognitiveservices.azure.com", "client", CancellationToken.None)).Token);
-        return await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead).WaitAsync(Timeout);
+        request.Headers.Authorization = new("Bearer", (await _account.Issuer.GetTokenAsync("https://cognitiveservices.azure.com", "client", CancellationToken.None)).Token);
+        return await _account.Http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead).WaitAsync(Timeout);
     }
 
     /// <summary>Adds a WireMock mapping through the admin API, as a test or a person scripts a fault.</summary>
     private async Task AddMappingAsync(string json)
     {
-        using var response = await _http.PostAsync(new Uri("/__admin/mappings", UriKind.Relative), new StringContent(json, Encoding.UTF8, "application/json")).WaitAsync(Timeout);
+        using var response = await _account.Http.PostAsync(new Uri("/__admin/mappings", UriKind.Relative), new StringContent(json, Encoding.UTF8, "application/json")).WaitAsync(Timeout);
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
     }
 
@@ -596,7 +571,7 @@ public sealed class MockAccountServerTests : IAsyncLifetime, IDisposable
     /// <summary>The paths of the requests the mock recorded, from WireMock's journal.</summary>
     private async Task<IReadOnlyList<string>> JournalAsync()
     {
-        var journal = System.Text.Json.JsonDocument.Parse(await _http.GetStringAsync(new Uri("/__admin/requests", UriKind.Relative)).WaitAsync(Timeout));
+        var journal = System.Text.Json.JsonDocument.Parse(await _account.Http.GetStringAsync(new Uri("/__admin/requests", UriKind.Relative)).WaitAsync(Timeout));
         return [.. journal.RootElement.EnumerateArray().Select(e => e.GetProperty("Request").GetProperty("Path").GetString()!)];
     }
 
@@ -619,8 +594,8 @@ public sealed class MockAccountServerTests : IAsyncLifetime, IDisposable
     private async Task<HttpResponseMessage> Send(string path, string json)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = new StringContent(json, Encoding.UTF8, "application/json") };
-        request.Headers.Authorization = new("Bearer", (await _issuer.GetTokenAsync("https://cognitiveservices.azure.com", "client", CancellationToken.None)).Token);
-        return await _http.SendAsync(request).WaitAsync(Timeout);
+        request.Headers.Authorization = new("Bearer", (await _account.Issuer.GetTokenAsync("https://cognitiveservices.azure.com", "client", CancellationToken.None)).Token);
+        return await _account.Http.SendAsync(request).WaitAsync(Timeout);
     }
 
     private static string Header(HttpResponseMessage response, string name) =>
@@ -637,12 +612,5 @@ public sealed class MockAccountServerTests : IAsyncLifetime, IDisposable
             var token = await issuer.GetTokenAsync("https://cognitiveservices.azure.com", "sdk", cancellationToken);
             return new Azure.Core.AccessToken(token.Token, token.ExpiresOn);
         }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

@@ -53,6 +53,12 @@ internal sealed class LoopbackAccount : IAsyncDisposable
 
     public HttpClient Http { get; }
 
+    /// <summary>The issuer of the account's bearer tokens (for an SDK credential, say).</summary>
+    public LocalTokenIssuer Issuer => _issuer;
+
+    /// <summary>The meter factory the account's metrics are created from (for a MetricCollector).</summary>
+    public IMeterFactory MeterFactory => _meters.GetRequiredService<IMeterFactory>();
+
     public StreamRelay Relay { get; }
 
     public ResponseStore Responses { get; }
