@@ -43,6 +43,13 @@ internal static class AzureErrors
             },
             MockJson.Options);
 
+    /// <summary>
+    /// A 400 the model service words itself (a <c>response_format</c> it refuses, say), in its field order:
+    /// message, type, param, code.
+    /// </summary>
+    public static string InvalidRequest(string message, string? param, string? code) =>
+        System.Text.Json.JsonSerializer.Serialize(new { error = new { message, type = "invalid_request_error", param, code } }, MockJson.Options);
+
     public static string BadRequest(string message, string? param) =>
         System.Text.Json.JsonSerializer.Serialize(new { error = new { code = "BadRequest", message, param, type = "invalid_request_error" } });
 }
