@@ -48,15 +48,17 @@ internal static class AzureErrors
     /// account's). The Responses API answers in OpenAI's error shape.
     /// </summary>
     public static string PreviousResponseNotFound(string id) =>
-        System.Text.Json.JsonSerializer.Serialize(
-            new { error = new { message = $"Previous response with id '{id}' not found.", type = "invalid_request_error", param = "previous_response_id", code = "previous_response_not_found" } },
-            MockJson.Options);
+        InvalidRequest($"Previous response with id '{id}' not found.", "previous_response_id", "previous_response_not_found");
 
     /// <summary>The 404 for a stored response the account does not hold, on GET, DELETE and input_items (OpenAI's error shape).</summary>
-    public static string ResponseNotFound(string id) =>
-        System.Text.Json.JsonSerializer.Serialize(
-            new { error = new { message = $"Response with id '{id}' not found.", type = "invalid_request_error", param = (string?)null, code = (string?)null } },
-            MockJson.Options);
+    public static string ResponseNotFound(string id) => InvalidRequest($"Response with id '{id}' not found.", null, null);
+
+    /// <summary>
+    /// A 400 the model service words itself (a <c>response_format</c> it refuses, say), in its field order:
+    /// message, type, param, code.
+    /// </summary>
+    public static string InvalidRequest(string message, string? param, string? code) =>
+        System.Text.Json.JsonSerializer.Serialize(new { error = new { message, type = "invalid_request_error", param, code } }, MockJson.Options);
 
     public static string BadRequest(string message, string? param) =>
         System.Text.Json.JsonSerializer.Serialize(new { error = new { code = "BadRequest", message, param, type = "invalid_request_error" } });

@@ -13,7 +13,8 @@ internal static class ChatCompletions
             throw new BadRequestException("'messages' is a required property and must be a non-empty array.", "messages");
         }
 
-        var request = GenerationRequest.Read(body, rawBody, tokens.CountChat(messages), tokens, allowCompletionTokens: true);
+        var format = OutputFormat.FromChat(body);
+        var request = GenerationRequest.Read(body, rawBody, tokens.CountChat(messages), tokens, allowCompletionTokens: true, format: format);
         var seed = SyntheticText.Seed(rawBody);
         if (ToolCalls.Requested(body, seed) is not { } first)
         {
@@ -22,7 +23,7 @@ internal static class ChatCompletions
 
         return request with
         {
-            Choices = [.. Enumerable.Range(0, request.Choices.Count).Select(i => GeneratedChoice.ForCall(i == 0 ? first : ToolCalls.Requested(body, seed + i)!, request.CompletionLimit, tokens))],
+            Choices = [.. Enumerable.Range(0, request.Choices.Count).Select(i => GeneratedChoice.ForCall(i == 0 ? first : ToolCalls.Requested(body, seed + i)!, request.AnswerLimit, tokens))],
         };
     }
 

@@ -5,7 +5,7 @@ using System.Text.Json.Nodes;
 namespace MockOpenAI.OpenAI;
 
 /// <summary>What a chat or text completion request asks for, and the choices the mock answers with.</summary>
-internal sealed record GenerationRequest(int PromptTokens, int CompletionLimit, IReadOnlyList<GeneratedChoice> Choices, bool Stream, bool IncludeUsage)
+internal sealed record GenerationRequest(int PromptTokens, int CompletionLimit, IReadOnlyList<GeneratedChoice> Choices, bool Stream, bool IncludeUsage, int? RequestedLimit = null)
 {
     /// <summary>The most choices (<c>n</c>) a request may ask for.</summary>
     public const int MaxChoices = 128;
@@ -25,6 +25,12 @@ internal sealed record GenerationRequest(int PromptTokens, int CompletionLimit, 
     public int CompletionTokens => Choices.Sum(c => c.Tokens);
 
     /// <summary>
+    /// The limit a whole answer (JSON, a tool call) is cut at: the request's own, or none. Only free text stops at
+    /// <see cref="DefaultCompletionTokens"/> when the request sets no limit.
+    /// </summary>
+    public int AnswerLimit => RequestedLimit ?? MaxCompletionLimit;
+
+    /// <summary>
     /// Reads the limits, choices, stop sequences and stream options shared by chat and text completions. Each choice
     /// is seeded from the raw body and its index, never longer than the limit, cut before the first stop sequence it
     /// contains (finish reason <c>stop</c>), and ends with <c>length</c> when the limit cut it.
@@ -37,7 +43,12 @@ internal sealed record GenerationRequest(int PromptTokens, int CompletionLimit, 
     /// <param name="limitName">The name of the completion limit.</param>
     /// <param name="prompts">How many prompts the request holds (text completions take several): <c>n</c> choices each.</param>
     /// <param name="choicesAndStops">Whether <c>n</c> and <c>stop</c> apply (not on the Responses API).</param>
-    public static GenerationRequest Read(JsonElement body, string rawBody, int promptTokens, TokenCounter tokens, bool allowCompletionTokens, string limitName = "max_tokens", int prompts = 1, bool choicesAndStops = true)
+    /// <param name="format">
+    /// The format the answer must take (<see cref="OutputFormat.FromChat"/>, <see cref="OutputFormat.FromResponses"/>);
+    /// free text when null. A JSON answer is as long as its value, cut (finish reason <c>length</c>) only by the
+    /// request's own limit.
+    /// </param>
+    public static GenerationRequest Read(JsonElement body, string rawBody, int promptTokens, TokenCounter tokens, bool allowCompletionTokens, string limitName = "max_tokens", int prompts = 1, bool choicesAndStops = true, OutputFormat? format = null)
     {
         var limit = (allowCompletionTokens ? ReadLimit(body, "max_completion_tokens") : null) ?? ReadLimit(body, limitName);
         var stream = body.TryGetProperty("stream", out var s) && s.ValueKind == JsonValueKind.True;
@@ -55,9 +66,11 @@ internal sealed record GenerationRequest(int PromptTokens, int CompletionLimit, 
         var cutByLimit = limit is { } max && max < DefaultCompletionTokens;
         var seed = SyntheticText.Seed(rawBody);
         var choices = Enumerable.Range(0, n)
-            .Select(i => GeneratedChoice.Create(SyntheticText.NextWords(seed + i, length), stops, cutByLimit ? "length" : "stop", tokens))
+            .Select(i => format?.Generate(seed + i) is { } json
+                ? GeneratedChoice.ForJson(json, limit, stops, tokens)
+                : GeneratedChoice.Create(SyntheticText.NextWords(seed + i, length), stops, cutByLimit ? "length" : "stop", tokens))
             .ToList();
-        return new GenerationRequest(promptTokens, limit ?? DefaultCompletionTokens, choices, stream, includeUsage);
+        return new GenerationRequest(promptTokens, limit ?? DefaultCompletionTokens, choices, stream, includeUsage, limit);
     }
 
     private static List<string> ReadStops(JsonElement body)
@@ -153,6 +166,24 @@ internal sealed record GeneratedChoice(IReadOnlyList<string> Pieces, int Tokens,
         // A name longer than the limit still goes out whole; the usage never reports more than the limit.
         var cut = call with { Arguments = arguments };
         return new GeneratedChoice(cut.ArgumentPieces, Math.Min(limit, tokens.Count(call.Name) + tokens.Count(arguments)), "length", cut);
+    }
+
+    /// <summary>
+    /// A JSON answer in token-sized pieces: whole, or its first <paramref name="limit"/> tokens (finish reason
+    /// <c>length</c>, the JSON left unterminated as the model leaves it), then cut before any stop sequence.
+    /// </summary>
+    public static GeneratedChoice ForJson(string json, int? limit, IReadOnlyList<string> stops, TokenCounter tokens)
+    {
+        var pieces = tokens.Pieces(json);
+        if (limit is not { } max || tokens.Count(json) <= max)
+        {
+            return Create(pieces, stops, "stop", tokens);
+        }
+
+        var cut = Create([.. pieces.Take(max)], stops, "length", tokens);
+
+        // Re-tokenizing the cut text can merge its last pieces differently; the usage never reports more than the limit.
+        return cut with { Tokens = Math.Min(cut.Tokens, max) };
     }
 
     /// <summary>Cuts <paramref name="words"/> before the earliest stop sequence, if any occurs.</summary>

@@ -63,7 +63,7 @@ internal static class Responses
         }
 
         using var counted = JsonDocument.Parse(messages.ToJsonString());
-        var generation = GenerationRequest.Read(body, rawBody, tokens.CountChat(counted.RootElement), tokens, allowCompletionTokens: false, limitName: "max_output_tokens", choicesAndStops: false);
+        var generation = GenerationRequest.Read(body, rawBody, tokens.CountChat(counted.RootElement), tokens, allowCompletionTokens: false, limitName: "max_output_tokens", choicesAndStops: false, format: OutputFormat.FromResponses(body));
         return new ResponsesRequest(
             generation,
             items,
@@ -75,6 +75,7 @@ internal static class Responses
             ReadNumber(body, "top_p", 0, 1) ?? 1.0,
             body.TryGetProperty("user", out var user) && user.ValueKind == JsonValueKind.String ? user.GetString() : null,
             body.TryGetProperty("metadata", out var metadata) && metadata.ValueKind == JsonValueKind.Object ? JsonNode.Parse(metadata.GetRawText())!.AsObject() : [],
+            TextFormat(body),
             !(body.TryGetProperty("stream_options", out var options) && options.ValueKind == JsonValueKind.Object
                 && options.TryGetProperty("include_obfuscation", out var obfuscation) && obfuscation.ValueKind == JsonValueKind.False),
             SyntheticText.Seed(rawBody));
@@ -240,11 +241,19 @@ internal static class Responses
         ["store"] = request.Store,
         ["temperature"] = request.Temperature,
         ["top_p"] = request.TopP,
+        ["text"] = new JsonObject { ["format"] = request.TextFormat.DeepClone() },
         ["truncation"] = "disabled",
         ["usage"] = usage,
         ["user"] = request.User,
         ["metadata"] = request.Metadata.DeepClone(),
     };
+
+    /// <summary>The request's <c>text.format</c> as the response echoes it; <c>{"type":"text"}</c> when it sets none.</summary>
+    private static JsonObject TextFormat(JsonElement body) =>
+        body.TryGetProperty("text", out var text) && text.ValueKind == JsonValueKind.Object
+            && text.TryGetProperty("format", out var format) && format.ValueKind == JsonValueKind.Object
+            ? JsonNode.Parse(format.GetRawText())!.AsObject()
+            : new JsonObject { ["type"] = "text" };
 
     private static JsonObject Usage(GenerationRequest generation) => new()
     {

@@ -17,5 +17,6 @@ internal sealed record ResponsesRequest(
     double TopP,
     string? User,
     JsonObject Metadata,
+    JsonObject TextFormat,
     bool IncludeObfuscation,
     int Seed);

@@ -41,6 +41,34 @@ internal sealed class TokenCounter
     public int Count(string text) => text.Length == 0 ? 0 : _tokenizer.CountTokens(text);
 
     /// <summary>
+    /// <paramref name="text"/> cut where its tokens start, so the pieces join back into the text exactly. A token that
+    /// starts inside a character another token began (bytes of one multi-byte character) joins that piece.
+    /// </summary>
+    public IReadOnlyList<string> Pieces(string text)
+    {
+        var starts = _tokenizer.EncodeToTokens(text, out _)
+            .Select(t => t.Offset.Start.GetOffset(text.Length))
+            .Where(start => start > 0 && start < text.Length)
+            .Distinct()
+            .Order()
+            .ToList();
+        var pieces = new List<string>(starts.Count + 1);
+        var from = 0;
+        foreach (var start in starts)
+        {
+            pieces.Add(text[from..start]);
+            from = start;
+        }
+
+        if (from < text.Length)
+        {
+            pieces.Add(text[from..]);
+        }
+
+        return pieces;
+    }
+
+    /// <summary>
     /// The prompt tokens of a chat request: per message, three tokens plus the tokens of every field's text (one more
     /// for <c>name</c>), then three for the reply's priming.
     /// </summary>

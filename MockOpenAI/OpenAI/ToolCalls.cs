@@ -13,8 +13,9 @@ internal sealed record ToolCall(string Id, string Name, string Arguments)
 /// <summary>
 /// Reads <c>tools</c> and <c>tool_choice</c>. The mock calls a tool only when the request requires one
 /// (<c>"required"</c> calls the first tool, <c>{"type":"function","function":{"name":...}}</c> the named one); with
-/// <c>"auto"</c> or <c>"none"</c> it answers in text. Arguments follow the function's JSON schema, with values
-/// seeded from the request.
+/// <c>"auto"</c> or <c>"none"</c> it answers in text. Arguments are a value of the function's JSON schema (nested
+/// objects, arrays, enums and references included), seeded from the request; a <c>strict</c> function's schema is
+/// checked against strict mode's rules.
 /// </summary>
 internal static class ToolCalls
 {
@@ -34,16 +35,23 @@ internal static class ToolCalls
         var functions = tools.EnumerateArray()
             .Select(t => t.ValueKind == JsonValueKind.Object && t.TryGetProperty("function", out var f) && f.ValueKind == JsonValueKind.Object
                 && f.TryGetProperty("name", out var n) && n.ValueKind == JsonValueKind.String
-                ? (Name: n.GetString()!, Parameters: f.TryGetProperty("parameters", out var p) ? p : default)
+                ? (Name: n.GetString()!, Parameters: f.TryGetProperty("parameters", out var p) ? p : default, Strict: f.TryGetProperty("strict", out var s) && s.ValueKind == JsonValueKind.True)
                 : throw new BadRequestException("Each tool needs 'function' with a 'name'.", "tools"))
             .ToList();
+        for (var index = 0; index < functions.Count; index++)
+        {
+            if (functions[index].Strict && StrictSchema.FirstViolation(functions[index].Parameters) is { } violation)
+            {
+                throw BadRequestException.Worded($"Invalid schema for function '{functions[index].Name}': {violation}", $"tools[{index}].function.parameters", "invalid_function_parameters");
+            }
+        }
 
         if (!body.TryGetProperty("tool_choice", out var choice) || choice.ValueKind == JsonValueKind.Null)
         {
             return null;
         }
 
-        (string Name, JsonElement Parameters) chosen;
+        (string Name, JsonElement Parameters, bool Strict) chosen;
         if (choice.ValueKind == JsonValueKind.String)
         {
             switch (choice.GetString())
@@ -77,38 +85,7 @@ internal static class ToolCalls
         return new ToolCall(id, chosen.Name, Arguments(chosen.Parameters, random).ToJsonString(MockJson.Options));
     }
 
-    /// <summary>An object with a value for every property of the schema, of the property's type.</summary>
-    private static JsonObject Arguments(JsonElement schema, Random random)
-    {
-        var arguments = new JsonObject();
-        if (schema.ValueKind != JsonValueKind.Object || !schema.TryGetProperty("properties", out var properties) || properties.ValueKind != JsonValueKind.Object)
-        {
-            return arguments;
-        }
-
-        foreach (var property in properties.EnumerateObject())
-        {
-            if (property.Value.ValueKind != JsonValueKind.Object)
-            {
-                arguments[property.Name] = null;
-                continue;
-            }
-
-            var type = property.Value.TryGetProperty("type", out var t) && t.ValueKind == JsonValueKind.String ? t.GetString() : null;
-            arguments[property.Name] = property.Value.TryGetProperty("enum", out var values) && values.ValueKind == JsonValueKind.Array && values.GetArrayLength() > 0
-                ? JsonNode.Parse(values[random.Next(values.GetArrayLength())].GetRawText())
-                : type switch
-                {
-                    "string" => SyntheticText.Words[random.Next(SyntheticText.Words.Count)],
-                    "integer" => random.Next(1, 100),
-                    "number" => Math.Round(random.NextDouble() * 100, 2),
-                    "boolean" => random.Next(2) == 1,
-                    "array" => new JsonArray(),
-                    "object" => new JsonObject(),
-                    _ => null,
-                };
-        }
-
-        return arguments;
-    }
+    /// <summary>A value of the function's parameters schema (<see cref="SchemaInstance"/>); <c>{}</c> without one.</summary>
+    private static JsonObject Arguments(JsonElement schema, Random random) =>
+        schema.ValueKind == JsonValueKind.Object && SchemaInstance.Generate(schema, random.Next()) is JsonObject arguments ? arguments : [];
 }

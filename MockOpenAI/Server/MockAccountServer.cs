@@ -188,7 +188,7 @@ internal sealed partial class MockAccountServer(
             }
             catch (BadRequestException ex)
             {
-                return (Json(400, AzureErrors.BadRequest(ex.Message, ex.Param)), name);
+                return (Json(400, ex.Exact ? AzureErrors.InvalidRequest(ex.Message, ex.Param, ex.Code) : AzureErrors.BadRequest(ex.Message, ex.Param)), name);
             }
         }
     }

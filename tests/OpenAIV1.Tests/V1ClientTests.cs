@@ -20,6 +20,8 @@ public sealed class V1ClientTests(LoadBalancedAppFixture app) : IClassFixture<Lo
 {
     private static readonly TimeSpan Timeout = LoadBalancedAppFixture.Timeout;
     private static readonly string[] PostOnly = ["POST"];
+    private static readonly string[] OrderFields = ["customer", "lines", "status", "note"];
+    private static readonly string[] OrderStatuses = ["open", "shipped", "cancelled"];
 
     [SkippableFact]
     public async Task Chat_OnTheV1Surface_Answers()
@@ -162,6 +164,58 @@ public sealed class V1ClientTests(LoadBalancedAppFixture app) : IClassFixture<Lo
         // the stream count their actual usage, the stream's read from its last event as it passed.
         Assert.True(streamTotal > 10, $"stream usage {streamTotal}");
         Assert.Equal(firstTotal + streamTotal, before - after);
+    }
+
+    // Nested objects through $defs, an enum, an array and a nullable field: what an SDK's structured output declares.
+    private const string OrderSchema = """{"type":"object","properties":{"customer":{"$ref":"#/$defs/customer"},"lines":{"type":"array","items":{"$ref":"#/$defs/line"}},"status":{"type":"string","enum":["open","shipped","cancelled"]},"note":{"type":["string","null"]}},"required":["customer","lines","status","note"],"additionalProperties":false,"$defs":{"customer":{"type":"object","properties":{"name":{"type":"string"},"vip":{"type":"boolean"}},"required":["name","vip"],"additionalProperties":false},"line":{"type":"object","properties":{"sku":{"type":"string"},"quantity":{"type":"integer"}},"required":["sku","quantity"],"additionalProperties":false}}}""";
+
+    [SkippableFact]
+    public async Task StructuredOutput_ChatJsonSchema_ParsesIntoTheSchemasShape()
+    {
+        var chat = Client(app.Key).GetChatClient("gpt-4o");
+        var options = new ChatCompletionOptions
+        {
+            ResponseFormat = ChatResponseFormat.CreateJsonSchemaFormat("order", BinaryData.FromString(OrderSchema), jsonSchemaIsStrict: true),
+        };
+
+        ChatCompletion completion = await chat.CompleteChatAsync([new UserChatMessage("Summarise the order.")], options).WaitAsync(Timeout);
+
+        Assert.Equal(ChatFinishReason.Stop, completion.FinishReason);
+        AssertIsAnOrder(completion.Content[0].Text);
+    }
+
+    [SkippableFact]
+    public async Task StructuredOutput_ResponsesJsonSchema_ParsesIntoTheSchemasShape()
+    {
+        var responses = Client(app.Key).GetResponsesClient();
+        var options = new CreateResponseOptions
+        {
+            Model = "gpt-4o",
+            InputItems = { ResponseItem.CreateUserMessageItem("Summarise the order.") },
+            TextOptions = new ResponseTextOptions
+            {
+                TextFormat = ResponseTextFormat.CreateJsonSchemaFormat("order", BinaryData.FromString(OrderSchema), jsonSchemaIsStrict: true),
+            },
+        };
+
+        ResponseResult response = await responses.CreateResponseAsync(options).WaitAsync(Timeout);
+
+        AssertIsAnOrder(response.GetOutputText());
+    }
+
+    private static void AssertIsAnOrder(string json)
+    {
+        var order = JsonDocument.Parse(json).RootElement;
+        Assert.Equal(OrderFields, order.EnumerateObject().Select(p => p.Name));
+        Assert.Equal(JsonValueKind.String, order.GetProperty("customer").GetProperty("name").ValueKind);
+        Assert.True(order.GetProperty("customer").GetProperty("vip").ValueKind is JsonValueKind.True or JsonValueKind.False);
+        Assert.All(order.GetProperty("lines").EnumerateArray(), line =>
+        {
+            Assert.Equal(JsonValueKind.String, line.GetProperty("sku").ValueKind);
+            Assert.True(line.GetProperty("quantity").TryGetInt64(out _), line.GetRawText());
+        });
+        Assert.Contains(order.GetProperty("status").GetString(), OrderStatuses);
+        Assert.True(order.GetProperty("note").ValueKind is JsonValueKind.String or JsonValueKind.Null);
     }
 
     private async Task<(int Remaining, string Body)> PostAsync(string body)

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using MockOpenAI.OpenAI;
+using MockOpenAI.Tests.Support;
 
 namespace MockOpenAI.Tests.OpenAI;
 
@@ -266,6 +267,114 @@ public class ChatCompletionsTests
         using var body = JsonDocument.Parse(json);
 
         Assert.Throws<BadRequestException>(() => Embeddings.Parse(body.RootElement, 1536, TokenCounter.ForModel("text-embedding-3-small")));
+    }
+
+    private const string EventSchema = """
+        {"type":"object","properties":{"name":{"type":"string"},"date":{"type":"string","format":"date"},
+         "participants":{"type":"array","items":{"$ref":"#/$defs/person"},"minItems":1},"kind":{"type":"string","enum":["fair","talk"]}},
+         "required":["name","date","participants","kind"],"additionalProperties":false,
+         "$defs":{"person":{"type":"object","properties":{"name":{"type":"string"},"email":{"type":["string","null"],"format":"email"}},"required":["name","email"],"additionalProperties":false}}}
+        """;
+
+    private static string SchemaFormat(string extra = "") =>
+        """{"messages":[{"role":"user","content":"Alice and Bob go to a science fair on Friday."}],"response_format":{"type":"json_schema","json_schema":{"name":"event","strict":true,"schema":""" + EventSchema + """}}""" + extra + """}""";
+
+    [Fact]
+    public void Parse_JsonSchema_EachChoiceValidatesAndCostsItsTokens()
+    {
+        var tokens = TokenCounter.ForModel("gpt-4o");
+
+        var request = Parse(SchemaFormat(""","n":2"""));
+
+        Assert.Equal(2, request.Choices.Count);
+        Assert.NotEqual(request.Choices[0].Text, request.Choices[1].Text);
+        Assert.All(request.Choices, c => SchemaAssert.Valid(EventSchema, c.Text));
+        Assert.All(request.Choices, c => Assert.Equal("stop", c.FinishReason));
+        Assert.All(request.Choices, c => Assert.Equal(tokens.Count(c.Text), c.Tokens));
+        Assert.All(request.Choices, c => Assert.Equal(c.Tokens, c.Pieces.Count));
+        Assert.Equal(Parse(SchemaFormat()).Choices[0].Text, Parse(SchemaFormat()).Choices[0].Text);
+    }
+
+    [Fact]
+    public void Parse_JsonSchemaLongerThanMaxTokens_IsCutJsonWithFinishReasonLength()
+    {
+        var cut = Parse(SchemaFormat(""","max_tokens":5""")).Choices[0];
+
+        Assert.Equal("length", cut.FinishReason);
+        Assert.Equal(5, cut.Tokens);
+        Assert.StartsWith("{\"name\":\"", cut.Text, StringComparison.Ordinal);
+        Assert.ThrowsAny<JsonException>(() => JsonDocument.Parse(cut.Text));
+    }
+
+    [Fact]
+    public void ForJson_OverTheLimit_KeepsTheFirstTokensExactly()
+    {
+        const string json = """{"name":"Azure answers every request","count":12,"done":true}""";
+        var tokens = TokenCounter.ForModel("gpt-4o");
+
+        var whole = GeneratedChoice.ForJson(json, null, [], tokens);
+        var cut = GeneratedChoice.ForJson(json, 6, [], tokens);
+
+        Assert.Equal(json, whole.Text);
+        Assert.Equal("stop", whole.FinishReason);
+        Assert.Equal(tokens.Count(json), whole.Tokens);
+        Assert.Equal(string.Concat(whole.Pieces.Take(6)), cut.Text);
+        Assert.Equal(6, cut.Tokens);
+        Assert.Equal("length", cut.FinishReason);
+    }
+
+    [Fact]
+    public void Chunks_JsonSchemaStreamed_DeltasJoinIntoTheJson()
+    {
+        var request = Parse(SchemaFormat(""","stream":true"""));
+
+        var deltas = ChatCompletions.Chunks("id", 1, "m", request)
+            .Where(c => c.Kind == ChunkKind.Content)
+            .Select(c => JsonDocument.Parse(c.Event["data: ".Length..]).RootElement.GetProperty("choices")[0].GetProperty("delta").GetProperty("content").GetString())
+            .ToList();
+
+        Assert.Equal(request.Choices[0].Tokens, deltas.Count);
+        SchemaAssert.Valid(EventSchema, string.Concat(deltas));
+        Assert.Equal(request.Choices[0].Text, string.Concat(deltas));
+    }
+
+    [Fact]
+    public void Parse_ToolWithNestedStrictSchema_ArgumentsValidate()
+    {
+        var tools = """[{"type":"function","function":{"name":"plan","strict":true,"parameters":""" + EventSchema + """}}]""";
+
+        for (var attempt = 0; attempt < 10; attempt++)
+        {
+            var request = Parse($$"""{"messages":[{"role":"user","content":"plan {{attempt}}"}],"tools":{{tools}},"tool_choice":"required"}""");
+
+            var call = request.Choices[0].Call!;
+            Assert.Equal("tool_calls", request.Choices[0].FinishReason);
+            SchemaAssert.Valid(EventSchema, call.Arguments);
+        }
+    }
+
+    [Fact]
+    public void Parse_StrictToolWithRelaxedSchema_IsTheServicesBadRequest()
+    {
+        const string tools = """
+            [{"type":"function","function":{"name":"a","parameters":{"type":"object","properties":{}}}},
+             {"type":"function","function":{"name":"get_tables","strict":true,"parameters":{"type":"object","properties":{"schema":{"type":"string"}},"additionalProperties":false}}}]
+            """;
+
+        var error = Assert.Throws<BadRequestException>(() => Parse($$"""{"messages":[{"role":"user","content":"x"}],"tools":{{tools}}}"""));
+
+        Assert.Equal("Invalid schema for function 'get_tables': In context=(), 'required' is required to be supplied and to be an array including every key in properties. Missing 'schema'.", error.Message);
+        Assert.Equal("tools[1].function.parameters", error.Param);
+        Assert.Equal("invalid_function_parameters", error.Code);
+    }
+
+    [Fact]
+    public void Parse_ToolCallWithoutALimit_IsNotCutAtTheTextDefault()
+    {
+        var request = Parse("""{"messages":[{"role":"user","content":"x"}],"tools":[{"type":"function","function":{"name":"plan","parameters":""" + EventSchema + """}}],"tool_choice":"required"}""");
+
+        Assert.True(request.CompletionTokens > GenerationRequest.DefaultCompletionTokens);
+        Assert.Equal("tool_calls", request.Choices[0].FinishReason);
     }
 
     private static GenerationRequest Parse(string json)

@@ -386,6 +386,83 @@ public sealed class MockAccountServerTests : IAsyncLifetime
         Assert.Equal(System.Text.Json.JsonValueKind.Number, streamed.GetProperty("days").ValueKind);
     }
 
+    private const string PersonSchema = """{"type":"object","properties":{"name":{"type":"string"},"tags":{"type":"array","items":{"type":"string","enum":["a","b"]}},"home":{"$ref":"#/$defs/place"}},"required":["name","tags","home"],"additionalProperties":false,"$defs":{"place":{"type":"object","properties":{"city":{"type":"string"},"zip":{"type":["string","null"]}},"required":["city","zip"],"additionalProperties":false}}}""";
+
+    [Theory]
+    [InlineData(
+        """{"messages":[{"role":"user","content":"Who won?"}],"response_format":{"type":"json_object"}}""",
+        """{"error":{"message":"'messages' must contain the word 'json' in some form, to use 'response_format' of type 'json_object'.","type":"invalid_request_error","param":"messages","code":null}}""")]
+    [InlineData(
+        """{"messages":[{"role":"user","content":"x"}],"response_format":{"type":"json_schema","json_schema":{"name":"default","strict":true,"schema":{"type":"object","properties":{"a":{"type":"string"}},"required":["a"]}}}}""",
+        """{"error":{"message":"Invalid schema for response_format 'default': In context=(), 'additionalProperties' is required to be supplied and to be false.","type":"invalid_request_error","param":"response_format","code":null}}""")]
+    public async Task Chat_ResponseFormatTheServiceRefuses_Is400WithItsBody(string json, string expected)
+    {
+        using var response = await Send(ChatPath, json);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal(expected, await response.Content.ReadAsStringAsync().WaitAsync(Timeout));
+    }
+
+    [Fact]
+    public async Task Chat_JsonObjectWithJsonMentioned_AnswersAJsonObject()
+    {
+        using var response = await Send(ChatPath, """{"messages":[{"role":"system","content":"Reply in JSON."},{"role":"user","content":"Who won?"}],"response_format":{"type":"json_object"}}""");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var body = System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStringAsync().WaitAsync(Timeout)).RootElement;
+        var content = System.Text.Json.JsonDocument.Parse(body.GetProperty("choices")[0].GetProperty("message").GetProperty("content").GetString()!).RootElement;
+        Assert.Equal(System.Text.Json.JsonValueKind.String, content.GetProperty("answer").ValueKind);
+    }
+
+    [Fact]
+    public async Task Chat_JsonSchema_AnswersJsonOfTheSchemaWithItsTokens()
+    {
+        using var response = await Send(ChatPath, """{"messages":[{"role":"user","content":"Who?"}],"response_format":{"type":"json_schema","json_schema":{"name":"person","strict":true,"schema":""" + PersonSchema + """}}}""");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var body = System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStringAsync().WaitAsync(Timeout)).RootElement;
+        var choice = body.GetProperty("choices")[0];
+        var content = choice.GetProperty("message").GetProperty("content").GetString()!;
+        Support.SchemaAssert.Valid(PersonSchema, content);
+        Assert.Equal("stop", choice.GetProperty("finish_reason").GetString());
+        Assert.Equal(MockOpenAI.OpenAI.TokenCounter.ForModel("gpt-4o").Count(content), body.GetProperty("usage").GetProperty("completion_tokens").GetInt32());
+    }
+
+    [Fact]
+    public async Task Chat_JsonSchemaStreamed_DeltasJoinIntoJsonOfTheSchema()
+    {
+        using var response = await Send(ChatPath, """{"messages":[{"role":"user","content":"Who?"}],"stream":true,"stream_options":{"include_usage":true},"response_format":{"type":"json_schema","json_schema":{"name":"person","strict":true,"schema":""" + PersonSchema + """}}}""");
+        var events = (await response.Content.ReadAsStringAsync().WaitAsync(Timeout)).Split("\n\n", StringSplitOptions.RemoveEmptyEntries);
+
+        var chunks = events[..^1].Select(e => System.Text.Json.JsonDocument.Parse(e["data: ".Length..]).RootElement).ToList();
+        var deltas = chunks
+            .Where(c => c.GetProperty("choices").GetArrayLength() == 1 && c.GetProperty("choices")[0].GetProperty("delta").TryGetProperty("content", out var piece) && piece.GetString()!.Length > 0)
+            .Select(c => c.GetProperty("choices")[0].GetProperty("delta").GetProperty("content").GetString())
+            .ToList();
+        Assert.Equal("data: [DONE]", events[^1]);
+        Support.SchemaAssert.Valid(PersonSchema, string.Concat(deltas));
+        Assert.Equal(deltas.Count, chunks[^1].GetProperty("usage").GetProperty("completion_tokens").GetInt32());
+        Assert.Equal("stop", chunks[^2].GetProperty("choices")[0].GetProperty("finish_reason").GetString());
+    }
+
+    [Fact]
+    public async Task Sdk_JsonSchemaFormat_ReadsJsonOfTheSchema()
+    {
+        var client = new AzureOpenAIClient(
+            _account.Http.BaseAddress!,
+            new LocalCredential(_account.Issuer),
+            new AzureOpenAIClientOptions { RetryPolicy = new System.ClientModel.Primitives.ClientRetryPolicy(maxRetries: 0) });
+        var options = new ChatCompletionOptions
+        {
+            ResponseFormat = ChatResponseFormat.CreateJsonSchemaFormat("person", BinaryData.FromString(PersonSchema), jsonSchemaIsStrict: true),
+        };
+
+        ChatCompletion completion = await client.GetChatClient("gpt-4o").CompleteChatAsync([new UserChatMessage("Who?")], options).WaitAsync(Timeout);
+
+        Assert.Equal(ChatFinishReason.Stop, completion.FinishReason);
+        Support.SchemaAssert.Valid(PersonSchema, completion.Content[0].Text);
+    }
+
     [Fact]
     public async Task V1_ChatAndEmbeddings_TakeTheDeploymentFromModel()
     {

@@ -353,6 +353,59 @@ public sealed class ResponsesApiTests : IAsyncLifetime
         Assert.Equal(status, (int)response.StatusCode);
     }
 
+    private const string PointSchema = """{"type":"object","properties":{"x":{"type":"number"},"label":{"type":["string","null"]},"kind":{"type":"string","enum":["a","b"]}},"required":["x","label","kind"],"additionalProperties":false}""";
+
+    [Fact]
+    public async Task TextFormat_JsonSchema_OutputTextIsJsonOfTheSchema_AndTheFormatIsEchoed()
+    {
+        using var response = await _account.SendAsync(HttpMethod.Post, V1, """{"model":"gpt-4o","input":"Where?","text":{"format":{"type":"json_schema","name":"point","strict":true,"schema":""" + PointSchema + """}}}""");
+
+        var body = Json(await ReadAsync(response));
+        var text = body.GetProperty("output")[0].GetProperty("content")[0].GetProperty("text").GetString()!;
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        SchemaAssert.Valid(PointSchema, text);
+        Assert.Equal("completed", body.GetProperty("status").GetString());
+        Assert.Equal(TokenCounter.ForModel("gpt-4o").Count(text), Output(body));
+        Assert.Equal("point", body.GetProperty("text").GetProperty("format").GetProperty("name").GetString());
+    }
+
+    [Fact]
+    public async Task TextFormat_JsonSchemaStreamed_DeltasJoinIntoJsonOfTheSchema()
+    {
+        using var response = await _account.SendAsync(HttpMethod.Post, Versioned + "?" + ApiVersion, """{"model":"gpt-4o","input":"Where?","stream":true,"text":{"format":{"type":"json_schema","name":"point","strict":true,"schema":""" + PointSchema + """}}}""");
+
+        var events = Events(await ReadAsync(response));
+        var joined = string.Concat(events.Where(e => e.Name == "response.output_text.delta").Select(e => e.Data.GetProperty("delta").GetString()));
+
+        SchemaAssert.Valid(PointSchema, joined);
+        Assert.Equal("response.completed", events[^1].Name);
+        Assert.Equal(joined, events[^1].Data.GetProperty("response").GetProperty("output")[0].GetProperty("content")[0].GetProperty("text").GetString());
+    }
+
+    [Fact]
+    public async Task TextFormat_NoneRequested_EchoesText()
+    {
+        using var response = await _account.SendAsync(HttpMethod.Post, V1, """{"model":"gpt-4o","input":"Hello!"}""");
+
+        Assert.Equal("""{"type":"text"}""", Json(await ReadAsync(response)).GetProperty("text").GetProperty("format").GetRawText());
+    }
+
+    [Theory]
+    [InlineData(
+        """{"model":"gpt-4o","input":"Who won?","instructions":"Answer in JSON.","text":{"format":{"type":"json_object"}}}""",
+        """{"error":{"message":"Response input messages must contain the word 'json' in some form to use 'text.format' of type 'json_object'.","type":"invalid_request_error","param":"text.format","code":null}}""")]
+    [InlineData(
+        """{"model":"gpt-4o","input":"x","text":{"format":{"type":"json_schema","name":"p","strict":true,"schema":{"type":"object","properties":{"a":{"type":"string"}},"required":["a"]}}}}""",
+        """{"error":{"message":"Invalid schema for response_format 'p': In context=(), 'additionalProperties' is required to be supplied and to be false.","type":"invalid_request_error","param":"text.format.schema","code":"invalid_json_schema"}}""")]
+    public async Task TextFormat_TheServiceRefuses_Is400WithItsBody(string json, string expected)
+    {
+        using var response = await _account.SendAsync(HttpMethod.Post, V1, json);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal(expected, await ReadAsync(response));
+    }
+
     private static MockOpenAIOptions AccountOptions()
     {
         var options = new MockOpenAIOptions { Account = "test", Region = "swedencentral" };
