@@ -15,6 +15,9 @@ internal static partial class GatewayExtensions
     public static WebApplicationBuilder AddGateway(this WebApplicationBuilder builder)
     {
         builder.Services.AddOptions<ApimOptions>().BindConfiguration(ApimOptions.SectionName);
+
+        // Kestrel binds only its endpoints from configuration by itself: the limits (body, headers) need binding here.
+        builder.Services.Configure<Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions>(builder.Configuration.GetSection("Kestrel"));
         builder.Services.AddOptions<LocalIdentityOptions>().BindConfiguration(LocalIdentityOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddOptions<IdentityOptions>().BindConfiguration(IdentityOptions.SectionName)
             .Validate<IOptions<LocalIdentityOptions>>((identity, local) => identity.Resolve(local.Value) != IdentityProviderKind.Local || local.Value.HasSigningKey, LocalIdentityOptions.MissingKeyMessage)

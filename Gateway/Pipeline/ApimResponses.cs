@@ -9,6 +9,8 @@ internal static class ApimResponses
 
     public const string NotFoundBody = """{"statusCode": 404, "message": "Resource not found"}""";
 
+    public const string PayloadTooLargeBody = """{"statusCode": 413, "message": "Request entity too large"}""";
+
     /// <summary>The reason phrase of API Management's 503 when every member of a pool has its circuit breaker tripped.</summary>
     public const string BackendPoolUnavailableReason = "Backend pool is temporarily unavailable";
 
@@ -16,6 +18,9 @@ internal static class ApimResponses
     public const string BackendUnavailableReason = "Backend is temporarily unavailable";
 
     public static ResponseState NotFound() => ResponseState.Json(StatusCodes.Status404NotFound, "Not Found", NotFoundBody);
+
+    /// <summary>A body over the gateway's limit (<c>Kestrel:Limits:MaxRequestBodySize</c>): answered before it is read (chosen: see docs/fidelity.md).</summary>
+    public static ResponseState PayloadTooLarge() => ResponseState.Json(StatusCodes.Status413PayloadTooLarge, "Payload Too Large", PayloadTooLargeBody);
 
     public static ResponseState Unauthorized(bool missing, string realm, string headerName)
     {

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Gateway.Apim;
 using Gateway.Policies;
 using Gateway.Subscriptions;
+using Microsoft.AspNetCore.Http.Features;
 using Yarp.ReverseProxy.Forwarder;
 
 namespace Gateway.Pipeline;
@@ -14,10 +15,19 @@ internal sealed partial class GatewayHandler(ArtifactsProvider provider, Gateway
 {
     private static readonly PolicySection[] Sections = [PolicySection.Inbound, PolicySection.Backend, PolicySection.Outbound];
 
+    /// <summary>How far past the body limit an oversized upload is still read and discarded after its 413.</summary>
+    private const int DrainFactor = 4;
+
     public async Task HandleAsync(HttpContext http)
     {
         // The version in force when the request arrives serves it to the end, whatever reloads meanwhile.
         var artifacts = provider.Current;
+        if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { MaxRequestBodySize: { } limit } size && http.Request.ContentLength > limit)
+        {
+            await RefuseOversizedBodyAsync(http, size, limit);
+            return;
+        }
+
         var match = artifacts.Router.Match(http.Request.Method, http.Request.Path);
         if (match is null)
         {
@@ -42,7 +52,16 @@ internal sealed partial class GatewayHandler(ArtifactsProvider provider, Gateway
         using var context = new RequestContext(http, services, match.Route.Info, new OperationInfo(match.Operation), match.Parameters, check.Subscription, match.OperationPath);
         if (chain.UsesRequestBody)
         {
-            context.RequestBody = await MessageBody.ReadAsync(http.Request, http.RequestAborted);
+            try
+            {
+                context.RequestBody = await MessageBody.ReadAsync(http.Request, http.RequestAborted);
+            }
+            catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
+            {
+                // A chunked body that grew past the limit.
+                await ResponseWriter.WriteAsync(http, ApimResponses.PayloadTooLarge());
+                return;
+            }
         }
 
         http.SetEndpoint(match.Route.TelemetryEndpoints[match.Operation]);
@@ -66,6 +85,33 @@ internal sealed partial class GatewayHandler(ArtifactsProvider provider, Gateway
         finally
         {
             context.ResponseSent();
+        }
+    }
+
+    /// <summary>
+    /// A body whose declared length is over the limit gets its 413 before a byte of it is read, so a client that sent
+    /// <c>Expect: 100-continue</c> never sends it. A client already sending it is let finish (up to
+    /// <see cref="DrainFactor"/> times the limit, and within Kestrel's minimum data rate), the bytes discarded, so that it
+    /// reads the 413 rather than a connection reset mid-upload; a larger body ends with the connection.
+    /// </summary>
+    private static async Task RefuseOversizedBodyAsync(HttpContext http, IHttpMaxRequestBodySizeFeature size, long limit)
+    {
+        await ResponseWriter.WriteAsync(http, ApimResponses.PayloadTooLarge());
+        await http.Response.CompleteAsync();
+        if (http.Request.Headers.Expect.Any(e => string.Equals(e, "100-continue", StringComparison.OrdinalIgnoreCase))
+            || http.Request.ContentLength > limit * DrainFactor || size.IsReadOnly)
+        {
+            return;
+        }
+
+        size.MaxRequestBodySize = limit * DrainFactor;
+        try
+        {
+            await http.Request.Body.CopyToAsync(Stream.Null, http.RequestAborted);
+        }
+        catch (Exception ex) when (ex is IOException or OperationCanceledException or BadHttpRequestException)
+        {
+            // The client went away or sent too slowly: the connection closes, which is all a drain can come to.
         }
     }
 

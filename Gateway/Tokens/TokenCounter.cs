@@ -43,7 +43,7 @@ internal sealed class TokenCounter
             ? new TokenCounter(O200k, "o200k_base")
             : new TokenCounter(Cl100k, "cl100k_base");
 
-    public int Count(string text) => text.Length == 0 ? 0 : _tokenizer.Value.CountTokens(text);
+    public int Count(string text) => text.Length == 0 ? 0 : LongText.Count(_tokenizer.Value, text);
 
     /// <summary>
     /// The prompt tokens of chat messages: per message, three tokens plus the tokens of every field's text (one more

@@ -38,7 +38,7 @@ internal sealed class TokenCounter
             ? new TokenCounter(O200k.Value, "o200k_base")
             : new TokenCounter(Cl100k.Value, "cl100k_base");
 
-    public int Count(string text) => text.Length == 0 ? 0 : _tokenizer.CountTokens(text);
+    public int Count(string text) => text.Length == 0 ? 0 : LongText.Count(_tokenizer, text);
 
     /// <summary>
     /// <paramref name="text"/> cut where its tokens start, so the pieces join back into the text exactly. A token that
