@@ -13,6 +13,9 @@ var signingKey = builder.AddParameter("local-identity-signing-key", identity.Pri
 // The key of the gateway's admin endpoints (POST /_gateway/admin/reset), generated once and kept in user secrets.
 var adminKey = builder.AddParameter("gateway-admin-key", new GenerateParameterDefault { MinLength = 32, Special = false }, secret: true, persist: true);
 
+// The password of the mocks' WireMock admin API (user "admin"): mappings and journals, generated once and kept in user secrets.
+var mockAdminPassword = builder.AddParameter("mock-admin-password", new GenerateParameterDefault { MinLength = 32, Special = false }, secret: true, persist: true);
+
 var gateway = builder.AddProject<Projects.Gateway>("gateway")
     .WithEnvironment("Apim__Path", apimPath)
     .WithEnvironment("Identity__Provider", "local")
@@ -33,7 +36,7 @@ foreach (var namedValue in builder.Configuration.GetSection("Apim:NamedValues").
 
 foreach (var account in topology.Accounts)
 {
-    var mock = builder.AddMockAccount(account, identity.PublicKeyPem);
+    var mock = builder.AddMockAccount(account, identity.PublicKeyPem, mockAdminPassword);
     gateway.WithBackendsOf(topology, account, mock);
 }
 

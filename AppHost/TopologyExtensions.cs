@@ -7,16 +7,20 @@ internal static class TopologyExtensions
 {
     /// <summary>
     /// One MockOpenAI per account, with its region and deployments, verifying tokens with <paramref name="publicKeyPem"/>.
-    /// The AppHost's own <c>MockOpenAI:Latency</c> settings, when given, apply to every account.
+    /// The AppHost's own <c>MockOpenAI:Latency</c> settings, when given, apply to every account. Its WireMock admin API
+    /// answers user <c>admin</c> with <paramref name="adminPassword"/>.
     /// </summary>
-    public static IResourceBuilder<ProjectResource> AddMockAccount(this IDistributedApplicationBuilder builder, AccountDefinition account, string publicKeyPem)
+    public static IResourceBuilder<ProjectResource> AddMockAccount(this IDistributedApplicationBuilder builder, AccountDefinition account, string publicKeyPem, IResourceBuilder<ParameterResource> adminPassword)
     {
-        // No launch profile: every account gets its own dynamic port.
+        // No launch profile, and no proxy in front: a port of its own, chosen once per run, so that a mock that stops
+        // refuses connections at once (a proxy would accept them and never answer) and one that restarts comes back
+        // where the gateway expects it.
         var mock = builder.AddProject<Projects.MockOpenAI>(account.Name, launchProfileName: null)
-            .WithHttpEndpoint(name: "http")
+            .WithHttpEndpoint(port: FreeLoopbackPort(), name: "http", isProxied: false)
             .WithEnvironment("MockOpenAI__Account", account.Name)
             .WithEnvironment("MockOpenAI__Region", account.Region)
             .WithEnvironment("LocalIdentity__PublicKey", publicKeyPem)
+            .WithEnvironment("MockOpenAI__AdminPassword", adminPassword)
             .WithHttpHealthCheck("/health");
         foreach (var setting in builder.Configuration.GetSection("MockOpenAI:Latency").GetChildren())
         {
@@ -32,6 +36,13 @@ internal static class TopologyExtensions
         }
 
         return mock;
+    }
+
+    private static int FreeLoopbackPort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     /// <summary>Points every single backend of the account at its mock (<c>Apim:Backends:{id}:Url</c>); pools name no account.</summary>

@@ -59,6 +59,16 @@ internal sealed class MockOpenAIOptions
     /// <summary>The latency that applies to <paramref name="deployment"/>.</summary>
     public LatencyOptions LatencyOf(DeploymentOptions deployment) => deployment.Latency ?? Latency;
 
+    /// <summary>The user name of WireMock's admin API (<c>/__admin</c>: mappings, the request journal), with <see cref="AdminPassword"/>.</summary>
+    [Required]
+    public string AdminUsername { get; set; } = "admin";
+
+    /// <summary>
+    /// The password of WireMock's admin API (HTTP Basic). Without one the admin API is off: mappings and the journal
+    /// hold what callers sent, so nobody reads or changes them without credentials. The AppHost generates one.
+    /// </summary>
+    public string? AdminPassword { get; set; }
+
     /// <summary>How many requests the journal keeps (oldest dropped first).</summary>
     [Range(1, 1_000_000)]
     public int JournalSize { get; set; } = 1000;

@@ -60,9 +60,16 @@ internal sealed partial class MockAccountServer(
         _server = WireMockServer.Start(new WireMockServerSettings
         {
             Urls = urls,
-            StartAdminInterface = true,
+            StartAdminInterface = !string.IsNullOrEmpty(_options.AdminPassword),
+            AdminUsername = _options.AdminUsername,
+            AdminPassword = _options.AdminPassword,
             PreWireMockMiddlewareInit = app =>
             {
+                if (!string.IsNullOrEmpty(_options.AdminPassword))
+                {
+                    new AdminGuard(_options.AdminUsername, _options.AdminPassword).Install((IApplicationBuilder)app);
+                }
+
                 relay.Install((IApplicationBuilder)app);
                 faults.Install((IApplicationBuilder)app, SyntheticStream);
             },

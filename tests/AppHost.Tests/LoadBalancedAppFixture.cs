@@ -23,6 +23,7 @@ public class LoadBalancedAppFixture : IAsyncLifetime
     public const string ChatAppSecondaryKey = "it-chat-app-secondary-key-000000002";
     public const string AdminKey = "it-gateway-admin-key-0000000000005";
     public const string SearchIndexerKey = "it-search-indexer-primary-key-000003";
+    public const string MockAdminPassword = "it-mock-admin-password-00000000006";
     public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(120);
 
     private readonly RSA _signingKey = RSA.Create(2048);
@@ -57,7 +58,17 @@ public class LoadBalancedAppFixture : IAsyncLifetime
 
     public HttpClient Http { get; } = new(new SocketsHttpHandler { ActivityHeadersPropagator = null }) { Timeout = TimeSpan.FromSeconds(60) };
 
+    /// <summary>A client of the mocks' WireMock admin API (mappings, journals), with the credentials the app was started with.</summary>
+    public HttpClient MockAdmin { get; } = new(new SocketsHttpHandler { ActivityHeadersPropagator = null })
+    {
+        Timeout = TimeSpan.FromSeconds(60),
+        DefaultRequestHeaders = { Authorization = new("Basic", Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes("admin:" + MockAdminPassword))) },
+    };
+
     public RSA SigningKey => _signingKey;
+
+    /// <summary>The running AppHost (local runs only): its resources can be stopped and started like the dashboard's buttons do.</summary>
+    public DistributedApplication App => _app ?? throw new InvalidOperationException("A deployed target runs no AppHost.");
 
     /// <summary>The apim/ folder the app runs; a derived fixture may run another.</summary>
     protected virtual string ApimPathUnderTest => ApimPath;
@@ -91,6 +102,7 @@ public class LoadBalancedAppFixture : IAsyncLifetime
                 "--Parameters:search-indexer-primary-key=" + SearchIndexerKey,
                 "--Parameters:search-indexer-secondary-key=it-search-indexer-secondary-key-0004",
                 "--Parameters:gateway-admin-key=" + AdminKey,
+                "--Parameters:mock-admin-password=" + MockAdminPassword,
                 .. ExtraArguments,
             ],
             cancellation.Token);
@@ -134,7 +146,7 @@ public class LoadBalancedAppFixture : IAsyncLifetime
     {
         foreach (var url in MockUrls.Values)
         {
-            using var response = await Http.DeleteAsync(new Uri(url, "/__admin/requests")).WaitAsync(Timeout);
+            using var response = await MockAdmin.DeleteAsync(new Uri(url, "/__admin/requests")).WaitAsync(Timeout);
             response.EnsureSuccessStatusCode();
         }
     }
@@ -142,13 +154,14 @@ public class LoadBalancedAppFixture : IAsyncLifetime
     /// <summary>The requests a mock received, oldest first, from its WireMock journal.</summary>
     public async Task<IReadOnlyList<JournalEntry>> JournalAsync(string account)
     {
-        var entries = await Http.GetFromJsonAsync<JsonElement>(new Uri(MockUrls[account], "/__admin/requests")).WaitAsync(Timeout);
+        var entries = await MockAdmin.GetFromJsonAsync<JsonElement>(new Uri(MockUrls[account], "/__admin/requests")).WaitAsync(Timeout);
         return [.. entries.EnumerateArray().Select(JournalEntry.From).Where(e => e.RequestPath.StartsWith("/openai/", StringComparison.Ordinal)).OrderBy(e => e.Timestamp)];
     }
 
     public virtual async Task DisposeAsync()
     {
         Http.Dispose();
+        MockAdmin.Dispose();
         if (_app is not null)
         {
             await _app.StopAsync().WaitAsync(Timeout);

@@ -118,7 +118,7 @@ public sealed class V1ClientTests(LoadBalancedAppFixture app) : IClassFixture<Lo
         var first = await StreamedTurnAsync(Client(app.Key).GetResponsesClient(), "Start a story", previousResponseId: null);
 
         // East US 2 (priority 1, where the first turn went) throttles its next Responses call for 2 seconds.
-        using (var mapping = await app.Http.PostAsync(new Uri(app.MockUrls["aoai-eastus2"], "/__admin/mappings"), JsonContent.Create(new
+        using (var mapping = await app.MockAdmin.PostAsync(new Uri(app.MockUrls["aoai-eastus2"], "/__admin/mappings"), JsonContent.Create(new
         {
             Priority = 1,
             Request = new { Path = new { Matchers = new[] { new { Name = "RegexMatcher", Pattern = "^/openai/v1/responses$" } } }, Methods = PostOnly },

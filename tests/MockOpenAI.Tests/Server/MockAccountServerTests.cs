@@ -386,6 +386,36 @@ public sealed class MockAccountServerTests : IAsyncLifetime
         Assert.Equal(System.Text.Json.JsonValueKind.Number, streamed.GetProperty("days").ValueKind);
     }
 
+    [Theory]
+    [InlineData(null)]
+    [InlineData("admin:wrong-password")]
+    public async Task AdminApi_WithoutItsCredentials_Is401(string? credentials)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/__admin/requests");
+        if (credentials is not null)
+        {
+            request.Headers.Authorization = new("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes(credentials)));
+        }
+
+        using var response = await _account.Http.SendAsync(request).WaitAsync(Timeout);
+        using var mapping = await _account.Http.PostAsync(new Uri("/__admin/mappings", UriKind.Relative), new StringContent(FaultMapping("hang"), Encoding.UTF8, "application/json")).WaitAsync(Timeout);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, mapping.StatusCode);
+        using var chat = await Chat(maxTokens: 1);
+        Assert.Equal(HttpStatusCode.OK, chat.StatusCode);
+    }
+
+    [Fact]
+    public async Task AdminApi_WithoutAPasswordConfigured_IsOff()
+    {
+        await using var account = await LoopbackAccount.StartAsync(_time, new MockOpenAIOptions { Account = "no-admin", Region = "swedencentral" }, withAdmin: false);
+
+        using var journal = await account.Admin.GetAsync(new Uri("/__admin/requests", UriKind.Relative)).WaitAsync(Timeout);
+
+        Assert.Equal(HttpStatusCode.NotFound, journal.StatusCode);
+    }
+
     private const string PersonSchema = """{"type":"object","properties":{"name":{"type":"string"},"tags":{"type":"array","items":{"type":"string","enum":["a","b"]}},"home":{"$ref":"#/$defs/place"}},"required":["name","tags","home"],"additionalProperties":false,"$defs":{"place":{"type":"object","properties":{"city":{"type":"string"},"zip":{"type":["string","null"]}},"required":["city","zip"],"additionalProperties":false}}}""";
 
     [Theory]
@@ -633,7 +663,7 @@ public sealed class MockAccountServerTests : IAsyncLifetime
     /// <summary>Adds a WireMock mapping through the admin API, as a test or a person scripts a fault.</summary>
     private async Task AddMappingAsync(string json)
     {
-        using var response = await _account.Http.PostAsync(new Uri("/__admin/mappings", UriKind.Relative), new StringContent(json, Encoding.UTF8, "application/json")).WaitAsync(Timeout);
+        using var response = await _account.Admin.PostAsync(new Uri("/__admin/mappings", UriKind.Relative), new StringContent(json, Encoding.UTF8, "application/json")).WaitAsync(Timeout);
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
     }
 
@@ -648,7 +678,7 @@ public sealed class MockAccountServerTests : IAsyncLifetime
     /// <summary>The paths of the requests the mock recorded, from WireMock's journal.</summary>
     private async Task<IReadOnlyList<string>> JournalAsync()
     {
-        var journal = System.Text.Json.JsonDocument.Parse(await _account.Http.GetStringAsync(new Uri("/__admin/requests", UriKind.Relative)).WaitAsync(Timeout));
+        var journal = System.Text.Json.JsonDocument.Parse(await _account.Admin.GetStringAsync(new Uri("/__admin/requests", UriKind.Relative)).WaitAsync(Timeout));
         return [.. journal.RootElement.EnumerateArray().Select(e => e.GetProperty("Request").GetProperty("Path").GetString()!)];
     }
 

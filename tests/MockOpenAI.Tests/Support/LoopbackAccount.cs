@@ -23,6 +23,9 @@ internal sealed class LoopbackAccount : IAsyncDisposable
 {
     public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
 
+    /// <summary>The admin API's password, unless the test's options set their own (or none, to turn it off).</summary>
+    public const string AdminPassword = "loopback-admin-password";
+
     private readonly RSA _key = RSA.Create(2048);
     private readonly ServiceProvider _meters = new ServiceCollection().AddMetrics().BuildServiceProvider();
     private readonly LocalTokenIssuer _issuer;
@@ -32,6 +35,8 @@ internal sealed class LoopbackAccount : IAsyncDisposable
     {
         var port = FreePort();
         Http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+        Admin = new HttpClient { BaseAddress = Http.BaseAddress };
+        Admin.DefaultRequestHeaders.Authorization = new("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{options.AdminUsername}:{options.AdminPassword}")));
         Relay = new StreamRelay(time);
         Responses = new ResponseStore(Options.Create(options), time);
         var validator = new BearerTokenValidator(Options.Create(new MockOpenAI.Identity.LocalIdentityOptions { PublicKey = _key.ExportSubjectPublicKeyInfoPem() }), time);
@@ -53,6 +58,9 @@ internal sealed class LoopbackAccount : IAsyncDisposable
 
     public HttpClient Http { get; }
 
+    /// <summary>A client of WireMock's admin API, with the account's admin credentials.</summary>
+    public HttpClient Admin { get; }
+
     /// <summary>The issuer of the account's bearer tokens (for an SDK credential, say).</summary>
     public LocalTokenIssuer Issuer => _issuer;
 
@@ -63,8 +71,9 @@ internal sealed class LoopbackAccount : IAsyncDisposable
 
     public ResponseStore Responses { get; }
 
-    public static async Task<LoopbackAccount> StartAsync(FakeTimeProvider time, MockOpenAIOptions options)
+    public static async Task<LoopbackAccount> StartAsync(FakeTimeProvider time, MockOpenAIOptions options, bool withAdmin = true)
     {
+        options.AdminPassword ??= withAdmin ? AdminPassword : null;
         var account = new LoopbackAccount(time, options);
         await account._server.StartAsync(CancellationToken.None).WaitAsync(Timeout);
         return account;
@@ -93,6 +102,7 @@ internal sealed class LoopbackAccount : IAsyncDisposable
         _server.Dispose();
         _issuer.Dispose();
         Http.Dispose();
+        Admin.Dispose();
         _key.Dispose();
         await _meters.DisposeAsync();
     }
