@@ -77,6 +77,7 @@ internal sealed partial class MockAccountServer(
             AllowBodyForAllHttpMethods = false,
         });
 
+        JournalRedaction.Install(_server);
         _startedAt = time.GetUtcNow();
         _server.Given(Request.Create().WithPath("/health").UsingGet())
             .RespondWith(Response.Create().WithStatusCode(200).WithBody("Healthy"));

@@ -4,8 +4,6 @@ using System.Diagnostics;
 using System.Net;
 using System.Text;
 using Azure.AI.OpenAI;
-using Microsoft.IdentityModel.JsonWebTokens;
-using Microsoft.IdentityModel.Tokens;
 using OpenAI.Chat;
 
 namespace AppHost.Tests;
@@ -50,7 +48,6 @@ public sealed class LoadBalancingTests(LoadBalancedAppFixture app) : IClassFixtu
 
         Skip.If(app.IsDeployed, "The SDK calls above ran against the deployed gateway; where they were served " + LoadBalancedAppFixture.NeedsTheMocks);
         var served = new Dictionary<string, (int Chats, int Embeddings)>();
-        var validator = new JsonWebTokenHandler();
         foreach (var account in app.MockUrls.Keys)
         {
             var journal = await app.JournalAsync(account);
@@ -59,14 +56,9 @@ public sealed class LoadBalancingTests(LoadBalancedAppFixture app) : IClassFixtu
             {
                 Assert.False(entry.RequestHeaders.ContainsKey("api-key"), $"{account} received an api-key header");
                 Assert.DoesNotContain("api-key", entry.Url, StringComparison.OrdinalIgnoreCase);
-                Assert.StartsWith("Bearer ", entry.RequestHeaders["Authorization"], StringComparison.Ordinal);
-                var result = await validator.ValidateTokenAsync(entry.RequestHeaders["Authorization"]["Bearer ".Length..], new TokenValidationParameters
-                {
-                    ValidAudience = "https://cognitiveservices.azure.com",
-                    ValidateIssuer = false,
-                    IssuerSigningKey = new RsaSecurityKey(app.SigningKey.ExportParameters(false)),
-                });
-                Assert.True(result.IsValid, $"{account} received an invalid token: {result.Exception?.Message}");
+                // The journal keeps no token (the mock checked it before recording the call), only its claims.
+                Assert.Equal("Bearer [redacted]", entry.RequestHeaders["Authorization"]);
+                Assert.Contains("aud=https://cognitiveservices.azure.com", entry.RequestHeaders["x-mock-token-claims"], StringComparison.Ordinal);
             }
         }
 

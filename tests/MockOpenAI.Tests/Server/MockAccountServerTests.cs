@@ -407,6 +407,28 @@ public sealed class MockAccountServerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Journal_KeepsNoTokenOrKey_ButTheTokensClaims()
+    {
+        using var chat = await Chat(maxTokens: 1);
+        using var keyed = new HttpRequestMessage(HttpMethod.Post, ChatPath) { Content = new StringContent("""{"messages":[{"role":"user","content":"x"}]}""", Encoding.UTF8, "application/json") };
+        keyed.Headers.Add("api-key", "a-key-that-must-not-be-kept");
+        using var refused = await _account.Http.SendAsync(keyed).WaitAsync(Timeout);
+
+        var journal = await _account.Admin.GetStringAsync(new Uri("/__admin/requests", UriKind.Relative)).WaitAsync(Timeout);
+        var headers = System.Text.Json.JsonDocument.Parse(journal).RootElement.EnumerateArray()
+            .Select(e => e.GetProperty("Request").GetProperty("Headers"))
+            .ToList();
+
+        Assert.Equal(HttpStatusCode.OK, chat.StatusCode);
+        Assert.DoesNotContain("a-key-that-must-not-be-kept", journal, StringComparison.Ordinal);
+        Assert.DoesNotContain("eyJ", journal, StringComparison.Ordinal);
+        var bearer = Assert.Single(headers, h => h.TryGetProperty("Authorization", out _));
+        Assert.Equal("Bearer [redacted]", bearer.GetProperty("Authorization")[0].GetString());
+        Assert.Contains("aud=https://cognitiveservices.azure.com", bearer.GetProperty("x-mock-token-claims")[0].GetString(), StringComparison.Ordinal);
+        Assert.Equal("[redacted]", Assert.Single(headers, h => h.TryGetProperty("api-key", out _)).GetProperty("api-key")[0].GetString());
+    }
+
+    [Fact]
     public async Task AdminApi_WithoutAPasswordConfigured_IsOff()
     {
         await using var account = await LoopbackAccount.StartAsync(_time, new MockOpenAIOptions { Account = "no-admin", Region = "swedencentral" }, withAdmin: false);
