@@ -57,6 +57,44 @@ public sealed class SetHeaderPolicyTests : IAsyncLifetime
         Assert.Equal(forwarded is null ? null : "new", received.Headers.GetValueOrDefault("x-added"));
     }
 
+    /// <summary>CR/LF in a value a policy sets (from a caller's input, say) is a policy error, never a second header.</summary>
+    [Theory]
+    [InlineData("inbound")]
+    [InlineData("outbound")]
+    public async Task SetHeader_ValueWithCrLf_IsAPolicyError_NotASplitHeader(string section)
+    {
+        var setHeader = """<set-header name="x-echo" exists-action="override"><value>@(context.Request.Headers.GetValueOrDefault("x-in", "") + "\r\nx-injected: 1")</value></set-header>""";
+        using var apim = new TestApim($$"""
+            <policies>
+              <inbound>
+                <set-backend-service backend-id="aoai-eastus2-gpt-4o" />
+                {{(section == "inbound" ? setHeader : string.Empty)}}
+              </inbound>
+              <backend>
+                <forward-request buffer-response="false" />
+              </backend>
+              <outbound>
+                {{(section == "outbound" ? setHeader : string.Empty)}}
+              </outbound>
+            </policies>
+            """);
+        using var factory = new GatewayFactory(apim, _backend.Url);
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21")
+        {
+            Content = new StringContent("{}", Encoding.UTF8, "application/json"),
+        };
+        request.Headers.Add("api-key", GatewayFactory.PrimaryKey);
+        request.Headers.Add("x-in", "hello");
+
+        using var response = await factory.CreateClient().SendAsync(request).WaitAsync(Timeout);
+
+        Assert.Equal(HttpStatusCode.InternalServerError, response.StatusCode);
+        Assert.False(response.Headers.Contains("x-injected"));
+        Assert.False(response.Headers.Contains("x-echo"));
+        Assert.All(_backend.Requests, r => Assert.False(r.Headers.ContainsKey("x-injected")));
+        Assert.Equal(section == "inbound" ? 0 : 1, _backend.Requests.Count);
+    }
+
     /// <summary>A header's values as one comma-separated list, whether they came as one line or several.</summary>
     private static string? List(string? header) => header is null ? null : string.Join(",", header.Split(',').Select(v => v.Trim()));
 }
