@@ -34,7 +34,7 @@ internal static partial class GatewayExtensions
         builder.Services.AddSingleton(services => new Backends.SessionCookies(
             System.Security.Cryptography.RandomNumberGenerator.GetBytes(Backends.SessionCookies.KeyBytes),
             services.GetRequiredService<ILogger<Backends.SessionCookies>>()));
-        builder.Services.AddResettableState<Tokens.TokenLimits>();
+        builder.Services.AddResettableState<RateLimiting.TokenLimits>();
         builder.Services.AddSingleton<RateLimiting.ConcurrencyLimits>();
         builder.Services.AddSingleton<Telemetry.PolicyMetrics>();
         builder.Services.ConfigureOpenTelemetryMeterProvider(metrics =>

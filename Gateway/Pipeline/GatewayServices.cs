@@ -18,7 +18,7 @@ internal sealed class GatewayServices(
     RateLimiting.ConcurrencyLimits concurrency,
     CircuitBreakers circuitBreakers,
     SessionCookies sessionCookies,
-    Tokens.TokenLimits tokenLimits,
+    RateLimiting.TokenLimits tokenLimits,
     Telemetry.PolicyMetrics metrics,
     OpenIdConfigurationCache openIdConfigurations,
     ILoggerFactory loggers)
@@ -35,7 +35,7 @@ internal sealed class GatewayServices(
     public RateLimiting.ConcurrencyLimits Concurrency { get; } = concurrency;
 
     /// <summary>The token windows and quotas of the token-limit policies.</summary>
-    public Tokens.TokenLimits TokenLimits { get; } = tokenLimits;
+    public RateLimiting.TokenLimits TokenLimits { get; } = tokenLimits;
 
     public PolicyCache Cache { get; } = cache;
 

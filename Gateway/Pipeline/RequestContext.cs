@@ -18,6 +18,7 @@ internal sealed class RequestContext : IContext, IRequest, IDisposable
     private readonly List<Action<ResponseState>> _onBackendResponse = [];
     private ResponseState _response = ResponseState.Empty();
     private List<PoolSession>? _poolSessions;
+    private Dictionary<string, RateLimiting.Lease>? _leases;
 
     public RequestContext(HttpContext httpContext, GatewayServices services, ApiInfo api, OperationInfo operation, IReadOnlyDictionary<string, string> matchedParameters, SubscriptionInfo? subscription, string operationPath)
     {
@@ -146,6 +147,15 @@ internal sealed class RequestContext : IContext, IRequest, IDisposable
     public PoolSession? FindPoolSession(BackendPool pool) => _poolSessions?.Find(s => ReferenceEquals(s.Pool, pool));
 
     public void AddPoolSession(PoolSession session) => (_poolSessions ??= []).Add(session);
+
+    /// <summary>
+    /// The lease this request holds on a limiter's counter (named by the limiter and the counter), if any: a counter
+    /// counts a request once, however many policies name it.
+    /// </summary>
+    public RateLimiting.Lease? HeldLease(string counter) => _leases?.GetValueOrDefault(counter);
+
+    /// <summary>Records the lease that counts this request on a counter.</summary>
+    public void HoldLease(string counter, RateLimiting.Lease lease) => (_leases ??= new(StringComparer.Ordinal))[counter] = lease;
 
     /// <summary>Headers policies add to whatever response the client finally gets (rate-limit counters, say).</summary>
     public Dictionary<string, string> PendingResponseHeaders { get; } = new(StringComparer.OrdinalIgnoreCase);

@@ -2,66 +2,56 @@ namespace Gateway.RateLimiting;
 
 /// <summary>
 /// The counters behind <c>limit-concurrency</c>: how many requests are inside the policies of each key right now, per
-/// gateway instance. A request that would exceed the count is refused at once; nothing waits in a queue.
+/// gateway instance. A request that would exceed the count is refused at once; nothing waits in a queue. A slot is a
+/// lease charged one; releasing it lets the next request in.
 /// </summary>
-internal sealed class ConcurrencyLimits
+internal sealed class ConcurrencyLimits(TimeProvider time)
 {
-    private readonly Lock _lock = new();
-    private readonly Dictionary<string, int> _inside = new(StringComparer.Ordinal);
+    private readonly TimeProvider _time = time;
+    private readonly KeyedStates<Slots> _keys = new(time);
 
-    /// <summary>A slot for one request under <paramref name="key"/>, or null when <paramref name="maxCount"/> are already inside.</summary>
-    /// <returns>The slot; disposing it lets the next request in.</returns>
-    public IDisposable? TryEnter(string key, int maxCount)
+    /// <summary>A slot for one request under <paramref name="key"/>, refused when <paramref name="maxCount"/> are already inside.</summary>
+    public Lease Acquire(string key, int maxCount)
     {
-        lock (_lock)
+        using var locked = _keys.Lock(key, _time.GetUtcNow());
+        var slots = locked.State;
+        if (!Lease.Admits(slots.Inside, 0, 1, maxCount))
         {
-            var inside = _inside.GetValueOrDefault(key);
-            if (inside >= maxCount)
-            {
-                return null;
-            }
-
-            _inside[key] = inside + 1;
+            return Lease.Refused(TimeSpan.Zero);
         }
 
-        return new Slot(this, key);
+        slots.Inside++;
+        return new SlotLease(slots, maxCount - slots.Inside);
     }
 
     /// <summary>How many requests are inside the policies of <paramref name="key"/>.</summary>
     public int Inside(string key)
     {
-        lock (_lock)
+        if (!_keys.TryFind(key, out var found))
         {
-            return _inside.GetValueOrDefault(key);
+            return 0;
+        }
+
+        using (found)
+        {
+            return found.State.Inside;
         }
     }
 
-    private void Leave(string key)
+    private sealed class Slots : KeyState
     {
-        lock (_lock)
-        {
-            // Keys come from requests; forgetting an idle one keeps the table as small as the current traffic.
-            if (_inside[key] == 1)
-            {
-                _inside.Remove(key);
-            }
-            else
-            {
-                _inside[key]--;
-            }
-        }
+        public int Inside { get; set; }
+
+        public override bool IsIdle(DateTimeOffset now) => Inside == 0;
     }
 
-    private sealed class Slot(ConcurrencyLimits limits, string key) : IDisposable
+    /// <summary>Holds its key's state, which is not forgotten while a slot is taken.</summary>
+    private sealed class SlotLease(Slots slots, long remaining) : Lease(1, remaining)
     {
-        private int _left;
-
-        public void Dispose()
+        protected override void Replace(long charged, long count)
         {
-            if (Interlocked.Exchange(ref _left, 1) == 0)
-            {
-                limits.Leave(key);
-            }
+            using var scope = slots.Gate.EnterScope();
+            slots.Inside += (int)(count - charged);
         }
     }
 }

@@ -1,68 +1,85 @@
-using System.Collections.Concurrent;
 using Gateway.Admin;
 
 namespace Gateway.RateLimiting;
 
 /// <summary>
 /// The counters behind <c>rate-limit</c> and <c>rate-limit-by-key</c>: per key, a window that starts with its first
-/// call and renews after the renewal period, on the injected clock (per gateway instance, as in API Management).
+/// call and renews after the renewal period, on the injected clock (per gateway instance, as in API Management). A call
+/// is checked and counted in one step; a call counted later (under an increment condition) counts in the window of the
+/// moment it is settled.
 /// </summary>
 internal sealed class RateLimitCounters(TimeProvider time) : IResettableState
 {
-    private readonly ConcurrentDictionary<string, Window> _windows = new(StringComparer.Ordinal);
-
-    /// <summary>Whether one more call fits; when it does not, how long until the window renews.</summary>
-    public (bool Allowed, int Remaining, TimeSpan RetryAfter) Check(string key, int calls, TimeSpan period)
-    {
-        var window = Current(key, period);
-        lock (window)
-        {
-            var now = time.GetUtcNow();
-            return window.Count < calls
-                ? (true, calls - window.Count - 1, TimeSpan.Zero)
-                : (false, 0, window.Start + period - now);
-        }
-    }
-
-    /// <summary>Counts calls against the key's current window.</summary>
-    public void Add(string key, TimeSpan period, int count)
-    {
-        var window = Current(key, period);
-        lock (window)
-        {
-            window.Count += count;
-        }
-    }
+    private readonly TimeProvider _time = time;
+    private readonly KeyedStates<Window> _keys = new(time);
 
     public string Name => "rate-limit";
 
     public StateScope Scope => StateScope.Counters;
 
-    public int Count => _windows.Count;
+    public int Count => _keys.Count;
 
     /// <summary>Forgets every window: each key starts a fresh one with its next call.</summary>
-    public void Reset() => _windows.Clear();
+    public void Reset() => _keys.Clear();
 
-    private Window Current(string key, TimeSpan period)
+    /// <summary>
+    /// Admits one more call while the key's window holds fewer than <paramref name="calls"/>, counting
+    /// <paramref name="charge"/> in the same step. Refused, the wait is until the window renews.
+    /// </summary>
+    public Lease Acquire(string key, int calls, TimeSpan period, long charge)
     {
-        var now = time.GetUtcNow();
-        var window = _windows.GetOrAdd(key, _ => new Window(now));
-        lock (window)
+        var now = _time.GetUtcNow();
+        using var locked = _keys.Lock(key, now);
+        var window = locked.State;
+        window.Renew(now, period);
+        if (!Lease.Admits(window.Count, 0, 1, calls))
         {
-            if (now >= window.Start + period)
-            {
-                window.Start = now;
-                window.Count = 0;
-            }
+            return Lease.Refused(window.Start + period - now);
         }
 
-        return window;
+        var remaining = calls - (window.Count + 1);
+        window.Count += charge;
+        return new WindowLease(this, key, window, window.Start, period, charge, remaining);
     }
 
-    private sealed class Window(DateTimeOffset start)
+    private sealed class Window : KeyState
     {
-        public DateTimeOffset Start { get; set; } = start;
+        public DateTimeOffset Start { get; private set; } = DateTimeOffset.MinValue;
 
-        public int Count { get; set; }
+        public TimeSpan Period { get; private set; }
+
+        public long Count { get; set; }
+
+        public override bool IsIdle(DateTimeOffset now) => now >= Start + Period;
+
+        /// <summary>Starts a new window at <paramref name="now"/> when the current one has lasted <paramref name="period"/>.</summary>
+        public void Renew(DateTimeOffset now, TimeSpan period)
+        {
+            if (now >= Start + period)
+            {
+                Start = now;
+                Count = 0;
+            }
+
+            Period = period;
+        }
+    }
+
+    private sealed class WindowLease(RateLimitCounters counters, string key, Window admitted, DateTimeOffset start, TimeSpan period, long charged, long remaining)
+        : Lease(charged, remaining)
+    {
+        protected override void Replace(long charged, long count)
+        {
+            var now = counters._time.GetUtcNow();
+            using var locked = counters._keys.Lock(key, now);
+            var window = locked.State;
+            window.Renew(now, period);
+            if (ReferenceEquals(window, admitted) && window.Start == start)
+            {
+                window.Count -= charged;
+            }
+
+            window.Count += count;
+        }
     }
 }

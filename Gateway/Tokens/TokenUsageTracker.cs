@@ -19,7 +19,6 @@ internal sealed class TokenUsageTracker
     private readonly RequestContext _context;
     private readonly ResponseUsageTap _tap;
     private readonly List<Action<TokenUsage?>> _onUsage = [];
-    private readonly Dictionary<string, TokenCharge> _charges = new(StringComparer.Ordinal);
     private ResponseState? _streaming;
 
     private TokenUsageTracker(RequestContext context)
@@ -79,16 +78,6 @@ internal sealed class TokenUsageTracker
         {
             _onUsage.Add(action);
         }
-    }
-
-    /// <summary>The charge this request already holds on a counter (a counter key charges a request once).</summary>
-    public TokenCharge? ChargeOn(string counter) => _charges.GetValueOrDefault(counter);
-
-    /// <summary>Records a charge on a counter, to be settled with the request's total tokens (none without usage).</summary>
-    public void Hold(string counter, TokenCharge charge)
-    {
-        _charges[counter] = charge;
-        OnUsage(usage => charge.Settle(usage?.TotalTokens ?? 0));
     }
 
     private void Arrived(ResponseState response)

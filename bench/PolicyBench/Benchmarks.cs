@@ -1,14 +1,7 @@
-using System.Reflection;
-using System.Security.Cryptography;
 using System.Text;
 using BenchmarkDotNet.Attributes;
 using Gateway.Apim;
-using Gateway.Pipeline;
 using Gateway.Policies;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace Gateway.Bench;
 
@@ -19,16 +12,14 @@ namespace Gateway.Bench;
 [MemoryDiagnoser]
 public class RequestBenchmarks : IDisposable
 {
-    private const string Key = "bench-primary-key-000000000000001";
-    private static readonly byte[] Body = Encoding.UTF8.GetBytes("""{"messages":[{"role":"user","content":"hello"}],"max_tokens":16}""");
-    private Host _returnOnly = null!;
-    private Host _expressionHeavy = null!;
+    private BenchHost _returnOnly = null!;
+    private BenchHost _expressionHeavy = null!;
 
     [GlobalSetup]
     public void Setup()
     {
-        _returnOnly = new Host("<policies><inbound><return-response /></inbound></policies>");
-        _expressionHeavy = new Host(PolicyTexts.ExpressionHeavy);
+        _returnOnly = new BenchHost("<policies><inbound><return-response /></inbound></policies>");
+        _expressionHeavy = new BenchHost(PolicyTexts.ExpressionHeavy);
     }
 
     [GlobalCleanup]
@@ -44,64 +35,6 @@ public class RequestBenchmarks : IDisposable
 
     [Benchmark]
     public Task ExpressionHeavy() => _expressionHeavy.SendAsync();
-
-    /// <summary>A gateway built the way Program.cs builds it, over a copy of apim/ whose API policy is given.</summary>
-    private sealed class Host : IDisposable
-    {
-        private readonly string _folder;
-        private readonly WebApplication _app;
-        private readonly GatewayHandler _handler;
-        private readonly RSA _key = RSA.Create(2048);
-
-        public Host(string policy)
-        {
-            _folder = Directory.CreateTempSubdirectory("policybench-").FullName;
-            var source = Path.Combine(typeof(Host).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "RepoRoot").Value!, "apim");
-            foreach (var directory in Directory.GetDirectories(source, "*", SearchOption.AllDirectories))
-            {
-                Directory.CreateDirectory(directory.Replace(source, _folder, StringComparison.Ordinal));
-            }
-
-            foreach (var file in Directory.GetFiles(source, "*", SearchOption.AllDirectories))
-            {
-                File.Copy(file, file.Replace(source, _folder, StringComparison.Ordinal));
-            }
-
-            File.WriteAllText(Path.Combine(_folder, "apis", "azure-openai", "policy.xml"), policy);
-            var builder = WebApplication.CreateBuilder();
-            builder.Logging.ClearProviders();
-            builder.Configuration["Apim:Path"] = _folder;
-            builder.Configuration["Apim:WatchForChanges"] = "false";
-            builder.Configuration["Apim:NamedValues:managed-identity-client-id"] = "bench";
-            builder.Configuration["Apim:Subscriptions:chat-app:PrimaryKey"] = Key;
-            builder.Configuration["LocalIdentity:SigningKey"] = _key.ExportPkcs8PrivateKeyPem();
-            builder.AddGateway();
-            _app = builder.Build();
-            _handler = _app.Services.GetRequiredService<GatewayHandler>();
-        }
-
-        public Task SendAsync()
-        {
-            var http = new DefaultHttpContext();
-            http.Request.Method = "POST";
-            http.Request.Scheme = "http";
-            http.Request.Host = new HostString("localhost", 5080);
-            http.Request.Path = "/openai/deployments/gpt-4o/chat/completions";
-            http.Request.QueryString = new QueryString("?api-version=2024-10-21");
-            http.Request.Headers["api-key"] = Key;
-            http.Request.Headers.ContentType = "application/json";
-            http.Request.Body = new MemoryStream(Body, writable: false);
-            http.Response.Body = Stream.Null;
-            return _handler.HandleAsync(http);
-        }
-
-        public void Dispose()
-        {
-            ((IDisposable)_app).Dispose();
-            _key.Dispose();
-            Directory.Delete(_folder, recursive: true);
-        }
-    }
 }
 
 /// <summary>Loading (parsing and compiling) a 200-line expression-heavy policy, as the gateway does at start and on reload.</summary>

@@ -31,11 +31,22 @@ internal sealed class LimitConcurrencyPolicy(ElementInfo info, PolicyValue key, 
     public override async ValueTask<PolicyFlow> ExecuteAsync(RequestContext context, ExecutionFrame frame)
     {
         var name = key.EvaluateString(context, Name) ?? string.Empty;
-        using var slot = context.Services.Concurrency.TryEnter(name, maxCount)
-            ?? throw new PolicyExecutionException(Name, "ConcurrencyLimitExceeded", $"More than {maxCount} concurrent requests for key '{name}'.")
+        var slot = context.Services.Concurrency.Acquire(name, maxCount);
+        if (!slot.IsAcquired)
+        {
+            throw new PolicyExecutionException(Name, "ConcurrencyLimitExceeded", $"More than {maxCount} concurrent requests for key '{name}'.")
             {
                 Response = ResponseState.Json(StatusCodes.Status429TooManyRequests, "Too Many Requests", TooManyRequestsBody),
             };
-        return await PolicyRunner.RunElementsAsync(context, frame, children);
+        }
+
+        try
+        {
+            return await PolicyRunner.RunElementsAsync(context, frame, children);
+        }
+        finally
+        {
+            slot.Release();
+        }
     }
 }

@@ -30,7 +30,10 @@ internal sealed class QuotaPolicy(
     /// <summary>The format API Management documents for <c>first-period-start</c>, and the same with fractions or an offset.</summary>
     private static readonly string[] DateTimeFormats = ["yyyy-MM-dd'T'HH:mm:ssK", "yyyy-MM-dd'T'HH:mm:ss.FFFFFFFK"];
 
-    private static readonly object CountedItemKey = new();
+    /// <summary>The names of this request's leases on the calls and bytes of a counter.</summary>
+    private const string CallsCounter = "quota-calls\n";
+
+    private const string BytesCounter = "quota-bytes\n";
 
     public static PolicyElement? ParseByKey(ElementReader reader) => Parse(reader, byKey: true);
 
@@ -43,29 +46,42 @@ internal sealed class QuotaPolicy(
         // quota's periods start with the subscription (whose creation date is the Unix epoch until subscriptions have dates).
         var anchor = firstPeriodStart ?? new DateTimeOffset(DateTime.SpecifyKind(context.Subscription?.CreatedDate ?? DateTime.UnixEpoch, DateTimeKind.Utc));
         var counter = QuotaCounters.CounterOf(key, anchor, renewal);
-        var counters = context.Services.Quotas;
+        var quotas = context.Services.Quotas;
 
-        // Another quota on this counter may have counted this request already: it is checked as it stood before. Without
-        // an increment condition the call is counted in the same step as the check, so concurrent requests cannot overshoot.
-        var counted = Counted(context);
-        var countNow = incrementCondition is null && calls is not null && !counted.ContainsKey("calls\n" + counter);
-        var admit = countNow ? IncrementCount(context) : 0;
-        var (exceeded, renewsIn) = counters.TryAdmit(counter, anchor, renewal, calls, bandwidthBytes, counted.GetValueOrDefault("calls\n" + counter), admit);
-        if (exceeded is { } limit)
+        // A request counts once on a counter, however many quotas name it: the first of them holds the lease that counts
+        // it, the others check the counter without it. Without an increment condition the call is counted in the same
+        // step as the check, so concurrent requests cannot overshoot.
+        var heldCalls = context.HeldLease(CallsCounter + counter);
+        Lease? callsLease = null;
+        if (calls is { } maxCalls)
         {
-            throw Exceeded(limit, renewsIn);
+            var charge = heldCalls is null && incrementCondition is null ? IncrementCount(context) : 0;
+            callsLease = quotas.AcquireCalls(counter, anchor, renewal, maxCalls, charge, heldCalls?.Charged ?? 0);
+            if (!callsLease.IsAcquired)
+            {
+                throw Exceeded(QuotaLimit.Calls, callsLease.RetryAfter);
+            }
         }
 
-        if (countNow)
+        Lease? bytesLease = null;
+        if (bandwidthBytes is { } maxBytes)
         {
-            counted["calls\n" + counter] = admit;
+            bytesLease = quotas.AcquireBandwidth(counter, anchor, renewal, maxBytes);
+            if (!bytesLease.IsAcquired)
+            {
+                callsLease?.Release();
+                throw Exceeded(QuotaLimit.Bandwidth, bytesLease.RetryAfter);
+            }
         }
+
+        callsLease = Hold(context, CallsCounter + counter, callsLease);
+        bytesLease = Hold(context, BytesCounter + counter, bytesLease);
 
         // The meter must wrap the bodies before anything is forwarded or written.
         var meter = bandwidthBytes is null ? null : TransferMeter.Of(context);
         if (incrementCondition is null)
         {
-            CountBytes(context, counter, anchor, meter);
+            SettleBytesWhenSent(context, bytesLease, meter);
         }
         else
         {
@@ -73,7 +89,8 @@ internal sealed class QuotaPolicy(
             {
                 if (incrementCondition.Evaluate(context, Name) is true)
                 {
-                    Count(context, counter, anchor, meter);
+                    callsLease?.Settle(IncrementCount(context));
+                    SettleBytesWhenSent(context, bytesLease, meter);
                 }
             });
         }
@@ -152,39 +169,23 @@ internal sealed class QuotaPolicy(
         return null;
     }
 
-    /// <summary>What this request has counted so far, per dimension and key (a request counts once toward each).</summary>
-    private static Dictionary<string, long> Counted(RequestContext context)
+    /// <summary>Records <paramref name="lease"/> as the one that counts the request on the counter, unless another quota holds one: null then.</summary>
+    private static Lease? Hold(RequestContext context, string counter, Lease? lease)
     {
-        var items = context.HttpContext.Items;
-        if (!items.TryGetValue(CountedItemKey, out var value) || value is not Dictionary<string, long> counted)
+        if (lease is null || context.HeldLease(counter) is not null)
         {
-            counted = new Dictionary<string, long>(StringComparer.Ordinal);
-            items[CountedItemKey] = counted;
+            return null;
         }
 
-        return counted;
+        context.HoldLease(counter, lease);
+        return lease;
     }
 
-    /// <summary>Counts a call (after the response, under an increment condition) and the bytes, once per counter.</summary>
-    private void Count(RequestContext context, string counter, DateTimeOffset anchor, TransferMeter? meter)
+    private static void SettleBytesWhenSent(RequestContext context, Lease? bytesLease, TransferMeter? meter)
     {
-        var counted = Counted(context);
-        if (calls is not null && !counted.ContainsKey("calls\n" + counter))
+        if (bytesLease is not null && meter is not null)
         {
-            var count = IncrementCount(context);
-            counted["calls\n" + counter] = count;
-            context.Services.Quotas.Add(counter, anchor, renewal, count, 0);
-        }
-
-        CountBytes(context, counter, anchor, meter);
-    }
-
-    private void CountBytes(RequestContext context, string counter, DateTimeOffset anchor, TransferMeter? meter)
-    {
-        if (meter is not null && Counted(context).TryAdd("bytes\n" + counter, 0))
-        {
-            var counters = context.Services.Quotas;
-            context.OnResponseSent(() => counters.Add(counter, anchor, renewal, 0, meter.Bytes));
+            context.OnResponseSent(() => bytesLease.Settle(meter.Bytes));
         }
     }
 

@@ -29,16 +29,19 @@ internal sealed class RateLimitPolicy(
         var key = CounterKeys.Of(counterKey, context, Name);
         var limit = Number(calls, context, "calls");
         var renewal = TimeSpan.FromSeconds(Number(period, context, "renewal-period"));
-        var counters = context.Services.RateLimits;
-        var (allowed, remaining, retryAfter) = counters.Check(key, limit, renewal);
+        var count = incrementCount is null ? 1 : Number(incrementCount, context, "increment-count");
+
+        // Checked and counted in one step; under an increment condition the call is counted once the response is known.
+        var lease = context.Services.RateLimits.Acquire(key, limit, renewal, charge: incrementCondition is null ? count : 0);
+        var remaining = (int)lease.Remaining;
         if (names.RemainingCallsVariable is { } remainingVariable)
         {
             context.VariableStore[remainingVariable] = remaining;
         }
 
-        if (!allowed)
+        if (!lease.IsAcquired)
         {
-            var seconds = (int)Math.Ceiling(retryAfter.TotalSeconds);
+            var seconds = (int)Math.Ceiling(lease.RetryAfter.TotalSeconds);
             if (names.RetryAfterVariable is { } retryVariable)
             {
                 context.VariableStore[retryVariable] = seconds;
@@ -49,18 +52,13 @@ internal sealed class RateLimitPolicy(
             throw new PolicyExecutionException(Name, "RateLimitExceeded", $"Rate limit is exceeded. Try again in {seconds} seconds.") { Response = response };
         }
 
-        var count = incrementCount is null ? 1 : Number(incrementCount, context, "increment-count");
-        if (incrementCondition is null)
-        {
-            counters.Add(key, renewal, count);
-        }
-        else
+        if (incrementCondition is not null)
         {
             context.OnCompleted(() =>
             {
                 if (incrementCondition.Evaluate(context, Name) is true)
                 {
-                    counters.Add(key, renewal, count);
+                    lease.Settle(count);
                 }
             });
         }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Gateway.Pipeline;
+using Gateway.RateLimiting;
 using Gateway.Tokens;
 
 namespace Gateway.Policies.Elements;
@@ -104,39 +105,43 @@ internal sealed class TokenLimitPolicy(
         // A stream's prompt is always estimated, whatever estimate-prompt-tokens says.
         var estimated = estimatePromptTokens || tracker.Request.Stream;
         long needed = estimated ? tracker.Request.PromptTokens : 0;
-        var quotaCounter = $"quota\n{period}\n{key}";
-        var rateCounter = "rate\n" + key;
+        var quotaCounter = $"token-quota\n{period}\n{key}";
+        var rateCounter = "token-rate\n" + key;
 
-        // The checks and the charges are one step: concurrent requests cannot all pass before any is charged.
-        using var admission = limits.Admission();
+        // Each check charges in the same step, so concurrent requests cannot all pass before any is charged; the quota is
+        // checked first, and its charge given back when the rate then refuses the request.
+        Lease? quotaLease = null;
         if (quota is { } maxTokens)
         {
-            var own = tracker.ChargeOn(quotaCounter)?.Tokens ?? 0;
-            var (used, ends) = limits.QuotaUsed(key, period);
-            if (used - own + needed > maxTokens)
+            var held = context.HeldLease(quotaCounter);
+            var lease = limits.AcquireQuota(key, period, maxTokens, needed, held);
+            if (!lease.IsAcquired)
             {
-                throw Refused(context, 403, "Forbidden", QuotaReason, "Token quota is exceeded. Try again in {0}.", ends - limits.Now, Wait);
+                throw Refused(context, 403, "Forbidden", QuotaReason, "Token quota is exceeded. Try again in {0}.", lease.RetryAfter, Wait);
             }
+
+            quotaLease = held is null ? lease : null;
         }
 
         if (tokensPerMinute is { } perMinute)
         {
-            var own = tracker.ChargeOn(rateCounter)?.Tokens ?? 0;
-            if (limits.RateConsumed(key) - own + needed > perMinute)
+            var held = context.HeldLease(rateCounter);
+            var lease = limits.AcquireRate(key, perMinute, needed, held);
+            if (!lease.IsAcquired)
             {
-                var retryAfter = limits.RateRetryAfter(key, perMinute, needed, own);
-                throw Refused(context, 429, "Too Many Requests", RateReason, "Token limit is exceeded. Try again in {0} seconds.", retryAfter, seconds => seconds.ToString(CultureInfo.InvariantCulture));
+                quotaLease?.Release();
+                throw Refused(context, 429, "Too Many Requests", RateReason, "Token limit is exceeded. Try again in {0} seconds.", lease.RetryAfter, seconds => seconds.ToString(CultureInfo.InvariantCulture));
+            }
+
+            if (held is null)
+            {
+                Hold(context, tracker, rateCounter, lease);
             }
         }
 
-        if (quota is not null && tracker.ChargeOn(quotaCounter) is null)
+        if (quotaLease is not null)
         {
-            tracker.Hold(quotaCounter, limits.ChargeQuota(key, period, needed));
-        }
-
-        if (tokensPerMinute is not null && tracker.ChargeOn(rateCounter) is null)
-        {
-            tracker.Hold(rateCounter, limits.ChargeRate(key, needed));
+            Hold(context, tracker, quotaCounter, quotaLease);
         }
 
         SetVariables(context, key, quota, period, tokensPerMinute, needed);
@@ -184,6 +189,13 @@ internal sealed class TokenLimitPolicy(
         }
     }
 
+    /// <summary>Holds the lease that counts the request on a counter, to be settled with the tokens it consumed (none without usage).</summary>
+    private static void Hold(RequestContext context, TokenUsageTracker tracker, string counter, Lease lease)
+    {
+        context.HoldLease(counter, lease);
+        tracker.OnUsage(usage => lease.Settle(usage?.TotalTokens ?? 0));
+    }
+
     private static bool IsExpression(ElementReader reader, string name) =>
         reader.Element.Attribute(name)?.Value is { } text && PolicyParser.IsExpression(text);
 
@@ -209,12 +221,12 @@ internal sealed class TokenLimitPolicy(
         var limits = context.Services.TokenLimits;
         if (names.RemainingTokensVariable is { } remaining && perMinute is { } rate)
         {
-            context.VariableStore[remaining] = Remaining(rate, limits.RateConsumed(key));
+            context.VariableStore[remaining] = Remaining(rate, limits.RateUsed(key));
         }
 
         if (names.RemainingQuotaTokensVariable is { } remainingQuota && quota is { } max)
         {
-            context.VariableStore[remainingQuota] = Remaining(max, limits.QuotaUsed(key, period).Used);
+            context.VariableStore[remainingQuota] = Remaining(max, limits.QuotaUsed(key, period));
         }
 
         if (names.TokensConsumedVariable is { } consumed)
@@ -229,12 +241,12 @@ internal sealed class TokenLimitPolicy(
         var headers = context.Response.Headers;
         if (names.RemainingTokensHeader is { } remaining && tokensPerMinute is { } rate)
         {
-            headers[remaining] = [Remaining(rate, limits.RateConsumed(key)).ToString(CultureInfo.InvariantCulture)];
+            headers[remaining] = [Remaining(rate, limits.RateUsed(key)).ToString(CultureInfo.InvariantCulture)];
         }
 
         if (names.RemainingQuotaTokensHeader is { } remainingQuota && quota is { } max)
         {
-            headers[remainingQuota] = [Remaining(max, limits.QuotaUsed(key, period).Used).ToString(CultureInfo.InvariantCulture)];
+            headers[remainingQuota] = [Remaining(max, limits.QuotaUsed(key, period)).ToString(CultureInfo.InvariantCulture)];
         }
 
         if (names.TokensConsumedHeader is { } consumed && tracker.BackendResponded)
