@@ -65,7 +65,7 @@ public sealed partial class AzdTests(InfraTemplate template)
     {
         var service = template.Sole("Microsoft.ApiManagement/service");
 
-        Assert.Equal($"[format('{{0}}/{{1}}', reference('{service["id"]}', '2024-06-01-preview').gatewayUrl, 'openai')]", template.Outputs["GATEWAY_URL"]!.GetValue<string>());
+        Assert.Equal($"[format('{{0}}/{{1}}', reference('{service["id"]}', '2025-03-01-preview').gatewayUrl, 'openai')]", template.Outputs["GATEWAY_URL"]!.GetValue<string>());
         Assert.Equal(service["name"]!.GetValue<string>(), template.Outputs["APIM_NAME"]!.GetValue<string>());
         Assert.Equal($"rg-{InfraTemplate.EnvironmentName}", template.Outputs["AZURE_RESOURCE_GROUP"]!.GetValue<string>());
         Assert.Equal("chat-app,search-indexer", template.Outputs["APIM_SUBSCRIPTIONS"]!.GetValue<string>());
