@@ -37,6 +37,19 @@ public sealed partial class AzdTests(InfraTemplate template)
         }
     }
 
+    [Theory]
+    [InlineData("preprovision", "PREFLIGHT_SKIP")]
+    [InlineData("predown", "--purge")]
+    public void AzureYaml_PreprovisionAndPredownHooks_RunInBothShells(string hook, string text)
+    {
+        Assert.Contains($"  {hook}:", AzureYaml, StringComparison.Ordinal);
+        foreach (var (shell, script) in new[] { ("sh", $"./infra/hooks/{hook}.sh"), ("pwsh", $"./infra/hooks/{hook}.ps1") })
+        {
+            Assert.Contains($"shell: {shell}\n      run: {script}", AzureYaml.ReplaceLineEndings("\n"), StringComparison.Ordinal);
+            Assert.Contains(text, File.ReadAllText(Path.Combine(InfraTemplate.RepoRoot, script)), StringComparison.Ordinal);
+        }
+    }
+
     [Fact]
     public void Readme_NamesTheAzdVersionAzureYamlRequires_AndShowsAzdUp()
     {
