@@ -103,7 +103,7 @@ internal sealed class DeploymentOptions
         : operation == OpenAI.InferenceOperation.Completions ? IsCompletions
         : !IsEmbeddings && !IsCompletions;
 
-    /// <summary>The model as Azure reports it in responses, e.g. <c>gpt-4o-2024-11-20</c>.</summary>
+    /// <summary>The model as Azure reports it in responses, e.g. <c>gpt-5.1-2025-11-13</c>.</summary>
     public string ReportedModel => IsEmbeddings || string.IsNullOrEmpty(Version) ? Model : $"{Model}-{Version}";
 
     /// <summary>The model's tokenizer.</summary>

@@ -8,7 +8,40 @@ targetScope = 'subscription'
 @description('Name of the azd environment; resource names and the azd-env-name tag derive from it.')
 param environmentName string
 
-@minLength(1)
+// The regions where API Management's v2 tiers exist (infra/apim-v2-regions.json, from Microsoft's v2 region table): azd
+// offers only these at its location prompt. Which of them offers the chosen tier the preprovision preflight checks.
+@allowed([
+  'australiacentral'
+  'australiaeast'
+  'australiasoutheast'
+  'brazilsouth'
+  'canadacentral'
+  'canadaeast'
+  'centralindia'
+  'centralus'
+  'eastasia'
+  'eastus'
+  'eastus2'
+  'francecentral'
+  'germanywestcentral'
+  'italynorth'
+  'japaneast'
+  'koreacentral'
+  'northcentralus'
+  'northeurope'
+  'norwayeast'
+  'southafricanorth'
+  'southcentralus'
+  'southindia'
+  'swedencentral'
+  'switzerlandnorth'
+  'uaenorth'
+  'uksouth'
+  'ukwest'
+  'westeurope'
+  'westus'
+  'westus2'
+])
 @description('Region of the resource group, API Management, the identity and monitoring (each Azure OpenAI account has the region of apim/topology.json).')
 param location string
 
@@ -20,7 +53,10 @@ param location string
 @description('API Management tier. The v2 tiers have backend pools and circuit breakers.')
 param apimSku string = 'StandardV2'
 
+// API Management's bounds: Basic v2 and Standard v2 scale to 10 units, Premium v2 to 30 (docs/deployment.md). The
+// parameter takes the widest; the preprovision preflight refuses more than 10 for the other two tiers.
 @minValue(1)
+@maxValue(30)
 @description('API Management units.')
 param apimSkuCapacity int = 1
 
@@ -29,6 +65,9 @@ param publisherEmail string = 'apim-publisher@example.com'
 
 @description('API Management publisher name.')
 param publisherName string = 'Azure OpenAI gateway'
+
+@description('Per deployment name of apim/topology.json: { version, capacity } replacing the topology\'s model version and SKU capacity (thousands of tokens per minute) in every account; an empty or missing value keeps the topology\'s. main.parameters.json fills it from the azd environment (AOAI_<DEPLOYMENT>_VERSION, AOAI_<DEPLOYMENT>_CAPACITY).')
+param deploymentSettings object = {}
 
 @secure()
 @description('Values of secret named values that apim/named-values.json lists without a value, by name.')
@@ -75,6 +114,27 @@ var tags = {
   'azd-env-name': environmentName
 }
 
+// Global names come from the environment: the topology writes RESOURCE-TOKEN where a custom subdomain (global across
+// Azure) is spelled, in the account and in its backends' URLs, and the deployment puts azd's resource token there, so
+// two environments, or two users, never ask for the same subdomain. Locally the backends' URLs are the mocks'.
+var resourceTokenPlaceholder = 'RESOURCE-TOKEN'
+
+@description('apim/topology.json as deployed: the resource token in place of RESOURCE-TOKEN, the environment\'s model versions and capacities.')
+var deployedTopology = union(topology, {
+  accounts: map(topology.accounts, account => union(account, {
+    customSubDomain: replace(account.customSubDomain, resourceTokenPlaceholder, resourceToken)
+    deployments: map(account.deployments, deployment => union(deployment, {
+      model: union(deployment.model, {
+        version: empty(deploymentSettings[?deployment.name].?version ?? '') ? deployment.model.version : deploymentSettings[deployment.name].version
+      })
+      sku: union(deployment.sku, {
+        capacity: empty(string(deploymentSettings[?deployment.name].?capacity ?? '')) ? deployment.sku.capacity : int(deploymentSettings[deployment.name].capacity)
+      })
+    }))
+  }))
+  backends: map(topology.backends, backend => contains(backend, 'url') ? union(backend, { url: replace(backend.url, resourceTokenPlaceholder, resourceToken) }) : backend)
+})
+
 resource resourceGroup 'Microsoft.Resources/resourceGroups@2024-03-01' = {
   name: 'rg-${environmentName}'
   location: location
@@ -101,11 +161,11 @@ module monitoring 'modules/monitoring.bicep' = {
 }
 
 module openai 'modules/openai.bicep' = [
-  for account in topology.accounts: {
+  for (account, i) in topology.accounts: {
     name: 'openai-${account.name}'
     scope: resourceGroup
     params: {
-      account: account
+      account: deployedTopology.accounts[i]
       identityName: identity.outputs.name
       tags: tags
     }
@@ -124,7 +184,7 @@ module apim 'modules/apim.bicep' = {
     publisherName: publisherName
     identityName: identity.outputs.name
     applicationInsightsName: monitoring.outputs.applicationInsightsName
-    topology: topology
+    topology: deployedTopology
     namedValues: namedValues
     deploymentNamedValues: {
       'managed-identity-client-id': identity.outputs.clientId
@@ -146,5 +206,7 @@ output APIM_GATEWAY_URL string = apim.outputs.gatewayUrl
 output GATEWAY_URL string = '${apim.outputs.gatewayUrl}/${apis[0].entity.path}'
 output APIM_SUBSCRIPTIONS string = join(map(subscriptions.subscriptions, s => s.name), ',')
 output AZURE_OPENAI_ACCOUNTS string = join(map(topology.accounts, a => a.name), ',')
+@description('The token in this environment\'s global names (API Management, the accounts\' custom subdomains); the preflight derives the same.')
+output AZURE_RESOURCE_TOKEN string = resourceToken
 output MANAGED_IDENTITY_CLIENT_ID string = identity.outputs.clientId
 output APPLICATIONINSIGHTS_NAME string = monitoring.outputs.applicationInsightsName

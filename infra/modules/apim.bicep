@@ -12,6 +12,11 @@ param location string
 param tags object
 
 @description('Pricing tier: a v2 tier (backend pools and circuit breakers need a dedicated tier; Consumption has neither).')
+@allowed([
+  'BasicV2'
+  'StandardV2'
+  'PremiumV2'
+])
 param sku string
 
 @description('Units of the tier.')
@@ -110,7 +115,10 @@ resource applicationInsights 'Microsoft.Insights/components@2020-02-02' existing
   name: applicationInsightsName
 }
 
-resource apim 'Microsoft.ApiManagement/service@2024-06-01-preview' = {
+// The service uses 2025-03-01-preview: the first API version whose SKU names include PremiumV2 (2024-05-01 to
+// 2024-10-01-preview list BasicV2 and StandardV2 only). tests/Infra.Tests reads the Bicep types to hold main.bicep's
+// allowed tiers to that list.
+resource apim 'Microsoft.ApiManagement/service@2025-03-01-preview' = {
   name: name
   location: location
   tags: tags

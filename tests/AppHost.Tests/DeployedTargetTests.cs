@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Net;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
@@ -60,13 +61,96 @@ public sealed class DeployedTargetTests
             Assert.Empty(fixture.MockUrls);
             Assert.Equal("deployed-key", fixture.Key);
             Assert.Equal("second-key", fixture.SecondKey);
-            Assert.Equal([string.Empty, "wrong-key"], received);
+            // The fixture's first call (the deployed key, answered with API Management's key 401: no waiting), then the scenarios'.
+            Assert.Equal(["deployed-key", string.Empty, "wrong-key"], received);
             await Assert.ThrowsAsync<SkipException>(scenarios.Gateway_ClientTraceparent_ReachesTheMockWithTheSameTraceId);
         }
         finally
         {
             await fixture.DisposeAsync();
         }
+    }
+
+    [Theory]
+    [InlineData(null, 600)]
+    [InlineData("00:02:30", 150)]
+    [InlineData("00:00:00", 0)]
+    public void From_FirstCallTimeout_DefaultsToTenMinutes(string? value, int seconds)
+    {
+        var target = DeployedTarget.From(Configuration([("Target:GatewayUrl", "https://apim-contoso.azure-api.net"), ("Target:SubscriptionKey", "key"), ("Target:FirstCallTimeout", value)]))!;
+
+        Assert.Equal(TimeSpan.FromSeconds(seconds), target.FirstCallTimeout);
+    }
+
+    [Theory]
+    [InlineData("ten minutes")]
+    [InlineData("02:00:00")]
+    [InlineData("-00:01:00")]
+    public void From_FirstCallTimeoutOutOfBounds_SaysSo(string value)
+    {
+        var ex = Assert.Throws<InvalidOperationException>(() => DeployedTarget.From(Configuration([("Target:GatewayUrl", "https://apim-contoso.azure-api.net"), ("Target:SubscriptionKey", "key"), ("Target:FirstCallTimeout", value)])));
+
+        Assert.Contains("Target:FirstCallTimeout", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task FirstCall_AccountsRefusingTheIdentity_IsRepeatedUntilTheyAccept()
+    {
+        // Azure OpenAI's answers while the gateway's role propagates: 401, then 403, then the completion.
+        var answers = new ConcurrentQueue<(int Status, string Body)>([
+            (401, """{"error":{"code":"PermissionDenied","message":"Principal does not have access to API/Operation."}}"""),
+            (403, """{"error":{"code":"AuthenticationTypeDisabled","message":"Key based authentication is disabled for this resource."}}"""),
+        ]);
+        await using var standIn = await StandInAsync(answers);
+
+        var (status, calls) = await new DeployedFirstCall(new HttpClient(), TimeProvider.System, TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(10))
+            .WaitAsync(new Uri(standIn.Urls.First()), "deployed-key", CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal(3, calls);
+    }
+
+    [Fact]
+    public async Task FirstCall_ApiManagementRefusingTheKey_EndsAtOnce()
+    {
+        var answers = new ConcurrentQueue<(int Status, string Body)>([(401, LoadBalancingTests.InvalidKeyBody), (401, LoadBalancingTests.InvalidKeyBody)]);
+        await using var standIn = await StandInAsync(answers);
+
+        var (status, calls) = await new DeployedFirstCall(new HttpClient(), TimeProvider.System, TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(10))
+            .WaitAsync(new Uri(standIn.Urls.First()), "wrong-key", CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal(HttpStatusCode.Unauthorized, status);
+        Assert.Equal(1, calls);
+    }
+
+    [Fact]
+    public async Task FirstCall_StillRefusedWhenTheTimeoutEnds_FailsSayingWhy()
+    {
+        var answers = new ConcurrentQueue<(int Status, string Body)>(Enumerable.Repeat((401, """{"error":{"code":"PermissionDenied","message":"Principal does not have access to API/Operation."}}"""), 1000));
+        await using var standIn = await StandInAsync(answers);
+
+        var ex = await Assert.ThrowsAsync<TimeoutException>(() => new DeployedFirstCall(new HttpClient(), TimeProvider.System, TimeSpan.FromMilliseconds(200), TimeSpan.FromMilliseconds(20))
+            .WaitAsync(new Uri(standIn.Urls.First()), "deployed-key", CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30)));
+
+        Assert.Contains("Cognitive Services OpenAI User", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("PermissionDenied", ex.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>A stand-in gateway on loopback answering the queued answers in turn, then 200 with a completion.</summary>
+    private static async Task<WebApplication> StandInAsync(ConcurrentQueue<(int Status, string Body)> answers)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.Logging.ClearProviders();
+        var standIn = builder.Build();
+        standIn.Run(async http =>
+        {
+            var (status, body) = answers.TryDequeue(out var next) ? next : (200, """{"id":"chatcmpl-1","object":"chat.completion","choices":[]}""");
+            http.Response.StatusCode = status;
+            await http.Response.WriteAsync(body);
+        });
+        await standIn.StartAsync();
+        return standIn;
     }
 
     private static IConfiguration Configuration(IEnumerable<(string Key, string? Value)> values) =>

@@ -26,6 +26,9 @@ public class LoadBalancedAppFixture : IAsyncLifetime
     public const string MockAdminPassword = "it-mock-admin-password-00000000006";
     public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(120);
 
+    /// <summary>The pause between two first calls to a deployed gateway whose accounts still refuse its identity.</summary>
+    public static readonly TimeSpan FirstCallInterval = TimeSpan.FromSeconds(15);
+
     private readonly RSA _signingKey = RSA.Create(2048);
     private DistributedApplication? _app;
 
@@ -82,6 +85,11 @@ public class LoadBalancedAppFixture : IAsyncLifetime
         {
             GatewayUrl = target.GatewayUrl;
             MockUrls = new Dictionary<string, Uri>();
+
+            // Right after azd up the accounts refuse the gateway's identity until its role propagates: wait for that here,
+            // once, rather than let the first scenarios fail with 401 or 403.
+            using var waiting = new CancellationTokenSource(target.FirstCallTimeout + Timeout);
+            await new DeployedFirstCall(Http, TimeProvider.System, target.FirstCallTimeout, FirstCallInterval).WaitAsync(target.GatewayUrl, target.SubscriptionKey, waiting.Token);
             return;
         }
 
@@ -175,10 +183,17 @@ public class LoadBalancedAppFixture : IAsyncLifetime
 /// <summary>
 /// A deployed gateway to run the scenarios against: configuration <c>Target:GatewayUrl</c> (the API Management gateway
 /// URL, e.g. <c>https://apim-x.azure-api.net</c>), <c>Target:SubscriptionKey</c> and optionally
-/// <c>Target:SecondSubscriptionKey</c> (environment variables <c>Target__GatewayUrl</c>...).
+/// <c>Target:SecondSubscriptionKey</c> (environment variables <c>Target__GatewayUrl</c>...), and
+/// <c>Target:FirstCallTimeout</c>, how long the first call may keep getting the accounts' 401 or 403 while the gateway's
+/// role propagates (10 minutes by default: Azure RBAC's "up to 10 minutes").
 /// </summary>
 public sealed record DeployedTarget(Uri GatewayUrl, string SubscriptionKey, string? SecondSubscriptionKey)
 {
+    public static readonly TimeSpan DefaultFirstCallTimeout = TimeSpan.FromMinutes(10);
+
+    /// <summary>How long the first call waits for the accounts to accept the gateway's identity.</summary>
+    public TimeSpan FirstCallTimeout { get; init; } = DefaultFirstCallTimeout;
+
     /// <summary>The target the configuration names, or null when it names none.</summary>
     /// <exception cref="InvalidOperationException">A URL is given without a key, or is not an absolute http(s) URL.</exception>
     public static DeployedTarget? From(IConfiguration configuration)
@@ -195,9 +210,19 @@ public sealed record DeployedTarget(Uri GatewayUrl, string SubscriptionKey, stri
         }
 
         var key = configuration["Target:SubscriptionKey"];
-        return string.IsNullOrWhiteSpace(key)
-            ? throw new InvalidOperationException("Target:GatewayUrl is set but Target:SubscriptionKey is not: the scenarios need a subscription key of the deployed gateway.")
-            : new DeployedTarget(uri, key, configuration["Target:SecondSubscriptionKey"] is { Length: > 0 } second ? second : null);
+        if (string.IsNullOrWhiteSpace(key))
+        {
+            throw new InvalidOperationException("Target:GatewayUrl is set but Target:SubscriptionKey is not: the scenarios need a subscription key of the deployed gateway.");
+        }
+
+        var firstCallTimeout = DefaultFirstCallTimeout;
+        if (configuration["Target:FirstCallTimeout"] is { Length: > 0 } text
+            && (!TimeSpan.TryParse(text, System.Globalization.CultureInfo.InvariantCulture, out firstCallTimeout) || firstCallTimeout < TimeSpan.Zero || firstCallTimeout > TimeSpan.FromHours(1)))
+        {
+            throw new InvalidOperationException($"Target:FirstCallTimeout must be a duration from 00:00:00 to 01:00:00, not '{text}'.");
+        }
+
+        return new DeployedTarget(uri, key, configuration["Target:SecondSubscriptionKey"] is { Length: > 0 } second ? second : null) { FirstCallTimeout = firstCallTimeout };
     }
 }
 

@@ -4,6 +4,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Text;
 using Azure.AI.OpenAI;
+using Gateway.Apim.Model;
 using OpenAI.Chat;
 
 namespace AppHost.Tests;
@@ -15,6 +16,9 @@ public sealed class LoadBalancingTests(LoadBalancedAppFixture app) : IClassFixtu
     internal const string MissingKeyBody = """{"statusCode": 401, "message": "Access denied due to missing subscription key. Make sure to include subscription key when making requests to an API."}""";
     internal const string InvalidKeyBody = """{"statusCode": 401, "message": "Access denied due to invalid subscription key. Make sure to provide a valid key for an active subscription."}""";
     private static readonly TimeSpan Timeout = LoadBalancedAppFixture.Timeout;
+
+    /// <summary>What Azure OpenAI (and each mock) reports in <c>model</c> for the gpt-4o deployment: its model and version as the topology deploys them.</summary>
+    private static readonly string ChatModel = ReportedModel(Topology.Load(LoadBalancedAppFixture.ApimPath).Accounts[0].Deployments.Single(d => d.Name == "gpt-4o").Model);
 
     [SkippableFact]
     public async Task Sdk_ChatsStayOnPriorityOne_EmbeddingsSpreadOverEveryAccount_WithBearerTokensOnly()
@@ -33,7 +37,7 @@ public sealed class LoadBalancingTests(LoadBalancedAppFixture app) : IClassFixtu
             Assert.StartsWith("chatcmpl-", completion.Id, StringComparison.Ordinal);
             Assert.Equal(ChatFinishReason.Stop, completion.FinishReason);
             Assert.False(string.IsNullOrWhiteSpace(completion.Content[0].Text));
-            Assert.Equal("gpt-4o-2024-11-20", completion.Model);
+            Assert.Equal(ChatModel, completion.Model);
             Assert.True(completion.Usage.InputTokenCount > 0 && completion.Usage.OutputTokenCount > 0);
             Assert.Equal(completion.Usage.InputTokenCount + completion.Usage.OutputTokenCount, completion.Usage.TotalTokenCount);
         }
@@ -199,4 +203,6 @@ public sealed class LoadBalancingTests(LoadBalancedAppFixture app) : IClassFixtu
     {
         Content = new StringContent("""{"messages":[{"role":"user","content":"hello"}]}""", Encoding.UTF8, "application/json"),
     };
+
+    private static string ReportedModel(ModelDefinition model) => $"{model.Name}-{model.Version}";
 }

@@ -37,6 +37,19 @@ public sealed partial class AzdTests(InfraTemplate template)
         }
     }
 
+    [Theory]
+    [InlineData("preprovision", "PREFLIGHT_SKIP")]
+    [InlineData("predown", "--purge")]
+    public void AzureYaml_PreprovisionAndPredownHooks_RunInBothShells(string hook, string text)
+    {
+        Assert.Contains($"  {hook}:", AzureYaml, StringComparison.Ordinal);
+        foreach (var (shell, script) in new[] { ("sh", $"./infra/hooks/{hook}.sh"), ("pwsh", $"./infra/hooks/{hook}.ps1") })
+        {
+            Assert.Contains($"shell: {shell}\n      run: {script}", AzureYaml.ReplaceLineEndings("\n"), StringComparison.Ordinal);
+            Assert.Contains(text, File.ReadAllText(Path.Combine(InfraTemplate.RepoRoot, script)), StringComparison.Ordinal);
+        }
+    }
+
     [Fact]
     public void Readme_NamesTheAzdVersionAzureYamlRequires_AndShowsAzdUp()
     {
@@ -65,7 +78,7 @@ public sealed partial class AzdTests(InfraTemplate template)
     {
         var service = template.Sole("Microsoft.ApiManagement/service");
 
-        Assert.Equal($"[format('{{0}}/{{1}}', reference('{service["id"]}', '2024-06-01-preview').gatewayUrl, 'openai')]", template.Outputs["GATEWAY_URL"]!.GetValue<string>());
+        Assert.Equal($"[format('{{0}}/{{1}}', reference('{service["id"]}', '2025-03-01-preview').gatewayUrl, 'openai')]", template.Outputs["GATEWAY_URL"]!.GetValue<string>());
         Assert.Equal(service["name"]!.GetValue<string>(), template.Outputs["APIM_NAME"]!.GetValue<string>());
         Assert.Equal($"rg-{InfraTemplate.EnvironmentName}", template.Outputs["AZURE_RESOURCE_GROUP"]!.GetValue<string>());
         Assert.Equal("chat-app,search-indexer", template.Outputs["APIM_SUBSCRIPTIONS"]!.GetValue<string>());

@@ -40,7 +40,7 @@ public sealed class TopologyTemplateTests(InfraTemplate template)
             var written = RawTopology["backends"]!.AsArray().Single(b => b!["id"]!.GetValue<string>() == backend.Id)!;
 
             Assert.Equal("Single", properties["type"]!.GetValue<string>());
-            Assert.Equal(backend.Url, properties["url"]!.GetValue<string>());
+            Assert.Equal(backend.Url!.Replace(GlobalNamesTests.Placeholder, template.ResourceToken, StringComparison.Ordinal), properties["url"]!.GetValue<string>());
             Assert.Equal(backend.Protocol, properties["protocol"]!.GetValue<string>());
             Assert.Equal(backend.Description, properties["description"]!.GetValue<string>());
             Assert.True(JsonNode.DeepEquals(written["circuitBreaker"], properties["circuitBreaker"]), $"{backend.Id}: circuit breaker {properties["circuitBreaker"]?.ToJsonString()} is not the topology's {written["circuitBreaker"]?.ToJsonString()}");
@@ -103,7 +103,7 @@ public sealed class TopologyTemplateTests(InfraTemplate template)
             var resource = template.OfType(Accounts).Single(a => a["name"]!.GetValue<string>() == account.Name);
             Assert.Equal("OpenAI", resource["kind"]!.GetValue<string>());
             Assert.Equal(account.Region, resource["location"]!.GetValue<string>());
-            Assert.Equal(account.CustomSubDomain, resource["properties"]!["customSubDomainName"]!.GetValue<string>());
+            Assert.Equal(account.CustomSubDomain.Replace(GlobalNamesTests.Placeholder, template.ResourceToken, StringComparison.Ordinal), resource["properties"]!["customSubDomainName"]!.GetValue<string>());
             Assert.True(resource["properties"]!["disableLocalAuth"]!.GetValue<bool>());
 
             var deployments = template.OfType($"{Accounts}/deployments").Where(d => d["name"]!.GetValue<string>().StartsWith(account.Name + "/", StringComparison.Ordinal)).ToList();

@@ -63,8 +63,26 @@ public sealed class InfraTemplate : IAsyncLifetime
 
         Compiled = JsonNode.Parse(await File.ReadAllTextAsync(compiledPath))!.AsObject();
 
-        Snapshot = await TemplateSnapshot.CreateAsync(_output, "main.json", [$"param environmentName = '{EnvironmentName}'", $"param location = '{TemplateSnapshot.Location}'"]);
+        Snapshot = await TemplateSnapshot.CreateAsync(_output, "main.json", Parameters());
     }
+
+    /// <summary>The resource token the snapshot's environment got (the template's AZURE_RESOURCE_TOKEN output).</summary>
+    public string ResourceToken => Outputs["AZURE_RESOURCE_TOKEN"]!.GetValue<string>();
+
+    /// <summary>
+    /// main.json expanded again with other parameter lines (another environment, other deployment settings), in a folder
+    /// of its own so that the shared snapshot stays as it is.
+    /// </summary>
+    public async Task<TemplateSnapshot> SnapshotAsync(params string[] parameters)
+    {
+        var folder = Directory.CreateDirectory(Path.Combine(_output, "snapshot-" + Guid.NewGuid().ToString("N"))).FullName;
+        File.Copy(Path.Combine(_output, "main.json"), Path.Combine(folder, "main.json"));
+        return await TemplateSnapshot.CreateAsync(folder, "main.json", parameters);
+    }
+
+    /// <summary>The parameter lines of the shared snapshot, for a variant that changes one of them.</summary>
+    public static string[] Parameters(string environmentName = EnvironmentName) =>
+        [$"param environmentName = '{environmentName}'", $"param location = '{TemplateSnapshot.Location}'"];
 
     /// <summary>The resources of a type.</summary>
     public IEnumerable<JsonObject> OfType(string type) => Snapshot.OfType(type);
