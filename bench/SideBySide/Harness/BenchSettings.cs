@@ -26,6 +26,12 @@ internal sealed record BenchSettings(
     /// <summary>The sustained mode's reporting window.</summary>
     public static readonly TimeSpan Window = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// The sustained mode's warm-up: long enough that the first window measures the gateway rather than the JIT (on a
+    /// busy 2-core box, 5 s left the first window at a third of the next), short next to a minute.
+    /// </summary>
+    public static readonly TimeSpan SustainedWarmup = TimeSpan.FromSeconds(15);
+
     public const string Usage = """
         usage: bench/side-by-side.sh [--quick] [--rounds N]
                bench/side-by-side.sh --sustained SECONDS [--target backend|yarp|shipped|article|forward-only]

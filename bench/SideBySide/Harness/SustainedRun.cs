@@ -21,7 +21,7 @@ internal sealed class SustainedRun(BenchSettings settings, TargetLauncher launch
         using var own = target.Kind == TargetKind.Backend ? null : await launcher.StartAsync(target, target.Key + "-sustained");
         var running = own ?? backend;
         var pid = running.Process.Pid;
-        mix.Add(await Wrk.RunAsync(running.Url, launcher.SubscriptionKey, BenchSettings.SaturatedConnections, settings.Warmup));
+        mix.Add(await Wrk.RunAsync(running.Url, launcher.SubscriptionKey, BenchSettings.SaturatedConnections, BenchSettings.SustainedWarmup));
 
         var windows = new List<(double Rps, double Cpu, double Rss)>();
         var count = (int)Math.Ceiling(duration / BenchSettings.Window);
@@ -42,7 +42,7 @@ internal sealed class SustainedRun(BenchSettings settings, TargetLauncher launch
         output.WriteLine();
         output.WriteLine($"- machine: {RunConditions.Machine()}");
         output.WriteLine($"- load average (1/5/15 min): {loadBefore} before, {RunConditions.LoadAverage()} after");
-        output.WriteLine($"- one process; {settings.Warmup.TotalSeconds:F0} s warm-up, then back-to-back `wrk -t1 -c{BenchSettings.SaturatedConnections} -d{BenchSettings.Window.TotalSeconds:F0}s` runs");
+        output.WriteLine($"- one process; {BenchSettings.SustainedWarmup.TotalSeconds:F0} s warm-up, then back-to-back `wrk -t1 -c{BenchSettings.SaturatedConnections} -d{BenchSettings.Window.TotalSeconds:F0}s` runs");
         output.WriteLine($"- GC {GcMode.Of(running.Process)}; telemetry: {SideBySideRun.Telemetry(target)}");
         output.WriteLine();
         output.WriteLine("| window (s) | RPS | CPU µs/request | RSS MB |");
