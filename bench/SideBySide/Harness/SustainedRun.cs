@@ -58,6 +58,12 @@ internal sealed class SustainedRun(BenchSettings settings, TargetLauncher launch
         var overlap = windows.Count < 2 * perMinute ? "; the run is shorter than two minutes, so the two minutes overlap" : "";
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"First minute {first:N0} RPS, last minute {last:N0} RPS: last/first = **{last / first:F2}** (target ≥ 0.95){overlap}"));
+        // CPU per request moves less than throughput with the other load of a shared machine.
+        var firstCpu = windows.Take(perMinute).Average(w => w.Cpu);
+        var lastCpu = windows.TakeLast(perMinute).Average(w => w.Cpu);
+        output.WriteLine();
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"CPU per request: first minute {firstCpu:F0} µs, last minute {lastCpu:F0} µs: last/first = {lastCpu / firstCpu:F2}"));
         output.WriteLine();
         output.WriteLine($"Status mix: {mix}");
         return mix.AllSuccessful;
