@@ -18,6 +18,7 @@ internal sealed class SideBySideRun(BenchSettings settings, TargetLauncher launc
         var measurements = new List<Measurement>();
         var mixes = Target.All.ToDictionary(t => t, _ => new StatusMix());
         var gc = new Dictionary<Target, GcMode>();
+        var trips = Target.All.ToDictionary(t => t, _ => 0);
         using var backend = await launcher.StartAsync(Target.Backend, "backend");
         for (var round = 1; round <= settings.Rounds; round++)
         {
@@ -29,10 +30,11 @@ internal sealed class SideBySideRun(BenchSettings settings, TargetLauncher launc
                 var running = own ?? backend;
                 measurements.Add(await MeasureAsync(running, round, mixes[target]));
                 gc[target] = GcMode.Of(running.Process);
+                trips[target] += own is null ? 0 : own.Process.CountLines(BreakerTripped);
             }
         }
 
-        Report(measurements, mixes, gc, started, loadBefore);
+        Report(measurements, mixes, gc, trips, started, loadBefore);
         return mixes.Values.All(m => m.AllSuccessful);
     }
 
@@ -40,14 +42,17 @@ internal sealed class SideBySideRun(BenchSettings settings, TargetLauncher launc
     {
         var pid = running.Process.Pid;
         mix.Add(await Wrk.RunAsync(running.Url, launcher.SubscriptionKey, BenchSettings.SaturatedConnections, settings.Warmup));
+        await launcher.AfterLoadAsync(running);
 
         var cpuBefore = ProcStats.CpuSeconds(pid);
         var saturated = await Wrk.RunAsync(running.Url, launcher.SubscriptionKey, BenchSettings.SaturatedConnections, settings.Saturated);
         var cpu = ProcStats.CpuSeconds(pid) - cpuBefore;
         mix.Add(saturated);
+        await launcher.AfterLoadAsync(running);
 
         var paced = await Wrk.RunAsync(running.Url, launcher.SubscriptionKey, BenchSettings.PacedConnections, settings.Paced, BenchSettings.PacedThinkMilliseconds);
         mix.Add(paced);
+        await launcher.AfterLoadAsync(running);
 
         var firstEvent = await probe.MedianFirstEventAsync(running.Url, StreamWarmup, settings.Streams, mix);
         var measurement = new Measurement(
@@ -63,7 +68,7 @@ internal sealed class SideBySideRun(BenchSettings settings, TargetLauncher launc
         return measurement;
     }
 
-    private void Report(List<Measurement> measurements, Dictionary<Target, StatusMix> mixes, Dictionary<Target, GcMode> gc, DateTimeOffset started, string loadBefore)
+    private void Report(List<Measurement> measurements, Dictionary<Target, StatusMix> mixes, Dictionary<Target, GcMode> gc, Dictionary<Target, int> trips, DateTimeOffset started, string loadBefore)
     {
         var yarp = measurements.Where(m => m.Target == Target.Yarp).ToDictionary(m => m.Round, m => m.SaturatedRps);
         output.WriteLine($"## Side by side, {started:yyyy-MM-dd HH:mm} UTC");
@@ -107,7 +112,14 @@ internal sealed class SideBySideRun(BenchSettings settings, TargetLauncher launc
         {
             output.WriteLine($"- {target.Title}: GC {gc[target]}; telemetry: {Telemetry(target)}");
         }
+
+        output.WriteLine();
+        output.WriteLine("Circuit breakers tripped (the gateway's log; with the trivial backend only requests that wrk cuts off at the end "
+            + "of a load trip one), closed again before each load: " + string.Join(", ", Target.All.Where(t => t.Kind == TargetKind.Gateway).Select(t => $"{t.Key} {trips[t]}")));
     }
+
+    /// <summary>What the gateway logs when a breaker trips (Gateway/Backends/CircuitBreakers.cs).</summary>
+    public const string BreakerTripped = "circuit breaker rule";
 
     /// <summary>What each kind of process does with telemetry; the harness starts every process without OTEL_* variables.</summary>
     public static string Telemetry(Target target) => target.Kind == TargetKind.Gateway

@@ -51,6 +51,11 @@ internal sealed class StreamProbe(HttpClient http, TargetLauncher launcher)
                 }
             }
 
+            if (!response.IsSuccessStatusCode)
+            {
+                return null;
+            }
+
             if (!done)
             {
                 mix.AddIncompleteStream();

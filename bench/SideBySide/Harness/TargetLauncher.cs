@@ -26,6 +26,9 @@ internal sealed class TargetLauncher(string runDirectory, HttpClient http)
     /// <summary>The subscription key of <c>chat-app</c> for this run (the other targets ignore it).</summary>
     public string SubscriptionKey { get; } = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
 
+    /// <summary>The gateway's admin key (<c>Gateway:AdminKey</c>), as the AppHost gives it one.</summary>
+    public string AdminKey { get; } = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
+
     /// <summary>The trivial backend's URL, once started.</summary>
     public Uri? BackendUrl { get; private set; }
 
@@ -57,6 +60,29 @@ internal sealed class TargetLauncher(string runDirectory, HttpClient http)
         }
 
         return running;
+    }
+
+    /// <summary>
+    /// After a wrk run on a gateway: closes the circuit breakers (the admin endpoint's <c>breakers</c> scope; counters and
+    /// caches stay). wrk ends a run by closing connections with requests in flight; the gateway counts a request cut off
+    /// before its body was read as the backend's connection failure, which trips the backend's breaker for 10 s and
+    /// would answer the next load with 503s (docs/performance.md). The pause lets those requests end first.
+    /// </summary>
+    public async Task AfterLoadAsync(RunningTarget running)
+    {
+        if (running.Target.Kind != TargetKind.Gateway)
+        {
+            return;
+        }
+
+        await Task.Delay(TimeSpan.FromMilliseconds(500));
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(running.Url, "/_gateway/admin/reset?scope=breakers"));
+        request.Headers.Add("x-admin-key", AdminKey);
+        using var response = await http.SendAsync(request);
+        if (!response.IsSuccessStatusCode)
+        {
+            throw new InvalidOperationException($"{running.Target.Title}: resetting the breakers answered {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+        }
     }
 
     /// <summary>One chat completion through <paramref name="target"/>, as wrk sends it.</summary>
@@ -135,6 +161,7 @@ internal sealed class TargetLauncher(string runDirectory, HttpClient http)
         start.WorkingDirectory = Path.GetDirectoryName(Repo.GatewayDll)!;
         start.Environment["Identity__Provider"] = "local";
         start.Environment["LocalIdentity__SigningKey"] = _signingKey;
+        start.Environment["Gateway__AdminKey"] = AdminKey;
         string[] settings =
         [
             "--urls", url.ToString(),

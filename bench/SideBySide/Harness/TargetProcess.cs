@@ -58,6 +58,20 @@ internal sealed class TargetProcess : IDisposable
         return target;
     }
 
+    /// <summary>How many lines of the process's output so far contain <paramref name="text"/>.</summary>
+    public int CountLines(string text)
+    {
+        using var reader = new FileStream(LogPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        using var lines = new StreamReader(reader);
+        var count = 0;
+        while (lines.ReadLine() is { } line)
+        {
+            count += line.Contains(text, StringComparison.Ordinal) ? 1 : 0;
+        }
+
+        return count;
+    }
+
     /// <summary>The last lines of the process's output, for an error message.</summary>
     public string Tail(int lines = 20)
     {
