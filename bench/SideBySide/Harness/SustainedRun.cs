@@ -66,6 +66,11 @@ internal sealed class SustainedRun(BenchSettings settings, TargetLauncher launch
         output.WriteLine();
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"CPU per request: first minute {firstCpu:F0} µs, last minute {lastCpu:F0} µs: last/first = {lastCpu / firstCpu:F2}"));
+
+        // A decay that happens within the first minute (a window of a minute filling up) hides inside that minute's mean.
+        output.WriteLine();
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"First window {windows[0].Rps:N0} RPS, {windows[0].Cpu:F0} µs/request; last minute over first window: RPS {last / windows[0].Rps:F2}, CPU per request {lastCpu / windows[0].Cpu:F2}"));
         output.WriteLine();
         output.WriteLine($"Status mix: {mix}");
         if (target.Kind == TargetKind.Gateway)
