@@ -1,6 +1,5 @@
 using Gateway.Pipeline;
 using Gateway.Policies;
-using Yarp.ReverseProxy.Configuration;
 using Yarp.ReverseProxy.Forwarder;
 
 namespace Gateway.Forwarding;
@@ -13,8 +12,8 @@ internal sealed class BackendForwarder(IHttpForwarder forwarder, IForwarderHttpC
 {
     private const string Source = "forward-request";
 
-    private readonly HttpMessageInvoker _client = clientFactory.CreateClient(new ForwarderHttpClientContext { NewConfig = HttpClientConfig.Empty });
-    private readonly Lazy<HttpMessageInvoker> _redirectingClient = new(() => new RedirectingClientFactory().CreateClient(new ForwarderHttpClientContext { NewConfig = HttpClientConfig.Empty }));
+    private readonly HttpMessageInvoker _client = BackendHttpClient.Create(clientFactory);
+    private readonly Lazy<HttpMessageInvoker> _redirectingClient = new(() => BackendHttpClient.Create(new RedirectingClientFactory()));
 
     public async Task ForwardAsync(RequestContext context, ForwardOptions options, TimeSpan timeout, bool followRedirects = false)
     {

@@ -1,0 +1,75 @@
+using System.Globalization;
+
+namespace Gateway.Bench.SideBySide.Harness;
+
+/// <summary>
+/// What one run does: the side-by-side rounds (durations per target and round), or one sustained target.
+/// Defaults make a full run of about 8 minutes on a 2-core machine; <c>--quick</c> is a smoke run of about 2.
+/// </summary>
+internal sealed record BenchSettings(
+    int Rounds,
+    TimeSpan Warmup,
+    TimeSpan Saturated,
+    TimeSpan Paced,
+    int Streams,
+    TimeSpan? Sustained,
+    string SustainedTarget)
+{
+    /// <summary>Connections of the saturated load (one wrk thread): the issue's <c>wrk -t1 -c32</c>.</summary>
+    public const int SaturatedConnections = 32;
+
+    /// <summary>The paced load: 4 connections, each waiting this long after every response.</summary>
+    public const int PacedConnections = 4;
+
+    public const int PacedThinkMilliseconds = 1;
+
+    /// <summary>The sustained mode's reporting window.</summary>
+    public static readonly TimeSpan Window = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// The sustained mode's warm-up: long enough that the first window measures the gateway rather than the JIT (on a
+    /// busy 2-core box, 5 s left the first window at a third of the next), short next to a minute.
+    /// </summary>
+    public static readonly TimeSpan SustainedWarmup = TimeSpan.FromSeconds(15);
+
+    public const string Usage = """
+        usage: bench/side-by-side.sh [--quick] [--rounds N]
+               bench/side-by-side.sh --sustained SECONDS [--target backend|yarp|shipped|article|forward-only]
+        """;
+
+    public static BenchSettings Default { get; } = new(2, TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(20), TimeSpan.FromSeconds(10), 200, null, "shipped");
+
+    public static BenchSettings Quick { get; } = new(2, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(3), TimeSpan.FromSeconds(2), 20, null, "shipped");
+
+    /// <summary>Reads the command line; null (after printing why) when it is not understood.</summary>
+    public static BenchSettings? Parse(string[] args, TextWriter error)
+    {
+        var settings = args.Contains("--quick") ? Quick : Default;
+        for (var i = 0; i < args.Length; i++)
+        {
+            switch (args[i])
+            {
+                case "--quick":
+                    break;
+                case "--rounds" when i + 1 < args.Length && int.TryParse(args[i + 1], CultureInfo.InvariantCulture, out var rounds) && rounds >= 1:
+                    settings = settings with { Rounds = rounds };
+                    i++;
+                    break;
+                case "--sustained" when i + 1 < args.Length && int.TryParse(args[i + 1], CultureInfo.InvariantCulture, out var seconds) && seconds >= 10:
+                    settings = settings with { Sustained = TimeSpan.FromSeconds(seconds) };
+                    i++;
+                    break;
+                case "--target" when i + 1 < args.Length:
+                    settings = settings with { SustainedTarget = args[i + 1] };
+                    i++;
+                    break;
+                default:
+                    error.WriteLine($"side-by-side: cannot read '{args[i]}'");
+                    error.WriteLine(Usage);
+                    return null;
+            }
+        }
+
+        return settings;
+    }
+}

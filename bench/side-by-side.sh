@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# The side-by-side HTTP benchmark (docs/performance.md): a trivial backend, bare YARP and the gateway with three
+# policies, under the same wrk load, one process each, in Release.
+#   bench/side-by-side.sh                      2 rounds, about 8 minutes; prints one markdown table
+#   bench/side-by-side.sh --quick              a smoke run, about 2 minutes
+#   bench/side-by-side.sh --rounds 3
+#   bench/side-by-side.sh --sustained 300      the shipped policy at saturation for 300 s, throughput per 10 s
+#   bench/side-by-side.sh --sustained 120 --target yarp
+# Exits non-zero when any request got no 2xx. Not part of CI.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! command -v wrk >/dev/null 2>&1; then
+  echo "side-by-side: wrk is required: sudo apt-get install -y wrk" >&2
+  exit 2
+fi
+
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+dotnet build bench/SideBySide -c Release -v quiet -nologo >&2
+exec dotnet bench/SideBySide/bin/Release/net10.0/SideBySide.dll "$@"
