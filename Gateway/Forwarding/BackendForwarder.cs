@@ -89,6 +89,10 @@ internal sealed class BackendForwarder(IHttpForwarder forwarder, IForwarderHttpC
         {
             ForwarderError.RequestTimedOut => new PolicyExecutionException(Source, "Timeout", "Request to the backend service timed out"),
             ForwarderError.RequestCanceled or ForwarderError.RequestBodyCanceled => new OperationCanceledException("The client closed the request."),
+
+            // The client failed while sending its body (it went away, or sent a broken chunk): not the backend's
+            // failure, so no circuit breaker counts it.
+            ForwarderError.RequestBodyClient => new PolicyExecutionException(Source, "ClientConnectionFailure", "The client's request body could not be read."),
             _ => new PolicyExecutionException(Source, "BackendConnectionFailure", $"The backend service at {destination.GetLeftPart(UriPartial.Authority)} could not be reached ({error})."),
         };
     }
