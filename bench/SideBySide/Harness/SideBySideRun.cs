@@ -123,7 +123,7 @@ internal sealed class SideBySideRun(BenchSettings settings, TargetLauncher launc
 
     /// <summary>What each kind of process does with telemetry; the harness starts every process without OTEL_* variables.</summary>
     public static string Telemetry(Target target) => target.Kind == TargetKind.Gateway
-        ? "OpenTelemetry instrumentation on (ServiceDefaults: traces and metrics of ASP.NET Core, HttpClient, the runtime and the gateway), "
-            + "NOT exported (no OTEL_EXPORTER_OTLP_ENDPOINT in its environment)"
+        ? "OpenTelemetry metrics of ASP.NET Core, HttpClient, the runtime and the gateway (ServiceDefaults), no reader; no traces or "
+            + "OpenTelemetry logs, which ServiceDefaults records only when an OTLP endpoint is set (none here): nothing exported"
         : "none (no OpenTelemetry in the process), nothing exported";
 }
