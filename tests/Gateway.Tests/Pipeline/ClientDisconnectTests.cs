@@ -31,9 +31,7 @@ public sealed class ClientDisconnectTests : IAsyncLifetime, IDisposable
     public async Task InitializeAsync()
     {
         _backend = await RecordingBackend.StartAsync();
-        _factory = new GatewayFactory(_apim, _backend.Url);
-        _factory.UseKestrel(0);
-        _factory.StartServer();
+        _factory = new GatewayFactory(_apim, _backend.Url).OnKestrel();
     }
 
     public async Task DisposeAsync()

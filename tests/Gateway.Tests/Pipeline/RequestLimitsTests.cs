@@ -24,9 +24,7 @@ public sealed class RequestLimitsTests : IAsyncLifetime, IDisposable
     public async Task InitializeAsync()
     {
         _backend = await RecordingBackend.StartAsync();
-        _factory = new GatewayFactory(_apim, _backend.Url, settings: new Dictionary<string, string> { ["Kestrel:Limits:MaxRequestBodySize"] = Limit.ToString(System.Globalization.CultureInfo.InvariantCulture) });
-        _factory.UseKestrel(0);
-        _factory.StartServer();
+        _factory = new GatewayFactory(_apim, _backend.Url, settings: new Dictionary<string, string> { ["Kestrel:Limits:MaxRequestBodySize"] = Limit.ToString(System.Globalization.CultureInfo.InvariantCulture) }).OnKestrel();
     }
 
     public async Task DisposeAsync()

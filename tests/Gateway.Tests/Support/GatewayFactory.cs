@@ -23,6 +23,14 @@ internal sealed class GatewayFactory(TestApim apim, string backendUrl, bool watc
 
     public RSA SigningKey { get; } = RSA.Create(2048);
 
+    /// <summary>Starts the gateway on a real Kestrel port (its limits and connection handling), not the in-memory test server.</summary>
+    public GatewayFactory OnKestrel()
+    {
+        UseKestrel(0);
+        StartServer();
+        return this;
+    }
+
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         var options = apim.Options();

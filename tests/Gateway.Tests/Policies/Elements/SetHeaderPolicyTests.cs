@@ -39,14 +39,8 @@ public sealed class SetHeaderPolicyTests : IAsyncLifetime
             </policies>
             """);
         using var factory = new GatewayFactory(apim, _backend.Url);
-        using var request = new HttpRequestMessage(HttpMethod.Post, "/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21")
-        {
-            Content = new StringContent("{}", Encoding.UTF8, "application/json"),
-        };
-        request.Headers.Add("api-key", GatewayFactory.PrimaryKey);
-        request.Headers.Add("x-team", "client");
 
-        using var response = await factory.CreateClient().SendAsync(request).WaitAsync(Timeout);
+        using var response = await SendChatAsync(factory, "x-team", "client");
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var received = Assert.Single(_backend.Requests);
@@ -79,20 +73,26 @@ public sealed class SetHeaderPolicyTests : IAsyncLifetime
             </policies>
             """);
         using var factory = new GatewayFactory(apim, _backend.Url);
-        using var request = new HttpRequestMessage(HttpMethod.Post, "/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21")
-        {
-            Content = new StringContent("{}", Encoding.UTF8, "application/json"),
-        };
-        request.Headers.Add("api-key", GatewayFactory.PrimaryKey);
-        request.Headers.Add("x-in", "hello");
 
-        using var response = await factory.CreateClient().SendAsync(request).WaitAsync(Timeout);
+        using var response = await SendChatAsync(factory, "x-in", "hello");
 
         Assert.Equal(HttpStatusCode.InternalServerError, response.StatusCode);
         Assert.False(response.Headers.Contains("x-injected"));
         Assert.False(response.Headers.Contains("x-echo"));
         Assert.All(_backend.Requests, r => Assert.False(r.Headers.ContainsKey("x-injected")));
         Assert.Equal(section == "inbound" ? 0 : 1, _backend.Requests.Count);
+    }
+
+    /// <summary>A chat call with the subscription key and one header of the client's.</summary>
+    private static async Task<HttpResponseMessage> SendChatAsync(GatewayFactory factory, string header, string value)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21")
+        {
+            Content = new StringContent("{}", Encoding.UTF8, "application/json"),
+        };
+        request.Headers.Add("api-key", GatewayFactory.PrimaryKey);
+        request.Headers.Add(header, value);
+        return await factory.CreateClient().SendAsync(request).WaitAsync(Timeout);
     }
 
     /// <summary>A header's values as one comma-separated list, whether they came as one line or several.</summary>
