@@ -28,23 +28,27 @@ internal sealed class BenchHost : IDisposable
     private readonly GatewayHandler _handler;
     private readonly RSA _key = RSA.Create(2048);
 
-    /// <param name="policy">The API policy.</param>
+    /// <param name="policy">The API policy, or null to keep the shipped one.</param>
     /// <param name="backends">Backend entities (topology.json's JSON) added to the copy's topology.</param>
-    public BenchHost(string policy, params string[] backends)
+    public BenchHost(string? policy, params string[] backends)
+        : this(policy, overlay: null, backends)
+    {
+    }
+
+    private BenchHost(string? policy, string? overlay, string[] backends)
     {
         _folder = Directory.CreateTempSubdirectory("policybench-").FullName;
-        var source = Path.Combine(typeof(BenchHost).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "RepoRoot").Value!, "apim");
-        foreach (var directory in Directory.GetDirectories(source, "*", SearchOption.AllDirectories))
+        CopyFolder(Path.Combine(RepoRoot, "apim"), _folder);
+        if (overlay is not null)
         {
-            Directory.CreateDirectory(directory.Replace(source, _folder, StringComparison.Ordinal));
+            CopyFolder(Path.Combine(RepoRoot, overlay), _folder);
         }
 
-        foreach (var file in Directory.GetFiles(source, "*", SearchOption.AllDirectories))
+        if (policy is not null)
         {
-            File.Copy(file, file.Replace(source, _folder, StringComparison.Ordinal));
+            File.WriteAllText(Path.Combine(_folder, "apis", "azure-openai", "policy.xml"), policy);
         }
 
-        File.WriteAllText(Path.Combine(_folder, "apis", "azure-openai", "policy.xml"), policy);
         if (backends.Length > 0)
         {
             var path = Path.Combine(_folder, "topology.json");
@@ -64,12 +68,19 @@ internal sealed class BenchHost : IDisposable
         builder.Configuration["Apim:WatchForChanges"] = "false";
         builder.Configuration["Apim:NamedValues:managed-identity-client-id"] = "bench";
         builder.Configuration["Apim:Subscriptions:chat-app:PrimaryKey"] = Key;
+        // As in the side-by-side benchmark: the shipped token limit refuses nothing, however many iterations run.
+        builder.Configuration["Apim:NamedValues:subscription-tokens-per-minute"] = "2000000000";
         builder.Configuration["LocalIdentity:SigningKey"] = _key.ExportPkcs8PrivateKeyPem();
         builder.AddGateway();
         builder.Services.AddSingleton<IForwarderHttpClientFactory, InMemoryBackendFactory>();
         _app = builder.Build();
         _handler = _app.Services.GetRequiredService<GatewayHandler>();
     }
+
+    /// <summary>A gateway on apim/ with a folder of the repository copied over it, as the README runs the examples.</summary>
+    public static BenchHost WithOverlay(string relativeFolder) => new(policy: null, relativeFolder, []);
+
+    private static string RepoRoot => typeof(BenchHost).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "RepoRoot").Value!;
 
     /// <summary>A single backend with the shipped circuit-breaker rule, answered in memory.</summary>
     public static string Backend(string id) => $$"""
@@ -121,6 +132,16 @@ internal sealed class BenchHost : IDisposable
         http.Request.Body = new MemoryStream(Body, writable: false);
         http.Response.Body = response;
         return http;
+    }
+
+    private static void CopyFolder(string source, string destination)
+    {
+        foreach (var file in Directory.GetFiles(source, "*", SearchOption.AllDirectories))
+        {
+            var target = Path.Combine(destination, Path.GetRelativePath(source, file));
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            File.Copy(file, target, overwrite: true);
+        }
     }
 
     public void Dispose()

@@ -37,6 +37,80 @@ public class RequestBenchmarks : IDisposable
     public Task ExpressionHeavy() => _expressionHeavy.SendAsync();
 }
 
+/// <summary>
+/// The policies of the side-by-side benchmark (docs/performance.md), in memory: the gateway's own CPU and allocations
+/// per request without the network, against the forward-only policy measured in the same run.
+/// </summary>
+[MemoryDiagnoser]
+public class ShippedPolicyBenchmarks : IDisposable
+{
+    private BenchHost _forwardOnly = null!;
+    private BenchHost _article = null!;
+    private BenchHost _shipped = null!;
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        _forwardOnly = BenchHost.WithOverlay("bench/SideBySide/policies/forward-only");
+        _article = BenchHost.WithOverlay("examples/article-random");
+        _shipped = new BenchHost(policy: null);
+        foreach (var host in new[] { _forwardOnly, _article, _shipped })
+        {
+            host.ExpectAsync(200).GetAwaiter().GetResult();
+        }
+    }
+
+    [GlobalCleanup]
+    public void Dispose()
+    {
+        _forwardOnly?.Dispose();
+        _article?.Dispose();
+        _shipped?.Dispose();
+        GC.SuppressFinalize(this);
+    }
+
+    [Benchmark(Baseline = true)]
+    public Task ForwardOnly() => _forwardOnly.SendAsync();
+
+    [Benchmark]
+    public Task ArticleRandom() => _article.SendAsync();
+
+    [Benchmark]
+    public Task Shipped() => _shipped.SendAsync();
+
+    /// <summary>Sends requests through one policy for <paramref name="duration"/>, one at a time, and prints the rate.</summary>
+    public static async Task<int> LoopAsync(string policy, TimeSpan duration)
+    {
+        using var host = policy switch
+        {
+            "shipped" => new BenchHost(policy: null),
+            "article" => BenchHost.WithOverlay("examples/article-random"),
+            "forward-only" => BenchHost.WithOverlay("bench/SideBySide/policies/forward-only"),
+            _ => null,
+        };
+        if (host is null)
+        {
+            await Console.Error.WriteLineAsync("loop: the policy is shipped, article or forward-only");
+            return 2;
+        }
+
+        await host.ExpectAsync(200);
+        Console.WriteLine($"pid {Environment.ProcessId}: {policy} for {duration.TotalSeconds} s");
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var cpu = System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime;
+        long requests = 0;
+        while (clock.Elapsed < duration)
+        {
+            await host.SendAsync();
+            requests++;
+        }
+
+        cpu = System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime - cpu;
+        Console.WriteLine($"{requests} requests, {clock.Elapsed.TotalMicroseconds / requests:F1} us each, {cpu.TotalMicroseconds / requests:F1} us of CPU each (all threads)");
+        return 0;
+    }
+}
+
 /// <summary>Loading (parsing and compiling) a 200-line expression-heavy policy, as the gateway does at start and on reload.</summary>
 [MemoryDiagnoser]
 public class LoadBenchmarks

@@ -4,4 +4,12 @@ using Gateway.Bench;
 // PolicyBench: the gateway's own cost, without network. Run the same way each time:
 //   dotnet run -c Release --project bench/PolicyBench -- --filter '*' --job short
 // Request benchmarks report a ratio against the baseline (a policy that only returns), measured in the same run.
-BenchmarkSwitcher.FromTypes([typeof(RequestBenchmarks), typeof(LoadBenchmarks), typeof(LimiterBenchmarks), typeof(PoolBenchmarks), typeof(CounterBenchmarks)]).Run(args);
+// To profile one of the side-by-side policies in memory (attach perf or dotnet-trace to the process it prints):
+//   dotnet run -c Release --project bench/PolicyBench -- loop shipped|article|forward-only SECONDS
+if (args is ["loop", var policy, var seconds])
+{
+    return await ShippedPolicyBenchmarks.LoopAsync(policy, TimeSpan.FromSeconds(int.Parse(seconds, System.Globalization.CultureInfo.InvariantCulture)));
+}
+
+BenchmarkSwitcher.FromTypes([typeof(RequestBenchmarks), typeof(ShippedPolicyBenchmarks), typeof(LoadBenchmarks), typeof(LimiterBenchmarks), typeof(PoolBenchmarks), typeof(CounterBenchmarks)]).Run(args);
+return 0;
