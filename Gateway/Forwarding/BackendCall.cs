@@ -10,7 +10,11 @@ namespace Gateway.Forwarding;
 /// </summary>
 internal sealed class BackendCall
 {
-    private readonly TaskCompletionSource<HttpResponseMessage> _headers = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    // The policy's backend and outbound sections continue on the thread that received the headers, inside YARP's
+    // response transform, rather than being queued to the thread pool: when they decide at once (as they do unless an
+    // expression or policy awaits something), the decision is made before YARP looks for it and the body streams
+    // without a thread switch in either direction. Nothing here blocks, so running inline cannot deadlock.
+    private readonly TaskCompletionSource<HttpResponseMessage> _headers = new();
     private readonly TaskCompletionSource<ResponseState?> _decision = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public Task<HttpResponseMessage> Headers => _headers.Task;

@@ -32,6 +32,7 @@ internal sealed class RequestContext : IContext, IRequest, IDisposable
         _started = services.Time.GetTimestamp();
         Timestamp = services.Time.GetUtcNow().UtcDateTime;
         RequestId = Guid.NewGuid();
+        RequestHeaders = new(httpContext.Request.Headers.Count, StringComparer.OrdinalIgnoreCase);
         foreach (var (name, values) in httpContext.Request.Headers)
         {
             RequestHeaders[name] = values.ToStrings();
@@ -52,7 +53,7 @@ internal sealed class RequestContext : IContext, IRequest, IDisposable
     /// <summary>The request path after the API path (e.g. <c>/deployments/gpt-4o/chat/completions</c>): what a backend URL is joined with.</summary>
     public string OperationPath { get; set; }
 
-    public Dictionary<string, string[]> RequestHeaders { get; } = new(StringComparer.OrdinalIgnoreCase);
+    public Dictionary<string, string[]> RequestHeaders { get; }
 
     /// <summary>The query parameters; names compare without case, as the subscription-key check reads them.</summary>
     public Dictionary<string, string[]> Query { get; } = new(StringComparer.OrdinalIgnoreCase);
@@ -239,8 +240,11 @@ internal sealed class RequestContext : IContext, IRequest, IDisposable
 
     private sealed class UrlView(HttpRequest request, PathString path, Dictionary<string, string[]>? query) : IUrl
     {
-        private readonly IReadOnlyDictionary<string, string[]> _query = query
-            ?? request.Query.ToDictionary(p => p.Key, p => p.Value.ToStrings(), StringComparer.Ordinal);
+        // The original URL's query is copied only if an expression reads it (context.Request.OriginalUrl).
+        private IReadOnlyDictionary<string, string[]>? _query = query;
+
+        private IReadOnlyDictionary<string, string[]> QueryValues => _query
+            ??= request.Query.ToDictionary(p => p.Key, p => p.Value.ToStrings(), StringComparer.Ordinal);
 
         public string Host => request.Host.Host;
 
@@ -248,9 +252,9 @@ internal sealed class RequestContext : IContext, IRequest, IDisposable
 
         public int Port => request.Host.Port ?? (request.IsHttps ? 443 : 80);
 
-        public IReadOnlyDictionary<string, string[]> Query => _query;
+        public IReadOnlyDictionary<string, string[]> Query => QueryValues;
 
-        public string QueryString => ToQueryString(_query).Value ?? string.Empty;
+        public string QueryString => ToQueryString(QueryValues).Value ?? string.Empty;
 
         public string Scheme => request.Scheme;
 

@@ -83,7 +83,15 @@ internal sealed class ResponseState : IResponse, IMessageBody
     {
         var response = new ResponseState((int)message.StatusCode, message.ReasonPhrase ?? string.Empty) { BackendCall = call, BackendBodyBuffered = buffered };
         // The backend's headers as they came, not re-parsed (a parsed Server header, say, would split into two).
-        foreach (var (name, values) in message.Headers.NonValidated.Concat(message.Content.Headers.NonValidated))
+        foreach (var (name, values) in message.Headers.NonValidated)
+        {
+            if (!Forwarding.HopByHopHeaders.Contains(name))
+            {
+                response.Headers[name] = [.. values];
+            }
+        }
+
+        foreach (var (name, values) in message.Content.Headers.NonValidated)
         {
             if (!Forwarding.HopByHopHeaders.Contains(name))
             {

@@ -63,7 +63,14 @@ internal static class PolicyRunner
             return;
         }
 
-        Activity.Current?.AddEvent(new ActivityEvent(element.Name, tags: new ActivityTagsCollection
+        // Only a recorded span keeps its events: ASP.NET Core starts an activity for every request even when nothing
+        // listens (for log correlation), and an event added to it would be built and dropped on every policy element.
+        if (Activity.Current is not { Recorded: true } activity)
+        {
+            return;
+        }
+
+        activity.AddEvent(new ActivityEvent(element.Name, tags: new ActivityTagsCollection
         {
             ["apim.policy.scope"] = frame.Document.Scope,
             ["apim.policy.path"] = element.Info.Path,

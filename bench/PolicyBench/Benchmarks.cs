@@ -98,6 +98,7 @@ public class ShippedPolicyBenchmarks : IDisposable
         Console.WriteLine($"pid {Environment.ProcessId}: {policy} for {duration.TotalSeconds} s");
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var cpu = System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime;
+        var allocated = GC.GetTotalAllocatedBytes(precise: true);
         long requests = 0;
         while (clock.Elapsed < duration)
         {
@@ -106,7 +107,8 @@ public class ShippedPolicyBenchmarks : IDisposable
         }
 
         cpu = System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime - cpu;
-        Console.WriteLine($"{requests} requests, {clock.Elapsed.TotalMicroseconds / requests:F1} us each, {cpu.TotalMicroseconds / requests:F1} us of CPU each (all threads)");
+        allocated = GC.GetTotalAllocatedBytes(precise: true) - allocated;
+        Console.WriteLine($"{requests} requests, {clock.Elapsed.TotalMicroseconds / requests:F1} us each, {cpu.TotalMicroseconds / requests:F1} us of CPU each (all threads), {allocated / requests:N0} bytes allocated each");
         return 0;
     }
 }

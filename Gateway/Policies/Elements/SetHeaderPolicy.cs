@@ -1,3 +1,4 @@
+using System.Buffers;
 using Gateway.Pipeline;
 
 namespace Gateway.Policies.Elements;
@@ -22,13 +23,18 @@ internal sealed class SetHeaderPolicy(ElementInfo info, PolicyValue name, Exists
     public override ValueTask<PolicyFlow> ExecuteAsync(RequestContext context, ExecutionFrame frame)
     {
         var headerName = name.EvaluateString(context, Name);
-        if (string.IsNullOrEmpty(headerName) || !headerName.All(IsTokenChar))
+        if (string.IsNullOrEmpty(headerName) || headerName.AsSpan().ContainsAnyExcept(TokenChars))
         {
             throw new PolicyExecutionException(Name, "InvalidHeaderName", $"'{headerName}' is not a valid header name.");
         }
 
-        var newValues = values.Select(v => v.EvaluateString(context, Name) ?? string.Empty).ToList();
-        if (newValues.Any(v => !v.All(c => c == '\t' || (c >= ' ' && c < '\u007f'))))
+        var newValues = new List<string>(values.Count);
+        foreach (var value in values)
+        {
+            newValues.Add(value.EvaluateString(context, Name) ?? string.Empty);
+        }
+
+        if (newValues.Exists(v => v.AsSpan().ContainsAnyExcept(ValueChars)))
         {
             throw new PolicyExecutionException(Name, "InvalidHeaderValue", $"The value of header '{headerName}' holds a control or non-ASCII character.");
         }
@@ -51,6 +57,10 @@ internal sealed class SetHeaderPolicy(ElementInfo info, PolicyValue name, Exists
     }
 
     /// <summary>RFC 9110 token characters, the only ones a header name may hold.</summary>
-    private static bool IsTokenChar(char c) =>
-        char.IsAsciiLetterOrDigit(c) || "!#$%&'*+-.^_`|~".Contains(c, StringComparison.Ordinal);
+    private static readonly SearchValues<char> TokenChars =
+        SearchValues.Create("!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz");
+
+    /// <summary>What a header value may hold: tab and visible ASCII with space (no CR, LF or other control character).</summary>
+    private static readonly SearchValues<char> ValueChars =
+        SearchValues.Create("\t" + string.Concat(Enumerable.Range(' ', '\u007f' - ' ').Select(c => (char)c)));
 }
