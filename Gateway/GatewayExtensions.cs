@@ -37,6 +37,7 @@ internal static partial class GatewayExtensions
         builder.Services.AddResettableState<RateLimiting.TokenLimits>();
         builder.Services.AddSingleton<RateLimiting.ConcurrencyLimits>();
         builder.Services.AddSingleton<Telemetry.PolicyMetrics>();
+        builder.Services.AddResettableState<Telemetry.TokenMetricTotals>();
         builder.Services.ConfigureOpenTelemetryMeterProvider(metrics =>
         {
             foreach (var (name, exported) in Telemetry.PolicyMetrics.ExportNames)

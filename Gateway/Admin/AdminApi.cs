@@ -8,7 +8,7 @@ namespace Gateway.Admin;
 /// <summary>
 /// The gateway's own admin endpoints, under <see cref="Prefix"/>, which no API may use (API paths and operations there
 /// are refused at load): <c>POST /_gateway/admin/reset[?scope=caches|counters|breakers|all]</c> clears the state of
-/// every registered <see cref="IResettableState"/> of that scope, <c>GET /_gateway/admin/state</c> lists them. They
+/// every registered <see cref="IResettableState"/> of that scope, <c>GET /_gateway/admin/state</c> lists them, with each backend's circuit breaker and the token metrics' sums. They
 /// exist only when <c>Gateway:AdminKey</c> is set, and answer only requests that send it in <see cref="KeyHeader"/>.
 /// </summary>
 internal static partial class AdminApi
@@ -29,6 +29,8 @@ internal static partial class AdminApi
             return app;
         }
 
+        // The token metric sums start with the app, so that they count every request the state endpoint can be asked about.
+        app.Services.GetRequiredService<Telemetry.TokenMetricTotals>();
         var admin = app.MapGroup(Prefix + "/admin").AddEndpointFilter<AdminKeyFilter>();
         admin.MapPost("/reset", Reset);
         admin.MapGet("/state", State);
@@ -69,8 +71,8 @@ internal static partial class AdminApi
         return TypedResults.Ok(new ResetResult(name, reset));
     }
 
-    private static Ok<StateResult> State([FromServices] IEnumerable<IResettableState> states) =>
-        TypedResults.Ok(new StateResult([.. states.Select(StateEntry.Of)]));
+    private static Ok<StateResult> State([FromServices] IEnumerable<IResettableState> states, [FromServices] Backends.CircuitBreakers breakers, [FromServices] Telemetry.TokenMetricTotals tokens) =>
+        TypedResults.Ok(new StateResult([.. states.Select(StateEntry.Of)], breakers.Snapshot(), tokens.Snapshot()));
 
     private static partial class Log
     {

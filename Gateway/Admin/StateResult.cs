@@ -1,4 +1,10 @@
 namespace Gateway.Admin;
 
-/// <summary>What <c>GET /_gateway/admin/state</c> answers: every registered state with its entries.</summary>
-internal sealed record StateResult(IReadOnlyList<StateEntry> States);
+/// <summary>
+/// What <c>GET /_gateway/admin/state</c> answers: every registered state with its entries, each backend's circuit
+/// breaker, and the sums of the token metrics emitted so far.
+/// </summary>
+internal sealed record StateResult(
+    IReadOnlyList<StateEntry> States,
+    IReadOnlyList<Backends.BreakerState> Breakers,
+    IReadOnlyList<Telemetry.TokenMetricTotal> TokenMetrics);

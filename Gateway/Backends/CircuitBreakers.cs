@@ -29,6 +29,13 @@ internal sealed partial class CircuitBreakers(TimeProvider time, ILogger<Circuit
 
     public int Count => _breakers.Count;
 
+    /// <summary>Each backend's breaker as it stands now, by backend id: closed, or tripped until when.</summary>
+    public IReadOnlyList<BreakerState> Snapshot() =>
+    [
+        .. _breakers.OrderBy(b => b.Key, StringComparer.OrdinalIgnoreCase)
+            .Select(b => b.Value.IsAvailable(out var until) ? new BreakerState(b.Key, "closed", null) : new BreakerState(b.Key, "open", until)),
+    ];
+
     /// <summary>Closes every breaker: each backend starts again with no failures counted.</summary>
     public void Reset() => _breakers.Clear();
 
@@ -41,3 +48,6 @@ internal sealed partial class CircuitBreakers(TimeProvider time, ILogger<Circuit
         public static partial void Tripped(ILogger logger, string backendId, string? rule, DateTimeOffset until);
     }
 }
+
+/// <summary>A backend's circuit breaker in <c>GET /_gateway/admin/state</c>: <c>closed</c>, or <c>open</c> until <see cref="TrippedUntil"/>.</summary>
+internal sealed record BreakerState(string BackendId, string State, DateTimeOffset? TrippedUntil);

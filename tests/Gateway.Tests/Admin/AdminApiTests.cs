@@ -88,7 +88,7 @@ public sealed class AdminApiTests : IDisposable
         using var body = JsonDocument.Parse(await reset.Content.ReadAsStringAsync().WaitAsync(Timeout));
         Assert.Equal("all", body.RootElement.GetProperty("scope").GetString());
         Assert.Equal(
-            ["cache:caches", "rate-limit:counters", "quota:counters", "circuit-breakers:breakers", "token-limit:counters"],
+            ["cache:caches", "rate-limit:counters", "quota:counters", "circuit-breakers:breakers", "token-limit:counters", "token-metrics:counters"],
             body.RootElement.GetProperty("reset").EnumerateArray().Select(e => $"{e.GetProperty("name").GetString()}:{e.GetProperty("scope").GetString()}"));
         Assert.Equal(HttpStatusCode.OK, servedAgain.StatusCode);
         Assert.Equal("none", servedAgain.Headers.GetValues("x-stored").Single());
@@ -146,8 +146,50 @@ public sealed class AdminApiTests : IDisposable
 
         Assert.Equal(HttpStatusCode.OK, state.StatusCode);
         Assert.Equal(
-            """{"states":[{"name":"cache","scope":"caches","entries":1},{"name":"rate-limit","scope":"counters","entries":2},{"name":"quota","scope":"counters","entries":0},{"name":"circuit-breakers","scope":"breakers","entries":0},{"name":"token-limit","scope":"counters","entries":0}]}""",
+            """{"states":[{"name":"cache","scope":"caches","entries":1},{"name":"rate-limit","scope":"counters","entries":2},{"name":"quota","scope":"counters","entries":0},{"name":"circuit-breakers","scope":"breakers","entries":0},{"name":"token-limit","scope":"counters","entries":0},{"name":"token-metrics","scope":"counters","entries":0}],"breakers":[],"tokenMetrics":[]}""",
             await state.Content.ReadAsStringAsync().WaitAsync(Timeout));
+    }
+
+    [Fact]
+    public async Task State_ListsEachBackendsBreaker_AndTheTokenMetricsSums()
+    {
+        await using var backend = await RecordingBackend.StartAsync();
+        using var apim = new TestApim("""
+            <policies>
+              <inbound>
+                <set-backend-service backend-id="metered" />
+                <azure-openai-emit-token-metric namespace="tests">
+                  <dimension name="Subscription ID" />
+                </azure-openai-emit-token-metric>
+              </inbound>
+              <backend><forward-request /></backend>
+            </policies>
+            """);
+        TestTopology.AddBackends(apim, TestTopology.Single("metered", backend.Url, "\"count\": 1, \"interval\": \"PT1M\", \"statusCodeRanges\": [ { \"min\": 429, \"max\": 429 } ]"));
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(new DateTimeOffset(2026, 12, 5, 10, 0, 0, TimeSpan.Zero));
+        using var factory = new GatewayFactory(apim, backend.Url, time: time, settings: new Dictionary<string, string> { ["Gateway:AdminKey"] = AdminKey });
+        var client = factory.CreateClient();
+        var completion = ModelAnswers.Completion(9, 11);
+        backend.Answer = completion;
+        using var first = await CallApiAsync(client);
+        using var second = await CallApiAsync(client);
+        backend.Answer = context =>
+        {
+            context.Response.StatusCode = (int)HttpStatusCode.TooManyRequests;
+            return Task.CompletedTask;
+        };
+        using var throttled = await CallApiAsync(client);
+
+        using var state = await AdminAsync(client, "GET", "/_gateway/admin/state", AdminKey);
+
+        Assert.Equal((HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.TooManyRequests), (first.StatusCode, second.StatusCode, throttled.StatusCode));
+        using var json = JsonDocument.Parse(await state.Content.ReadAsStringAsync().WaitAsync(Timeout));
+        Assert.Equal(
+            """[{"backendId":"metered","state":"open","trippedUntil":"2026-12-05T10:01:00+00:00"}]""",
+            json.RootElement.GetProperty("breakers").GetRawText());
+        Assert.Equal(
+            """[{"name":"Completion Tokens","dimensions":{"Subscription ID":"chat-app","namespace":"tests"},"value":22},{"name":"Prompt Tokens","dimensions":{"Subscription ID":"chat-app","namespace":"tests"},"value":18},{"name":"Total Tokens","dimensions":{"Subscription ID":"chat-app","namespace":"tests"},"value":40}]""",
+            json.RootElement.GetProperty("tokenMetrics").GetRawText());
     }
 
     [Fact]

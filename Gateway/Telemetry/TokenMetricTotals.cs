@@ -1,0 +1,101 @@
+using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
+
+namespace Gateway.Telemetry;
+
+/// <summary>
+/// What the token metric policies have emitted since start (or the last reset), read from their counters as an
+/// exporter reads them: a <see cref="MeterListener"/> on this gateway's <see cref="PolicyMetrics"/> token counters,
+/// summed per counter and set of dimensions. <c>GET /_gateway/admin/state</c> lists the sums, so a test or a person can
+/// compare them with the usage clients received without an OpenTelemetry collector. Like OpenTelemetry, it keeps at
+/// most <see cref="MaxSeries"/> dimension sets per counter and sums the rest into one overflow series.
+/// </summary>
+internal sealed class TokenMetricTotals : Admin.IResettableState, IDisposable
+{
+    public const int MaxSeries = 2000;
+
+    /// <summary>The dimension that marks the series of measurements beyond <see cref="MaxSeries"/>, as OpenTelemetry names it.</summary>
+    public const string OverflowDimension = "otel.metric.overflow";
+
+    private static readonly HashSet<string> TokenCounters = [PolicyMetrics.PromptTokensName, PolicyMetrics.CompletionTokensName, PolicyMetrics.TotalTokensName];
+
+    private readonly MeterListener _listener = new();
+    private readonly ConcurrentDictionary<string, ConcurrentDictionary<SeriesKey, Sum>> _series = new(StringComparer.Ordinal);
+
+    public TokenMetricTotals(IMeterFactory meterFactory)
+    {
+        _listener.InstrumentPublished = (instrument, listener) =>
+        {
+            // Only this gateway's counters: a test process may host several gateways, each with its own meter factory.
+            if (instrument.Meter.Name == PolicyMetrics.MeterName && ReferenceEquals(instrument.Meter.Scope, meterFactory)
+                && TokenCounters.Contains(instrument.Name))
+            {
+                listener.EnableMeasurementEvents(instrument);
+            }
+        };
+        _listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) => Add(instrument.Name, value, tags));
+        _listener.Start();
+    }
+
+    public string Name => "token-metrics";
+
+    public Admin.StateScope Scope => Admin.StateScope.Counters;
+
+    public int Count => _series.Values.Sum(s => s.Count);
+
+    /// <summary>Every series with its sum, ordered by counter and dimensions.</summary>
+    public IReadOnlyList<TokenMetricTotal> Snapshot() =>
+    [
+        .. _series.SelectMany(counter => counter.Value.Select(series => new TokenMetricTotal(counter.Key, series.Key.ToDictionary(), series.Value.Value)))
+            .OrderBy(t => t.Name, StringComparer.Ordinal)
+            .ThenBy(t => string.Join("\n", t.Dimensions.Select(d => d.Key + "=" + d.Value)), StringComparer.Ordinal),
+    ];
+
+    public void Reset() => _series.Clear();
+
+    public void Dispose() => _listener.Dispose();
+
+    private void Add(string counter, long value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
+    {
+        var series = _series.GetOrAdd(counter, _ => new ConcurrentDictionary<SeriesKey, Sum>());
+        var key = SeriesKey.Of(tags);
+        if (!series.TryGetValue(key, out var sum))
+        {
+            sum = series.Count < MaxSeries ? series.GetOrAdd(key, _ => new Sum()) : series.GetOrAdd(SeriesKey.Overflow, _ => new Sum());
+        }
+
+        Interlocked.Add(ref sum.Value, value);
+    }
+
+    private sealed class Sum
+    {
+        public long Value;
+    }
+
+    /// <summary>A set of dimensions, ordered by name, compared by value.</summary>
+    private sealed record SeriesKey(string Text, KeyValuePair<string, string?>[] Dimensions)
+    {
+        public static readonly SeriesKey Overflow = new(OverflowDimension + "=true", [new(OverflowDimension, "true")]);
+
+        public static SeriesKey Of(ReadOnlySpan<KeyValuePair<string, object?>> tags)
+        {
+            var dimensions = new KeyValuePair<string, string?>[tags.Length];
+            for (var i = 0; i < tags.Length; i++)
+            {
+                dimensions[i] = new(tags[i].Key, Convert.ToString(tags[i].Value, System.Globalization.CultureInfo.InvariantCulture));
+            }
+
+            Array.Sort(dimensions, (a, b) => string.CompareOrdinal(a.Key, b.Key));
+            return new(string.Join("\n", dimensions.Select(d => d.Key + "=" + d.Value)), dimensions);
+        }
+
+        public Dictionary<string, string?> ToDictionary() => Dimensions.ToDictionary(d => d.Key, d => d.Value, StringComparer.Ordinal);
+
+        public bool Equals(SeriesKey? other) => other is not null && string.Equals(Text, other.Text, StringComparison.Ordinal);
+
+        public override int GetHashCode() => StringComparer.Ordinal.GetHashCode(Text);
+    }
+}
+
+/// <summary>One series of a token counter: its name (<c>Total Tokens</c>), dimensions and sum.</summary>
+internal sealed record TokenMetricTotal(string Name, IReadOnlyDictionary<string, string?> Dimensions, long Value);
