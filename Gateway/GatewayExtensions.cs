@@ -36,6 +36,8 @@ internal static partial class GatewayExtensions
             services.GetRequiredService<ILogger<Backends.SessionCookies>>()));
         builder.Services.AddResettableState<RateLimiting.TokenLimits>();
         builder.Services.AddSingleton<RateLimiting.ConcurrencyLimits>();
+        // Callers may send keys in the query string, which ASP.NET Core's request logs print whatever the level.
+        Telemetry.RedactingLoggerFactory.Register(builder.Services);
         builder.Services.AddSingleton<Telemetry.PolicyMetrics>();
         builder.Services.AddResettableState<Telemetry.TokenMetricTotals>();
         builder.Services.ConfigureOpenTelemetryMeterProvider(metrics =>
