@@ -37,7 +37,8 @@ internal sealed class LoopbackAccount : IAsyncDisposable
         Http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
         Admin = new HttpClient { BaseAddress = Http.BaseAddress };
         Admin.DefaultRequestHeaders.Authorization = new("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{options.AdminUsername}:{options.AdminPassword}")));
-        Relay = new StreamRelay(time);
+        var metrics = new MockMetrics(_meters.GetRequiredService<IMeterFactory>());
+        Relay = new StreamRelay(time, metrics);
         Responses = new ResponseStore(Options.Create(options), time);
         var validator = new BearerTokenValidator(Options.Create(new MockOpenAI.Identity.LocalIdentityOptions { PublicKey = _key.ExportSubjectPublicKeyInfoPem() }), time);
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["urls"] = $"http://127.0.0.1:{port}" }).Build();
@@ -45,10 +46,10 @@ internal sealed class LoopbackAccount : IAsyncDisposable
             Options.Create(options),
             validator,
             Relay,
-            new FaultInjector(time),
+            new FaultInjector(time, metrics),
             new LatencyModel(new Random(1)),
             new RandomFaults(Options.Create(options), new Random(1)),
-            new MockMetrics(_meters.GetRequiredService<IMeterFactory>()),
+            metrics,
             Responses,
             time,
             configuration,
