@@ -4,6 +4,7 @@ using Gateway.Forwarding;
 using Gateway.Identity;
 using Gateway.Pipeline;
 using Gateway.Policies;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Options;
 using OpenTelemetry.Metrics;
 
@@ -16,8 +17,10 @@ internal static partial class GatewayExtensions
     {
         builder.Services.AddOptions<ApimOptions>().BindConfiguration(ApimOptions.SectionName);
 
-        // Kestrel binds only its endpoints from configuration by itself: the limits (body, headers) need binding here.
-        builder.Services.Configure<Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions>(builder.Configuration.GetSection("Kestrel"));
+        // Kestrel binds only its endpoints from configuration by itself: the limits (body, headers, data rates) need
+        // binding here.
+        builder.Services.Configure<KestrelServerOptions>(builder.Configuration.GetSection("Kestrel"));
+        builder.Services.Configure<KestrelServerOptions>(kestrel => BindDataRates(kestrel.Limits, builder.Configuration.GetSection("Kestrel:Limits")));
         builder.Services.AddOptions<LocalIdentityOptions>().BindConfiguration(LocalIdentityOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddOptions<IdentityOptions>().BindConfiguration(IdentityOptions.SectionName)
             .Validate<IOptions<LocalIdentityOptions>>((identity, local) => identity.Resolve(local.Value) != IdentityProviderKind.Local || local.Value.HasSigningKey, LocalIdentityOptions.MissingKeyMessage)
@@ -47,6 +50,7 @@ internal static partial class GatewayExtensions
                 metrics.AddView(name, exported);
             }
         });
+        builder.Services.AddOptions<ForwardingOptions>().BindConfiguration(ForwardingOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddHttpForwarder();
         builder.Services.AddSingleton<Yarp.ReverseProxy.Forwarder.IForwarderHttpClientFactory, Yarp.ReverseProxy.Forwarder.ForwarderHttpClientFactory>();
         builder.Services.AddSingleton<ArtifactsProvider>();
@@ -61,6 +65,23 @@ internal static partial class GatewayExtensions
         builder.Services.AddSingleton<GatewayHandler>();
         builder.Services.AddHealthChecks().AddCheck<PolicyHealthCheck>("apim-policies");
         return builder;
+    }
+
+    /// <summary>
+    /// <c>MinRequestBodyDataRate</c> and <c>MinResponseDataRate</c> (<c>BytesPerSecond</c>, <c>GracePeriod</c>): the
+    /// configuration binder leaves them at Kestrel's defaults, since it binds into the existing <see cref="MinDataRate"/>,
+    /// whose properties cannot be set. A key left out keeps Kestrel's default for it.
+    /// </summary>
+    private static void BindDataRates(KestrelServerLimits limits, IConfigurationSection section)
+    {
+        limits.MinRequestBodyDataRate = DataRate(section.GetSection(nameof(KestrelServerLimits.MinRequestBodyDataRate)), limits.MinRequestBodyDataRate);
+        limits.MinResponseDataRate = DataRate(section.GetSection(nameof(KestrelServerLimits.MinResponseDataRate)), limits.MinResponseDataRate);
+
+        static MinDataRate? DataRate(IConfigurationSection rate, MinDataRate? current) => !rate.Exists() || current is null
+            ? current
+            : new MinDataRate(
+                rate.GetValue(nameof(MinDataRate.BytesPerSecond), current.BytesPerSecond),
+                rate.GetValue(nameof(MinDataRate.GracePeriod), current.GracePeriod));
     }
 
     /// <summary>The token provider <c>Identity:Provider</c> chooses (local unless no local signing key is configured).</summary>

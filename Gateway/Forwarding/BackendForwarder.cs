@@ -1,21 +1,25 @@
 using Gateway.Pipeline;
 using Gateway.Policies;
+using Microsoft.Extensions.Options;
 using Yarp.ReverseProxy.Forwarder;
 
 namespace Gateway.Forwarding;
 
 /// <summary>
 /// <c>forward-request</c>'s engine: one pooled HTTP client for all backends, YARP's forwarder for the request and the
-/// streamed response body.
+/// streamed response body. The policy's timeout is a deadline on the gateway's clock from the start of the send until
+/// the response headers (a slow upload counts, a long stream after the headers does not), as in API Management; the
+/// connection itself is dropped after <see cref="ForwardingOptions.IdleTimeout"/> without traffic.
 /// </summary>
-internal sealed class BackendForwarder(IHttpForwarder forwarder, IForwarderHttpClientFactory clientFactory)
+internal sealed class BackendForwarder(IHttpForwarder forwarder, IForwarderHttpClientFactory clientFactory, TimeProvider time, IOptions<ForwardingOptions> options)
 {
     private const string Source = "forward-request";
+    private const string TimeoutMessage = "Request to the backend service timed out";
 
     private readonly HttpMessageInvoker _client = BackendHttpClient.Create(clientFactory);
     private readonly Lazy<HttpMessageInvoker> _redirectingClient = new(() => BackendHttpClient.Create(new RedirectingClientFactory()));
 
-    public async Task ForwardAsync(RequestContext context, ForwardOptions options, TimeSpan timeout, bool followRedirects = false)
+    public async Task ForwardAsync(RequestContext context, ForwardOptions forward, TimeSpan timeout, bool followRedirects = false)
     {
         var target = context.Backend?.Url ?? (context.Api as ApiInfo)?.Entity.ServiceUrl
             ?? throw new PolicyExecutionException(Source, "BackendNotSet", "No backend service is set: use set-backend-service or give the API a web service URL.");
@@ -47,29 +51,33 @@ internal sealed class BackendForwarder(IHttpForwarder forwarder, IForwarderHttpC
             http.Request.Headers[name] = values;
         }
 
-        if (options.BufferRequestBody && !context.RequestBody.IsBuffered)
+        if (forward.BufferRequestBody && !context.RequestBody.IsBuffered)
         {
             http.Request.EnableBuffering();
             http.Request.Body.Position = 0;
         }
 
+        // Disposed by itself when YARP's send ends.
         var call = new BackendCall();
-        var transformer = new PolicyTransformer(destination, call, options);
+        var transformer = new PolicyTransformer(destination, call, forward);
         var config = new ForwarderRequestConfig
         {
-            ActivityTimeout = timeout,
-            Version = options.HttpVersion == BackendHttpVersion.Http1 ? System.Net.HttpVersion.Version11 : System.Net.HttpVersion.Version20,
-            VersionPolicy = options.HttpVersion == BackendHttpVersion.Http2OrHttp1 ? HttpVersionPolicy.RequestVersionOrLower : HttpVersionPolicy.RequestVersionExact,
+            ActivityTimeout = options.Value.IdleTimeout,
+            Version = forward.HttpVersion == BackendHttpVersion.Http1 ? System.Net.HttpVersion.Version11 : System.Net.HttpVersion.Version20,
+            VersionPolicy = forward.HttpVersion == BackendHttpVersion.Http2OrHttp1 ? HttpVersionPolicy.RequestVersionOrLower : HttpVersionPolicy.RequestVersionExact,
         };
         var client = followRedirects ? _redirectingClient.Value : _client;
-        call.SendTask = forwarder.SendAsync(http, destination.GetLeftPart(UriPartial.Authority), client, config, transformer).AsTask();
+        using (call.StartDeadline(time, timeout))
+        {
+            call.Started(forwarder.SendAsync(http, destination.GetLeftPart(UriPartial.Authority), client, config, transformer, call.DeadlinePassed).AsTask());
+            await Task.WhenAny(call.Headers, call.SendTask);
+        }
 
-        await Task.WhenAny(call.Headers, call.SendTask);
         if (call.Headers.IsCompletedSuccessfully)
         {
-            var response = ResponseState.FromBackend(call.Headers.Result, call, options.BufferResponse);
+            var response = ResponseState.FromBackend(call.Headers.Result, call, forward.BufferResponse);
             context.ReplaceResponse(response);
-            if (options.FailOnErrorStatusCode && response.StatusCode is >= 400 and <= 599)
+            if (forward.FailOnErrorStatusCode && response.StatusCode is >= 400 and <= 599)
             {
                 // The backend's response stays the current one: on-error sees it in context.Response, and it is what
                 // the caller gets unless on-error answers otherwise.
@@ -80,6 +88,11 @@ internal sealed class BackendForwarder(IHttpForwarder forwarder, IForwarderHttpC
         }
 
         var error = await call.SendTask;
+        if (call.TimedOut && !http.RequestAborted.IsCancellationRequested)
+        {
+            throw new PolicyExecutionException(Source, "Timeout", TimeoutMessage);
+        }
+
         if (call.BufferingFailure is var (reason, message))
         {
             throw new PolicyExecutionException(Source, reason, message);
@@ -87,7 +100,8 @@ internal sealed class BackendForwarder(IHttpForwarder forwarder, IForwarderHttpC
 
         throw error switch
         {
-            ForwarderError.RequestTimedOut => new PolicyExecutionException(Source, "Timeout", "Request to the backend service timed out"),
+            // The idle timeout, under a policy timeout longer than it.
+            ForwarderError.RequestTimedOut => new PolicyExecutionException(Source, "Timeout", TimeoutMessage),
             ForwarderError.RequestCanceled or ForwarderError.RequestBodyCanceled => new OperationCanceledException("The client closed the request."),
 
             // The client failed while sending its body (it went away, or sent a broken chunk): not the backend's

@@ -22,8 +22,9 @@ internal sealed class PolicyTransformer(Uri destination, BackendCall call, Forwa
 
     public override async ValueTask<bool> TransformResponseAsync(HttpContext httpContext, HttpResponseMessage? proxyResponse, CancellationToken cancellationToken)
     {
-        if (proxyResponse is null)
+        if (proxyResponse is null || !call.HeadersArrived())
         {
+            // No response, or one that came after the deadline: the call has already failed with a timeout.
             return false;
         }
 
@@ -35,6 +36,7 @@ internal sealed class PolicyTransformer(Uri destination, BackendCall call, Forwa
             }
             catch (OperationCanceledException) when (!httpContext.RequestAborted.IsCancellationRequested)
             {
+                // The body stopped arriving for the idle timeout (the deadline ended with the headers).
                 call.BufferingFailed("Timeout", "Request to the backend service timed out");
                 throw;
             }

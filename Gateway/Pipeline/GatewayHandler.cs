@@ -62,6 +62,13 @@ internal sealed partial class GatewayHandler(ArtifactsProvider provider, Gateway
                 await ResponseWriter.WriteAsync(http, ApimResponses.PayloadTooLarge());
                 return;
             }
+            catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status408RequestTimeout)
+            {
+                // The body came slower than Kestrel:Limits:MinRequestBodyDataRate: Kestrel's own 408, after which it
+                // closes the connection, as for headers that come too slowly; the client's failure, not an error here.
+                http.Response.StatusCode = StatusCodes.Status408RequestTimeout;
+                return;
+            }
         }
 
         http.SetEndpoint(match.Route.TelemetryEndpoints[match.Operation]);

@@ -10,14 +10,20 @@ namespace MockOpenAI.Server;
 /// <item><c>reset</c>: the connection is dropped before any byte of the response;</item>
 /// <item><c>abort-after=N</c>: a streamed chat completion starts (status 200, <c>text/event-stream</c>) and the
 /// connection is dropped after its first N events, before <c>[DONE]</c>;</item>
-/// <item><c>hang</c>: nothing is ever sent; the request ends only when the client gives up.</item>
+/// <item><c>hang</c>: nothing is ever sent; the request ends only when the client gives up;</item>
+/// <item><c>delay=MS</c>: a slow first byte: nothing is sent for MS milliseconds of the account's clock, then the whole
+/// streamed chat completion (status 200, <c>text/event-stream</c>, to <c>[DONE]</c>).</item>
 /// </list>
-/// Plain status faults (429 with Retry-After, 500, 503 for the next N requests) need no header: a mapping with
-/// WireMock's scenario fields does them (README, "Script faults").
+/// A client that gives up while a fault holds its request is counted in <c>mockopenai.requests.cancelled</c>. Plain
+/// status faults (429 with Retry-After, 500, 503 for the next N requests) need no header: a mapping with WireMock's
+/// scenario fields does them (README, "Script faults").
 /// </summary>
-internal sealed class FaultInjector(TimeProvider time)
+internal sealed class FaultInjector(TimeProvider time, MockMetrics metrics)
 {
     public const string FaultHeader = "x-mock-fault";
+
+    private const string AbortAfter = "abort-after=";
+    private const string Delay = "delay=";
 
     /// <summary>
     /// How long the events of an aborted stream get to reach the client before the connection drops: a reset makes
@@ -50,28 +56,64 @@ internal sealed class FaultInjector(TimeProvider time)
         }
         else if (fault == "hang")
         {
-            try
-            {
-                await Task.Delay(Timeout.InfiniteTimeSpan, time, context.RequestAborted);
-            }
-            catch (OperationCanceledException)
-            {
-                // The client gave up, as it must.
-            }
+            // The client gives up, as it must.
+            await WaitAsync(Timeout.InfiniteTimeSpan, context.RequestAborted);
         }
-        else if (fault.StartsWith("abort-after=", StringComparison.Ordinal)
-            && int.TryParse(fault["abort-after=".Length..], NumberStyles.None, CultureInfo.InvariantCulture, out var count)
+        else if (fault.StartsWith(AbortAfter, StringComparison.Ordinal)
+            && int.TryParse(fault[AbortAfter.Length..], NumberStyles.None, CultureInfo.InvariantCulture, out var count)
             && streamFor(context.Request.Path) is { } events)
         {
             await AbortStreamAsync(context, events, count);
+        }
+        else if (fault.StartsWith(Delay, StringComparison.Ordinal)
+            && int.TryParse(fault[Delay.Length..], NumberStyles.None, CultureInfo.InvariantCulture, out var milliseconds)
+            && streamFor(context.Request.Path) is { } answer)
+        {
+            if (await WaitAsync(TimeSpan.FromMilliseconds(milliseconds), context.RequestAborted))
+            {
+                await StreamAsync(context, answer);
+            }
         }
         else
         {
             context.Response.StatusCode = StatusCodes.Status500InternalServerError;
             context.Response.ContentType = "text/plain";
-            await context.Response.WriteAsync($"x-mock-fault '{fault}' is not a fault this mock knows (reset, hang, abort-after=N on a chat deployment).", context.RequestAborted);
+            await context.Response.WriteAsync($"x-mock-fault '{fault}' is not a fault this mock knows (reset, hang, abort-after=N or delay=MS on a chat deployment).", context.RequestAborted);
         }
     });
+
+    /// <summary>Waits on the account's clock; false (counted as a cancellation) when the client gives up first.</summary>
+    private async Task<bool> WaitAsync(TimeSpan wait, CancellationToken aborted)
+    {
+        try
+        {
+            await Task.Delay(wait, time, aborted);
+            return true;
+        }
+        catch (OperationCanceledException) when (aborted.IsCancellationRequested)
+        {
+            metrics.Cancelled(MockMetrics.Waiting);
+            return false;
+        }
+    }
+
+    private async Task StreamAsync(HttpContext context, IReadOnlyList<string> events)
+    {
+        context.Response.StatusCode = StatusCodes.Status200OK;
+        context.Response.ContentType = "text/event-stream; charset=utf-8";
+        try
+        {
+            foreach (var text in events)
+            {
+                await context.Response.WriteAsync(text, context.RequestAborted);
+                await context.Response.Body.FlushAsync(context.RequestAborted);
+            }
+        }
+        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+        {
+            metrics.Cancelled(MockMetrics.Streaming);
+        }
+    }
 
     private static async Task AbortStreamAsync(HttpContext context, IReadOnlyList<string> events, int count)
     {

@@ -8,9 +8,10 @@ namespace MockOpenAI.Server;
 /// concurrent streams on 2 cores it starved the thread pool (docs/mock.md). Here WireMock still matches the request,
 /// runs the callback, writes the status and headers and records the journal entry; the callback registers the chunks
 /// under an id it puts in a marker header, and a middleware placed before WireMock's writes them afterwards with
-/// <c>await</c>, paced by the injected clock and stopped when the client disconnects.
+/// <c>await</c>, paced by the injected clock and stopped (and counted in <c>mockopenai.requests.cancelled</c>) when the
+/// client disconnects.
 /// </summary>
-internal sealed class StreamRelay(TimeProvider time)
+internal sealed class StreamRelay(TimeProvider time, MockMetrics metrics)
 {
     /// <summary>The marker header; it never reaches the client.</summary>
     public const string MarkerHeader = "x-mock-stream";
@@ -78,6 +79,7 @@ internal sealed class StreamRelay(TimeProvider time)
         catch (OperationCanceledException) when (aborted.IsCancellationRequested)
         {
             // The client went away: generation stops here.
+            metrics.Cancelled(MockMetrics.Streaming);
         }
         finally
         {

@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Diagnostics;
 using Microsoft.Extensions.Time.Testing;
 
 namespace Gateway.Tests.Support;
@@ -21,16 +20,5 @@ internal sealed class ObservedTime : FakeTimeProvider
         }
 
         return timer;
-    }
-
-    /// <summary>Waits (in real time) until at least <paramref name="count"/> timers exist.</summary>
-    public async Task WaitForTimersAsync(int count)
-    {
-        var clock = Stopwatch.StartNew();
-        while (Timers.Count < count)
-        {
-            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(20), $"{Timers.Count} timer(s) created, expected {count}");
-            await Task.Delay(10);
-        }
     }
 }

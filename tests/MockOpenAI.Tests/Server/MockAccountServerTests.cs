@@ -6,7 +6,6 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using Microsoft.Extensions.Options;
-using Microsoft.Extensions.Time.Testing;
 using MockOpenAI.Server;
 using MockOpenAI.Tests.Support;
 using OpenAI.Chat;
@@ -18,7 +17,7 @@ public sealed class MockAccountServerTests : IAsyncLifetime
 {
     private const string ChatPath = "/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21";
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
-    private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 11, 26, 9, 0, 0, TimeSpan.Zero));
+    private readonly ObservedTime _time = new(new DateTimeOffset(2026, 11, 26, 9, 0, 0, TimeSpan.Zero));
     private readonly MockOpenAIOptions _options = new() { Account = "test", Region = "swedencentral" };
     private LoopbackAccount _account = null!;
 
@@ -340,14 +339,58 @@ public sealed class MockAccountServerTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Faults_Hang_NeverAnswers()
+    public async Task Faults_Hang_NeverAnswers_AndTheClientGivingUpIsCounted()
     {
+        using var cancelled = new MetricCollector<long>(_account.MeterFactory, MockMetrics.MeterName, "mockopenai.requests.cancelled");
         await AddMappingAsync(FaultMapping("hang"));
 
         using var cancellation = new CancellationTokenSource(TimeSpan.FromMilliseconds(500));
         using var request = new HttpRequestMessage(HttpMethod.Post, ChatPath) { Content = new StringContent("""{"messages":[{"role":"user","content":"hi"}]}""", Encoding.UTF8, "application/json") };
 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => _account.Http.SendAsync(request, cancellation.Token));
+        var measurement = await NextMeasurementAsync(cancelled);
+        Assert.Equal(MockMetrics.Waiting, measurement.Tags["stage"]);
+    }
+
+    [Fact]
+    public async Task Faults_Delay_SendsNothingUntilTheDelayHasPassedOnTheAccountsClock_ThenTheWholeStream()
+    {
+        await AddMappingAsync(FaultMapping("delay=5000"));
+
+        var sending = StreamAsync("gpt-4o", maxTokens: 16);
+        await _time.WaitForTimerAsync(TimeSpan.FromMilliseconds(5000), Timeout);
+        _time.Advance(TimeSpan.FromMilliseconds(4999));
+        await Task.Delay(100);
+        Assert.False(sending.IsCompleted, "the headers came before the delay had passed");
+        _time.Advance(TimeSpan.FromMilliseconds(1));
+        using var response = await sending;
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("text/event-stream", response.Content.Headers.ContentType!.MediaType);
+        Assert.EndsWith("data: [DONE]\n\n", await response.Content.ReadAsStringAsync().WaitAsync(Timeout), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Metrics_ClientLeavesMidStream_CountsACancellationWithinASecond()
+    {
+        using var cancelled = new MetricCollector<long>(_account.MeterFactory, MockMetrics.MeterName, "mockopenai.requests.cancelled");
+        using var response = await StreamAsync("gpt-4o-paced", maxTokens: 16);
+        var body = await response.Content.ReadAsStreamAsync();
+        using var reader = new StreamReader(body);
+        await NextEventAsync(reader).WaitAsync(Timeout);
+
+        // The client gives up on the stream (the role chunk waits for the paced first token, on a clock that stands
+        // still): a cancelled read closes its connection at once, where disposing the response would first drain it for
+        // up to 2 s.
+        using var leave = new CancellationTokenSource();
+        var reading = body.ReadAsync(new byte[1024], leave.Token).AsTask();
+        await leave.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => reading.WaitAsync(Timeout));
+        var left = System.Diagnostics.Stopwatch.StartNew();
+        var measurement = await NextMeasurementAsync(cancelled);
+
+        Assert.Equal(MockMetrics.Streaming, measurement.Tags["stage"]);
+        Assert.True(left.Elapsed < TimeSpan.FromSeconds(1), $"counted {left.Elapsed} after the client left");
     }
 
     [Fact]
@@ -702,6 +745,13 @@ public sealed class MockAccountServerTests : IAsyncLifetime
     {
         var journal = System.Text.Json.JsonDocument.Parse(await _account.Admin.GetStringAsync(new Uri("/__admin/requests", UriKind.Relative)).WaitAsync(Timeout));
         return [.. journal.RootElement.EnumerateArray().Select(e => e.GetProperty("Request").GetProperty("Path").GetString()!)];
+    }
+
+    /// <summary>Waits (in real time, at most <see cref="Timeout"/>) for the collector's first measurement.</summary>
+    private static async Task<CollectedMeasurement<long>> NextMeasurementAsync(MetricCollector<long> collector)
+    {
+        await collector.WaitForMeasurementsAsync(1).WaitAsync(Timeout);
+        return Assert.Single(collector.GetMeasurementSnapshot());
     }
 
     private static async Task<string> NextEventAsync(StreamReader reader)

@@ -1,3 +1,5 @@
+using System.Reflection;
+using System.Security.Cryptography;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
@@ -15,6 +17,36 @@ namespace MockOpenAI.Tests.Support;
 internal sealed class InProcessGateway(IReadOnlyDictionary<string, string?> settings, Action<IServiceCollection> testServices)
     : WebApplicationFactory<Gateway.Pipeline.GatewayHandler>
 {
+    /// <summary>The subscription key of <c>chat-app</c> in a gateway made by <see cref="InFrontOf"/>.</summary>
+    public const string ChatAppKey = "end-to-end-chat-app-key";
+
+    private static readonly string RepoRoot = typeof(InProcessGateway).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "RepoRoot").Value!;
+
+    public Uri Url => ClientOptions.BaseAddress;
+
+    /// <summary>
+    /// The gateway with this checkout's <c>apim/</c> (the shipped policy, topology and circuit breakers), started on
+    /// <paramref name="time"/>, signing its managed-identity tokens with <paramref name="signingKey"/> (the key the mock
+    /// accounts trust), each backend named in <paramref name="backends"/> reached at the account given for it.
+    /// </summary>
+    public static InProcessGateway InFrontOf(TimeProvider time, RSA signingKey, IReadOnlyDictionary<string, Uri> backends)
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["Apim:Path"] = Path.Combine(RepoRoot, "apim"),
+            ["Apim:WatchForChanges"] = "false",
+            ["Apim:NamedValues:managed-identity-client-id"] = "test-client-id",
+            ["Apim:Subscriptions:chat-app:PrimaryKey"] = ChatAppKey,
+            ["LocalIdentity:SigningKey"] = signingKey.ExportPkcs8PrivateKeyPem(),
+        };
+        foreach (var (id, account) in backends)
+        {
+            settings[$"Apim:Backends:{id}:Url"] = new Uri(account, "/openai").ToString();
+        }
+
+        return new InProcessGateway(settings, services => services.AddSingleton(time)).Start();
+    }
+
     public InProcessGateway Start()
     {
         UseKestrel(0);

@@ -16,8 +16,8 @@ using MockOpenAI.Storage;
 namespace MockOpenAI.Tests.Support;
 
 /// <summary>
-/// One mock account on a loopback port, on the given fake clock, with its own signing key and token issuer, called over
-/// real HTTP. Two of them are two accounts: each has its own stored responses.
+/// One mock account on a loopback port, on the given fake clock, with its own signing key (or a gateway's) and token
+/// issuer, called over real HTTP. Two of them are two accounts: each has its own stored responses.
 /// </summary>
 internal sealed class LoopbackAccount : IAsyncDisposable
 {
@@ -26,18 +26,22 @@ internal sealed class LoopbackAccount : IAsyncDisposable
     /// <summary>The admin API's password, unless the test's options set their own (or none, to turn it off).</summary>
     public const string AdminPassword = "loopback-admin-password";
 
-    private readonly RSA _key = RSA.Create(2048);
+    private readonly RSA _key;
+    private readonly bool _ownsKey;
     private readonly ServiceProvider _meters = new ServiceCollection().AddMetrics().BuildServiceProvider();
     private readonly LocalTokenIssuer _issuer;
     private readonly MockAccountServer _server;
 
-    private LoopbackAccount(FakeTimeProvider time, MockOpenAIOptions options)
+    private LoopbackAccount(FakeTimeProvider time, MockOpenAIOptions options, RSA? signingKey)
     {
+        _ownsKey = signingKey is null;
+        _key = signingKey ?? RSA.Create(2048);
         var port = FreePort();
         Http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
         Admin = new HttpClient { BaseAddress = Http.BaseAddress };
         Admin.DefaultRequestHeaders.Authorization = new("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{options.AdminUsername}:{options.AdminPassword}")));
-        Relay = new StreamRelay(time);
+        var metrics = new MockMetrics(_meters.GetRequiredService<IMeterFactory>());
+        Relay = new StreamRelay(time, metrics);
         Responses = new ResponseStore(Options.Create(options), time);
         var validator = new BearerTokenValidator(Options.Create(new MockOpenAI.Identity.LocalIdentityOptions { PublicKey = _key.ExportSubjectPublicKeyInfoPem() }), time);
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["urls"] = $"http://127.0.0.1:{port}" }).Build();
@@ -45,10 +49,10 @@ internal sealed class LoopbackAccount : IAsyncDisposable
             Options.Create(options),
             validator,
             Relay,
-            new FaultInjector(time),
+            new FaultInjector(time, metrics),
             new LatencyModel(new Random(1)),
             new RandomFaults(Options.Create(options), new Random(1)),
-            new MockMetrics(_meters.GetRequiredService<IMeterFactory>()),
+            metrics,
             Responses,
             time,
             configuration,
@@ -71,10 +75,11 @@ internal sealed class LoopbackAccount : IAsyncDisposable
 
     public ResponseStore Responses { get; }
 
-    public static async Task<LoopbackAccount> StartAsync(FakeTimeProvider time, MockOpenAIOptions options, bool withAdmin = true)
+    /// <summary>Starts an account; it accepts the tokens of <c>signingKey</c>'s issuer (a gateway's, say) when given, else of its own.</summary>
+    public static async Task<LoopbackAccount> StartAsync(FakeTimeProvider time, MockOpenAIOptions options, bool withAdmin = true, RSA? signingKey = null)
     {
         options.AdminPassword ??= withAdmin ? AdminPassword : null;
-        var account = new LoopbackAccount(time, options);
+        var account = new LoopbackAccount(time, options, signingKey);
         await account._server.StartAsync(CancellationToken.None).WaitAsync(Timeout);
         return account;
     }
@@ -103,7 +108,10 @@ internal sealed class LoopbackAccount : IAsyncDisposable
         _issuer.Dispose();
         Http.Dispose();
         Admin.Dispose();
-        _key.Dispose();
+        if (_ownsKey)
+        {
+            _key.Dispose();
+        }
         await _meters.DisposeAsync();
     }
 

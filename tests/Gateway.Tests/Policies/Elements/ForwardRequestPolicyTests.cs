@@ -8,6 +8,7 @@ namespace Gateway.Tests.Policies.Elements;
 
 public sealed class ForwardRequestPolicyTests : IAsyncLifetime
 {
+    private const string ChatPath = "/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21";
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan SlowBackend = TimeSpan.FromSeconds(10);
     private RecordingBackend _backend = null!;
@@ -27,22 +28,7 @@ public sealed class ForwardRequestPolicyTests : IAsyncLifetime
             await Task.Delay(SlowBackend, context.RequestAborted);
             await context.Response.WriteAsync("late", context.RequestAborted);
         };
-        using var apim = new TestApim($$"""
-            <policies>
-              <inbound>
-                <set-backend-service backend-id="aoai-eastus2-gpt-4o" />
-              </inbound>
-              <backend>
-                <forward-request {{timeout}} buffer-response="false" />
-              </backend>
-              <on-error>
-                <return-response>
-                  <set-status code="504" reason="Gateway Timeout" />
-                  <set-header name="x-error" exists-action="override"><value>@(context.LastError.Source + "|" + context.LastError.Reason)</value></set-header>
-                </return-response>
-              </on-error>
-            </policies>
-            """);
+        using var apim = new TestApim(ErrorAsHeaderPolicy(timeout + """ buffer-response="false" """));
         using var factory = new GatewayFactory(apim, _backend.Url);
         var client = factory.CreateClient();
         using var warmUp = await SendAsync(client, HttpCompletionOption.ResponseContentRead);
@@ -104,9 +90,124 @@ public sealed class ForwardRequestPolicyTests : IAsyncLifetime
         Assert.Equal("data: first\n\ndata: second\n\n", await buffered.Content.ReadAsStringAsync());
     }
 
+    [Fact]
+    [Covers("forward-request", "timeout")]
+    public async Task ForwardRequest_StreamPausingLongerThanTheTimeout_IsNotCut()
+    {
+        // The timeout bounds the wait for the response headers: a stream that has begun may pause for longer.
+        _backend.Answer = async context =>
+        {
+            context.Response.ContentType = "text/event-stream";
+            await context.Response.WriteAsync("data: first\n\n", context.RequestAborted);
+            await context.Response.Body.FlushAsync(context.RequestAborted);
+            await Task.Delay(TimeSpan.FromSeconds(1), context.RequestAborted);
+            await context.Response.WriteAsync("data: second\n\n", context.RequestAborted);
+        };
+        using var apim = new TestApim(ErrorAsHeaderPolicy("""timeout-ms="250" buffer-response="false" """));
+        using var factory = new GatewayFactory(apim, _backend.Url);
+
+        using var response = await SendAsync(factory.CreateClient(), HttpCompletionOption.ResponseHeadersRead);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("data: first\n\ndata: second\n\n", await response.Content.ReadAsStringAsync().WaitAsync(Timeout));
+    }
+
+    [Fact]
+    [Covers("forward-request", "timeout")]
+    public async Task ForwardRequest_UploadStillArrivingWhenTheTimeoutPasses_FailsWithTimeout()
+    {
+        // azure-docs#91401: a request body that takes longer to arrive than the timeout times the call out, though
+        // bytes keep flowing (an idle timeout would not fire).
+        using var apim = new TestApim(ErrorAsHeaderPolicy("""timeout-ms="500" buffer-request-body="false" """));
+
+        // On Kestrel: the in-memory test server hands the application a request only once its body has been sent.
+        using var factory = new GatewayFactory(apim, _backend.Url).OnKestrel();
+        using var request = new HttpRequestMessage(HttpMethod.Post, ChatPath) { Content = new TrickledContent(chunks: 15, every: TimeSpan.FromMilliseconds(100)) };
+        request.Headers.Add("api-key", GatewayFactory.PrimaryKey);
+
+        using var client = new HttpClient { BaseAddress = factory.ClientOptions.BaseAddress };
+        using var response = await client.SendAsync(request).WaitAsync(Timeout);
+
+        Assert.Equal(HttpStatusCode.GatewayTimeout, response.StatusCode);
+        Assert.Equal("forward-request|Timeout", response.Headers.GetValues("x-error").Single());
+    }
+
+    [Fact]
+    [Covers("forward-request", "timeout")]
+    public async Task ForwardRequest_NoHeadersWithinTheTimeout_TimesOutOnTheGatewaysClock()
+    {
+        var time = new ObservedTime();
+        time.SetUtcNow(new DateTimeOffset(2026, 11, 26, 9, 0, 0, TimeSpan.Zero));
+        _backend.Answer = async context => await Task.Delay(System.Threading.Timeout.InfiniteTimeSpan, context.RequestAborted);
+        using var apim = new TestApim(ErrorAsHeaderPolicy("""timeout="120" """));
+        using var factory = new GatewayFactory(apim, _backend.Url, time: time);
+
+        var sending = SendAsync(factory.CreateClient(), HttpCompletionOption.ResponseContentRead);
+        await WaitForTimerAsync(time, TimeSpan.FromSeconds(120));
+        time.Advance(TimeSpan.FromSeconds(119));
+        await Task.Delay(100);
+        Assert.False(sending.IsCompleted);
+        time.Advance(TimeSpan.FromSeconds(1));
+        using var response = await sending;
+
+        Assert.Equal(HttpStatusCode.GatewayTimeout, response.StatusCode);
+        Assert.Equal("forward-request|Timeout", response.Headers.GetValues("x-error").Single());
+    }
+
+    [Fact]
+    public async Task ForwardRequest_StreamStalledLongerThanTheIdleTimeout_IsCut()
+    {
+        // A backend that stops sending mid-stream without closing: the connection is dropped once it has been idle for
+        // Gateway:Forwarding:IdleTimeout (4 minutes by default, as Azure's load balancer in front of API Management).
+        _backend.Answer = async context =>
+        {
+            context.Response.ContentType = "text/event-stream";
+            await context.Response.WriteAsync("data: first\n\n", context.RequestAborted);
+            await context.Response.Body.FlushAsync(context.RequestAborted);
+            await Task.Delay(System.Threading.Timeout.InfiniteTimeSpan, context.RequestAborted);
+        };
+        using var apim = new TestApim(ErrorAsHeaderPolicy("""buffer-response="false" """));
+        using var factory = new GatewayFactory(apim, _backend.Url, settings: new Dictionary<string, string> { ["Gateway:Forwarding:IdleTimeout"] = "00:00:00.300" });
+
+        using var response = await SendAsync(factory.CreateClient(), HttpCompletionOption.ResponseHeadersRead);
+        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
+        Assert.Equal("data: first", await reader.ReadLineAsync().WaitAsync(Timeout));
+        var cut = await Record.ExceptionAsync(() => reader.ReadToEndAsync().WaitAsync(TimeSpan.FromSeconds(10)));
+
+        Assert.True(cut is IOException or HttpRequestException, cut?.ToString() ?? "the stream ended normally");
+    }
+
+    /// <summary>A policy forwarding with <paramref name="attributes"/>, whose on-error answers 504 with the error's source and reason in <c>x-error</c>.</summary>
+    private static string ErrorAsHeaderPolicy(string attributes) => $$"""
+        <policies>
+          <inbound>
+            <set-backend-service backend-id="aoai-eastus2-gpt-4o" />
+          </inbound>
+          <backend>
+            <forward-request {{attributes}} />
+          </backend>
+          <on-error>
+            <return-response>
+              <set-status code="504" reason="Gateway Timeout" />
+              <set-header name="x-error" exists-action="override"><value>@(context.LastError.Source + "|" + context.LastError.Reason)</value></set-header>
+            </return-response>
+          </on-error>
+        </policies>
+        """;
+
+    private static async Task WaitForTimerAsync(ObservedTime time, TimeSpan dueTime)
+    {
+        var waited = Stopwatch.StartNew();
+        while (!time.Timers.Contains(dueTime))
+        {
+            Assert.True(waited.Elapsed < Timeout, $"no timer of {dueTime} was started on the gateway's clock");
+            await Task.Delay(10);
+        }
+    }
+
     private static async Task<HttpResponseMessage> SendAsync(HttpClient client, HttpCompletionOption completion)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Post, "/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21")
+        using var request = new HttpRequestMessage(HttpMethod.Post, ChatPath)
         {
             Content = new StringContent("{}", Encoding.UTF8, "application/json"),
         };

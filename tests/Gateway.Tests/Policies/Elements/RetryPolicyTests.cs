@@ -54,6 +54,46 @@ public sealed class RetryPolicyTests : IAsyncLifetime
         Assert.All(_backend.Requests, r => Assert.Equal("""{"messages":[{"role":"user","content":"again"}]}""", r.Body));
     }
 
+    [Fact]
+    [Covers("retry", "condition")]
+    public async Task Retry_ChildFailsWithAnError_IsNotRetried_AndOnErrorRuns()
+    {
+        // "If an error occurs, processing immediately jumps to the on-error policy section" (Error handling): a
+        // forward-request that cannot reach its backend ends the retry, whatever its condition says.
+        using var apim = new TestApim("""
+            <policies>
+              <inbound>
+                <set-backend-service backend-id="aoai-eastus2-gpt-4o" />
+              </inbound>
+              <backend>
+                <retry condition="@(true)" count="3" interval="0">
+                  <set-variable name="tries" value="@(context.Variables.GetValueOrDefault<int>("tries") + 1)" />
+                  <forward-request buffer-request-body="true" />
+                </retry>
+              </backend>
+              <on-error>
+                <return-response>
+                  <set-status code="503" reason="Service Unavailable" />
+                  <set-header name="x-error" exists-action="override">
+                    <value>@(context.LastError.Source + " " + context.LastError.Reason + " after " + context.Variables.GetValueOrDefault<int>("tries") + " try")</value>
+                  </set-header>
+                </return-response>
+              </on-error>
+            </policies>
+            """);
+        using var factory = new GatewayFactory(apim, _backend.Url, settings: new Dictionary<string, string> { ["Apim:Backends:aoai-eastus2-gpt-4o:Url"] = "http://127.0.0.1:9/openai" });
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21")
+        {
+            Content = new StringContent("{}", Encoding.UTF8, "application/json"),
+        };
+        request.Headers.Add("api-key", GatewayFactory.PrimaryKey);
+
+        using var response = await factory.CreateClient().SendAsync(request).WaitAsync(Timeout);
+
+        Assert.Equal(503, (int)response.StatusCode);
+        Assert.Equal("forward-request BackendConnectionFailure after 1 try", response.Headers.GetValues("x-error").Single());
+    }
+
     [Theory]
     [InlineData("""interval="5" """, 2, new[] { 5.0, 5.0 })]
     [InlineData("""interval="2" delta="3" """, 3, new[] { 2.0, 5.0, 8.0 })]
@@ -91,7 +131,7 @@ public sealed class RetryPolicyTests : IAsyncLifetime
         var sending = factory.CreateClient().SendAsync(request);
         for (var i = 0; i < waits.Length; i++)
         {
-            await time.WaitForTimersAsync(i + 1);
+            await WaitForRetryTimersAsync(time, i + 1);
             var calls = _backend.Requests.Count;
             time.Advance(TimeSpan.FromSeconds(waits[i]) - TimeSpan.FromMilliseconds(1));
             Assert.Equal(calls, _backend.Requests.Count);
@@ -102,7 +142,7 @@ public sealed class RetryPolicyTests : IAsyncLifetime
 
         Assert.Equal(200, (int)response.StatusCode);
         Assert.Equal(count + 1, _backend.Requests.Count);
-        Assert.Equal(waits, time.Timers.Select(t => t.TotalSeconds));
+        Assert.Equal(waits, RetryTimers(time).Select(t => t.TotalSeconds));
     }
 
     [Fact]
@@ -148,5 +188,18 @@ public sealed class RetryPolicyTests : IAsyncLifetime
             $"<policies><backend>{retry}</backend></policies>", "policy.xml", "api", new Gateway.Apim.NamedValues(new Dictionary<string, string?>())));
 
         Assert.Contains(reason, Assert.Single(error.Problems), StringComparison.Ordinal);
+    }
+
+    /// <summary>The timers of retry's waits: each forward-request also starts one, its deadline (300 s by default).</summary>
+    private static IEnumerable<TimeSpan> RetryTimers(ObservedTime time) => time.Timers.Where(t => t != ForwardRequestPolicy.DefaultTimeout);
+
+    private static async Task WaitForRetryTimersAsync(ObservedTime time, int count)
+    {
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        while (RetryTimers(time).Count() < count)
+        {
+            Assert.True(waited.Elapsed < Timeout, $"{RetryTimers(time).Count()} retry wait(s) started, expected {count}");
+            await Task.Delay(10);
+        }
     }
 }
