@@ -26,7 +26,11 @@ internal static class ExpressionCompiler
         "System.Xml.Linq", "Newtonsoft.Json", "Newtonsoft.Json.Linq", "Gateway.Expressions",
     ];
 
-    private static readonly Lazy<ImmutableArray<MetadataReference>> References = new(LoadReferences);
+    // The compiler's references (every System.* assembly, read into memory, and the symbols Roslyn builds from them)
+    // weigh well over 100 MB and are needed only while policies load: held weakly, they are shared by the documents of
+    // one load and given back once it is over; a reload reads them again.
+    private static readonly WeakReference<MetadataReference[]?> CachedReferences = new(null);
+    private static readonly Lock ReferencesLock = new();
 
     public static CompiledExpressions Compile(string documentName, IReadOnlyList<PolicyExpression> expressions)
     {
@@ -40,7 +44,7 @@ internal static class ExpressionCompiler
         var compilation = CSharpCompilation.Create(
             assemblyName,
             [CSharpSyntaxTree.ParseText(source, new CSharpParseOptions(Language), path: documentName, encoding: Encoding.UTF8)],
-            References.Value,
+            References(),
             new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, optimizationLevel: OptimizationLevel.Release, nullableContextOptions: NullableContextOptions.Disable));
 
         using var image = new MemoryStream();
@@ -131,7 +135,21 @@ internal static class ExpressionCompiler
         return new string(name.Select(c => char.IsAsciiLetterOrDigit(c) ? c : '_').ToArray());
     }
 
-    private static ImmutableArray<MetadataReference> LoadReferences()
+    private static MetadataReference[] References()
+    {
+        lock (ReferencesLock)
+        {
+            if (!CachedReferences.TryGetTarget(out var references) || references is null)
+            {
+                references = LoadReferences();
+                CachedReferences.SetTarget(references);
+            }
+
+            return references;
+        }
+    }
+
+    private static MetadataReference[] LoadReferences()
     {
         var platform = ((string?)AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES") ?? string.Empty)
             .Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
