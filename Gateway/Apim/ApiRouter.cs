@@ -1,22 +1,25 @@
 namespace Gateway.Apim;
 
 /// <summary>Matches a request to an API by its path (longest first) and then to one of the API's operations.</summary>
-internal sealed class ApiRouter(IReadOnlyList<ApiRoute> routes) : IDisposable
+internal sealed class ApiRouter : IDisposable
 {
-    private readonly IReadOnlyList<ApiRoute> _routes = [.. routes.OrderByDescending(r => r.Entity.Path.Length)];
+    // The routes in Routes' order, each with its path as a PathString, made once rather than per request.
+    private readonly (ApiRoute Route, PathString Prefix)[] _routes;
 
-    // Each route's path as a PathString, made once rather than per request.
-    private readonly PathString[] _prefixes = [.. routes.OrderByDescending(r => r.Entity.Path.Length)
-        .Select(r => r.Entity.Path.Length == 0 ? PathString.Empty : new PathString("/" + r.Entity.Path))];
+    public ApiRouter(IReadOnlyList<ApiRoute> routes)
+    {
+        Routes = [.. routes.OrderByDescending(r => r.Entity.Path.Length)];
+        _routes = [.. Routes.Select(r => (r, r.Entity.Path.Length == 0 ? PathString.Empty : new PathString("/" + r.Entity.Path)))];
+    }
 
-    public IReadOnlyList<ApiRoute> Routes => _routes;
+    /// <summary>The APIs, longest path first.</summary>
+    public IReadOnlyList<ApiRoute> Routes { get; }
 
     public ApiMatch? Match(string method, PathString path)
     {
-        for (var r = 0; r < _routes.Count; r++)
+        foreach (var (route, prefix) in _routes)
         {
-            var route = _routes[r];
-            if (!path.StartsWithSegments(_prefixes[r], StringComparison.OrdinalIgnoreCase, out var remainder))
+            if (!path.StartsWithSegments(prefix, StringComparison.OrdinalIgnoreCase, out var remainder))
             {
                 continue;
             }
@@ -41,7 +44,7 @@ internal sealed class ApiRouter(IReadOnlyList<ApiRoute> routes) : IDisposable
 
     public void Dispose()
     {
-        foreach (var route in _routes)
+        foreach (var (route, _) in _routes)
         {
             route.Dispose();
         }

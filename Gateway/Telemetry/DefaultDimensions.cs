@@ -8,23 +8,25 @@ namespace Gateway.Telemetry;
 /// </summary>
 internal static class DefaultDimensions
 {
-    public static readonly string[] Names = ["API ID", "Operation ID", "Product ID", "User ID", "Subscription ID", "Location", "Gateway ID"];
+    // Each default dimension once: its name, in API Management's order, and where its value comes from.
+    private static readonly (string Name, Func<RequestContext, string?> Value)[] Defaults =
+    [
+        ("API ID", context => context.Api.Id),
+        ("Operation ID", context => context.Operation.Id),
+        ("Product ID", context => context.Product?.Id),
+        ("User ID", context => context.User?.Id),
+        ("Subscription ID", context => context.Subscription?.Id),
+        ("Location", context => context.Deployment.Region),
+        ("Gateway ID", context => context.Deployment.GatewayId),
+    ];
 
-    public static bool Contains(string name) => Names.Contains(name, StringComparer.OrdinalIgnoreCase);
+    private static readonly Dictionary<string, Func<RequestContext, string?>> ByName =
+        Defaults.ToDictionary(d => d.Name, d => d.Value, StringComparer.OrdinalIgnoreCase);
+
+    public static readonly string[] Names = [.. Defaults.Select(d => d.Name)];
+
+    public static bool Contains(string name) => ByName.ContainsKey(name);
 
     /// <summary>The value of a default dimension for this request; null when the request has none (no product, say).</summary>
-    public static string? ValueOf(RequestContext context, string name) => name switch
-    {
-        _ when Is(name, "API ID") => context.Api.Id,
-        _ when Is(name, "Operation ID") => context.Operation.Id,
-        _ when Is(name, "Product ID") => context.Product?.Id,
-        _ when Is(name, "User ID") => context.User?.Id,
-        _ when Is(name, "Subscription ID") => context.Subscription?.Id,
-        _ when Is(name, "Location") => context.Deployment.Region,
-        _ when Is(name, "Gateway ID") => context.Deployment.GatewayId,
-        _ => null,
-    };
-
-    // Names compare without case, and without making an upper-case copy on every request.
-    private static bool Is(string name, string dimension) => string.Equals(name, dimension, StringComparison.OrdinalIgnoreCase);
+    public static string? ValueOf(RequestContext context, string name) => ByName.TryGetValue(name, out var value) ? value(context) : null;
 }
