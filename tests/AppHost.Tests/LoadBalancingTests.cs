@@ -118,25 +118,39 @@ public sealed class LoadBalancingTests(LoadBalancedAppFixture app) : IClassFixtu
     public async Task Sdk_StreamedCompletion_ArrivesPacedNotInOneBurst()
     {
         var chat = Client(app.Key).GetChatClient("gpt-4o");
-        var arrivals = new List<TimeSpan>();
-        var text = new StringBuilder();
-        var clock = Stopwatch.StartNew();
 
-        using var cancellation = new CancellationTokenSource(Timeout);
-        await foreach (var update in chat.CompleteChatStreamingAsync([new UserChatMessage("Stream ten tokens")], new ChatCompletionOptions { MaxOutputTokenCount = 10 }, cancellation.Token))
+        // The mocks pace 50 ms a token: ten tokens span about 450 ms. A process that stalls for that long (the client,
+        // or the gateway on a busy 2-core machine) finds every chunk waiting and reads them in one go, which looks
+        // like a burst; a gateway that buffers streams bursts every time. So up to three streams are tried, and one
+        // paced stream passes.
+        var spreads = new List<double>();
+        for (var attempt = 0; attempt < 3; attempt++)
         {
-            arrivals.Add(clock.Elapsed);
-            foreach (var part in update.ContentUpdate)
+            var arrivals = new List<TimeSpan>();
+            var text = new StringBuilder();
+            var clock = Stopwatch.StartNew();
+            using var cancellation = new CancellationTokenSource(Timeout);
+            await foreach (var update in chat.CompleteChatStreamingAsync([new UserChatMessage("Stream ten tokens")], new ChatCompletionOptions { MaxOutputTokenCount = 10 }, cancellation.Token))
             {
-                text.Append(part.Text);
+                arrivals.Add(clock.Elapsed);
+                foreach (var part in update.ContentUpdate)
+                {
+                    text.Append(part.Text);
+                }
             }
+
+            Assert.True(arrivals.Count >= 12, $"only {arrivals.Count} updates");
+            Assert.Equal(10, text.ToString().Split(' ', StringSplitOptions.RemoveEmptyEntries).Length);
+            var spread = arrivals[^1] - arrivals[0];
+            if (spread >= TimeSpan.FromMilliseconds(300))
+            {
+                return;
+            }
+
+            spreads.Add(spread.TotalMilliseconds);
         }
 
-        // The mocks pace 50 ms a token: ten tokens span about 450 ms.
-        Assert.True(arrivals.Count >= 12, $"only {arrivals.Count} updates");
-        var spread = arrivals[^1] - arrivals[0];
-        Assert.True(spread >= TimeSpan.FromMilliseconds(300), $"the stream arrived within {spread.TotalMilliseconds:F0} ms");
-        Assert.Equal(10, text.ToString().Split(' ', StringSplitOptions.RemoveEmptyEntries).Length);
+        Assert.Fail($"every stream arrived in one burst, within {string.Join(", ", spreads.Select(s => $"{s:F0}"))} ms");
     }
 
     [SkippableFact]
