@@ -34,11 +34,11 @@ internal sealed class GatewayArtifacts(string apimPath, ApiRouter router, Backen
         }
 
         var topology = Topology.Load(path);
-        var backends = BackendRegistry.Create(topology, options.Backends);
+        var namedValues = NamedValues.Load(path, options.NamedValues);
+        var backends = BackendRegistry.Create(topology, options.Backends, namedValues);
         var subscriptionDefinitions = SubscriptionDefinition.Load(path);
         var users = UserDefinition.Load(path);
         var productDefinitions = ProductDefinition.LoadAll(path);
-        var namedValues = NamedValues.Load(path, options.NamedValues);
 
         var routes = new List<ApiRoute>();
         var problems = new List<string>();

@@ -19,7 +19,7 @@ internal sealed class BackendRegistry
 
     public IReadOnlyCollection<BackendEntity> All => _backends.Values;
 
-    public static BackendRegistry Create(Topology topology, IReadOnlyDictionary<string, BackendOverrideOptions> overrides)
+    public static BackendRegistry Create(Topology topology, IReadOnlyDictionary<string, BackendOverrideOptions> overrides, NamedValues namedValues)
     {
         foreach (var id in overrides.Keys)
         {
@@ -42,7 +42,7 @@ internal sealed class BackendRegistry
 
             var region = topology.Accounts.FirstOrDefault(a => string.Equals(a.Name, definition.Account, StringComparison.OrdinalIgnoreCase))?.Region;
             var rule = definition.CircuitBreaker?.Rules is [var only] ? CircuitBreakerRule.From(only) : null;
-            singles[definition.Id] = new Backend(definition.Id, uri, region, rule);
+            singles[definition.Id] = new Backend(definition.Id, uri, region, rule, BackendCredentials.From(definition.Credentials, namedValues, definition.Id));
         }
 
         var pools = topology.Backends.Where(b => b.IsPool).Select(definition => new BackendPool(

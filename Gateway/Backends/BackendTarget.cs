@@ -1,4 +1,4 @@
 namespace Gateway.Backends;
 
-/// <summary>Where a request goes: a backend entity's URL (with its id) or a URL set by <c>base-url</c>.</summary>
-internal sealed record BackendTarget(string? BackendId, Uri Url);
+/// <summary>Where a request goes: a backend entity's URL (with its id and credentials) or a URL set by <c>base-url</c>.</summary>
+internal sealed record BackendTarget(string? BackendId, Uri Url, BackendCredentials? Credentials = null);

@@ -23,7 +23,9 @@ internal sealed class BackendForwarder(IHttpForwarder forwarder, IForwarderHttpC
     {
         var target = context.Backend?.Url ?? (context.Api as ApiInfo)?.Entity.ServiceUrl
             ?? throw new PolicyExecutionException(Source, "BackendNotSet", "No backend service is set: use set-backend-service or give the API a web service URL.");
-        var destination = new Uri(target.ToString().TrimEnd('/') + context.OperationPath + context.BuildQueryString());
+        var credentials = context.Backend?.Credentials;
+        var query = credentials is { HasQuery: true } ? RequestContext.ToQueryString(credentials.WithQuery(context.Query)) : context.BuildQueryString();
+        var destination = new Uri(target.ToString().TrimEnd('/') + context.OperationPath + query);
 
         // A previous attempt's response (under retry, or a second forward-request) is dropped and YARP has let go of
         // it before the next one starts; YARP forwards only while the response is untouched.
@@ -49,6 +51,18 @@ internal sealed class BackendForwarder(IHttpForwarder forwarder, IForwarderHttpC
         foreach (var (name, values) in context.RequestHeaders)
         {
             http.Request.Headers[name] = values;
+        }
+
+        if (credentials is not null)
+        {
+            try
+            {
+                await credentials.ApplyAsync(http.Request.Headers, context.Services.Tokens, http.RequestAborted);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                throw new PolicyExecutionException(Source, "ManagedIdentityTokenFailure", $"Could not obtain a managed identity token for backend '{context.Backend!.BackendId}': {ex.Message}", ex);
+            }
         }
 
         if (forward.BufferRequestBody && !context.RequestBody.IsBuffered)

@@ -235,7 +235,7 @@ internal sealed class RequestContext : IContext, IRequest, IDisposable
         }
     }
 
-    private static QueryString ToQueryString(IReadOnlyDictionary<string, string[]> query) =>
+    internal static QueryString ToQueryString(IReadOnlyDictionary<string, string[]> query) =>
         QueryString.Create(query.SelectMany(p => p.Value.Select(v => KeyValuePair.Create(p.Key, (string?)v))));
 
     private sealed class UrlView(HttpRequest request, PathString path, Dictionary<string, string[]>? query) : IUrl

@@ -338,12 +338,22 @@ internal sealed partial class MockAccountServer(
         await RefusedAsync(request, family) ?? Json(200, Models.List(_options.Deployments.Values, _startedAt));
 
     /// <summary>
-    /// Authentication (an account key where the account has keys, else a bearer token) and the api-version: required
+    /// Authentication (a bearer token when one is sent, else an account key where the account has keys) and the api-version: required
     /// except on the v1 surface, and one the account knows. Null when the request may proceed.
     /// </summary>
     private async Task<IResponseMessage?> RefusedAsync(IRequestMessage request, RouteFamily family)
     {
-        if (Header(request, "api-key") is { } key)
+        // A bearer token decides when one is sent, whatever api-key comes with it: API Management forwards the
+        // caller's subscription key by default, and Microsoft's AI-Gateway labs reach Azure OpenAI that way, with a
+        // managed-identity token beside it (docs/fidelity.md).
+        if (Header(request, "Authorization") is { } authorization)
+        {
+            if (!await tokens.IsValidAsync(authorization))
+            {
+                return Json(401, AzureErrors.Unauthorized);
+            }
+        }
+        else if (Header(request, "api-key") is { } key)
         {
             if (_options.ApiKeys.Count == 0)
             {
@@ -355,7 +365,7 @@ internal sealed partial class MockAccountServer(
                 return Json(401, AzureErrors.InvalidKey);
             }
         }
-        else if (!await tokens.IsValidAsync(Header(request, "Authorization")))
+        else
         {
             return Json(401, AzureErrors.Unauthorized);
         }

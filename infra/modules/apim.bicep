@@ -177,6 +177,9 @@ resource backend 'Microsoft.ApiManagement/service/backends@2024-10-01-preview' =
       protocol: entry.?protocol ?? 'http'
       description: entry.?description
       circuitBreaker: entry.?circuitBreaker
+      // Headers, query parameters, an Authorization header or a managed-identity token (managedIdentity.resource,
+      // clientId) that API Management adds to every request to this backend; {{named values}} in them resolve in Azure.
+      credentials: entry.?credentials
     }
   }
 ]

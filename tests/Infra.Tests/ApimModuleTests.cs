@@ -21,6 +21,12 @@ public sealed class EveryArtefactKindFixture : IAsyncLifetime
     /// <summary>The sessionAffinity that pool gets, as topology.json writes it.</summary>
     public const string SessionAffinity = """{ "sessionId": { "source": "Cookie", "name": "SessionId" } }""";
 
+    /// <summary>The single backend given credentials (the shipped topology's have none).</summary>
+    public const string CredentialsBackend = "aoai-japaneast-gpt-4o";
+
+    /// <summary>The credentials it gets, as AI-Gateway's labs write them: a managed identity, plus a header from a named value.</summary>
+    public const string Credentials = """{ "managedIdentity": { "resource": "https://cognitiveservices.azure.com", "clientId": "{{managed-identity-client-id}}" }, "header": { "x-backend-key": [ "{{lb-state-key}}" ] }, "query": { "tenant": [ "contoso" ] } }""";
+
     public string ApimPath => Path.Combine(_root, "apim");
 
     public IReadOnlyList<BicepDiagnostic> BuildDiagnostics { get; private set; } = [];
@@ -31,7 +37,8 @@ public sealed class EveryArtefactKindFixture : IAsyncLifetime
     {
         Copy(InfraTemplate.ApimPath, ApimPath);
         Copy(Path.Combine(InfraTemplate.RepoRoot, "examples", "cached-priority"), ApimPath);
-        AddSessionAffinity(AffinityPool, SessionAffinity);
+        EditBackend(AffinityPool, pool => pool["pool"]!["sessionAffinity"] = JsonNode.Parse(SessionAffinity));
+        EditBackend(CredentialsBackend, backend => backend["credentials"] = JsonNode.Parse(Credentials));
         Write("global-policy.xml", "<policies>\n  <inbound />\n  <backend>\n    <forward-request />\n  </backend>\n  <outbound />\n  <on-error />\n</policies>\n");
         Write("apis/azure-openai/operations/Embeddings_Create.xml", "<policies>\n  <inbound>\n    <base />\n    <set-header name=\"x-operation\" exists-action=\"override\">\n      <value>embeddings</value>\n    </set-header>\n  </inbound>\n</policies>\n");
         Write("products/starter/product.json", """{ "id": "starter", "displayName": "Starter", "description": "One subscription, a token budget", "apis": [ "azure-openai" ], "groups": [ "developers" ], "subscriptionsLimit": 1, "policy": "policy.xml" }""");
@@ -109,12 +116,11 @@ public sealed class EveryArtefactKindFixture : IAsyncLifetime
         return string.Join(Environment.NewLine, text) + Environment.NewLine;
     }
 
-    private void AddSessionAffinity(string poolId, string sessionAffinity)
+    private void EditBackend(string id, Action<JsonNode> edit)
     {
         var path = Path.Combine(ApimPath, Gateway.Apim.Model.Topology.FileName);
         var topology = JsonNode.Parse(File.ReadAllText(path), documentOptions: new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip })!;
-        var pool = topology["backends"]!.AsArray().Single(b => b!["id"]!.GetValue<string>() == poolId)!;
-        pool["pool"]!["sessionAffinity"] = JsonNode.Parse(sessionAffinity);
+        edit(topology["backends"]!.AsArray().Single(b => b!["id"]!.GetValue<string>() == id)!);
         File.WriteAllText(path, topology.ToJsonString());
     }
 
@@ -194,6 +200,18 @@ public sealed class ApimModuleTests(EveryArtefactKindFixture folder) : IClassFix
         var affinity = deployed["properties"]!["pool"]!["sessionAffinity"];
         Assert.True(JsonNode.DeepEquals(JsonNode.Parse(EveryArtefactKindFixture.SessionAffinity), affinity), $"deployed sessionAffinity {affinity?.ToJsonString()}");
         Assert.Null(other["properties"]!["pool"]!["sessionAffinity"]);
+    }
+
+    [Fact]
+    public void Module_BackendWithCredentials_DeploysThemExactlyAsWritten_NamedValuesLeftForApiManagement_AndOthersWithout()
+    {
+        var written = Gateway.Apim.Model.Topology.Load(folder.ApimPath).Backends.Single(b => b.Id == EveryArtefactKindFixture.CredentialsBackend);
+        var deployed = folder.Snapshot.Apim($"{Service}/backends", EveryArtefactKindFixture.CredentialsBackend)["properties"]!["credentials"];
+        var other = folder.Snapshot.Apim($"{Service}/backends", "aoai-eastus2-gpt-4o");
+
+        Assert.Equal("https://cognitiveservices.azure.com", written.Credentials!.ManagedIdentity!.Resource);
+        Assert.True(JsonNode.DeepEquals(JsonNode.Parse(EveryArtefactKindFixture.Credentials), deployed), $"deployed credentials {deployed?.ToJsonString()}");
+        Assert.Null(other["properties"]!["credentials"]);
     }
 
     [Fact]

@@ -136,6 +136,40 @@ internal sealed record Topology(IReadOnlyList<AccountDefinition> Accounts, IRead
         {
             ValidateCircuitBreaker(path, backend.Id, breaker);
         }
+
+        if (backend.Credentials is { } credentials)
+        {
+            ValidateCredentials(path, backend.Id, credentials);
+        }
+    }
+
+    private static void ValidateCredentials(string path, string id, BackendCredentialsDefinition credentials)
+    {
+        if (credentials.Certificate is { Count: > 0 } || credentials.CertificateIds is { Count: > 0 })
+        {
+            throw new ApimArtifactException(path, $"backend '{id}': credentials.certificate and certificateIds (client certificates) are not emulated; remove them for local runs");
+        }
+
+        if (credentials.Authorization is { } authorization && string.IsNullOrWhiteSpace(authorization.Scheme))
+        {
+            throw new ApimArtifactException(path, $"backend '{id}': credentials.authorization needs a scheme");
+        }
+
+        if (credentials.ManagedIdentity is { } identity && string.IsNullOrWhiteSpace(identity.Resource))
+        {
+            throw new ApimArtifactException(path, $"backend '{id}': credentials.managedIdentity needs a resource (the token's audience, such as https://cognitiveservices.azure.com)");
+        }
+
+        foreach (var (kind, entries) in new[] { ("header", credentials.Header), ("query", credentials.Query) })
+        {
+            foreach (var (name, values) in entries ?? new Dictionary<string, IReadOnlyList<string>>())
+            {
+                if (string.IsNullOrWhiteSpace(name) || values is null || values.Count == 0 || values.Any(v => v is null))
+                {
+                    throw new ApimArtifactException(path, $"backend '{id}': credentials.{kind} '{name}' needs a name and at least one value");
+                }
+            }
+        }
     }
 
     private static void ValidateCircuitBreaker(string path, string id, CircuitBreakerDefinition breaker)
@@ -244,6 +278,11 @@ internal sealed record Topology(IReadOnlyList<AccountDefinition> Accounts, IRead
             throw new ApimArtifactException(path, $"pool '{pool.Id}' has a circuit breaker; breakers belong to its single backends");
         }
 
+        if (pool.Credentials is not null)
+        {
+            throw new ApimArtifactException(path, $"pool '{pool.Id}' has credentials; credentials belong to its single backends");
+        }
+
         if (pool.Pool?.SessionAffinity is { } affinity)
         {
             ValidateSessionAffinity(path, pool.Id, affinity);
@@ -317,7 +356,8 @@ internal sealed record BackendDefinition(
     string? Url,
     string? Description,
     CircuitBreakerDefinition? CircuitBreaker,
-    BackendPoolDefinition? Pool)
+    BackendPoolDefinition? Pool,
+    BackendCredentialsDefinition? Credentials = null)
 {
     public const string SingleType = "Single";
 
@@ -325,6 +365,26 @@ internal sealed record BackendDefinition(
 
     public bool IsPool => string.Equals(Type, PoolType, StringComparison.OrdinalIgnoreCase);
 }
+
+/// <summary>
+/// What API Management adds to every request it sends to a single backend (the ARM resource's <c>credentials</c>): headers
+/// and query parameters (values may name named values, <c>{{name}}</c>), an <c>Authorization</c> header from
+/// <c>authorization</c> (<c>scheme</c>, <c>parameter</c>) or a managed-identity token for <c>managedIdentity.resource</c>
+/// (user-assigned with <c>clientId</c>). Client certificates (<c>certificate</c>, <c>certificateIds</c>) are not emulated.
+/// </summary>
+internal sealed record BackendCredentialsDefinition(
+    IReadOnlyDictionary<string, IReadOnlyList<string>>? Header,
+    IReadOnlyDictionary<string, IReadOnlyList<string>>? Query,
+    AuthorizationCredentialDefinition? Authorization,
+    ManagedIdentityCredentialDefinition? ManagedIdentity,
+    IReadOnlyList<string>? Certificate,
+    IReadOnlyList<string>? CertificateIds);
+
+/// <summary>An <c>Authorization</c> header, <c>scheme parameter</c>.</summary>
+internal sealed record AuthorizationCredentialDefinition(string? Scheme, string? Parameter);
+
+/// <summary>A token of the gateway's managed identity for <c>resource</c>.</summary>
+internal sealed record ManagedIdentityCredentialDefinition(string? Resource, string? ClientId);
 
 /// <summary>A backend's circuit breaker: API Management allows one rule.</summary>
 internal sealed record CircuitBreakerDefinition(IReadOnlyList<CircuitBreakerRuleDefinition>? Rules);

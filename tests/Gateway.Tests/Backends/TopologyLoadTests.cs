@@ -14,6 +14,8 @@ public sealed class TopologyLoadTests : IDisposable
           "circuitBreaker": { "rules": [ { "name": "r", "failureCondition": { "count": 1, "interval": "PT10S", "statusCodeRanges": [ { "min": 429, "max": 429 } ] }, "tripDuration": "PT1M" } ] } }
         """;
 
+    private static readonly NamedValues NoNamedValues = new(new Dictionary<string, string?>());
+
     private readonly string _folder = Directory.CreateTempSubdirectory("topology-test-").FullName;
 
     public void Dispose() => Directory.Delete(_folder, recursive: true);
@@ -67,7 +69,7 @@ public sealed class TopologyLoadTests : IDisposable
             """);
 
         var topology = Topology.Load(_folder);
-        var registry = BackendRegistry.Create(topology, new Dictionary<string, BackendOverrideOptions>());
+        var registry = BackendRegistry.Create(topology, new Dictionary<string, BackendOverrideOptions>(), NoNamedValues);
 
         Assert.True(registry.TryGet("east-chat", out var east));
         var rule = ((Backend)east).BreakerRule!;
@@ -90,7 +92,7 @@ public sealed class TopologyLoadTests : IDisposable
     {
         Write(Single, $$"""{ "id": "p", "type": "Pool", "pool": { "services": [ { "id": "east" } ], "sessionAffinity": { "sessionId": { "source": "{{source}}", "name": "SessionId" } } } }""");
 
-        var registry = BackendRegistry.Create(Topology.Load(_folder), new Dictionary<string, BackendOverrideOptions>());
+        var registry = BackendRegistry.Create(Topology.Load(_folder), new Dictionary<string, BackendOverrideOptions>(), NoNamedValues);
 
         Assert.True(registry.TryGet("p", out var entity));
         Assert.Equal("SessionId", Assert.IsType<BackendPool>(entity).SessionAffinity!.CookieName);
@@ -178,7 +180,7 @@ public sealed class TopologyLoadTests : IDisposable
         Write(Single, """{ "id": "p", "type": "Pool", "pool": { "services": [ { "id": "east" } ] } }""");
         var overrides = new Dictionary<string, BackendOverrideOptions> { ["p"] = new() { Url = "http://127.0.0.1:9" } };
 
-        var error = Assert.Throws<ApimArtifactException>(() => BackendRegistry.Create(Topology.Load(_folder), overrides));
+        var error = Assert.Throws<ApimArtifactException>(() => BackendRegistry.Create(Topology.Load(_folder), overrides, NoNamedValues));
 
         Assert.Contains("Apim:Backends:p names a pool, which has no URL of its own", error.Message, StringComparison.Ordinal);
     }

@@ -682,7 +682,7 @@ public sealed class MockAccountServerTests : IAsyncLifetime
     [InlineData("/openai/deployments/gpt-4o/chat/completions", true, false, 404, """{"error":{"code":"404","message": "Resource not found"}}""")]
     [InlineData("/openai/deployments/nope/chat/completions?api-version=2024-10-21", true, false, 404, """{"error":{"code":"DeploymentNotFound","message":"The API deployment for this resource does not exist. If you created the deployment within the last 5 minutes, please wait a moment and try again."}}""")]
     [InlineData(ChatPath, false, false, 401, """{"statusCode":401,"message":"Unauthorized. Access token is missing, invalid, audience is incorrect (https://cognitiveservices.azure.com), or have expired."}""")]
-    [InlineData(ChatPath, true, true, 403, """{"error":{"code":"AuthenticationTypeDisabled","message": "Key based authentication is disabled for this resource."}}""")]
+    [InlineData(ChatPath, false, true, 403, """{"error":{"code":"AuthenticationTypeDisabled","message": "Key based authentication is disabled for this resource."}}""")]
     public async Task Chat_BadRequests_GetAzuresStatusAndBody(string path, bool withToken, bool withKey, int status, string body)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = new StringContent("""{"messages":[{"role":"user","content":"hi"}]}""", Encoding.UTF8, "application/json") };

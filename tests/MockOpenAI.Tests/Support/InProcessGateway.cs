@@ -22,18 +22,22 @@ internal sealed class InProcessGateway(IReadOnlyDictionary<string, string?> sett
 
     private static readonly string RepoRoot = typeof(InProcessGateway).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "RepoRoot").Value!;
 
+    /// <summary>This checkout's <c>apim/</c>.</summary>
+    public static string ShippedApimPath { get; } = Path.Combine(RepoRoot, "apim");
+
     public Uri Url => ClientOptions.BaseAddress;
 
     /// <summary>
     /// The gateway with this checkout's <c>apim/</c> (the shipped policy, topology and circuit breakers), started on
     /// <paramref name="time"/>, signing its managed-identity tokens with <paramref name="signingKey"/> (the key the mock
-    /// accounts trust), each backend named in <paramref name="backends"/> reached at the account given for it.
+    /// accounts trust), each backend named in <paramref name="backends"/> reached at the account given for it; with
+    /// <paramref name="apimPath"/>, that folder instead of the shipped one.
     /// </summary>
-    public static InProcessGateway InFrontOf(TimeProvider time, RSA signingKey, IReadOnlyDictionary<string, Uri> backends)
+    public static InProcessGateway InFrontOf(TimeProvider time, RSA signingKey, IReadOnlyDictionary<string, Uri> backends, string? apimPath = null)
     {
         var settings = new Dictionary<string, string?>
         {
-            ["Apim:Path"] = Path.Combine(RepoRoot, "apim"),
+            ["Apim:Path"] = apimPath ?? ShippedApimPath,
             ["Apim:WatchForChanges"] = "false",
             ["Apim:NamedValues:managed-identity-client-id"] = "test-client-id",
             ["Apim:Subscriptions:chat-app:PrimaryKey"] = ChatAppKey,

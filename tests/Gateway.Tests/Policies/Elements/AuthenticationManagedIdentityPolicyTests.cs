@@ -90,11 +90,4 @@ public sealed class AuthenticationManagedIdentityPolicyTests : IAsyncLifetime
         await response.Content.LoadIntoBufferAsync();
         return response;
     }
-
-    /// <summary>A managed identity whose token endpoint cannot be reached.</summary>
-    private sealed class UnreachableIdentity : IManagedIdentityTokenProvider
-    {
-        public ValueTask<AccessToken> GetTokenAsync(string resource, string? clientId, CancellationToken cancellationToken) =>
-            throw new HttpRequestException("The managed identity endpoint could not be reached.");
-    }
 }
