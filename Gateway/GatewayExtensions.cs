@@ -61,6 +61,7 @@ internal static partial class GatewayExtensions
         builder.Services.AddSingleton(ManagedIdentityProvider);
         builder.Services.AddHttpClient(OpenIdConfigurationCache.HttpClientName, client => client.Timeout = TimeSpan.FromSeconds(10));
         builder.Services.AddSingleton<OpenIdConfigurationCache>();
+        SendRequestClient.Register(builder.Services);
         builder.Services.AddSingleton<GatewayServices>();
         builder.Services.AddSingleton<GatewayHandler>();
         builder.Services.AddHealthChecks().AddCheck<PolicyHealthCheck>("apim-policies");

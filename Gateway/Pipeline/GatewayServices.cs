@@ -21,6 +21,7 @@ internal sealed class GatewayServices(
     RateLimiting.TokenLimits tokenLimits,
     Telemetry.PolicyMetrics metrics,
     OpenIdConfigurationCache openIdConfigurations,
+    SendRequestClient sendRequests,
     ILoggerFactory loggers)
 {
     public Telemetry.PolicyMetrics Metrics { get; } = metrics;
@@ -52,6 +53,9 @@ internal sealed class GatewayServices(
     public BackendForwarder Forwarder { get; } = forwarder;
 
     public IManagedIdentityTokenProvider Tokens { get; } = tokens;
+
+    /// <summary>What <c>send-request</c> and <c>send-one-way-request</c> send with.</summary>
+    public SendRequestClient SendRequests { get; } = sendRequests;
 
     public TimeProvider Time { get; } = time;
 

@@ -35,6 +35,8 @@ internal static class PolicyElements
         ["retry"] = new(RetryPolicy.Parse, Anywhere, ["condition", "count", "interval", "max-interval", "delta", "first-fast-retry"]),
         ["return-response"] = new(ReturnResponsePolicy.Parse, Anywhere, ["response-variable-name"]),
         ["rewrite-uri"] = new(RewriteUriPolicy.Parse, [PolicySection.Inbound], ["template", "copy-unmatched-params"]),
+        ["send-one-way-request"] = new(SendOneWayRequestPolicy.Parse, Anywhere, ["mode", "timeout"]),
+        ["send-request"] = new(SendRequestPolicy.Parse, Anywhere, ["mode", "response-variable-name", "timeout", "ignore-error"]),
         ["set-backend-service"] = new(SetBackendServicePolicy.Parse, RequestSections, ["base-url", "backend-id"]),
         ["set-body"] = new(SetBodyPolicy.Parse, Anywhere, ["template"]),
         ["set-header"] = new(SetHeaderPolicy.Parse, Anywhere, ["name", "exists-action"]),

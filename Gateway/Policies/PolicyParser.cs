@@ -62,7 +62,8 @@ internal sealed partial class PolicyParser
         return new PolicyDocument(file, scope, sections, expressions, parser._sectionLocations)
         {
             UsesRequestBody = parser._expressions.Any(e => RequestBodyAccess().IsMatch(e.Code))
-                || SetsBody(sections.Where(s => s.Key is PolicySection.Inbound or PolicySection.Backend).SelectMany(s => s.Value)),
+                || SetsBody(sections.Where(s => s.Key is PolicySection.Inbound or PolicySection.Backend).SelectMany(s => s.Value))
+                || CopiesBody(sections.Where(s => s.Key != PolicySection.Outbound).SelectMany(s => s.Value)),
         };
     }
 
@@ -73,6 +74,11 @@ internal sealed partial class PolicyParser
     /// <summary>Whether a <c>set-body</c> sits among the elements, in branches, retries and fragments included.</summary>
     private static bool SetsBody(IEnumerable<PolicyElement> elements) =>
         elements.Any(element => element is Elements.SetBodyPolicy || element.Nested.Any(SetsBody));
+
+    /// <summary>Whether a <c>send-request</c> or <c>send-one-way-request</c> that may copy the request (and its body) sits among the elements.</summary>
+    private static bool CopiesBody(IEnumerable<PolicyElement> elements) =>
+        elements.Any(element => element is Elements.SendRequestPolicy { Request.MayCopy: true } or Elements.SendOneWayRequestPolicy { Request.MayCopy: true }
+            || element.Nested.Any(CopiesBody));
 
     public static bool IsExpression(string text)
     {

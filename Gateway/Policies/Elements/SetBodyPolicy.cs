@@ -30,7 +30,7 @@ internal sealed class SetBodyPolicy(ElementInfo info, PolicyValue value) : Polic
 
     public override ValueTask<PolicyFlow> ExecuteAsync(RequestContext context, ExecutionFrame frame)
     {
-        var content = MessageBody.ToBytes(value.Evaluate(context, Name));
+        var content = Content(context);
         if (frame.Section is PolicySection.Inbound or PolicySection.Backend)
         {
             context.RequestBody.Replace(content);
@@ -42,4 +42,7 @@ internal sealed class SetBodyPolicy(ElementInfo info, PolicyValue value) : Polic
 
         return ValueTask.FromResult(PolicyFlow.Continue);
     }
+
+    /// <summary>The body's bytes; also what a <c>send-request</c> sends.</summary>
+    public byte[] Content(RequestContext context) => MessageBody.ToBytes(value.Evaluate(context, Name));
 }

@@ -22,6 +22,14 @@ internal sealed class SetHeaderPolicy(ElementInfo info, PolicyValue name, Exists
 
     public override ValueTask<PolicyFlow> ExecuteAsync(RequestContext context, ExecutionFrame frame)
     {
+        var onRequest = frame.Section is PolicySection.Inbound or PolicySection.Backend;
+        Apply(context, onRequest ? context.RequestHeaders : context.Response.Headers);
+        return ValueTask.FromResult(PolicyFlow.Continue);
+    }
+
+    /// <summary>Sets, appends or deletes the header in <paramref name="headers"/>: the request's, the response's, or those of a <c>send-request</c>.</summary>
+    public void Apply(RequestContext context, Dictionary<string, string[]> headers)
+    {
         var headerName = name.EvaluateString(context, Name);
         if (string.IsNullOrEmpty(headerName) || headerName.AsSpan().ContainsAnyExcept(TokenChars))
         {
@@ -45,15 +53,12 @@ internal sealed class SetHeaderPolicy(ElementInfo info, PolicyValue name, Exists
             newValues = [string.Join(",", newValues)];
         }
 
-        var onRequest = frame.Section is PolicySection.Inbound or PolicySection.Backend;
-        var headers = onRequest ? context.RequestHeaders : context.Response.Headers;
         ExistsActions.Apply(
             action,
             headers.TryGetValue(headerName, out var existing) ? existing : null,
             newValues,
             set => headers[headerName] = set,
             () => headers.Remove(headerName));
-        return ValueTask.FromResult(PolicyFlow.Continue);
     }
 
     /// <summary>RFC 9110 token characters, the only ones a header name may hold.</summary>

@@ -21,13 +21,16 @@ internal sealed class SetMethodPolicy(ElementInfo info, PolicyValue method) : Po
 
     public override ValueTask<PolicyFlow> ExecuteAsync(RequestContext context, ExecutionFrame frame)
     {
-        var value = method.EvaluateString(context, Name)?.Trim().ToUpperInvariant();
-        if (value is null || !Methods.Contains(value, StringComparer.Ordinal))
-        {
-            throw new PolicyExecutionException(Name, "InvalidMethod", $"'{value}' is not an HTTP method.");
-        }
-
-        context.HttpContext.Request.Method = value;
+        context.HttpContext.Request.Method = Evaluate(context);
         return ValueTask.FromResult(PolicyFlow.Continue);
+    }
+
+    /// <summary>The method, upper case; also what a <c>send-request</c> sends with.</summary>
+    public string Evaluate(RequestContext context)
+    {
+        var value = method.EvaluateString(context, Name)?.Trim().ToUpperInvariant();
+        return value is not null && Methods.Contains(value, StringComparer.Ordinal)
+            ? value
+            : throw new PolicyExecutionException(Name, "InvalidMethod", $"'{value}' is not an HTTP method.");
     }
 }

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using Microsoft.Extensions.Time.Testing;
 
 namespace Gateway.Tests.Support;
@@ -20,5 +21,16 @@ internal sealed class ObservedTime : FakeTimeProvider
         }
 
         return timer;
+    }
+
+    /// <summary>Waits (in real time, at most 30 s) until a timer of <paramref name="dueTime"/> has been started.</summary>
+    public async Task WaitForTimerAsync(TimeSpan dueTime)
+    {
+        var waited = Stopwatch.StartNew();
+        while (!Timers.Contains(dueTime))
+        {
+            Assert.True(waited.Elapsed < TimeSpan.FromSeconds(30), $"no timer of {dueTime} was started on the gateway's clock");
+            await Task.Delay(10);
+        }
     }
 }

@@ -64,6 +64,22 @@ internal sealed class RecordingBackend : IAsyncDisposable
         return backend;
     }
 
+    /// <summary>The first request received at <paramref name="pathAndQuery"/>, waiting (at most 30 s) for it to arrive.</summary>
+    public async Task<RecordedRequest> ArrivalAsync(string pathAndQuery)
+    {
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        while (true)
+        {
+            if (Requests.FirstOrDefault(r => r.PathAndQuery == pathAndQuery) is { } found)
+            {
+                return found;
+            }
+
+            Assert.True(waited.Elapsed < TimeSpan.FromSeconds(30), $"no request reached {pathAndQuery}");
+            await Task.Delay(10);
+        }
+    }
+
     public async ValueTask DisposeAsync() => await _app.DisposeAsync();
 }
 
