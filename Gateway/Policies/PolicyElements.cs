@@ -12,7 +12,8 @@ internal static class PolicyElements
 
     private static readonly Dictionary<string, ElementDefinition> Definitions = new(StringComparer.Ordinal)
     {
-        ["authentication-managed-identity"] = new(AuthenticationManagedIdentityPolicy.Parse, [PolicySection.Inbound], ["resource", "client-id", "output-token-variable-name", "ignore-error"]),
+        // The reference lists inbound only; Microsoft's deployed samples also get tokens in outbound (docs/fidelity.md).
+        ["authentication-managed-identity"] = new(AuthenticationManagedIdentityPolicy.Parse, [PolicySection.Inbound, PolicySection.Outbound], ["resource", "client-id", "output-token-variable-name", "ignore-error"]),
         ["azure-openai-emit-token-metric"] = new(EmitTokenMetricPolicy.Parse, [PolicySection.Inbound], ["namespace"]),
         ["azure-openai-token-limit"] = new(reader => TokenLimitPolicy.Parse(reader, quotaExpressions: false), [PolicySection.Inbound], TokenLimitAttributes),
         ["base"] = new(BasePolicy.Parse, Anywhere, []),
