@@ -22,6 +22,7 @@ internal static class PolicyElements
         ["cache-store-value"] = new(CacheStoreValuePolicy.Parse, Anywhere, ["key", "value", "duration", "caching-type"]),
         ["check-header"] = new(CheckHeaderPolicy.Parse, [PolicySection.Inbound], ["name", "failed-check-httpcode", "failed-check-error-message", "ignore-case"]),
         ["choose"] = new(ChoosePolicy.Parse, Anywhere, []),
+        ["cors"] = new(CorsPolicy.Parse, [PolicySection.Inbound], ["allow-credentials", "terminate-unmatched-request"]),
         ["emit-metric"] = new(EmitMetricPolicy.Parse, Anywhere, ["name", "value", "namespace"]),
         ["forward-request"] = new(ForwardRequestPolicy.Parse, [PolicySection.Backend], ["timeout", "timeout-ms", "buffer-request-body", "buffer-response", "fail-on-error-status-code", "follow-redirects", "http-version"]),
         ["include-fragment"] = new(IncludeFragmentPolicy.Parse, Anywhere, ["fragment-id"]),
