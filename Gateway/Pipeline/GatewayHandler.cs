@@ -8,8 +8,9 @@ using Yarp.ReverseProxy.Forwarder;
 namespace Gateway.Pipeline;
 
 /// <summary>
-/// One request through the gateway: match the API operation, check the subscription key, then run the policy's
-/// inbound, backend and outbound sections (on-error when any of them fails) and send the response they settled on.
+/// One request through the gateway: match the API operation (a CORS preflight is answered there, by the cors policies
+/// alone), check the subscription key, then run the policy's inbound, backend and outbound sections (on-error when any
+/// of them fails) and send the response they settled on.
 /// </summary>
 internal sealed partial class GatewayHandler(ArtifactsProvider provider, GatewayServices services, ILogger<GatewayHandler> logger)
 {
@@ -104,9 +105,10 @@ internal sealed partial class GatewayHandler(ArtifactsProvider provider, Gateway
 
     /// <summary>
     /// A CORS preflight, for the operation of the requested method or else the path's first (an API's own OPTIONS
-    /// operation would have matched first and run as any request). Only the cors policies run, before the subscription key is required: a browser sends
-    /// none, though a valid key (in the query, where a browser can put it) still brings its product's policy, as API
-    /// Management's product-scope cors needs. False when no cors applies, so the gateway answers as without a preflight.
+    /// operation would have matched first and run as any request). Only the cors policies run, before the subscription
+    /// key is required: a browser sends none, though a valid key (in the query, where a browser can put it) still brings
+    /// its product's policy, as API Management's product-scope cors needs. False when no cors applies, so the gateway
+    /// answers as without a preflight.
     /// </summary>
     private async Task<bool> AnswerPreflightAsync(HttpContext http, GatewayArtifacts artifacts, ApiMatch match)
     {
