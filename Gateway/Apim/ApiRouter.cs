@@ -15,7 +15,17 @@ internal sealed class ApiRouter : IDisposable
     /// <summary>The APIs, longest path first.</summary>
     public IReadOnlyList<ApiRoute> Routes { get; }
 
-    public ApiMatch? Match(string method, PathString path)
+    public ApiMatch? Match(string method, PathString path) => Find(method, path);
+
+    /// <summary>
+    /// The operation a CORS preflight stands for: the one its requested method would reach, else the first operation of
+    /// the path, so that a method the API lacks is refused by the cors policy rather than by a 404.
+    /// </summary>
+    public ApiMatch? MatchPreflight(string requestedMethod, PathString path) => Find(requestedMethod, path) ?? Find(null, path);
+
+    /// <param name="method">The method; null matches any.</param>
+    /// <param name="path">The request path.</param>
+    private ApiMatch? Find(string? method, PathString path)
     {
         foreach (var (route, prefix) in _routes)
         {
@@ -30,7 +40,7 @@ internal sealed class ApiRouter : IDisposable
             var parameters = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
             foreach (var operation in route.Definition.Operations)
             {
-                if (operation.TryMatch(method, segments, parameters))
+                if (operation.TryMatch(method ?? operation.Method, segments, parameters))
                 {
                     return new ApiMatch(route, operation, parameters, remainder.ToUriComponent());
                 }

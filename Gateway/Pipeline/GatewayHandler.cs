@@ -8,8 +8,9 @@ using Yarp.ReverseProxy.Forwarder;
 namespace Gateway.Pipeline;
 
 /// <summary>
-/// One request through the gateway: match the API operation, check the subscription key, then run the policy's
-/// inbound, backend and outbound sections (on-error when any of them fails) and send the response they settled on.
+/// One request through the gateway: match the API operation (a CORS preflight is answered there, by the cors policies
+/// alone), check the subscription key, then run the policy's inbound, backend and outbound sections (on-error when any
+/// of them fails) and send the response they settled on.
 /// </summary>
 internal sealed partial class GatewayHandler(ArtifactsProvider provider, GatewayServices services, ILogger<GatewayHandler> logger)
 {
@@ -29,6 +30,13 @@ internal sealed partial class GatewayHandler(ArtifactsProvider provider, Gateway
         }
 
         var match = artifacts.Router.Match(http.Request.Method, http.Request.Path);
+        if (match is null && CorsPreflight.IsPreflight(http.Request, out var requestedMethod)
+            && artifacts.Router.MatchPreflight(requestedMethod, http.Request.Path) is { } preflight
+            && await AnswerPreflightAsync(http, artifacts, preflight))
+        {
+            return;
+        }
+
         if (match is null)
         {
             await ResponseWriter.WriteAsync(http, ApimResponses.NotFound());
@@ -93,6 +101,43 @@ internal sealed partial class GatewayHandler(ArtifactsProvider provider, Gateway
         {
             context.ResponseSent();
         }
+    }
+
+    /// <summary>
+    /// A CORS preflight, for the operation of the requested method or else the path's first (an API's own OPTIONS
+    /// operation would have matched first and run as any request). Only the cors policies run, before the subscription
+    /// key is required: a browser sends none, though a valid key (in the query, where a browser can put it) still brings
+    /// its product's policy, as API Management's product-scope cors needs. False when no cors applies, so the gateway
+    /// answers as without a preflight.
+    /// </summary>
+    private async Task<bool> AnswerPreflightAsync(HttpContext http, GatewayArtifacts artifacts, ApiMatch match)
+    {
+        var api = match.Route.Entity;
+        var check = api.SubscriptionRequired ? artifacts.Subscriptions.Check(api, http.Request) : new(SubscriptionCheckStatus.Missing, null);
+        var subscription = check.Status == SubscriptionCheckStatus.Valid ? check.Subscription : null;
+        var policies = CorsPreflight.PoliciesOf(match.Route.Policies.ChainFor(match.Operation.Id, subscription?.Product?.Policy));
+        if (policies.Count == 0)
+        {
+            return false;
+        }
+
+        using var context = new RequestContext(http, services, match.Route.Info, new OperationInfo(match.Operation), match.Parameters, subscription, match.OperationPath);
+        Activity.Current?.SetTag("apim.api.id", api.Id);
+        Activity.Current?.SetTag("apim.operation.id", match.Operation.Id);
+        Activity.Current?.SetTag("apim.cors.preflight", true);
+        ResponseState response;
+        try
+        {
+            response = CorsPreflight.Answer(context, policies);
+        }
+        catch (PolicyExecutionException ex)
+        {
+            Log.PolicyFailed(logger, context.RequestId, ex.Source, ex.Reason, PolicySection.Inbound.ToXmlName(), "cors", ex.Message);
+            response = ApimResponses.InternalServerError(context.RequestId);
+        }
+
+        await ResponseWriter.WriteAsync(http, response);
+        return true;
     }
 
     /// <summary>

@@ -75,6 +75,9 @@ internal sealed class RequestContext : IContext, IRequest, IDisposable
 
     public LastError? Error { get; set; }
 
+    /// <summary>Whether a <c>cors</c> policy has matched this request: the first that matches decides, later ones do nothing.</summary>
+    public bool CorsApplied { get; set; }
+
     public IApi Api { get; }
 
     public IDeployment Deployment => DeploymentInfo.Local;

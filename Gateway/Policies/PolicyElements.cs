@@ -12,7 +12,8 @@ internal static class PolicyElements
 
     private static readonly Dictionary<string, ElementDefinition> Definitions = new(StringComparer.Ordinal)
     {
-        ["authentication-managed-identity"] = new(AuthenticationManagedIdentityPolicy.Parse, [PolicySection.Inbound], ["resource", "client-id", "output-token-variable-name", "ignore-error"]),
+        // The reference lists inbound only; Microsoft's deployed samples also get tokens in outbound (docs/fidelity.md).
+        ["authentication-managed-identity"] = new(AuthenticationManagedIdentityPolicy.Parse, [PolicySection.Inbound, PolicySection.Outbound], ["resource", "client-id", "output-token-variable-name", "ignore-error"]),
         ["azure-openai-emit-token-metric"] = new(EmitTokenMetricPolicy.Parse, [PolicySection.Inbound], ["namespace"]),
         ["azure-openai-token-limit"] = new(reader => TokenLimitPolicy.Parse(reader, quotaExpressions: false), [PolicySection.Inbound], TokenLimitAttributes),
         ["base"] = new(BasePolicy.Parse, Anywhere, []),
@@ -21,6 +22,7 @@ internal static class PolicyElements
         ["cache-store-value"] = new(CacheStoreValuePolicy.Parse, Anywhere, ["key", "value", "duration", "caching-type"]),
         ["check-header"] = new(CheckHeaderPolicy.Parse, [PolicySection.Inbound], ["name", "failed-check-httpcode", "failed-check-error-message", "ignore-case"]),
         ["choose"] = new(ChoosePolicy.Parse, Anywhere, []),
+        ["cors"] = new(CorsPolicy.Parse, [PolicySection.Inbound], ["allow-credentials", "terminate-unmatched-request"]),
         ["emit-metric"] = new(EmitMetricPolicy.Parse, Anywhere, ["name", "value", "namespace"]),
         ["forward-request"] = new(ForwardRequestPolicy.Parse, [PolicySection.Backend], ["timeout", "timeout-ms", "buffer-request-body", "buffer-response", "fail-on-error-status-code", "follow-redirects", "http-version"]),
         ["include-fragment"] = new(IncludeFragmentPolicy.Parse, Anywhere, ["fragment-id"]),

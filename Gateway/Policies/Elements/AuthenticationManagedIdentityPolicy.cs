@@ -6,7 +6,8 @@ namespace Gateway.Policies.Elements;
 /// <summary>
 /// <c>authentication-managed-identity</c>: gets a token for <c>resource</c> from the gateway's managed identity: the local
 /// issuer, or Microsoft Entra ID through Azure.Identity (<c>Identity:Provider</c>). With <c>output-token-variable-name</c> the token goes to that variable; otherwise it is set as
-/// <c>Authorization: Bearer</c>. Tokens are cached until they expire.
+/// <c>Authorization: Bearer</c>. Tokens are cached until they expire. In outbound (where Microsoft's samples get a token for a
+/// later call) it works the same: the variable is what is useful there, as the request has already been forwarded.
 /// </summary>
 internal sealed class AuthenticationManagedIdentityPolicy(ElementInfo info, string resource, string? clientId, string? outputVariable, bool ignoreError)
     : PolicyElement(info)

@@ -57,7 +57,8 @@ internal sealed class ChoosePolicy : PolicyElement
 
         if (whens.Count == 0)
         {
-            reader.Error("<choose> needs at least one <when>");
+            // API Management refuses a choose with only <otherwise>, or none (docs/fidelity.md, "Evidence rule").
+            reader.Error("<choose> needs at least one <when> (API Management refuses a <choose> without one)");
         }
 
         return new ChoosePolicy(reader.Info, whens, otherwise);

@@ -1,22 +1,26 @@
 using System.Globalization;
 using Gateway.Pipeline;
+using Microsoft.AspNetCore.WebUtilities;
 
 namespace Gateway.Policies.Elements;
 
-/// <summary><c>set-status</c>: sets the status code and reason of the response being built.</summary>
-internal sealed class SetStatusPolicy(ElementInfo info, PolicyValue code, PolicyValue reason) : PolicyElement(info)
+/// <summary>
+/// <c>set-status</c>: sets the status code and reason of the response being built. Without <c>reason</c> (which the
+/// reference marks required, and Microsoft's deployed samples omit) the reason is the standard phrase of the code.
+/// </summary>
+internal sealed class SetStatusPolicy(ElementInfo info, PolicyValue code, PolicyValue? reason) : PolicyElement(info)
 {
     public static PolicyElement? Parse(ElementReader reader)
     {
         var code = reader.Value("code", required: true);
-        var reason = reader.Value("reason", required: true);
+        var reason = reader.Value("reason");
         reader.Children();
         if (code is { IsExpression: false } && !IsStatusCode(code.ToString()))
         {
             reader.Error($"code must be an HTTP status code from 100 to 599, not '{code}'");
         }
 
-        return code is null || reason is null ? null : new SetStatusPolicy(reader.Info, code, reason);
+        return code is null ? null : new SetStatusPolicy(reader.Info, code, reason);
     }
 
     public override ValueTask<PolicyFlow> ExecuteAsync(RequestContext context, ExecutionFrame frame)
@@ -27,8 +31,9 @@ internal sealed class SetStatusPolicy(ElementInfo info, PolicyValue code, Policy
             throw new PolicyExecutionException(Name, "InvalidStatusCode", $"'{text}' is not an HTTP status code.");
         }
 
-        context.Response.StatusCode = int.Parse(text!, CultureInfo.InvariantCulture);
-        context.Response.StatusReason = reason.EvaluateString(context, Name) ?? string.Empty;
+        var status = int.Parse(text!, CultureInfo.InvariantCulture);
+        context.Response.StatusCode = status;
+        context.Response.StatusReason = reason is null ? ReasonPhrases.GetReasonPhrase(status) : reason.EvaluateString(context, Name) ?? string.Empty;
         return ValueTask.FromResult(PolicyFlow.Continue);
     }
 

@@ -6,9 +6,9 @@ namespace Gateway.Policies.Elements;
 /// <summary>
 /// <c>trace</c>: writes a message with its source, severity and metadata to the gateway's log and, as an event, to the
 /// request's span, where the Aspire dashboard shows it (API Management sends it to its request trace and Application
-/// Insights).
+/// Insights). Without <c>message</c> (which the reference marks required) the message is empty.
 /// </summary>
-internal sealed partial class TracePolicy(ElementInfo info, string source, string severity, PolicyValue message, IReadOnlyList<(string Name, PolicyValue Value)> metadata)
+internal sealed partial class TracePolicy(ElementInfo info, string source, string severity, PolicyValue? message, IReadOnlyList<(string Name, PolicyValue Value)> metadata)
     : PolicyElement(info)
 {
     private static readonly string[] Severities = ["verbose", "information", "error"];
@@ -43,17 +43,12 @@ internal sealed partial class TracePolicy(ElementInfo info, string source, strin
             }
         }
 
-        if (message is null)
-        {
-            reader.Error("<trace> needs a <message>");
-        }
-
-        return source is null || message is null ? null : new TracePolicy(reader.Info, source, severity, message, metadata);
+        return source is null ? null : new TracePolicy(reader.Info, source, severity, message, metadata);
     }
 
     public override ValueTask<PolicyFlow> ExecuteAsync(RequestContext context, ExecutionFrame frame)
     {
-        var text = message.EvaluateString(context, Name) ?? string.Empty;
+        var text = message?.EvaluateString(context, Name) ?? string.Empty;
         var tags = new ActivityTagsCollection
         {
             ["apim.trace.source"] = source,

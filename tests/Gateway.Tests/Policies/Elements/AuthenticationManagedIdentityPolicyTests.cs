@@ -45,6 +45,23 @@ public sealed class AuthenticationManagedIdentityPolicyTests : IAsyncLifetime
         Assert.Equal(["https://cognitiveservices.azure.com"], new JsonWebToken(received.Headers["x-token"]).Audiences);
     }
 
+    [Fact]
+    [Covers("authentication-managed-identity", "resource", "output-token-variable-name")]
+    public async Task ManagedIdentity_InOutbound_StoresTheTokenForTheResponse()
+    {
+        // The reference lists inbound only; Microsoft's deployed samples get a token in outbound (docs/fidelity.md).
+        using var response = await SendAsync(
+            inbound: string.Empty,
+            outbound: """
+                <authentication-managed-identity resource="https://monitor.azure.com/" output-token-variable-name="ingest" ignore-error="true" />
+                <set-header name="x-token" exists-action="override"><value>@((string)context.Variables["ingest"])</value></set-header>
+                """);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(["https://monitor.azure.com/"], new JsonWebToken(response.Headers.GetValues("x-token").Single()).Audiences);
+        Assert.False(Assert.Single(_backend.Requests).Headers.ContainsKey("Authorization"));
+    }
+
     [Theory]
     [InlineData("true", 200, 1, null)]
     [InlineData("false", 503, 0, "authentication-managed-identity|ManagedIdentityTokenFailure")]
@@ -61,7 +78,7 @@ public sealed class AuthenticationManagedIdentityPolicyTests : IAsyncLifetime
         Assert.Equal(error, response.Headers.TryGetValues("x-error", out var values) ? values.Single() : null);
     }
 
-    private async Task<HttpResponseMessage> SendAsync(string inbound, Action<IServiceCollection>? services = null)
+    private async Task<HttpResponseMessage> SendAsync(string inbound, Action<IServiceCollection>? services = null, string outbound = "")
     {
         using var apim = new TestApim($$"""
             <policies>
@@ -72,6 +89,9 @@ public sealed class AuthenticationManagedIdentityPolicyTests : IAsyncLifetime
               <backend>
                 <forward-request buffer-response="false" />
               </backend>
+              <outbound>
+                {{outbound}}
+              </outbound>
               <on-error>
                 <return-response>
                   <set-status code="503" reason="No token" />

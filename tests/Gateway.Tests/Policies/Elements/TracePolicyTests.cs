@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Text;
 using Gateway.Pipeline;
 using Gateway.Policies;
+using Gateway.Policies.Elements;
 using Gateway.Tests.Support;
 
 namespace Gateway.Tests.Policies.Elements;
@@ -52,9 +53,21 @@ public class TracePolicyTests
         Assert.Equal("chat-app", tags["apim.trace.metadata.subscription"]);
     }
 
+    [Fact]
+    [Covers("trace", "source")]
+    public void Load_TraceWithoutMessage_LoadsAsMicrosoftsSamplesUseIt()
+    {
+        // The reference marks <message> required; a trace with metadata only is accepted (docs/fidelity.md, "Evidence rule").
+        using var document = PolicyLoader.Load(
+            """<policies><outbound><trace source="AIGateway"><metadata name="User" value="@(context.Subscription.Name)" /></trace></outbound></policies>""",
+            "policy.xml", "api", new Gateway.Apim.NamedValues(new Dictionary<string, string?>()));
+
+        Assert.IsType<TracePolicy>(Assert.Single(document[PolicySection.Outbound]!));
+    }
+
     [Theory]
     [InlineData("""<trace source="s" severity="loud"><message>m</message></trace>""", "severity must be verbose, information or error")]
-    [InlineData("""<trace source="s" />""", "<trace> needs a <message>")]
+    [InlineData("""<trace severity="error"><message>m</message></trace>""", "<trace> requires attribute 'source'")]
     public void Load_InvalidTrace_Fails(string trace, string reason)
     {
         var error = Assert.Throws<PolicyLoadException>(() => PolicyLoader.Load(

@@ -1,0 +1,63 @@
+using System.Net;
+using System.Text;
+using Gateway.Tests.Support;
+
+namespace Gateway.Tests.Policies.Elements;
+
+public sealed class SetStatusPolicyTests
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
+
+    [Fact]
+    [Covers("set-status", "code")]
+    public async Task SetStatus_WithoutReason_SendsTheStandardReasonPhrase()
+    {
+        // The reference marks reason required; Microsoft's deployed samples omit it (docs/fidelity.md, "Evidence rule").
+        using var response = await SendAsync("""
+            <return-response>
+              <set-status code="403" />
+              <set-header name="x-reason" exists-action="override"><value>@(context.Response.StatusReason)</value></set-header>
+            </return-response>
+            """);
+
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        Assert.Equal("Forbidden", response.ReasonPhrase);
+        Assert.Equal("Forbidden", response.Headers.GetValues("x-reason").Single());
+    }
+
+    [Fact]
+    [Covers("set-status", "code", "reason")]
+    public async Task SetStatus_WithoutReason_ReplacesAnEarlierReason()
+    {
+        using var response = await SendAsync("""
+            <return-response>
+              <set-status code="200" reason="Fine" />
+              <set-status code="@(404)" />
+              <set-header name="x-reason" exists-action="override"><value>@(context.Response.StatusReason)</value></set-header>
+            </return-response>
+            """);
+
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        Assert.Equal("Not Found", response.Headers.GetValues("x-reason").Single());
+    }
+
+    private static async Task<HttpResponseMessage> SendAsync(string inbound)
+    {
+        using var apim = new TestApim($"""
+            <policies>
+              <inbound>
+                {inbound}
+              </inbound>
+            </policies>
+            """);
+        using var factory = new GatewayFactory(apim, "http://127.0.0.1:9");
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21")
+        {
+            Content = new StringContent("{}", Encoding.UTF8, "application/json"),
+        };
+        request.Headers.Add("api-key", GatewayFactory.PrimaryKey);
+        var response = await factory.CreateClient().SendAsync(request).WaitAsync(Timeout);
+        await response.Content.LoadIntoBufferAsync().WaitAsync(Timeout);
+        return response;
+    }
+}
