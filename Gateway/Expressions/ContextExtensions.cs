@@ -11,8 +11,15 @@ public static class ContextExtensions
         return variables.TryGetValue(name, out var value) ? (T)value : defaultValue;
     }
 
+    /// <summary>
+    /// The header's values joined with commas, or null when absent. Without this overload C# would pick .NET's own
+    /// <c>GetValueOrDefault(key)</c>, which returns the <c>string[]</c>; API Management's returns a string
+    /// (Microsoft's samples write <c>(string)context.Request.Headers.GetValueOrDefault("x-correlation-id")</c>).
+    /// </summary>
+    public static string? GetValueOrDefault(this IReadOnlyDictionary<string, string[]> headers, string name) => GetValueOrDefault(headers, name, null);
+
     /// <summary>The header's values joined with commas, or <paramref name="defaultValue"/> when absent.</summary>
-    public static string? GetValueOrDefault(this IReadOnlyDictionary<string, string[]> headers, string name, string? defaultValue = null)
+    public static string? GetValueOrDefault(this IReadOnlyDictionary<string, string[]> headers, string name, string? defaultValue)
     {
         ArgumentNullException.ThrowIfNull(headers);
         return headers.TryGetValue(name, out var values) && values.Length > 0 ? string.Join(",", values) : defaultValue;

@@ -46,6 +46,12 @@ public interface IContext
 
     /// <summary>The variables set by <c>set-variable</c>.</summary>
     IReadOnlyDictionary<string, object> Variables { get; }
+
+    /// <summary>Whether this request is traced: here, whether its span is recorded (exported to the dashboard).</summary>
+    bool Tracing { get; }
+
+    /// <summary>Writes <paramref name="message"/> to the request's trace, as a <c>trace</c> policy with source <c>context.Trace</c> would.</summary>
+    void Trace(string message);
 }
 
 /// <summary>The matched API.</summary>

@@ -104,6 +104,11 @@ internal sealed class RequestContext : IContext, IRequest, IDisposable
 
     public IReadOnlyDictionary<string, object> Variables => VariableStore;
 
+    public bool Tracing => System.Diagnostics.Activity.Current is { Recorded: true };
+
+    public void Trace(string message) =>
+        Policies.Elements.TracePolicy.Write(this, "context.Trace", "verbose", message ?? string.Empty, []);
+
     IReadOnlyDictionary<string, string[]> IRequest.Headers => RequestHeaders;
 
     public string? IpAddress => HttpContext.Connection.RemoteIpAddress?.ToString();

@@ -17,60 +17,124 @@ internal static class ExpressionEscaper
         StringBuilder? result = null;
         List<(int Index, int Extra)>? expansions = null;
         var copied = 0;
+        var ranges = new List<(int Start, int End)>();
         for (var i = 0; i + 2 < text.Length; i++)
         {
-            // An expression is an attribute value (="@(...)") or the whole text of an element (>@(...)<).
+            // An expression is the whole text of an element (>@(...)<), or stands in an attribute value, alone
+            // (="@(...)") or among literal text (base-url="https://@(...).example.com/"), as API Management allows.
             var quote = text[i];
             var inAttribute = (quote == '"' || quote == '\'') && Follows(text, i, '=');
             var inText = quote == '>' || (char.IsWhiteSpace(quote) && Follows(text, i + 1, '>'));
-            if ((!inAttribute && !inText) || text[i + 1] != '@' || (text[i + 2] != '(' && text[i + 2] != '{'))
+            int end;
+            ranges.Clear();
+            if (inAttribute)
             {
-                continue;
+                end = AttributeExpressions(text, i + 1, quote, ranges);
+                if (end < 0)
+                {
+                    continue;
+                }
             }
+            else if (inText && text[i + 1] == '@' && (text[i + 2] == '(' || text[i + 2] == '{'))
+            {
+                end = ScanExpression(text, i + 1);
+                if (end < 0 || end >= text.Length || !ClosesText(text, end))
+                {
+                    continue;
+                }
 
-            var end = ScanExpression(text, i + 1);
-            if (end < 0 || end >= text.Length || (inAttribute ? text[end] != quote : !ClosesText(text, end)))
+                ranges.Add((i + 1, end));
+            }
+            else
             {
                 continue;
             }
 
             result ??= new StringBuilder(text.Length + 64);
             expansions ??= [];
-            result.Append(text, copied, i + 1 - copied);
-            for (var j = i + 1; j < end; j++)
+            foreach (var (from, to) in ranges)
             {
-                var c = text[j];
-                var replacement = c switch
-                {
-                    '"' => "&quot;",
-                    '\'' => "&apos;",
-                    '<' => "&lt;",
-                    '&' when !StartsEntity(text, j) => "&amp;",
-
-                    // XML turns a newline inside an attribute into a space; the character reference keeps it, and the
-                    // raw newline after it keeps the line numbers (it becomes a space the parser strips again).
-                    '\n' when inAttribute => "&#10;\n",
-                    _ => null,
-                };
-                if (replacement is null)
-                {
-                    result.Append(c);
-                    continue;
-                }
-
-                var extra = c == '\n' ? 0 : replacement.Length - 1;
-                result.Append(replacement);
-                if (extra > 0)
-                {
-                    expansions.Add((result.Length, extra));
-                }
+                result.Append(text, copied, from - copied);
+                EscapeExpression(text, from, to, inAttribute, result, expansions);
+                copied = to;
             }
 
-            copied = end;
             i = end;
         }
 
         return result is null ? new EscapedPolicy(text, []) : new EscapedPolicy(result.Append(text, copied, text.Length - copied).ToString(), expansions!);
+    }
+
+    /// <summary>
+    /// The expressions of the attribute value starting at <paramref name="at"/> (just past its opening quote) and the
+    /// index of its closing quote; -1 when the value holds no expression or does not close after them.
+    /// </summary>
+    private static int AttributeExpressions(string text, int at, char quote, List<(int Start, int End)> ranges)
+    {
+        var i = at;
+        while (i < text.Length)
+        {
+            var c = text[i];
+            if (c == quote)
+            {
+                return ranges.Count > 0 ? i : -1;
+            }
+
+            if (c is '<' or '\n')
+            {
+                return -1;
+            }
+
+            if (c == '@' && i + 1 < text.Length && (text[i + 1] == '(' || text[i + 1] == '{'))
+            {
+                var end = ScanExpression(text, i);
+                if (end < 0)
+                {
+                    return -1;
+                }
+
+                ranges.Add((i, end));
+                i = end;
+                continue;
+            }
+
+            i++;
+        }
+
+        return -1;
+    }
+
+    /// <summary>Appends the expression <paramref name="from"/>..<paramref name="to"/> with what XML forbids there escaped.</summary>
+    private static void EscapeExpression(string text, int from, int to, bool inAttribute, StringBuilder result, List<(int Index, int Extra)> expansions)
+    {
+        for (var j = from; j < to; j++)
+        {
+            var c = text[j];
+            var replacement = c switch
+            {
+                '"' => "&quot;",
+                '\'' => "&apos;",
+                '<' => "&lt;",
+                '&' when !StartsEntity(text, j) => "&amp;",
+
+                // XML turns a newline inside an attribute into a space; the character reference keeps it, and the
+                // raw newline after it keeps the line numbers (it becomes a space the parser strips again).
+                '\n' when inAttribute => "&#10;\n",
+                _ => null,
+            };
+            if (replacement is null)
+            {
+                result.Append(c);
+                continue;
+            }
+
+            var extra = c == '\n' ? 0 : replacement.Length - 1;
+            result.Append(replacement);
+            if (extra > 0)
+            {
+                expansions.Add((result.Length, extra));
+            }
+        }
     }
 
     /// <summary>The index just past the bracket that closes the expression starting at <paramref name="at"/> (the '@'), or -1.</summary>

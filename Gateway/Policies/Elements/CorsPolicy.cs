@@ -98,12 +98,10 @@ internal sealed class CorsPolicy : PolicyElement
             reader.Error("<cors> needs <allowed-origins>");
         }
 
-        if (allowedHeaders is null)
-        {
-            reader.Error("<cors> needs <allowed-headers>");
-        }
-
-        return origins is null || allowedHeaders is null
+        // The reference marks <allowed-headers> required, but Microsoft's deployed samples omit it (the evidence rule,
+        // docs/fidelity.md): then no request header is allowed beyond those a preflight may always send.
+        allowedHeaders ??= new CorsHeaderList([]);
+        return origins is null
             ? null
             : new CorsPolicy(reader.Info, allowCredentials, terminateUnmatched, origins, methods, maxAge, allowedHeaders, exposeHeaders);
     }

@@ -49,6 +49,13 @@ internal sealed partial class TracePolicy(ElementInfo info, string source, strin
     public override ValueTask<PolicyFlow> ExecuteAsync(RequestContext context, ExecutionFrame frame)
     {
         var text = message?.EvaluateString(context, Name) ?? string.Empty;
+        Write(context, source, severity, text, metadata.Select(m => KeyValuePair.Create(m.Name, m.Value.EvaluateString(context, Name) ?? string.Empty)));
+        return ValueTask.FromResult(PolicyFlow.Continue);
+    }
+
+    /// <summary>Writes a trace to the request's span (an event) and to the log: the element's, and <c>context.Trace(message)</c>'s.</summary>
+    public static void Write(RequestContext context, string source, string severity, string text, IEnumerable<KeyValuePair<string, string>> metadata)
+    {
         var tags = new ActivityTagsCollection
         {
             ["apim.trace.source"] = source,
@@ -57,7 +64,7 @@ internal sealed partial class TracePolicy(ElementInfo info, string source, strin
         };
         foreach (var (name, value) in metadata)
         {
-            tags["apim.trace.metadata." + name] = value.EvaluateString(context, Name);
+            tags["apim.trace.metadata." + name] = value;
         }
 
         Activity.Current?.AddEvent(new ActivityEvent("trace", tags: tags));
@@ -68,7 +75,6 @@ internal sealed partial class TracePolicy(ElementInfo info, string source, strin
             _ => LogLevel.Debug,
         };
         Log.Traced(context.Services.TraceLog, level, source, text, context.RequestId);
-        return ValueTask.FromResult(PolicyFlow.Continue);
     }
 
     private static partial class Log

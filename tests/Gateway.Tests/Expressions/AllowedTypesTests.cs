@@ -68,6 +68,7 @@ public class AllowedTypesTests
     [InlineData("""Math.Min(1, 2) + new Random(1).Next(3) + DateTime.UtcNow.Year""")]
     [InlineData("""Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes("x"))""")]
     [InlineData("""context.Request.Headers.GetValueOrDefault("a", "b")""")]
+    [InlineData("""Convert.ToBase64String(Encoding.UTF8.GetBytes("s").Encrypt("Aes", new byte[32], new byte[16]).Decrypt("Aes", new byte[32], new byte[16]))""")]
     public void Load_AllowedTypes_Compile(string code)
     {
         using var document = Load($$"""<policies><inbound><set-variable name="v" value="@({{code}})" /></inbound></policies>""");

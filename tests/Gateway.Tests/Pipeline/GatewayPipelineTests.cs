@@ -302,6 +302,38 @@ public sealed class GatewayPipelineTests : IAsyncLifetime
         Assert.Equal(expected, response.Headers.GetValues("x-branch").Single());
     }
 
+    [Theory]
+    [InlineData("abc", "abc|abc")]
+    [InlineData(null, "none|")]
+    public async Task Send_HeadersGetValueOrDefaultWithOneArgument_IsAString(string? header, string expected)
+    {
+        // Apim-Samples shared/apim-policies/fragments/pf-correlation-id.xml casts the one-argument form to string.
+        using var apim = new TestApim("""
+            <policies>
+              <inbound>
+                <return-response>
+                  <set-header name="x-seen" exists-action="override"><value>@{
+                    var single = (string)context.Request.Headers.GetValueOrDefault("x-correlation-id");
+                    string typed = context.Request.Headers.GetValueOrDefault("x-correlation-id");
+                    return (single ?? "none") + "|" + typed;
+                  }</value></set-header>
+                </return-response>
+              </inbound>
+            </policies>
+            """);
+        using var factory = new GatewayFactory(apim, _backend.Url);
+        using var request = new HttpRequestMessage(HttpMethod.Post, ChatPath) { Content = Json() };
+        request.Headers.Add("api-key", GatewayFactory.PrimaryKey);
+        if (header is not null)
+        {
+            request.Headers.Add("x-correlation-id", header);
+        }
+
+        using var response = await factory.CreateClient().SendAsync(request).WaitAsync(Timeout);
+
+        Assert.Equal(expected, response.Headers.GetValues("x-seen").Single());
+    }
+
     [Fact]
     [Covers("base")]
     public async Task Send_BackendSectionOnlyBase_ForwardsThroughTheGlobalForwardRequest()

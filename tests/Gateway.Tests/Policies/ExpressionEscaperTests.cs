@@ -24,6 +24,23 @@ public class ExpressionEscaperTests
     }
 
     [Fact]
+    public void Escape_ExpressionsAmongLiteralTextInAnAttribute_AreEscaped_AndTheTextKept()
+    {
+        // As Microsoft's MCP labs write them (AI-Gateway labs/model-context-protocol, labs/mcp-client-authorization).
+        var escaped = ExpressionEscaper.Escape("""<set-backend-service base-url="https://@(context.Request.Headers["id"][0]).example.com/@("v" + 1)" /><x key="a-@(v("s"))" />""").Text;
+
+        Assert.Equal("""<set-backend-service base-url="https://@(context.Request.Headers[&quot;id&quot;][0]).example.com/@(&quot;v&quot; + 1)" /><x key="a-@(v(&quot;s&quot;))" />""", escaped);
+    }
+
+    [Fact]
+    public void Escape_AttributeWithAnAtSignButNoExpression_IsUntouched()
+    {
+        const string text = """<set-header name="from" exists-action="override"><value>a@b.example</value></set-header><x v="user@(host" w="1" />""";
+
+        Assert.Equal(text, ExpressionEscaper.Escape(text).Text);
+    }
+
+    [Fact]
     public void Escape_ExistingEntities_AreLeftAlone()
     {
         Assert.Equal("""<when condition="@(a &amp;&amp; b)">""", ExpressionEscaper.Escape("""<when condition="@(a &amp;&amp; b)">""").Text);

@@ -14,6 +14,43 @@ public class TracePolicyTests
     [Covers("trace", "source", "severity")]
     public async Task Trace_AddsAnEventWithMessageAndMetadataToThePolicySpan()
     {
+        var (events, _) = await RunAsync("""
+            <trace source="load-balancer" severity="information">
+              <message>@("picked " + context.Operation.Id)</message>
+              <metadata name="subscription" value="@(context.Subscription.Name)" />
+            </trace>
+            <return-response />
+            """);
+
+        var traced = Assert.Single(events);
+        var tags = traced.Tags.ToDictionary(t => t.Key, t => t.Value);
+        Assert.Equal("load-balancer", tags["apim.trace.source"]);
+        Assert.Equal("information", tags["apim.trace.severity"]);
+        Assert.Equal("picked ChatCompletions_Create", tags["apim.trace.message"]);
+        Assert.Equal("chat-app", tags["apim.trace.metadata.subscription"]);
+    }
+
+    [Fact]
+    public async Task ContextTrace_FromAnExpression_AddsAnEventAsTheElementDoes_AndTracingIsTrueOnARecordedSpan()
+    {
+        // Apim-Samples samples/secure-blob-access writes context.Trace(...) inside a statement block.
+        var (events, response) = await RunAsync("""
+            <set-variable name="traced" value="@{ context.Trace("sas for " + context.Subscription.Name); return context.Tracing; }" />
+            <return-response>
+              <set-header name="x-tracing" exists-action="override"><value>@(context.Variables["traced"].ToString())</value></set-header>
+            </return-response>
+            """);
+
+        var tags = Assert.Single(events).Tags.ToDictionary(t => t.Key, t => t.Value);
+        Assert.Equal("context.Trace", tags["apim.trace.source"]);
+        Assert.Equal("verbose", tags["apim.trace.severity"]);
+        Assert.Equal("sas for chat-app", tags["apim.trace.message"]);
+        Assert.Equal("True", response.Headers.GetValues("x-tracing").Single());
+    }
+
+    /// <summary>Runs <paramref name="inbound"/> with every policy span recorded; returns their trace events and the response.</summary>
+    private static async Task<(ActivityEvent[] Events, HttpResponseMessage Response)> RunAsync(string inbound)
+    {
         var events = new ConcurrentQueue<ActivityEvent>();
         using var listener = new ActivityListener
         {
@@ -28,14 +65,10 @@ public class TracePolicyTests
             },
         };
         ActivitySource.AddActivityListener(listener);
-        using var apim = new TestApim("""
+        using var apim = new TestApim($"""
             <policies>
               <inbound>
-                <trace source="load-balancer" severity="information">
-                  <message>@("picked " + context.Operation.Id)</message>
-                  <metadata name="subscription" value="@(context.Subscription.Name)" />
-                </trace>
-                <return-response />
+                {inbound}
               </inbound>
             </policies>
             """);
@@ -43,14 +76,9 @@ public class TracePolicyTests
         using var request = new HttpRequestMessage(HttpMethod.Post, "/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21") { Content = new StringContent("{}", Encoding.UTF8, "application/json") };
         request.Headers.Add("api-key", GatewayFactory.PrimaryKey);
 
-        using var response = await factory.CreateClient().SendAsync(request).WaitAsync(TimeSpan.FromSeconds(30));
-
-        var traced = Assert.Single(events);
-        var tags = traced.Tags.ToDictionary(t => t.Key, t => t.Value);
-        Assert.Equal("load-balancer", tags["apim.trace.source"]);
-        Assert.Equal("information", tags["apim.trace.severity"]);
-        Assert.Equal("picked ChatCompletions_Create", tags["apim.trace.message"]);
-        Assert.Equal("chat-app", tags["apim.trace.metadata.subscription"]);
+        var response = await factory.CreateClient().SendAsync(request).WaitAsync(TimeSpan.FromSeconds(30));
+        await response.Content.LoadIntoBufferAsync();
+        return ([.. events], response);
     }
 
     [Fact]
