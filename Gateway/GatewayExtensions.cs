@@ -15,7 +15,8 @@ internal static partial class GatewayExtensions
 {
     public static WebApplicationBuilder AddGateway(this WebApplicationBuilder builder)
     {
-        builder.Services.AddOptions<ApimOptions>().BindConfiguration(ApimOptions.SectionName);
+        builder.Services.AddOptions<ApimOptions>().BindConfiguration(ApimOptions.SectionName).ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<ApimOptions>, Credentials.ConnectionOptionsValidator>();
 
         // Kestrel binds only its endpoints from configuration by itself: the limits (body, headers, data rates) need
         // binding here.
@@ -62,6 +63,7 @@ internal static partial class GatewayExtensions
         builder.Services.AddHttpClient(OpenIdConfigurationCache.HttpClientName, client => client.Timeout = TimeSpan.FromSeconds(10));
         builder.Services.AddSingleton<OpenIdConfigurationCache>();
         SendRequestClient.Register(builder.Services);
+        builder.Services.AddSingleton<Credentials.CredentialManager>();
         builder.Services.AddSingleton<GatewayServices>();
         builder.Services.AddSingleton<GatewayHandler>();
         builder.Services.AddHealthChecks().AddCheck<PolicyHealthCheck>("apim-policies");

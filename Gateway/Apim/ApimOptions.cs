@@ -19,6 +19,9 @@ internal sealed class ApimOptions
     /// <summary>Local URLs of backends by backend id (the mocks' addresses), overriding the topology's Azure URLs.</summary>
     public Dictionary<string, BackendOverrideOptions> Backends { get; set; } = new(StringComparer.OrdinalIgnoreCase);
 
+    /// <summary>Credential manager connections by credential provider id, then connection (authorization) id.</summary>
+    public Dictionary<string, Dictionary<string, Credentials.ConnectionOptions>> Connections { get; set; } = new(StringComparer.OrdinalIgnoreCase);
+
     /// <summary>Whether edits to the apim folder are picked up while the gateway runs (hot reload).</summary>
     public bool WatchForChanges { get; set; } = true;
 

@@ -22,6 +22,7 @@ internal sealed class GatewayServices(
     Telemetry.PolicyMetrics metrics,
     OpenIdConfigurationCache openIdConfigurations,
     SendRequestClient sendRequests,
+    Credentials.CredentialManager credentials,
     ILoggerFactory loggers)
 {
     public Telemetry.PolicyMetrics Metrics { get; } = metrics;
@@ -56,6 +57,9 @@ internal sealed class GatewayServices(
 
     /// <summary>What <c>send-request</c> and <c>send-one-way-request</c> send with.</summary>
     public SendRequestClient SendRequests { get; } = sendRequests;
+
+    /// <summary>The credential manager connections <c>get-authorization-context</c> reads.</summary>
+    public Credentials.CredentialManager Credentials { get; } = credentials;
 
     public TimeProvider Time { get; } = time;
 

@@ -25,6 +25,7 @@ internal static class PolicyElements
         ["cors"] = new(CorsPolicy.Parse, [PolicySection.Inbound], ["allow-credentials", "terminate-unmatched-request"]),
         ["emit-metric"] = new(EmitMetricPolicy.Parse, Anywhere, ["name", "value", "namespace"]),
         ["forward-request"] = new(ForwardRequestPolicy.Parse, [PolicySection.Backend], ["timeout", "timeout-ms", "buffer-request-body", "buffer-response", "fail-on-error-status-code", "follow-redirects", "http-version"]),
+        ["get-authorization-context"] = new(GetAuthorizationContextPolicy.Parse, [PolicySection.Inbound], ["provider-id", "authorization-id", "context-variable-name", "identity-type", "identity", "ignore-error"]),
         ["include-fragment"] = new(IncludeFragmentPolicy.Parse, Anywhere, ["fragment-id"]),
         ["limit-concurrency"] = new(LimitConcurrencyPolicy.Parse, Anywhere, ["key", "max-count"]),
         ["llm-emit-token-metric"] = new(EmitTokenMetricPolicy.Parse, [PolicySection.Inbound], ["namespace"]),
