@@ -17,21 +17,9 @@ public static class CryptoExtensions
         return Encrypt(input, algorithm, key, iv);
     }
 
-    public static byte[] Encrypt(this byte[] input, SymmetricAlgorithm alg)
-    {
-        ArgumentNullException.ThrowIfNull(input);
-        ArgumentNullException.ThrowIfNull(alg);
-        using var encryptor = alg.CreateEncryptor();
-        return encryptor.TransformFinalBlock(input, 0, input.Length);
-    }
+    public static byte[] Encrypt(this byte[] input, SymmetricAlgorithm alg) => Transform(input, alg?.CreateEncryptor());
 
-    public static byte[] Encrypt(this byte[] input, SymmetricAlgorithm alg, byte[] key, byte[] iv)
-    {
-        ArgumentNullException.ThrowIfNull(input);
-        ArgumentNullException.ThrowIfNull(alg);
-        using var encryptor = alg.CreateEncryptor(key, iv);
-        return encryptor.TransformFinalBlock(input, 0, input.Length);
-    }
+    public static byte[] Encrypt(this byte[] input, SymmetricAlgorithm alg, byte[] key, byte[] iv) => Transform(input, alg?.CreateEncryptor(key, iv));
 
     public static byte[] Decrypt(this byte[] input, string alg, byte[] key, byte[] iv)
     {
@@ -39,20 +27,18 @@ public static class CryptoExtensions
         return Decrypt(input, algorithm, key, iv);
     }
 
-    public static byte[] Decrypt(this byte[] input, SymmetricAlgorithm alg)
-    {
-        ArgumentNullException.ThrowIfNull(input);
-        ArgumentNullException.ThrowIfNull(alg);
-        using var decryptor = alg.CreateDecryptor();
-        return decryptor.TransformFinalBlock(input, 0, input.Length);
-    }
+    public static byte[] Decrypt(this byte[] input, SymmetricAlgorithm alg) => Transform(input, alg?.CreateDecryptor());
 
-    public static byte[] Decrypt(this byte[] input, SymmetricAlgorithm alg, byte[] key, byte[] iv)
+    public static byte[] Decrypt(this byte[] input, SymmetricAlgorithm alg, byte[] key, byte[] iv) => Transform(input, alg?.CreateDecryptor(key, iv));
+
+    private static byte[] Transform(byte[] input, ICryptoTransform? transform)
     {
         ArgumentNullException.ThrowIfNull(input);
-        ArgumentNullException.ThrowIfNull(alg);
-        using var decryptor = alg.CreateDecryptor(key, iv);
-        return decryptor.TransformFinalBlock(input, 0, input.Length);
+        ArgumentNullException.ThrowIfNull(transform, "alg");
+        using (transform)
+        {
+            return transform.TransformFinalBlock(input, 0, input.Length);
+        }
     }
 
     private static Aes Create(string name) => name?.Trim().ToUpperInvariant() switch

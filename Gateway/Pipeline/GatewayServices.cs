@@ -30,6 +30,9 @@ internal sealed class GatewayServices(
     /// <summary>Where <c>trace</c> writes.</summary>
     public ILogger TraceLog { get; } = loggers.CreateLogger("Gateway.Policies.Trace");
 
+    /// <summary>Where <c>log-to-eventhub</c> messages go: there is no event hub locally.</summary>
+    public ILogger EventHubLog { get; } = loggers.CreateLogger("Gateway.Policies.EventHub");
+
     public RateLimiting.RateLimitCounters RateLimits { get; } = rateLimits;
 
     public RateLimiting.QuotaCounters Quotas { get; } = quotas;

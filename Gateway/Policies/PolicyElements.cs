@@ -30,6 +30,7 @@ internal static class PolicyElements
         ["limit-concurrency"] = new(LimitConcurrencyPolicy.Parse, Anywhere, ["key", "max-count"]),
         ["llm-emit-token-metric"] = new(EmitTokenMetricPolicy.Parse, [PolicySection.Inbound], ["namespace"]),
         ["llm-token-limit"] = new(reader => TokenLimitPolicy.Parse(reader, quotaExpressions: true), [PolicySection.Inbound], TokenLimitAttributes),
+        ["log-to-eventhub"] = new(LogToEventHubPolicy.Parse, Anywhere, ["logger-id", "partition-id", "partition-key"]),
         ["mock-response"] = new(MockResponsePolicy.Parse, [PolicySection.Inbound, PolicySection.Outbound, PolicySection.OnError], ["status-code", "content-type"]),
         ["quota"] = new(QuotaPolicy.ParseBySubscription, [PolicySection.Inbound], ["calls", "bandwidth", "renewal-period"], ["product"]),
         ["quota-by-key"] = new(QuotaPolicy.ParseByKey, [PolicySection.Inbound], ["calls", "bandwidth", "renewal-period", "counter-key", "increment-condition", "increment-count", "first-period-start"]),
