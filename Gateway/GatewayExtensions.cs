@@ -55,6 +55,7 @@ internal static partial class GatewayExtensions
         builder.Services.AddSingleton<Yarp.ReverseProxy.Forwarder.IForwarderHttpClientFactory, Yarp.ReverseProxy.Forwarder.ForwarderHttpClientFactory>();
         builder.Services.AddSingleton<ArtifactsProvider>();
         builder.Services.AddSingleton<BackendForwarder>();
+        builder.Services.AddSingleton<LocalSigningKey>();
         builder.Services.AddSingleton<LocalTokenIssuer>();
         builder.Services.AddSingleton<ITokenCredentialFactory, DefaultAzureCredentialFactory>();
         builder.Services.AddSingleton<AzureTokenProvider>();
