@@ -57,6 +57,7 @@ internal static partial class GatewayExtensions
         builder.Services.AddSingleton<BackendForwarder>();
         builder.Services.AddSingleton<LocalSigningKey>();
         builder.Services.AddSingleton<LocalTokenIssuer>();
+        builder.Services.AddSingleton<LocalEntraIssuer>();
         builder.Services.AddSingleton<ITokenCredentialFactory, DefaultAzureCredentialFactory>();
         builder.Services.AddSingleton<AzureTokenProvider>();
         builder.Services.AddSingleton(ManagedIdentityProvider);

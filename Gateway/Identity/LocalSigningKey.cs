@@ -7,7 +7,8 @@ namespace Gateway.Identity;
 
 /// <summary>
 /// The RSA key of the local stand-in for Microsoft Entra ID (<see cref="LocalIdentityOptions"/>): it signs the
-/// managed-identity tokens of <see cref="LocalTokenIssuer"/>. Its public half can be published as a JSON web key set.
+/// managed-identity tokens of <see cref="LocalTokenIssuer"/> and the app and user tokens of <see cref="LocalEntraIssuer"/>,
+/// as one tenant's keys sign every kind of token in Entra ID. Its public half is published as a JSON web key set.
 /// </summary>
 internal sealed class LocalSigningKey : IDisposable
 {
