@@ -25,6 +25,9 @@ var gateway = builder.AddProject<Projects.Gateway>("gateway")
     .WithHttpHealthCheck("/health")
     .WithExternalHttpEndpoints();
 
+// validate-azure-ad-token reads tenants' OpenID documents from the gateway's own local Entra tenant, never the internet.
+gateway.WithEnvironment("Identity__EntraAuthority", ReferenceExpression.Create($"{gateway.GetEndpoint("http")}/_gateway/entra"));
+
 // Named values set on the AppHost (command line, user secrets: Apim:NamedValues:<name>) reach the gateway as secret
 // parameters, since some are secrets: the dashboard masks them.
 foreach (var namedValue in builder.Configuration.GetSection("Apim:NamedValues").GetChildren())

@@ -23,7 +23,7 @@ internal static partial class GatewayExtensions
         builder.Services.Configure<KestrelServerOptions>(builder.Configuration.GetSection("Kestrel"));
         builder.Services.Configure<KestrelServerOptions>(kestrel => BindDataRates(kestrel.Limits, builder.Configuration.GetSection("Kestrel:Limits")));
         builder.Services.AddOptions<LocalIdentityOptions>().BindConfiguration(LocalIdentityOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
-        builder.Services.AddOptions<IdentityOptions>().BindConfiguration(IdentityOptions.SectionName)
+        builder.Services.AddOptions<IdentityOptions>().BindConfiguration(IdentityOptions.SectionName).ValidateDataAnnotations()
             .Validate<IOptions<LocalIdentityOptions>>((identity, local) => identity.Resolve(local.Value) != IdentityProviderKind.Local || local.Value.HasSigningKey, LocalIdentityOptions.MissingKeyMessage)
             .ValidateOnStart();
         builder.Services.AddSingleton(TimeProvider.System);
@@ -56,7 +56,9 @@ internal static partial class GatewayExtensions
         builder.Services.AddSingleton<Yarp.ReverseProxy.Forwarder.IForwarderHttpClientFactory, Yarp.ReverseProxy.Forwarder.ForwarderHttpClientFactory>();
         builder.Services.AddSingleton<ArtifactsProvider>();
         builder.Services.AddSingleton<BackendForwarder>();
+        builder.Services.AddSingleton<LocalSigningKey>();
         builder.Services.AddSingleton<LocalTokenIssuer>();
+        builder.Services.AddSingleton<LocalEntraIssuer>();
         builder.Services.AddSingleton<ITokenCredentialFactory, DefaultAzureCredentialFactory>();
         builder.Services.AddSingleton<AzureTokenProvider>();
         builder.Services.AddSingleton(ManagedIdentityProvider);

@@ -1,5 +1,6 @@
 using Gateway;
 using Gateway.Admin;
+using Gateway.Identity;
 using Gateway.Pipeline;
 using Gateway.Validation;
 
@@ -25,6 +26,7 @@ if (!app.TryLoadArtifacts())
 
 app.MapDefaultEndpoints();
 app.MapAdminApi();
+app.MapLocalEntra();
 app.MapGateway();
 await app.RunAsync();
 return 0;

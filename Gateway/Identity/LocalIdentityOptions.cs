@@ -20,6 +20,15 @@ internal sealed class LocalIdentityOptions : IValidatableObject
     [Required]
     public string Issuer { get; set; } = "https://local-identity.aoai-gateway.invalid/";
 
+    /// <summary>
+    /// The local Entra tenant (<see cref="LocalEntraIssuer"/>): the tenant tokens are minted for when a request names none.
+    /// Any tenant GUID has a local OpenID configuration, as any tenant has one in Entra ID.
+    /// </summary>
+    public Guid TenantId { get; set; } = DefaultTenantId;
+
+    /// <summary>The default of <see cref="TenantId"/>: a fixed GUID, so named values and tokens stay valid across runs.</summary>
+    public static readonly Guid DefaultTenantId = new("5e1a7c0d-a0a1-4c1e-9a7e-10ca1e47e4a7");
+
     /// <summary>How long a token lives (Entra ID's managed-identity tokens live hours; the cache renews before expiry).</summary>
     [Range(typeof(TimeSpan), "00:01:00", "1.00:00:00")]
     public TimeSpan TokenLifetime { get; set; } = TimeSpan.FromHours(1);

@@ -23,6 +23,7 @@ internal sealed class GatewayServices(
     OpenIdConfigurationCache openIdConfigurations,
     SendRequestClient sendRequests,
     Credentials.CredentialManager credentials,
+    Microsoft.Extensions.Options.IOptions<IdentityOptions> identity,
     ILoggerFactory loggers)
 {
     public Telemetry.PolicyMetrics Metrics { get; } = metrics;
@@ -66,8 +67,11 @@ internal sealed class GatewayServices(
 
     public TimeProvider Time { get; } = time;
 
-    /// <summary>The keys of <c>validate-jwt</c>'s <c>openid-config</c> documents.</summary>
+    /// <summary>The keys of <c>validate-jwt</c>'s <c>openid-config</c> documents and of <c>validate-azure-ad-token</c>'s tenants.</summary>
     public OpenIdConfigurationCache OpenIdConfigurations { get; } = openIdConfigurations;
+
+    /// <summary>Where <c>validate-azure-ad-token</c> reads tenants' OpenID configurations instead of the policy's endpoint (<c>Identity:EntraAuthority</c>); null for the policy's.</summary>
+    public string? EntraAuthority { get; } = identity.Value.EntraAuthority?.TrimEnd('/');
 
     /// <summary>The apim folder in force, which local files (such as OpenID configuration documents) are read from.</summary>
     public string ApimPath => artifacts.Current.ApimPath;

@@ -49,6 +49,7 @@ internal static class PolicyElements
         ["set-status"] = new(SetStatusPolicy.Parse, Anywhere, ["code", "reason"]),
         ["set-variable"] = new(SetVariablePolicy.Parse, Anywhere, ["name", "value"]),
         ["trace"] = new(TracePolicy.Parse, Anywhere, ["source", "severity"]),
+        ["validate-azure-ad-token"] = new(ValidateAzureAdTokenPolicy.Parse, [PolicySection.Inbound], ["tenant-id", "header-name", "query-parameter-name", "token-value", "authentication-endpoint", "failed-validation-httpcode", "failed-validation-error-message", "output-token-variable-name"]),
         ["validate-jwt"] = new(ValidateJwtPolicy.Parse, [PolicySection.Inbound], ["header-name", "query-parameter-name", "token-value", "failed-validation-httpcode", "failed-validation-error-message", "require-expiration-time", "require-scheme", "require-signed-tokens", "clock-skew", "output-token-variable-name"]),
     };
 

@@ -15,7 +15,9 @@ var url = new Uri(args.Length > 0 ? args[0] : "http://127.0.0.1:5081");
 var keyFile = args.Length > 1 ? args[1] : "local-identity.pem";
 int? pid = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : null;
 
-using var issuer = new LocalTokenIssuer(Options.Create(new LocalIdentityOptions { SigningKeyFile = keyFile }), TimeProvider.System);
+var identity = Options.Create(new LocalIdentityOptions { SigningKeyFile = keyFile });
+using var signingKey = new LocalSigningKey(identity);
+var issuer = new LocalTokenIssuer(signingKey, identity, TimeProvider.System);
 var token = (await issuer.GetTokenAsync("https://cognitiveservices.azure.com", "bench", CancellationToken.None)).Token;
 using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 1000 }) { BaseAddress = url, Timeout = TimeSpan.FromMinutes(2) };
 http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);

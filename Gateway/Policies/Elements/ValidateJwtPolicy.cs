@@ -1,11 +1,6 @@
 using System.Globalization;
-using System.Security.Cryptography;
-using System.Text.Json;
-using System.Xml.Linq;
 using Gateway.Expressions;
 using Gateway.Pipeline;
-using Microsoft.AspNetCore.WebUtilities;
-using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 
 namespace Gateway.Policies.Elements;
@@ -28,11 +23,6 @@ internal sealed class ValidateJwtPolicy(ElementInfo info, JwtTokenSource source,
     /// <summary>The caller's message for any other failure when the policy sets none (API Management's text).</summary>
     public const string InvalidTokenMessage = "Invalid JWT.";
 
-    /// <summary>HMAC keys this short are zero-padded (see <see cref="SigningKey"/>).</summary>
-    private const int MinimumHmacKeyBytes = 32;
-
-    private static readonly JsonWebTokenHandler Handler = new();
-
     public static PolicyElement? Parse(ElementReader reader)
     {
         var header = reader.Value("header-name");
@@ -43,7 +33,7 @@ internal sealed class ValidateJwtPolicy(ElementInfo info, JwtTokenSource source,
             reader.Error("<validate-jwt> takes exactly one of 'header-name', 'query-parameter-name' and 'token-value'");
         }
 
-        var code = CheckLiteral(reader, "failed-validation-httpcode", text => int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var status) && status is >= 100 and <= 599, "an HTTP status code");
+        var code = JwtFailureResponse.ReadCode(reader);
         var message = reader.Value("failed-validation-error-message");
         var requireExpiration = CheckLiteral(reader, "require-expiration-time", text => bool.TryParse(text, out _), "true or false");
         var scheme = reader.Value("require-scheme");
@@ -79,16 +69,10 @@ internal sealed class ValidateJwtPolicy(ElementInfo info, JwtTokenSource source,
                     container.Children();
                     break;
                 case "issuer-signing-keys":
+                    signingKeys.AddRange(JwtKeys.ParseAll(container, forSigning: true));
+                    break;
                 case "decryption-keys":
-                    var keys = container.Children("key");
-                    for (var i = 0; i < keys.Count; i++)
-                    {
-                        if (Key(container.Reader(keys[i], i + 1), forSigning: name == "issuer-signing-keys") is { } key)
-                        {
-                            (name == "issuer-signing-keys" ? signingKeys : decryptionKeys).Add(key);
-                        }
-                    }
-
+                    decryptionKeys.AddRange(JwtKeys.ParseAll(container, forSigning: false));
                     break;
                 case "audiences":
                     audiences.AddRange(container.Children("audience").Select(a => container.TextValue(a)));
@@ -97,15 +81,7 @@ internal sealed class ValidateJwtPolicy(ElementInfo info, JwtTokenSource source,
                     issuers.AddRange(container.Children("issuer").Select(i => container.TextValue(i)));
                     break;
                 default:
-                    var claimElements = container.Children("claim");
-                    for (var i = 0; i < claimElements.Count; i++)
-                    {
-                        if (Claim(container.Reader(claimElements[i], i + 1)) is { } claim)
-                        {
-                            claims.Add(claim);
-                        }
-                    }
-
+                    claims.AddRange(JwtRequiredClaim.ParseAll(container));
                     break;
             }
 
@@ -119,76 +95,23 @@ internal sealed class ValidateJwtPolicy(ElementInfo info, JwtTokenSource source,
 
     public override async ValueTask<PolicyFlow> ExecuteAsync(RequestContext context, ExecutionFrame frame)
     {
-        var token = ReadToken(context);
+        var token = source.Read(context, Name);
         if (string.IsNullOrEmpty(token))
         {
-            throw Failure(context, "TokenNotPresent", TokenNotPresentMessage, TokenNotPresentMessage);
+            throw failure.Failure(context, Name, "TokenNotPresent", TokenNotPresentMessage, TokenNotPresentMessage);
         }
 
-        JsonWebToken parsed;
-        try
-        {
-            parsed = new JsonWebToken(token);
-        }
-        catch (ArgumentException ex)
-        {
-            throw Failure(context, "JwtInvalid", Redact(ex.Message, token), InvalidTokenMessage);
-        }
-
+        PolicyExecutionException Invalid(string reason, string detail) => failure.Failure(context, Name, reason, detail, InvalidTokenMessage);
+        var parsed = JwtValidator.Parse(token, Invalid);
         var parameters = await ParametersAsync(context, string.IsNullOrEmpty(parsed.Kid) ? null : parsed.Kid);
-        var result = await Handler.ValidateTokenAsync(token, parameters);
-        if (!result.IsValid)
-        {
-            var keys = parameters.IssuerSigningKeys.ToList();
-            var keyNotResolved = parsed.IsSigned && (keys.Count == 0 || (parsed.Kid is { Length: > 0 } kid && !keys.Any(k => string.Equals(k.KeyId, kid, StringComparison.Ordinal))));
-            var (reason, detail) = Describe(result.Exception, keyNotResolved);
-            throw Failure(context, reason, Redact(detail, token), InvalidTokenMessage);
-        }
-
-        var validated = (JsonWebToken)result.SecurityToken;
-        CheckClaims(context, validated.InnerToken ?? validated);
+        var validated = await JwtValidator.ValidateAsync(token, parsed, parameters, Invalid);
+        JwtRequiredClaim.Check(requirements.Claims, context, Name, validated.InnerToken ?? validated, Invalid);
         if (outputVariable is not null)
         {
             context.VariableStore[outputVariable] = Jwt.From(validated);
         }
 
         return PolicyFlow.Continue;
-    }
-
-    /// <summary>The token as the request carries it; for <c>Authorization</c>, the part after the scheme.</summary>
-    private string? ReadToken(RequestContext context)
-    {
-        if (source.Value is { } value)
-        {
-            return value.EvaluateString(context, Name)?.Trim();
-        }
-
-        if (source.Query is { } query)
-        {
-            var name = query.EvaluateString(context, Name) ?? string.Empty;
-            return context.Query.TryGetValue(name, out var values) ? values.FirstOrDefault(v => !string.IsNullOrWhiteSpace(v))?.Trim() : null;
-        }
-
-        var headerName = source.Header!.EvaluateString(context, Name) ?? string.Empty;
-        if (!context.RequestHeaders.TryGetValue(headerName, out var headerValues) || headerValues.FirstOrDefault(v => !string.IsNullOrWhiteSpace(v))?.Trim() is not { } raw)
-        {
-            return null;
-        }
-
-        if (!string.Equals(headerName, "Authorization", StringComparison.OrdinalIgnoreCase))
-        {
-            // API Management documents that require-scheme is ignored for any other header: the value is the token.
-            return raw;
-        }
-
-        var space = raw.IndexOf(' ', StringComparison.Ordinal);
-        var scheme = space < 0 ? null : raw[..space];
-        if (source.RequireScheme?.EvaluateString(context, Name) is { Length: > 0 } required && !string.Equals(scheme, required, StringComparison.OrdinalIgnoreCase))
-        {
-            return null;
-        }
-
-        return space < 0 ? raw : raw[(space + 1)..].Trim();
     }
 
     private async ValueTask<TokenValidationParameters> ParametersAsync(RequestContext context, string? keyId)
@@ -220,107 +143,7 @@ internal sealed class ValidateJwtPolicy(ElementInfo info, JwtTokenSource source,
             ValidateIssuer = issuers.Count > 0,
             ValidIssuers = issuers,
             ValidateTokenReplay = false,
-
-            // The library reads the system clock; the gateway's clock is injected, so lifetime is checked here.
-            LifetimeValidator = (notBefore, expires, _, _) => CheckLifetime(now, skew, requireExpiration, notBefore, expires),
-        };
-    }
-
-    private static bool CheckLifetime(DateTime now, TimeSpan skew, bool requireExpiration, DateTime? notBefore, DateTime? expires)
-    {
-        if (expires is null && requireExpiration)
-        {
-            throw new SecurityTokenNoExpirationException("Lifetime validation failed. The token is missing an Expiration Time.");
-        }
-
-        if (notBefore is { } from && expires is { } to && from > to)
-        {
-            throw new SecurityTokenInvalidLifetimeException(string.Create(CultureInfo.InvariantCulture, $"Lifetime validation failed. The NotBefore (UTC): '{from:O}' is after Expires (UTC): '{to:O}'."));
-        }
-
-        if (notBefore is { } start && start > now + skew)
-        {
-            throw new SecurityTokenNotYetValidException(string.Create(CultureInfo.InvariantCulture, $"Lifetime validation failed. The token is not yet valid. ValidFrom (UTC): '{start:O}', Current time (UTC): '{now:O}'."));
-        }
-
-        if (expires is { } end && end < now - skew)
-        {
-            throw new SecurityTokenExpiredException(string.Create(CultureInfo.InvariantCulture, $"Lifetime validation failed. The token is expired. ValidTo (UTC): '{end:O}', Current time (UTC): '{now:O}'."));
-        }
-
-        return true;
-    }
-
-    /// <summary>API Management's reason and message for a failure of the JWT library.</summary>
-    /// <remarks>
-    /// A signature failure is "key not found" when the signed token names a key id that none of the keys has, or when
-    /// there are no keys at all (API Management: "signature key was not resolved by ID"); otherwise it is invalid.
-    /// </remarks>
-    private static (string Reason, string Message) Describe(Exception? exception, bool keyNotResolved)
-    {
-        var reason = exception switch
-        {
-            SecurityTokenExpiredException => "TokenExpired",
-            SecurityTokenInvalidAudienceException => "TokenAudienceNotAllowed",
-            SecurityTokenInvalidIssuerException => "TokenIssuerNotAllowed",
-            SecurityTokenInvalidSignatureException when keyNotResolved => "TokenSignatureKeyNotFound",
-            SecurityTokenInvalidSignatureException => "TokenSignatureInvalid",
-            _ => "JwtInvalid",
-        };
-        var message = exception?.Message ?? "The token is not valid.";
-        return (reason, reason == "JwtInvalid" ? message : message.TrimEnd(' ', '.') + ". Access denied.");
-    }
-
-    /// <summary>
-    /// The library hides tokens in its messages unless someone turns its PII logging on; the message is logged and
-    /// reaches on-error, so the token (or its unsigned part) is removed in any case.
-    /// </summary>
-    private static string Redact(string message, string token)
-    {
-        var unsigned = token.LastIndexOf('.') is > 0 and var dot ? token[..dot] : token;
-        return message.Replace(token, "[token]", StringComparison.Ordinal).Replace(unsigned, "[token]", StringComparison.Ordinal);
-    }
-
-    private void CheckClaims(RequestContext context, JsonWebToken token)
-    {
-        if (requirements.Claims.Count == 0)
-        {
-            return;
-        }
-
-        var present = token.Claims.GroupBy(c => c.Type, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Select(c => c.Value).ToArray(), StringComparer.Ordinal);
-        var missing = requirements.Claims.Where(c => !present.ContainsKey(c.Name)).Select(c => c.Name).Distinct(StringComparer.Ordinal).ToList();
-        if (missing.Count > 0)
-        {
-            throw Failure(context, "TokenClaimNotFound", $"JWT token is missing the following claims: {string.Join(", ", missing)}. Access denied.", InvalidTokenMessage);
-        }
-
-        foreach (var claim in requirements.Claims.Where(c => c.Values.Count > 0))
-        {
-            var values = present[claim.Name];
-            var actual = claim.Separator is null
-                ? values
-                : values.SelectMany(v => v.Split(claim.Separator, StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)).ToArray();
-            var expected = claim.Values.Select(v => v.EvaluateString(context, Name) ?? string.Empty).ToList();
-            var matched = claim.MatchAll
-                ? expected.All(e => actual.Contains(e, StringComparer.Ordinal))
-                : expected.Any(e => actual.Contains(e, StringComparer.Ordinal));
-            if (!matched)
-            {
-                throw Failure(context, "TokenClaimValueNotAllowed", $"Claim {claim.Name} value of {string.Join(",", values)} is not allowed. Access denied.", InvalidTokenMessage);
-            }
-        }
-    }
-
-    private PolicyExecutionException Failure(RequestContext context, string reason, string detail, string defaultMessage)
-    {
-        var status = int.TryParse(failure.Code?.EvaluateString(context, Name), NumberStyles.None, CultureInfo.InvariantCulture, out var parsed) && parsed is >= 100 and <= 599
-            ? parsed
-            : StatusCodes.Status401Unauthorized;
-        var text = failure.Message?.EvaluateString(context, Name) ?? defaultMessage;
-        return new PolicyExecutionException(Name, reason, detail)
-        {
-            Response = ResponseState.Json(status, ReasonPhrases.GetReasonPhrase(status), $$"""{"statusCode": {{status}}, "message": {{JsonSerializer.Serialize(text)}}}"""),
+            LifetimeValidator = JwtValidator.Lifetime(now, skew, requireExpiration),
         };
     }
 
@@ -351,111 +174,7 @@ internal sealed class ValidateJwtPolicy(ElementInfo info, JwtTokenSource source,
 
         return value;
     }
-
-    /// <summary>A <c>key</c>: base64 text (a symmetric key) or <c>n</c> and <c>e</c> (an RSA public key, base64url).</summary>
-    private static SecurityKey? Key(ElementReader key, bool forSigning)
-    {
-        // Never null: the library compares every key's id with the token's kid and fails on a null one.
-        var id = key.Literal("id") ?? string.Empty;
-        key.Refuse("certificate-id", reason: "uploaded certificates are not modelled locally; give the public key as n and e");
-        var modulus = key.Literal("n");
-        var exponent = key.Literal("e");
-        key.Children();
-        key.Finish();
-
-        // Never echo the key text in a message: it is a secret.
-        var text = string.Concat(key.Element.Nodes().OfType<XText>().Select(t => t.Value)).Trim();
-        if (PolicyParser.IsExpression(text))
-        {
-            key.Error("<key> does not accept policy expressions (a named value such as {{jwt-signing-key}} does)");
-            return null;
-        }
-
-        if (modulus is not null || exponent is not null)
-        {
-            if (!forSigning)
-            {
-                key.Error("a decryption key must be a base64 symmetric key: an RSA public key (n and e) cannot decrypt");
-                return null;
-            }
-
-            if (modulus is null || exponent is null || text.Length > 0)
-            {
-                key.Error("<key> takes either base64 text or both 'n' and 'e'");
-                return null;
-            }
-
-            try
-            {
-                // From an RSA instance: the library's failure path dereferences the key's Rsa, which a key built from bare
-                // parameters lacks. The instance lives as long as the policy document.
-                var rsa = RSA.Create(new RSAParameters { Modulus = Base64UrlEncoder.DecodeBytes(modulus), Exponent = Base64UrlEncoder.DecodeBytes(exponent) });
-                return new RsaSecurityKey(rsa) { KeyId = id };
-            }
-            catch (Exception ex) when (ex is FormatException or ArgumentException or CryptographicException)
-            {
-                key.Error("'n' and 'e' of <key> must be the base64url modulus and exponent of an RSA public key");
-                return null;
-            }
-        }
-
-        byte[] bytes;
-        try
-        {
-            bytes = Convert.FromBase64String(text);
-        }
-        catch (FormatException)
-        {
-            key.Error("<key> must hold a base64-encoded key (or 'n' and 'e')");
-            return null;
-        }
-
-        if (bytes.Length == 0)
-        {
-            key.Error("<key> must hold a base64-encoded key (or 'n' and 'e')");
-            return null;
-        }
-
-        return new SymmetricSecurityKey(forSigning ? SigningKey(bytes) : bytes) { KeyId = id };
-    }
-
-    /// <summary>
-    /// API Management accepts HMAC keys shorter than the 256 bits the JWT library insists on. HMAC pads a short key with
-    /// zeros to its block size (64 or 128 bytes), so the key padded to 32 bytes computes the very same signatures.
-    /// </summary>
-    private static byte[] SigningKey(byte[] bytes)
-    {
-        if (bytes.Length >= MinimumHmacKeyBytes)
-        {
-            return bytes;
-        }
-
-        var padded = new byte[MinimumHmacKeyBytes];
-        bytes.CopyTo(padded, 0);
-        return padded;
-    }
-
-    private static JwtRequiredClaim? Claim(ElementReader claim)
-    {
-        var name = claim.Literal("name", required: true);
-        var match = claim.Literal("match") ?? "all";
-        if (match is not ("all" or "any"))
-        {
-            claim.Error($"attribute 'match' of <claim> must be all or any, not '{match}'");
-        }
-
-        var separator = claim.Literal("separator");
-        var values = claim.Children("value").Select(v => claim.TextValue(v)).ToList();
-        claim.Finish();
-        return name is null ? null : new JwtRequiredClaim(name, match != "any", string.IsNullOrEmpty(separator) ? null : separator, values);
-    }
 }
-
-/// <summary>Where <c>validate-jwt</c> finds the token: exactly one of a header, a query parameter or a value.</summary>
-internal sealed record JwtTokenSource(PolicyValue? Header, PolicyValue? Query, PolicyValue? Value, PolicyValue? RequireScheme);
-
-/// <summary>The status and message <c>validate-jwt</c> answers with; null means API Management's default.</summary>
-internal sealed record JwtFailureResponse(PolicyValue? Code, PolicyValue? Message);
 
 /// <summary>What a token must satisfy; keys were read when the policy loaded.</summary>
 internal sealed record JwtRequirements(
@@ -468,6 +187,3 @@ internal sealed record JwtRequirements(
     IReadOnlyList<PolicyValue> Audiences,
     IReadOnlyList<PolicyValue> Issuers,
     IReadOnlyList<JwtRequiredClaim> Claims);
-
-/// <summary>A <c>claim</c> of <c>required-claims</c>: it must be present and, with values, hold all or any of them.</summary>
-internal sealed record JwtRequiredClaim(string Name, bool MatchAll, string? Separator, IReadOnlyList<PolicyValue> Values);

@@ -67,7 +67,8 @@ public sealed class BearerTokenValidatorTests : IDisposable
     [Fact]
     public async Task GetToken_Twice_ReturnsTheCachedTokenUntilShortlyBeforeExpiry()
     {
-        using var issuer = Issuer(_key, _time);
+        using var signingKey = SigningKey(_key);
+        var issuer = Issuer(signingKey, _time);
         var first = await issuer.GetTokenAsync(Resource, "client", CancellationToken.None);
 
         _time.Advance(TimeSpan.FromMinutes(54));
@@ -85,12 +86,15 @@ public sealed class BearerTokenValidatorTests : IDisposable
     private BearerTokenValidator Validator(RSA key) =>
         new(Options.Create(new MockOpenAI.Identity.LocalIdentityOptions { PublicKey = key.ExportSubjectPublicKeyInfoPem() }), _time);
 
-    private static LocalTokenIssuer Issuer(RSA key, TimeProvider time) =>
-        new(Options.Create(new Gateway.Identity.LocalIdentityOptions { SigningKey = key.ExportPkcs8PrivateKeyPem() }), time);
+    private static LocalSigningKey SigningKey(RSA key) =>
+        new(Options.Create(new Gateway.Identity.LocalIdentityOptions { SigningKey = key.ExportPkcs8PrivateKeyPem() }));
+
+    private static LocalTokenIssuer Issuer(LocalSigningKey key, TimeProvider time) =>
+        new(key, Options.Create(new Gateway.Identity.LocalIdentityOptions()), time);
 
     private static async Task<string> Issue(RSA key, string resource, TimeProvider time)
     {
-        using var issuer = Issuer(key, time);
-        return (await issuer.GetTokenAsync(resource, "client", CancellationToken.None)).Token;
+        using var signingKey = SigningKey(key);
+        return (await Issuer(signingKey, time).GetTokenAsync(resource, "client", CancellationToken.None)).Token;
     }
 }

@@ -29,6 +29,7 @@ internal sealed class LoopbackAccount : IAsyncDisposable
     private readonly RSA _key;
     private readonly bool _ownsKey;
     private readonly ServiceProvider _meters = new ServiceCollection().AddMetrics().BuildServiceProvider();
+    private readonly LocalSigningKey _signingKey;
     private readonly LocalTokenIssuer _issuer;
     private readonly MockAccountServer _server;
 
@@ -57,7 +58,9 @@ internal sealed class LoopbackAccount : IAsyncDisposable
             time,
             configuration,
             NullLogger<MockAccountServer>.Instance);
-        _issuer = new LocalTokenIssuer(Options.Create(new Gateway.Identity.LocalIdentityOptions { SigningKey = _key.ExportPkcs8PrivateKeyPem() }), time);
+        var identity = Options.Create(new Gateway.Identity.LocalIdentityOptions { SigningKey = _key.ExportPkcs8PrivateKeyPem() });
+        _signingKey = new LocalSigningKey(identity);
+        _issuer = new LocalTokenIssuer(_signingKey, identity, time);
     }
 
     public HttpClient Http { get; }
@@ -105,7 +108,7 @@ internal sealed class LoopbackAccount : IAsyncDisposable
     {
         await _server.StopAsync(CancellationToken.None).WaitAsync(Timeout);
         _server.Dispose();
-        _issuer.Dispose();
+        _signingKey.Dispose();
         Http.Dispose();
         Admin.Dispose();
         if (_ownsKey)
