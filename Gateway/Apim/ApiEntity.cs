@@ -4,7 +4,8 @@ namespace Gateway.Apim;
 
 /// <summary>
 /// <c>apim/apis/{id}/api.json</c>: an API of API Management with its definition and policy files, and the optional web
-/// service URL that <c>forward-request</c> uses when no policy sets a backend.
+/// service URL that <c>forward-request</c> uses when no policy sets a backend. <c>apiVersion</c>, <c>apiRevision</c> and
+/// <c>isCurrent</c> are the ARM properties of the same names, read for <c>context.Api</c>.
 /// </summary>
 internal sealed record ApiEntity(
     string Id,
@@ -15,7 +16,10 @@ internal sealed record ApiEntity(
     string Definition,
     string Policy,
     Uri? ServiceUrl = null,
-    IReadOnlyList<string>? Protocols = null)
+    IReadOnlyList<string>? Protocols = null,
+    string? ApiVersion = null,
+    string? ApiRevision = null,
+    bool? IsCurrent = null)
 {
     public const string FileName = "api.json";
 

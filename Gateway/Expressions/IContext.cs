@@ -52,6 +52,17 @@ public interface IContext
 
     /// <summary>Writes <paramref name="message"/> to the request's trace, as a <c>trace</c> policy with source <c>context.Trace</c> would.</summary>
     void Trace(string message);
+
+    /// <summary>The workspace of the API; null when the API is not in a workspace (here, always: the gateway has no workspaces).</summary>
+    IWorkspace? Workspace { get; }
+}
+
+/// <summary>An API Management workspace (<c>context.Workspace</c>).</summary>
+public interface IWorkspace
+{
+    string Id { get; }
+
+    string Name { get; }
 }
 
 /// <summary>The matched API.</summary>
@@ -59,16 +70,25 @@ public interface IApi
 {
     string Id { get; }
 
+    /// <summary>Whether this revision is the API's current one (what callers reach without <c>;rev=n</c>).</summary>
+    bool IsCurrentRevision { get; }
+
     string Name { get; }
 
     string Path { get; }
 
     IEnumerable<string> Protocols { get; }
 
+    /// <summary>The API's revision (<c>"1"</c> unless api.json names another).</summary>
+    string Revision { get; }
+
     /// <summary>The API's web service URL; null when the API has none and policies choose backends.</summary>
     IUrl? ServiceUrl { get; }
 
     ISubscriptionKeyParameterNames SubscriptionKeyParameterNames { get; }
+
+    /// <summary>The API's version identifier; null for an API that is not versioned.</summary>
+    string? Version { get; }
 }
 
 /// <summary>A backend entity of the topology (<c>context.Backend</c>).</summary>
@@ -95,11 +115,34 @@ public interface ISubscriptionKeyParameterNames
 /// <summary>The gateway instance.</summary>
 public interface IDeployment
 {
+    /// <summary>The certificates uploaded to the service, by thumbprint.</summary>
+    IReadOnlyDictionary<string, System.Security.Cryptography.X509Certificates.X509Certificate2> Certificates { get; }
+
+    /// <summary>The gateway that runs the request.</summary>
+    IGateway Gateway { get; }
+
+    /// <summary>The gateway's id: <c>managed</c> for the managed gateway.</summary>
     string GatewayId { get; }
 
     string Region { get; }
 
+    /// <summary>The service's Azure resource id.</summary>
+    string ServiceId { get; }
+
     string ServiceName { get; }
+}
+
+/// <summary>The gateway that runs the request (<c>context.Deployment.Gateway</c>).</summary>
+public interface IGateway
+{
+    /// <summary>The gateway's id: <c>managed</c> for the managed gateway, the gateway resource's name for a self-hosted one.</summary>
+    string Id { get; }
+
+    /// <summary>The gateway instance (process) that runs the request.</summary>
+    string InstanceId { get; }
+
+    /// <summary>Whether this is the managed gateway (not a self-hosted or workspace gateway).</summary>
+    bool IsManaged { get; }
 }
 
 /// <summary>The error that sent the request to <c>on-error</c>.</summary>
@@ -195,16 +238,23 @@ public interface IUserIdentity
     string Provider { get; }
 }
 
-/// <summary>A message body, read as text, bytes or JSON.</summary>
+/// <summary>A message body, read as text, bytes, JSON, XML or form data.</summary>
 public interface IMessageBody
 {
     /// <summary>
-    /// The body as <c>string</c>, <c>byte[]</c>, or a Newtonsoft <c>JObject</c>/<c>JArray</c>/<c>JToken</c>. As in API
+    /// The body as <c>string</c>, <c>byte[]</c>, a Newtonsoft <c>JObject</c>/<c>JArray</c>/<c>JToken</c>, or an
+    /// <c>XNode</c>/<c>XElement</c>/<c>XDocument</c>. As in API
     /// Management, reading consumes the body unless <paramref name="preserveContent"/> is true: a consumed request body
     /// is forwarded empty.
     /// </summary>
     [System.Diagnostics.CodeAnalysis.SuppressMessage("Naming", "CA1716:Identifiers should not match keywords", Justification = "API Management's member name, which policies call.")]
     T As<T>(bool preserveContent = false);
+
+    /// <summary>
+    /// The body read as <c>application/x-www-form-urlencoded</c> data: each name (decoded) with its values (decoded) in
+    /// the order they came. Consumes the body as <see cref="As{T}"/> does unless <paramref name="preserveContent"/> is true.
+    /// </summary>
+    IDictionary<string, IList<string>> AsFormUrlEncodedContent(bool preserveContent = false);
 }
 
 /// <summary>The request.</summary>
@@ -273,4 +323,7 @@ public interface IUrl
     string QueryString { get; }
 
     string Scheme { get; }
+
+    /// <summary>The whole URL as a <see cref="Uri"/>.</summary>
+    Uri ToUri();
 }

@@ -10,7 +10,16 @@ internal sealed class ApiInfo(ApiEntity entity) : IApi, ISubscriptionKeyParamete
 
     public string Id => Entity.Id;
 
+    /// <summary>ARM's <c>isCurrent</c>; an API created without revisions is its own current revision.</summary>
+    public bool IsCurrentRevision => Entity.IsCurrent ?? true;
+
     public string Name => Entity.DisplayName ?? Entity.Id;
+
+    /// <summary>ARM's <c>apiRevision</c>: "If no value is provided, default revision 1 is created".</summary>
+    public string Revision => string.IsNullOrEmpty(Entity.ApiRevision) ? "1" : Entity.ApiRevision;
+
+    /// <summary>ARM's <c>apiVersion</c>, which an API has only when it is versioned.</summary>
+    public string? Version => Entity.ApiVersion;
 
     public string Path => Entity.Path;
 
@@ -39,16 +48,36 @@ internal sealed class OperationInfo(ApiOperation operation) : IOperation
     public string UrlTemplate => operation.UrlTemplate;
 }
 
-/// <summary><c>context.Deployment</c> of the local gateway.</summary>
-internal sealed class DeploymentInfo : IDeployment
+/// <summary><c>context.Deployment</c> of the local gateway, which stands for API Management's managed gateway.</summary>
+internal sealed class DeploymentInfo : IDeployment, IGateway
 {
+    /// <summary>What API Management reports as <c>GatewayId</c> (and <c>Gateway.Id</c>) for the managed gateway.</summary>
+    public const string ManagedGatewayId = "managed";
+
+    public const string LocalServiceName = "local-apim";
+
     public static readonly DeploymentInfo Local = new();
 
-    public string GatewayId => "local";
+    public IReadOnlyDictionary<string, System.Security.Cryptography.X509Certificates.X509Certificate2> Certificates { get; } =
+        new Dictionary<string, System.Security.Cryptography.X509Certificates.X509Certificate2>(StringComparer.OrdinalIgnoreCase);
+
+    public IGateway Gateway => this;
+
+    public string GatewayId => ManagedGatewayId;
 
     public string Region => "local";
 
-    public string ServiceName => "local-apim";
+    /// <summary>An ARM resource id of API Management's shape, with the all-zero subscription and a <c>local</c> resource group.</summary>
+    public string ServiceId => "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/local/providers/Microsoft.ApiManagement/service/" + LocalServiceName;
+
+    public string ServiceName => LocalServiceName;
+
+    string IGateway.Id => ManagedGatewayId;
+
+    /// <summary>The gateway process: one instance per machine name and process id.</summary>
+    string IGateway.InstanceId { get; } = $"{Environment.MachineName}-{Environment.ProcessId}".ToLowerInvariant();
+
+    bool IGateway.IsManaged => true;
 }
 
 /// <summary><c>context.Subscription</c>: the subscription whose key the caller presented.</summary>
@@ -156,6 +185,8 @@ internal sealed class UriUrl(Uri uri) : IUrl
     public string QueryString => uri.Query;
 
     public string Scheme => uri.Scheme;
+
+    public Uri ToUri() => uri;
 
     public override string ToString() => uri.ToString();
 }

@@ -1,4 +1,5 @@
 using System.Text;
+using System.Xml.Linq;
 using Gateway.Expressions;
 using Gateway.Policies;
 using Newtonsoft.Json;
@@ -44,7 +45,9 @@ internal sealed class MessageBody : IMessageBody
         return result;
     }
 
-    /// <summary>A body's bytes as <c>string</c>, <c>byte[]</c> or a JSON token, as <c>Body.As&lt;T&gt;()</c> gives them.</summary>
+    public IDictionary<string, IList<string>> AsFormUrlEncodedContent(bool preserveContent = false) => ReadForm(As<byte[]>(preserveContent));
+
+    /// <summary>A body's bytes as <c>string</c>, <c>byte[]</c>, a JSON token or an XML node, as <c>Body.As&lt;T&gt;()</c> gives them.</summary>
     public static T Read<T>(byte[] content)
     {
         // Each branch is boxed on its own: JToken's implicit conversions would otherwise turn the text into a JValue.
@@ -61,9 +64,18 @@ internal sealed class MessageBody : IMessageBody
         {
             result = Parse(Encoding.UTF8.GetString(content));
         }
+        else if (typeof(T) == typeof(XDocument))
+        {
+            result = ParseXml(content);
+        }
+        else if (typeof(T) == typeof(XElement) || typeof(T) == typeof(XNode))
+        {
+            // XNode gives the root element, as Microsoft's policy toolkit's emulator reads it (XNode.ReadFrom at the content).
+            result = ParseXml(content).Root!;
+        }
         else
         {
-            throw new NotSupportedException($"Body.As<{typeof(T).Name}>() is not supported: use string, byte[], JObject, JArray or JToken.");
+            throw new NotSupportedException($"Body.As<{typeof(T).Name}>() is not supported: use string, byte[], JObject, JArray, JToken, XNode, XElement or XDocument.");
         }
 
         return (T)result;
@@ -78,6 +90,44 @@ internal sealed class MessageBody : IMessageBody
         string text => Encoding.UTF8.GetBytes(text),
         _ => Encoding.UTF8.GetBytes(Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture) ?? string.Empty),
     };
+
+    /// <summary>
+    /// <c>Body.AsFormUrlEncodedContent()</c>: <c>name=value</c> pairs split on <c>&amp;</c>, names and values decoded
+    /// (<c>+</c> as a space), a name without <c>=</c> given an empty value, repeated names keeping every value in order.
+    /// </summary>
+    public static IDictionary<string, IList<string>> ReadForm(byte[] content)
+    {
+        var form = new Dictionary<string, IList<string>>(StringComparer.Ordinal);
+        foreach (var pair in Encoding.UTF8.GetString(content).Split('&', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var separator = pair.IndexOf('=', StringComparison.Ordinal);
+            var name = System.Net.WebUtility.UrlDecode(separator < 0 ? pair : pair[..separator]);
+            var value = separator < 0 ? string.Empty : System.Net.WebUtility.UrlDecode(pair[(separator + 1)..]);
+            if (!form.TryGetValue(name, out var values))
+            {
+                form[name] = values = [];
+            }
+
+            values.Add(value);
+        }
+
+        return form;
+    }
+
+    private static XDocument ParseXml(byte[] content)
+    {
+        try
+        {
+            // XDocument.Load over a stream honours the byte order mark and the declared encoding; no DTDs are processed.
+            using var stream = new MemoryStream(content, writable: false);
+            using var reader = System.Xml.XmlReader.Create(stream, new System.Xml.XmlReaderSettings { DtdProcessing = System.Xml.DtdProcessing.Prohibit, XmlResolver = null });
+            return XDocument.Load(reader);
+        }
+        catch (System.Xml.XmlException ex)
+        {
+            throw new PolicyExecutionException("expression", "ExpressionValueEvaluationFailure", "The body is not XML: " + ex.Message, ex);
+        }
+    }
 
     private static JToken Parse(string text)
     {

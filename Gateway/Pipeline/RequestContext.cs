@@ -104,6 +104,9 @@ internal sealed class RequestContext : IContext, IRequest, IDisposable
 
     public IReadOnlyDictionary<string, object> Variables => VariableStore;
 
+    /// <summary>Always null: the gateway has no workspaces, and API Management gives null for an API outside one.</summary>
+    public IWorkspace? Workspace => null;
+
     public bool Tracing => System.Diagnostics.Activity.Current is { Recorded: true };
 
     public void Trace(string message) =>
@@ -265,6 +268,8 @@ internal sealed class RequestContext : IContext, IRequest, IDisposable
         public string QueryString => ToQueryString(QueryValues).Value ?? string.Empty;
 
         public string Scheme => request.Scheme;
+
+        public Uri ToUri() => new(ToString());
 
         public override string ToString() => UriHelper.BuildAbsolute(Scheme, request.Host, path: path, query: new QueryString(QueryString.Length == 0 ? null : QueryString));
     }

@@ -79,6 +79,8 @@ internal sealed class ResponseState : IResponse, IMessageBody
         return result;
     }
 
+    public IDictionary<string, IList<string>> AsFormUrlEncodedContent(bool preserveContent = false) => MessageBody.ReadForm(As<byte[]>(preserveContent));
+
     public static ResponseState FromBackend(HttpResponseMessage message, Forwarding.BackendCall call, bool buffered)
     {
         var response = new ResponseState((int)message.StatusCode, message.ReasonPhrase ?? string.Empty) { BackendCall = call, BackendBodyBuffered = buffered };

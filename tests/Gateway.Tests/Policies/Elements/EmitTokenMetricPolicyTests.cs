@@ -94,7 +94,7 @@ public sealed class EmitTokenMetricPolicyTests : IAsyncLifetime, IDisposable
         Assert.Equal("alice", tags["User ID"]);
         Assert.Equal("team-a", tags["Subscription ID"]);
         Assert.Equal("local", tags["Location"]);
-        Assert.Equal("local", tags["Gateway ID"]);
+        Assert.Equal("managed", tags["Gateway ID"]);
         Assert.Equal("search", tags["team"]);
     }
 
