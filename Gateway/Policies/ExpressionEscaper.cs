@@ -138,7 +138,7 @@ internal static class ExpressionEscaper
     }
 
     /// <summary>The index just past the bracket that closes the expression starting at <paramref name="at"/> (the '@'), or -1.</summary>
-    private static int ScanExpression(string text, int at)
+    internal static int ScanExpression(string text, int at)
     {
         var depth = 0;
         for (var i = at + 1; i < text.Length; i++)

@@ -103,7 +103,7 @@ internal sealed partial class PolicyParser
                 Error(location, $"a condition must be a policy expression such as @(true), not '{text}'");
             }
 
-            return PolicyValue.Literal(text);
+            return fromAttribute && ExpressionsInText(text, location) is { } parts ? PolicyValue.FromParts(parts) : PolicyValue.Literal(text);
         }
 
         var leading = text.Length - text.TrimStart().Length;
@@ -122,6 +122,54 @@ internal sealed partial class PolicyParser
         var expression = new PolicyExpression(_expressions.Count, trimmed[2..^1], trimmed[1] == '{', kind, codeLocation);
         _expressions.Add(expression);
         return PolicyValue.FromExpression(expression);
+    }
+
+    /// <summary>
+    /// The pieces of an attribute value that holds expressions among literal text (<c>https://@(...).example.com/</c>,
+    /// as Microsoft's samples write them): literal strings and compiled expressions, in order; null when it holds none.
+    /// </summary>
+    private List<object>? ExpressionsInText(string text, SourceLocation location)
+    {
+        List<object>? parts = null;
+        var literalStart = 0;
+        for (var i = 0; i + 1 < text.Length; i++)
+        {
+            if (text[i] != '@' || (text[i + 1] != '(' && text[i + 1] != '{'))
+            {
+                continue;
+            }
+
+            var end = ExpressionEscaper.ScanExpression(text, i);
+            if (end < 0)
+            {
+                break;
+            }
+
+            parts ??= [];
+            if (i > literalStart)
+            {
+                parts.Add(text[literalStart..i]);
+            }
+
+            var before = text.AsSpan(0, i + 2);
+            var newlines = before.Count('\n');
+            var codeLocation = newlines == 0
+                ? location with { Column = location.Column + i + 2 }
+                : location with { Line = location.Line + newlines, Column = before.Length - before.LastIndexOf('\n') };
+            var code = text[(i + 2)..(end - 1)].Replace("\n ", "\n", StringComparison.Ordinal);
+            var expression = new PolicyExpression(_expressions.Count, code, text[i + 1] == '{', ExpressionKind.Value, codeLocation);
+            _expressions.Add(expression);
+            parts.Add(expression);
+            literalStart = end;
+            i = end - 1;
+        }
+
+        if (parts is not null && literalStart < text.Length)
+        {
+            parts.Add(text[literalStart..]);
+        }
+
+        return parts;
     }
 
     /// <summary>

@@ -302,6 +302,30 @@ public sealed class GatewayPipelineTests : IAsyncLifetime
         Assert.Equal(expected, response.Headers.GetValues("x-branch").Single());
     }
 
+    [Fact]
+    public async Task Send_ExpressionsAmongLiteralTextInAnAttribute_AreEvaluatedInPlace()
+    {
+        // As Microsoft's MCP labs write base-url and cache keys: raw quotes, several expressions, text around them.
+        using var apim = new TestApim("""
+            <policies>
+              <inbound>
+                <set-variable name="key" value="CodeVerifier-@(context.Request.Headers.GetValueOrDefault("x-state", "none")).@(1 + 1)-@{ return context.Subscription.Name; }!" />
+                <return-response>
+                  <set-header name="x-key" exists-action="override"><value>@((string)context.Variables["key"])</value></set-header>
+                </return-response>
+              </inbound>
+            </policies>
+            """);
+        using var factory = new GatewayFactory(apim, _backend.Url);
+        using var request = new HttpRequestMessage(HttpMethod.Post, ChatPath) { Content = Json() };
+        request.Headers.Add("api-key", GatewayFactory.PrimaryKey);
+        request.Headers.Add("x-state", "s1");
+
+        using var response = await factory.CreateClient().SendAsync(request).WaitAsync(Timeout);
+
+        Assert.Equal("CodeVerifier-s1.2-chat-app!", response.Headers.GetValues("x-key").Single());
+    }
+
     [Theory]
     [InlineData("abc", "abc|abc")]
     [InlineData(null, "none|")]
