@@ -32,7 +32,13 @@ internal sealed class LocalTokenIssuer : IManagedIdentityTokenProvider, IDisposa
         _time = time;
         _key = RSA.Create();
         _key.ImportFromPem(_options.ReadSigningKeyPem());
-        var securityKey = new RsaSecurityKey(_key) { KeyId = KeyIdOf(_key) };
+        // Not the process-wide provider factory: it caches signature providers by key id, so an issuer made later with the
+        // same key (a second host in the process) would sign with this one's RSA after Dispose.
+        var securityKey = new RsaSecurityKey(_key)
+        {
+            KeyId = KeyIdOf(_key),
+            CryptoProviderFactory = new CryptoProviderFactory { CacheSignatureProviders = false },
+        };
         _credentials = new SigningCredentials(securityKey, SecurityAlgorithms.RsaSha256);
     }
 
