@@ -45,6 +45,10 @@ internal sealed class BackendForwarder(IHttpForwarder forwarder, IForwarderHttpC
             context.RequestHeaders.Remove("Transfer-Encoding");
             context.RequestHeaders["Content-Length"] = [context.RequestBody.Content.Length.ToString(System.Globalization.CultureInfo.InvariantCulture)];
             http.Request.Body = new MemoryStream(context.RequestBody.Content.ToArray(), writable: false);
+            if (context.RequestBody.Content.Length > 0)
+            {
+                http.Features.Set<Microsoft.AspNetCore.Http.Features.IHttpRequestBodyDetectionFeature>(BufferedBodyDetection.Instance);
+            }
         }
 
         http.Request.Headers.Clear();

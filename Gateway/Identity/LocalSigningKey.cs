@@ -21,7 +21,14 @@ internal sealed class LocalSigningKey : IDisposable
 
         // Derived from the public key, so tokens name the key that signed them.
         KeyId = Base64UrlEncoder.Encode(SHA256.HashData(_key.ExportSubjectPublicKeyInfo()))[..16];
-        Credentials = new SigningCredentials(new RsaSecurityKey(_key) { KeyId = KeyId }, SecurityAlgorithms.RsaSha256);
+        // Not the process-wide provider factory: it caches signature providers by key id, so a key made later with the
+        // same id (a second host in the process, as tests start them) would sign with this one's RSA after Dispose.
+        var securityKey = new RsaSecurityKey(_key)
+        {
+            KeyId = KeyId,
+            CryptoProviderFactory = new CryptoProviderFactory { CacheSignatureProviders = false },
+        };
+        Credentials = new SigningCredentials(securityKey, SecurityAlgorithms.RsaSha256);
     }
 
     public string KeyId { get; }

@@ -20,7 +20,8 @@ internal sealed class InProcessGateway(IReadOnlyDictionary<string, string?> sett
     /// <summary>The subscription key of <c>chat-app</c> in a gateway made by <see cref="InFrontOf"/>.</summary>
     public const string ChatAppKey = "end-to-end-chat-app-key";
 
-    private static readonly string RepoRoot = typeof(InProcessGateway).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "RepoRoot").Value!;
+    /// <summary>This checkout's root folder.</summary>
+    public static string RepoRoot { get; } = typeof(InProcessGateway).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "RepoRoot").Value!;
 
     /// <summary>This checkout's <c>apim/</c>.</summary>
     public static string ShippedApimPath { get; } = Path.Combine(RepoRoot, "apim");
@@ -31,11 +32,18 @@ internal sealed class InProcessGateway(IReadOnlyDictionary<string, string?> sett
     /// The gateway with this checkout's <c>apim/</c> (the shipped policy, topology and circuit breakers), started on
     /// <paramref name="time"/>, signing its managed-identity tokens with <paramref name="signingKey"/> (the key the mock
     /// accounts trust), each backend named in <paramref name="backends"/> reached at the account given for it; with
-    /// <paramref name="apimPath"/>, that folder instead of the shipped one.
+    /// <paramref name="apimPath"/>, that folder instead of the shipped one; <paramref name="settings"/> added to (or
+    /// replacing) its configuration and <paramref name="services"/> to its services.
     /// </summary>
-    public static InProcessGateway InFrontOf(TimeProvider time, RSA signingKey, IReadOnlyDictionary<string, Uri> backends, string? apimPath = null)
+    public static InProcessGateway InFrontOf(
+        TimeProvider time,
+        RSA signingKey,
+        IReadOnlyDictionary<string, Uri> backends,
+        string? apimPath = null,
+        IReadOnlyDictionary<string, string?>? settings = null,
+        Action<IServiceCollection>? services = null)
     {
-        var settings = new Dictionary<string, string?>
+        var configuration = new Dictionary<string, string?>
         {
             ["Apim:Path"] = apimPath ?? ShippedApimPath,
             ["Apim:WatchForChanges"] = "false",
@@ -45,10 +53,19 @@ internal sealed class InProcessGateway(IReadOnlyDictionary<string, string?> sett
         };
         foreach (var (id, account) in backends)
         {
-            settings[$"Apim:Backends:{id}:Url"] = new Uri(account, "/openai").ToString();
+            configuration[$"Apim:Backends:{id}:Url"] = new Uri(account, "/openai").ToString();
         }
 
-        return new InProcessGateway(settings, services => services.AddSingleton(time)).Start();
+        foreach (var (name, value) in settings ?? new Dictionary<string, string?>())
+        {
+            configuration[name] = value;
+        }
+
+        return new InProcessGateway(configuration, collection =>
+        {
+            collection.AddSingleton(time);
+            services?.Invoke(collection);
+        }).Start();
     }
 
     public InProcessGateway Start()

@@ -24,6 +24,37 @@ public sealed class RequestShapingPolicyTests : IAsyncLifetime
         Assert.Equal("PUT", Assert.Single(_backend.Requests).Method);
     }
 
+    [Fact]
+    [Covers("set-method")]
+    public async Task SetMethodAndBody_OnARequestWithoutABody_SendsTheNewBody()
+    {
+        // Microsoft's OAuth callback samples turn a body-less GET into a POST with a form body.
+        using var apim = new TestApim("""
+            <policies>
+              <inbound>
+                <set-backend-service backend-id="aoai-eastus2-gpt-4o" />
+                <set-method>POST</set-method>
+                <set-header name="Content-Type" exists-action="override"><value>application/json</value></set-header>
+                <set-body>{"messages":[{"role":"user","content":"from a GET"}]}</set-body>
+              </inbound>
+              <backend>
+                <forward-request />
+              </backend>
+            </policies>
+            """);
+        using var factory = new GatewayFactory(apim, _backend.Url);
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/openai/v1/models");
+        request.Headers.Add("api-key", GatewayFactory.PrimaryKey);
+
+        using var response = await factory.CreateClient().SendAsync(request).WaitAsync(Timeout);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var received = Assert.Single(_backend.Requests);
+        Assert.Equal("POST", received.Method);
+        Assert.Equal("""{"messages":[{"role":"user","content":"from a GET"}]}""", received.Body);
+        Assert.Equal("application/json", received.Headers["Content-Type"]);
+    }
+
     [Theory]
     [InlineData(null, 401, """{"statusCode": 401, "message": "Team header required"}""")]
     [InlineData("other", 401, """{"statusCode": 401, "message": "Team header required"}""")]
