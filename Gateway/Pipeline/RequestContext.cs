@@ -127,7 +127,14 @@ internal sealed class RequestContext : IContext, IRequest, IDisposable
 
     public IUrl OriginalUrl { get; }
 
-    public IUrl Url => new UrlView(HttpContext.Request, HttpContext.Request.Path, Query);
+    /// <summary>
+    /// The request's URL as the backend will get it once one is chosen (by <c>set-backend-service</c>, or a pool member at
+    /// <c>forward-request</c>): its scheme, host and port, its path with the operation's after it, the query; before
+    /// that, the gateway's URL. Microsoft's samples read the backend's host here (docs/fidelity.md).
+    /// </summary>
+    public IUrl Url => Backend is { } target
+        ? new BackendUrlView(target.Url, OperationPath, Query)
+        : new UrlView(HttpContext.Request, HttpContext.Request.Path, Query);
 
     /// <summary>The query string as the policy left it.</summary>
     public QueryString BuildQueryString() => ToQueryString(Query);
@@ -248,6 +255,25 @@ internal sealed class RequestContext : IContext, IRequest, IDisposable
 
     internal static QueryString ToQueryString(IReadOnlyDictionary<string, string[]> query) =>
         QueryString.Create(query.SelectMany(p => p.Value.Select(v => KeyValuePair.Create(p.Key, (string?)v))));
+
+    private sealed class BackendUrlView(Uri target, string operationPath, Dictionary<string, string[]> query) : IUrl
+    {
+        public string Host => target.Host;
+
+        public string Path => target.AbsolutePath.TrimEnd('/') + operationPath;
+
+        public int Port => target.Port;
+
+        public IReadOnlyDictionary<string, string[]> Query => query;
+
+        public string QueryString => ToQueryString(query).Value ?? string.Empty;
+
+        public string Scheme => target.Scheme;
+
+        public Uri ToUri() => new(ToString());
+
+        public override string ToString() => new UriBuilder(target) { Path = Path, Query = QueryString.TrimStart('?') }.Uri.ToString();
+    }
 
     private sealed class UrlView(HttpRequest request, PathString path, Dictionary<string, string[]>? query) : IUrl
     {

@@ -303,6 +303,59 @@ public sealed class GatewayPipelineTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Send_RequestUrl_IsTheGatewaysUntilABackendIsSet_ThenTheBackendsWithTheOperationPath()
+    {
+        // As Microsoft's samples read it: AI-Gateway labs/aws-bedrock signs for context.Request.Url.Host after
+        // set-backend-service; Apim-Samples all-apis-reveal-backend reports context.Request.Url in outbound.
+        using var apim = new TestApim("""
+            <policies>
+              <inbound>
+                <set-variable name="before" value="@(context.Request.Url.Host)" />
+                <set-backend-service base-url="https://backend.example:8443/base/" />
+                <set-variable name="after" value="@(context.Request.Url.ToString() + "|" + context.Request.Url.Path + "|" + context.Request.Url.Port + "|" + context.Request.OriginalUrl.Host)" />
+                <return-response>
+                  <set-header name="x-urls" exists-action="override"><value>@((string)context.Variables["before"] + "|" + (string)context.Variables["after"])</value></set-header>
+                </return-response>
+              </inbound>
+            </policies>
+            """);
+        using var factory = new GatewayFactory(apim, _backend.Url);
+        using var request = new HttpRequestMessage(HttpMethod.Post, ChatPath) { Content = Json() };
+        request.Headers.Add("api-key", GatewayFactory.PrimaryKey);
+
+        using var response = await factory.CreateClient().SendAsync(request).WaitAsync(Timeout);
+
+        Assert.Equal(
+            "localhost|https://backend.example:8443/base/deployments/gpt-4o/chat/completions?api-version=2024-10-21|/base/deployments/gpt-4o/chat/completions|8443|localhost",
+            response.Headers.GetValues("x-urls").Single());
+    }
+
+    [Fact]
+    public async Task Send_RequestUrl_InOutboundAfterAPool_IsTheMemberThatServed()
+    {
+        using var apim = new TestApim("""
+            <policies>
+              <inbound>
+                <set-backend-service backend-id="gpt-4o-pool" />
+              </inbound>
+              <backend>
+                <forward-request />
+              </backend>
+              <outbound>
+                <set-header name="x-backend-url" exists-action="override"><value>@(context.Request.Url.ToString())</value></set-header>
+              </outbound>
+            </policies>
+            """);
+        using var factory = new GatewayFactory(apim, _backend.Url);
+        using var request = new HttpRequestMessage(HttpMethod.Post, ChatPath) { Content = Json() };
+        request.Headers.Add("api-key", GatewayFactory.PrimaryKey);
+
+        using var response = await factory.CreateClient().SendAsync(request).WaitAsync(Timeout);
+
+        Assert.Equal(_backend.Url + "/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21", response.Headers.GetValues("x-backend-url").Single());
+    }
+
+    [Fact]
     public async Task Send_ExpressionsAmongLiteralTextInAnAttribute_AreEvaluatedInPlace()
     {
         // As Microsoft's MCP labs write base-url and cache keys: raw quotes, several expressions, text around them.
