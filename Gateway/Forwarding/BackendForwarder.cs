@@ -124,11 +124,7 @@ internal sealed class BackendForwarder(IHttpForwarder forwarder, IForwarderHttpC
 
             // The client failed while sending its body (it went away, or sent a broken chunk): not the backend's
             // failure, so no circuit breaker counts it.
-            // YARP also reports a body copy that the destination's failure cancelled as the client's: only a client that
-            // went away or whose read failed is at fault.
-            ForwarderError.RequestBodyClient when http.RequestAborted.IsCancellationRequested
-                || http.Features.Get<IForwarderErrorFeature>()?.Exception is not OperationCanceledException
-                => new PolicyExecutionException(Source, "ClientConnectionFailure", "The client's request body could not be read."),
+            ForwarderError.RequestBodyClient => new PolicyExecutionException(Source, "ClientConnectionFailure", "The client's request body could not be read."),
             _ => new PolicyExecutionException(Source, "BackendConnectionFailure", $"The backend service at {destination.GetLeftPart(UriPartial.Authority)} could not be reached ({error})."),
         };
     }
