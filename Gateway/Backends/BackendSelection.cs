@@ -25,6 +25,10 @@ internal static class BackendSelection
 
     public const string UnavailableReason = "BackendUnavailable";
 
+    /// <summary>Whether <paramref name="error"/> is this class's "no backend available" (a retry condition sees its 503).</summary>
+    public static bool IsUnavailable(PolicyExecutionException error) =>
+        error.Reason == UnavailableReason && error.Source == ErrorSource;
+
     /// <summary>Points <c>context.Backend</c> at the chosen single backend; returns its breaker (null when it has none).</summary>
     /// <exception cref="PolicyExecutionException">No backend is available.</exception>
     public static CircuitBreaker? Choose(RequestContext context)

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Gateway.Backends;
 using Gateway.Expressions;
 using Gateway.Pipeline;
 
@@ -9,7 +10,9 @@ namespace Gateway.Policies.Elements;
 /// The wait before retry n is <c>interval</c> (fixed); with <c>delta</c>, <c>interval + (n - 1) * delta</c> (linear);
 /// with <c>delta</c> and <c>max-interval</c>, <c>interval + (2^(n-1) - 1) * random(0.8 delta, 1.2 delta)</c> capped at
 /// <c>max-interval</c> (exponential: 10 s, 20 s, 40 s, 80 s, 100 s... for 10/10/100). <c>first-fast-retry</c> makes the
-/// first retry immediate. A child's error is not retried: it goes to on-error.
+/// first retry immediate. A child's error is not retried: it goes to on-error. The exception is the exhausted pool (no
+/// backend available to <c>forward-request</c>): as in API Management, its 503 is a response the condition sees, so a
+/// retry may wait for a breaker to close; when the retry stops on it, the error goes on to on-error.
 /// </summary>
 internal sealed class RetryPolicy(
     ElementInfo info,
@@ -90,9 +93,23 @@ internal sealed class RetryPolicy(
 
         for (var attempt = 0; ; attempt++)
         {
-            if (await PolicyRunner.RunElementsAsync(context, frame, children) == PolicyFlow.Return)
+            try
             {
-                return PolicyFlow.Return;
+                if (await PolicyRunner.RunElementsAsync(context, frame, children) == PolicyFlow.Return)
+                {
+                    return PolicyFlow.Return;
+                }
+            }
+            catch (PolicyExecutionException ex) when (BackendSelection.IsUnavailable(ex) && ex.Response is not null)
+            {
+                context.ReplaceResponse(ex.Response);
+                if (attempt >= retries || condition.Evaluate(context, Name) is not true)
+                {
+                    throw;
+                }
+
+                await WaitAsync(context, attempt + 1, seconds, step, max, fast);
+                continue;
             }
 
             if (attempt >= retries || condition.Evaluate(context, Name) is not true)
@@ -100,11 +117,16 @@ internal sealed class RetryPolicy(
                 return PolicyFlow.Continue;
             }
 
-            var wait = Wait(attempt + 1, seconds, step, max, fast, context.Services.Random.NextDouble);
-            if (wait > TimeSpan.Zero)
-            {
-                await Task.Delay(wait, context.Services.Time, context.HttpContext.RequestAborted);
-            }
+            await WaitAsync(context, attempt + 1, seconds, step, max, fast);
+        }
+    }
+
+    private static async Task WaitAsync(RequestContext context, int retry, int seconds, double? step, double? max, bool fast)
+    {
+        var wait = Wait(retry, seconds, step, max, fast, context.Services.Random.NextDouble);
+        if (wait > TimeSpan.Zero)
+        {
+            await Task.Delay(wait, context.Services.Time, context.HttpContext.RequestAborted);
         }
     }
 

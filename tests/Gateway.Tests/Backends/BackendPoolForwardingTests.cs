@@ -134,6 +134,80 @@ public sealed class BackendPoolForwardingTests : IAsyncLifetime
         Assert.Equal("forward-request|BackendUnavailable|backend|retry[1]/forward-request[1]|503", response.Headers.GetValues("x-error").Single());
     }
 
+    [Theory]
+    [InlineData("@(context.Response.StatusCode == 429 || context.Response.StatusCode == 503)", 4)]
+    [InlineData("@(context.Response.StatusCode == 429 || (context.Response.StatusCode == 503 && !context.Response.StatusReason.Contains(\"Backend pool\")))", 3)]
+    [Covers("retry", "condition")]
+    public async Task Pool_Exhausted_InsideRetry_TheConditionSeesThePools503_ThenOnErrorRuns(string condition, int tries)
+    {
+        // As AI-Gateway's load-balancing policies assumed (their condition excluded the pool's own reason phrase):
+        // the exhausted pool's 503 is a response the retry condition sees, and the error reaches on-error once it stops.
+        _members.Otherwise["p1"] = 429;
+        _members.Otherwise["p2"] = 429;
+        using var apim = PoolApim($$"""
+            <policies>
+              <inbound>
+                <set-backend-service backend-id="pool" />
+                <set-variable name="tries" value="@(0)" />
+              </inbound>
+              <backend>
+                <retry condition="{{condition}}" count="3" interval="0">
+                  <set-variable name="tries" value="@((int)context.Variables["tries"] + 1)" />
+                  <forward-request buffer-request-body="true" />
+                </retry>
+              </backend>
+              <on-error>
+                <set-header name="x-error" exists-action="override">
+                  <value>@(context.Variables["tries"] + "|" + context.LastError.Reason + "|" + context.Response.StatusCode + " " + context.Response.StatusReason)</value>
+                </set-header>
+              </on-error>
+            </policies>
+            """);
+        using var factory = new GatewayFactory(apim, _members.Url, time: _time);
+
+        using var response = await SendAsync(factory.CreateClient(), Chat);
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        Assert.Equal($"{tries}|BackendUnavailable|503 Backend pool is temporarily unavailable", response.Headers.GetValues("x-error").Single());
+        Assert.Equal(["p1", "p2"], Members());
+    }
+
+    [Fact]
+    [Covers("retry", "interval")]
+    public async Task Pool_Exhausted_InsideRetry_AMemberThatRecoversDuringTheIntervalServes()
+    {
+        _members.Scripts["p1"] = new([(429, null)]);
+        _members.Otherwise["p2"] = 429;
+        using var apim = PoolApim("""
+            <policies>
+              <inbound>
+                <set-backend-service backend-id="pool" />
+              </inbound>
+              <backend>
+                <retry condition="@(context.Response.StatusCode == 429 || context.Response.StatusCode == 503)" count="10" interval="10">
+                  <forward-request buffer-request-body="true" />
+                </retry>
+              </backend>
+            </policies>
+            """);
+        using var factory = new GatewayFactory(apim, _members.Url, time: _time);
+
+        // p1 and p2 trip at once; the retry waits on the injected clock, which moves a second at a time until p1's
+        // 60-second trip ends and a later try reaches it.
+        var sending = SendAsync(factory.CreateClient(), Chat);
+        while (!sending.IsCompleted && _time.GetUtcNow() < new DateTimeOffset(2026, 3, 2, 8, 5, 0, TimeSpan.Zero))
+        {
+            await Task.Delay(10);
+            _time.Advance(TimeSpan.FromSeconds(1));
+        }
+
+        using var response = await sending;
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("""{"member":"p1"}""", await response.Content.ReadAsStringAsync());
+        Assert.Equal(["p1", "p2", "p1"], Members());
+    }
+
     [Fact]
     [Covers("return-response")]
     public async Task Pool_Exhausted_OnErrorCanAnswer429_WithRetryAfterNoLongerThanTheSoonestRecovery()

@@ -122,6 +122,29 @@ public sealed partial class PolicyCorpusTests(RegionalAccounts accounts) : IClas
         Assert.Equal("BackendUnavailable", Header(exhausted, "x-corpus-error"));
     }
 
+    [Fact, PolicyFile("pool-exhausted-becomes-429.xml")]
+    public async Task PoolRetriedOnEvery503_AnExhaustedPoolIsRetriedThenOnErrorTurnsIntoA429()
+    {
+        Start();
+        await ScriptStormAsync(accounts.EastUs2, 429);
+        await ScriptStormAsync(accounts.SwedenCentral, 429);
+        await ScriptStormAsync(accounts.JapanEast, 429);
+
+        // Three members, three 429s: the last one is the answer. Then every breaker is open: the retry sees the pool's
+        // 503 twice more without reaching an account, and on-error's set-status makes it a 429.
+        using var throttled = await SendAsync(ChatPath, Chat);
+        using var exhausted = await SendAsync(ChatPath, Chat);
+
+        Assert.Equal(HttpStatusCode.TooManyRequests, throttled.StatusCode);
+        Assert.False(throttled.Headers.Contains("x-corpus-tries"));
+        Assert.Equal(HttpStatusCode.TooManyRequests, exhausted.StatusCode);
+        Assert.Equal("Too Many Requests", exhausted.ReasonPhrase);
+        Assert.Equal("3", Header(exhausted, "x-corpus-tries"));
+        Assert.Single(await RegionalAccounts.JournalAsync(accounts.EastUs2));
+        Assert.Single(await RegionalAccounts.JournalAsync(accounts.SwedenCentral));
+        Assert.Single(await RegionalAccounts.JournalAsync(accounts.JapanEast));
+    }
+
     [Fact, PolicyFile("jarray-backend-list.xml")]
     public async Task BackendListInTheCache_AThrottledBackendIsMarkedFromRetryAfter_AndSkippedOnTheNextCall()
     {
