@@ -183,6 +183,33 @@ public sealed class ShippedPolicySurfacesTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
+    public async Task PreviousResponse_WhileTheFirstAccountsBreakerIsOpen_Gets429_NeverAnotherAccountsNotFound()
+    {
+        _eastUs2.Answer = async http =>
+        {
+            http.Response.Headers["Retry-After"] = "7";
+            await Json(http, 429, """{"error":{"code":"429","message":"throttled in East US 2"}}""");
+        };
+        _sweden.Answer = http => Json(http, 400, NotFound);
+        _japan.Answer = http => Json(http, 400, NotFound);
+        using var apim = new TestApim(withBreakers: true);
+        using var factory = Factory(apim: apim);
+        const string Turn = """{"model":"gpt-4o","input":"hi","previous_response_id":"resp_1"}""";
+
+        using var throttled = await SendAsync(factory, HttpMethod.Post, "/openai/v1/responses", Turn);
+        using var whileTripped = await SendAsync(factory, HttpMethod.Post, "/openai/v1/responses", Turn);
+
+        // East US 2's 429 opened its breaker: the next call finds it unavailable (the retry condition sees API
+        // Management's 503), stops looking, and on-error answers 429 until it recovers. Nobody was asked again.
+        Assert.Equal((HttpStatusCode)429, throttled.StatusCode);
+        Assert.Equal((HttpStatusCode)429, whileTripped.StatusCode);
+        Assert.True(int.Parse(whileTripped.Headers.GetValues("Retry-After").Single(), System.Globalization.CultureInfo.InvariantCulture) is > 0 and <= 7);
+        Assert.Single(_eastUs2.Requests);
+        Assert.Single(_sweden.Requests);
+        Assert.Single(_japan.Requests);
+    }
+
+    [Fact]
     public async Task StoredResponse_GetAndDelete_GoToTheAccountThatHoldsIt()
     {
         _eastUs2.Answer = http => Json(http, 404, """{"error":{"message":"Response with id 'resp_9' not found.","type":"invalid_request_error","param":null,"code":null}}""");
@@ -217,7 +244,7 @@ public sealed class ShippedPolicySurfacesTests : IAsyncLifetime, IDisposable
         return http.Response.WriteAsync(json);
     }
 
-    private GatewayFactory Factory(Dictionary<string, string>? settings = null)
+    private GatewayFactory Factory(Dictionary<string, string>? settings = null, TestApim? apim = null)
     {
         settings ??= [];
         foreach (var (account, backend) in new[] { ("eastus2", _eastUs2), ("swedencentral", _sweden), ("japaneast", _japan) })
@@ -228,7 +255,7 @@ public sealed class ShippedPolicySurfacesTests : IAsyncLifetime, IDisposable
             }
         }
 
-        return new GatewayFactory(_apim, _eastUs2.Url, settings: settings);
+        return new GatewayFactory(apim ?? _apim, _eastUs2.Url, settings: settings);
     }
 
     private static async Task<HttpResponseMessage> SendAsync(GatewayFactory factory, HttpMethod method, string path, string? body = null)
