@@ -62,7 +62,7 @@ internal sealed partial class SessionCookies
         return session;
     }
 
-    private static string? ReadCookie(Dictionary<string, string[]> headers, string name)
+    private static string? ReadCookie(RequestHeaders headers, string name)
     {
         if (!headers.TryGetValue(HeaderNames.Cookie, out var values) || !CookieHeaderValue.TryParseList(values, out var cookies))
         {

@@ -51,17 +51,15 @@ internal sealed class BackendForwarder(IHttpForwarder forwarder, IForwarderHttpC
             }
         }
 
-        http.Request.Headers.Clear();
-        foreach (var (name, values) in context.RequestHeaders)
-        {
-            http.Request.Headers[name] = values;
-        }
-
+        // The policy changed the request's headers in place (RequestHeaders); the backend's credentials go on the
+        // outgoing request only, so policies never see them.
+        HeaderDictionary? credentialHeaders = null;
         if (credentials is not null)
         {
             try
             {
-                await credentials.ApplyAsync(http.Request.Headers, context.Services.Tokens, http.RequestAborted);
+                credentialHeaders = [];
+                await credentials.ApplyAsync(credentialHeaders, context.Services.Tokens, http.RequestAborted);
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
@@ -77,7 +75,7 @@ internal sealed class BackendForwarder(IHttpForwarder forwarder, IForwarderHttpC
 
         // Disposed by itself when YARP's send ends.
         var call = new BackendCall();
-        var transformer = new PolicyTransformer(destination, call, forward);
+        var transformer = new PolicyTransformer(destination, call, forward, credentialHeaders);
         var config = new ForwarderRequestConfig
         {
             ActivityTimeout = options.Value.IdleTimeout,

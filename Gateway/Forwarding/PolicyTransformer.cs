@@ -6,10 +6,12 @@ namespace Gateway.Forwarding;
 /// Lets YARP send the request as the policy shaped it, and holds the backend's response until the policy has decided
 /// what the client gets.
 /// </summary>
-internal sealed class PolicyTransformer(Uri destination, BackendCall call, ForwardOptions options) : HttpTransformer
+internal sealed class PolicyTransformer(Uri destination, BackendCall call, ForwardOptions options, IHeaderDictionary? credentials = null) : HttpTransformer
 {
     /// <summary>The largest response <c>forward-request</c> buffers in memory.</summary>
     public const long MaxBufferedResponseBytes = 64L * 1024 * 1024;
+
+    private static readonly HeaderDictionary EmptyHeaders = [];
 
     public override async ValueTask TransformRequestAsync(HttpContext httpContext, HttpRequestMessage proxyRequest, string destinationPrefix, CancellationToken cancellationToken)
     {
@@ -18,7 +20,22 @@ internal sealed class PolicyTransformer(Uri destination, BackendCall call, Forwa
 
         // The backend gets its own host name, never the gateway's.
         proxyRequest.Headers.Host = null;
+
+        // The backend's credentials (topology.json) win over any header of the same name the policy left.
+        foreach (var (name, values) in credentials ?? EmptyHeaders)
+        {
+            System.Net.Http.Headers.HttpHeaders? target = IsContentHeader(name) ? proxyRequest.Content?.Headers : proxyRequest.Headers;
+            target?.Remove(name);
+            target?.TryAddWithoutValidation(name, (IEnumerable<string>)values);
+        }
     }
+
+    // The headers .NET keeps on the content rather than the request (HttpContentHeaders); either collection refuses the other's.
+    private static bool IsContentHeader(string name) =>
+        name.StartsWith("Content-", StringComparison.OrdinalIgnoreCase)
+        || name.Equals("Allow", StringComparison.OrdinalIgnoreCase)
+        || name.Equals("Expires", StringComparison.OrdinalIgnoreCase)
+        || name.Equals("Last-Modified", StringComparison.OrdinalIgnoreCase);
 
     public override async ValueTask<bool> TransformResponseAsync(HttpContext httpContext, HttpResponseMessage? proxyResponse, CancellationToken cancellationToken)
     {

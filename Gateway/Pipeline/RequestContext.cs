@@ -6,16 +6,18 @@ using Microsoft.AspNetCore.Http.Extensions;
 namespace Gateway.Pipeline;
 
 /// <summary>
-/// The state of one request while its policy runs, and the <c>context</c> that expressions see. Request headers and
-/// query are copies the policy changes; the forwarder sends what they hold at <c>forward-request</c>.
+/// The state of one request while its policy runs, and the <c>context</c> that expressions see. The policy changes the
+/// request's headers in place and the query in a copy; the forwarder sends what they hold at <c>forward-request</c>.
 /// </summary>
 internal sealed class RequestContext : IContext, IRequest, IDisposable
 {
     private readonly long _started;
-    private readonly List<Task> _abandoned = [];
-    private readonly List<Action> _onCompleted = [];
-    private readonly List<Action> _onResponseSent = [];
-    private readonly List<Action<ResponseState>> _onBackendResponse = [];
+    // Made on first use: most requests need few of them.
+    private List<Task>? _abandoned;
+    private List<Action>? _onCompleted;
+    private List<Action>? _onResponseSent;
+    private List<Action<ResponseState>>? _onBackendResponse;
+    private Dictionary<string, string>? _pendingResponseHeaders;
     private ResponseState _response = ResponseState.Empty();
     private List<PoolSession>? _poolSessions;
     private Dictionary<string, RateLimiting.Lease>? _leases;
@@ -31,12 +33,8 @@ internal sealed class RequestContext : IContext, IRequest, IDisposable
         OperationPath = operationPath;
         _started = services.Time.GetTimestamp();
         Timestamp = services.Time.GetUtcNow().UtcDateTime;
-        RequestId = Guid.NewGuid();
-        RequestHeaders = new(httpContext.Request.Headers.Count, StringComparer.OrdinalIgnoreCase);
-        foreach (var (name, values) in httpContext.Request.Headers)
-        {
-            RequestHeaders[name] = values.ToStrings();
-        }
+        RequestId = NewRequestId();
+        RequestHeaders = new(httpContext.Request.Headers);
 
         foreach (var (name, values) in httpContext.Request.Query)
         {
@@ -53,7 +51,7 @@ internal sealed class RequestContext : IContext, IRequest, IDisposable
     /// <summary>The request path after the API path (e.g. <c>/deployments/gpt-4o/chat/completions</c>): what a backend URL is joined with.</summary>
     public string OperationPath { get; set; }
 
-    public Dictionary<string, string[]> RequestHeaders { get; }
+    public RequestHeaders RequestHeaders { get; }
 
     /// <summary>The query parameters; names compare without case, as the subscription-key check reads them.</summary>
     public Dictionary<string, string[]> Query { get; } = new(StringComparer.OrdinalIgnoreCase);
@@ -146,7 +144,7 @@ internal sealed class RequestContext : IContext, IRequest, IDisposable
         {
             Abandon(_response);
             _response = response;
-            if (response.BackendCall is not null)
+            if (response.BackendCall is not null && _onBackendResponse is not null)
             {
                 foreach (var action in _onBackendResponse)
                 {
@@ -160,7 +158,7 @@ internal sealed class RequestContext : IContext, IRequest, IDisposable
     /// Work for each backend response as it arrives, before the policy goes on (reading a buffered body's token usage):
     /// its body is still the backend's, and may yet be dropped.
     /// </summary>
-    public void OnBackendResponse(Action<ResponseState> action) => _onBackendResponse.Add(action);
+    public void OnBackendResponse(Action<ResponseState> action) => (_onBackendResponse ??= []).Add(action);
 
     /// <summary>This request's session with <paramref name="pool"/> (a pool with session affinity); null before its first forward-request.</summary>
     public PoolSession? FindPoolSession(BackendPool pool) => _poolSessions?.Find(s => ReferenceEquals(s.Pool, pool));
@@ -177,20 +175,20 @@ internal sealed class RequestContext : IContext, IRequest, IDisposable
     public void HoldLease(string counter, RateLimiting.Lease lease) => (_leases ??= new(StringComparer.Ordinal))[counter] = lease;
 
     /// <summary>Headers policies add to whatever response the client finally gets (rate-limit counters, say).</summary>
-    public Dictionary<string, string> PendingResponseHeaders { get; } = new(StringComparer.OrdinalIgnoreCase);
+    public void SetPendingResponseHeader(string name, string value) => (_pendingResponseHeaders ??= new(StringComparer.OrdinalIgnoreCase))[name] = value;
 
     /// <summary>Work that needs the final response (deferred rate-limit increments); run once the pipeline has finished.</summary>
-    public void OnCompleted(Action action) => _onCompleted.Add(action);
+    public void OnCompleted(Action action) => (_onCompleted ??= []).Add(action);
 
     /// <summary>Runs the deferred work and adds the pending headers to the response about to be sent.</summary>
     public void Complete()
     {
-        foreach (var (name, value) in PendingResponseHeaders)
+        foreach (var (name, value) in _pendingResponseHeaders ?? (IEnumerable<KeyValuePair<string, string>>)[])
         {
             _response.Headers.TryAdd(name, [value]);
         }
 
-        foreach (var action in _onCompleted)
+        foreach (var action in _onCompleted ?? (IEnumerable<Action>)[])
         {
             try
             {
@@ -204,12 +202,12 @@ internal sealed class RequestContext : IContext, IRequest, IDisposable
     }
 
     /// <summary>Work that needs the response as sent (the bytes a quota's bandwidth counts); run once it is written or the client left.</summary>
-    public void OnResponseSent(Action action) => _onResponseSent.Add(action);
+    public void OnResponseSent(Action action) => (_onResponseSent ??= []).Add(action);
 
     /// <summary>Runs the work waiting for the response to be sent.</summary>
     public void ResponseSent()
     {
-        foreach (var action in _onResponseSent)
+        foreach (var action in _onResponseSent ?? (IEnumerable<Action>)[])
         {
             try
             {
@@ -241,7 +239,7 @@ internal sealed class RequestContext : IContext, IRequest, IDisposable
     }
 
     /// <summary>Waits until YARP has let go of every dropped backend response, before the gateway writes its own.</summary>
-    public Task AbandonedCallsSettled() => Task.WhenAll(_abandoned);
+    public Task AbandonedCallsSettled() => _abandoned is null ? Task.CompletedTask : Task.WhenAll(_abandoned);
 
     public void Dispose() => Abandon(_response);
 
@@ -249,8 +247,22 @@ internal sealed class RequestContext : IContext, IRequest, IDisposable
     {
         if (response.BackendCall is { } call)
         {
-            _abandoned.Add(call.Discard());
+            (_abandoned ??= []).Add(call.Discard());
         }
+    }
+
+    /// <summary>
+    /// A version 4 GUID from the shared pseudo-random source: unique for every request like API Management's
+    /// <c>context.RequestId</c>, without the system call that <see cref="Guid.NewGuid"/> makes for cryptographic
+    /// randomness on every request (a request id is an identifier, not a secret).
+    /// </summary>
+    private static Guid NewRequestId()
+    {
+        Span<byte> bytes = stackalloc byte[16];
+        Random.Shared.NextBytes(bytes);
+        bytes[7] = (byte)((bytes[7] & 0x0F) | 0x40);
+        bytes[8] = (byte)((bytes[8] & 0x3F) | 0x80);
+        return new Guid(bytes);
     }
 
     internal static QueryString ToQueryString(IReadOnlyDictionary<string, string[]> query) =>

@@ -65,12 +65,12 @@ internal sealed class RateLimitPolicy(
 
         if (names.RemainingCallsHeader is { } remainingHeader)
         {
-            context.PendingResponseHeaders[remainingHeader] = remaining.ToString(CultureInfo.InvariantCulture);
+            context.SetPendingResponseHeader(remainingHeader, remaining.ToString(CultureInfo.InvariantCulture));
         }
 
         if (names.TotalCallsHeader is { } totalHeader)
         {
-            context.PendingResponseHeaders[totalHeader] = limit.ToString(CultureInfo.InvariantCulture);
+            context.SetPendingResponseHeader(totalHeader, limit.ToString(CultureInfo.InvariantCulture));
         }
 
         return ValueTask.FromResult(PolicyFlow.Continue);

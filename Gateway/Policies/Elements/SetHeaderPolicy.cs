@@ -28,7 +28,7 @@ internal sealed class SetHeaderPolicy(ElementInfo info, PolicyValue name, Exists
     }
 
     /// <summary>Sets, appends or deletes the header in <paramref name="headers"/>: the request's, the response's, or those of a <c>send-request</c>.</summary>
-    public void Apply(RequestContext context, Dictionary<string, string[]> headers)
+    public void Apply(RequestContext context, IDictionary<string, string[]> headers)
     {
         var headerName = name.EvaluateString(context, Name);
         if (string.IsNullOrEmpty(headerName) || headerName.AsSpan().ContainsAnyExcept(TokenChars))
