@@ -252,9 +252,10 @@ internal sealed class RequestContext : IContext, IRequest, IDisposable
     }
 
     /// <summary>
-    /// A version 4 GUID from the shared pseudo-random source: unique for every request like API Management's
+    /// A version 4 GUID from <see cref="Random.Shared"/>: unique for every request like API Management's
     /// <c>context.RequestId</c>, without the system call that <see cref="Guid.NewGuid"/> makes for cryptographic
-    /// randomness on every request (a request id is an identifier, not a secret).
+    /// randomness on every request (a request id is an identifier, not a secret). Not the injected
+    /// <see cref="RandomSource"/>: tests script its sequence for pool selection, which request ids must not consume.
     /// </summary>
     private static Guid NewRequestId()
     {
