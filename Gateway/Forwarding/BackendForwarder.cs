@@ -1,3 +1,4 @@
+using Gateway.Backends;
 using Gateway.Pipeline;
 using Gateway.Policies;
 using Microsoft.Extensions.Options;
@@ -21,11 +22,11 @@ internal sealed class BackendForwarder(IHttpForwarder forwarder, IForwarderHttpC
 
     public async Task ForwardAsync(RequestContext context, ForwardOptions forward, TimeSpan timeout, bool followRedirects = false)
     {
-        var target = context.Backend?.Url ?? (context.Api as ApiInfo)?.Entity.ServiceUrl
+        var target = context.Backend ?? ((context.Api as ApiInfo)?.Entity.ServiceUrl is { } serviceUrl ? new BackendTarget(null, serviceUrl) : null)
             ?? throw new PolicyExecutionException(Source, "BackendNotSet", "No backend service is set: use set-backend-service or give the API a web service URL.");
-        var credentials = context.Backend?.Credentials;
+        var credentials = target.Credentials;
         var query = credentials is { HasQuery: true } ? RequestContext.ToQueryString(credentials.WithQuery(context.Query)) : context.BuildQueryString();
-        var destination = new Uri(target.ToString().TrimEnd('/') + context.OperationPath + query);
+        var destination = target.DestinationFor(context.OperationPath, query);
 
         // A previous attempt's response (under retry, or a second forward-request) is dropped and YARP has let go of
         // it before the next one starts; YARP forwards only while the response is untouched.
@@ -63,7 +64,7 @@ internal sealed class BackendForwarder(IHttpForwarder forwarder, IForwarderHttpC
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
-                throw new PolicyExecutionException(Source, "ManagedIdentityTokenFailure", $"Could not obtain a managed identity token for backend '{context.Backend!.BackendId}': {ex.Message}", ex);
+                throw new PolicyExecutionException(Source, "ManagedIdentityTokenFailure", $"Could not obtain a managed identity token for backend '{target.BackendId}': {ex.Message}", ex);
             }
         }
 
@@ -85,7 +86,7 @@ internal sealed class BackendForwarder(IHttpForwarder forwarder, IForwarderHttpC
         var client = followRedirects ? _redirectingClient.Value : _client;
         using (call.StartDeadline(time, timeout))
         {
-            call.Started(forwarder.SendAsync(http, destination.GetLeftPart(UriPartial.Authority), client, config, transformer, call.DeadlinePassed).AsTask());
+            call.Started(forwarder.SendAsync(http, target.Authority, client, config, transformer, call.DeadlinePassed).AsTask());
             await Task.WhenAny(call.Headers, call.SendTask);
         }
 
@@ -123,7 +124,7 @@ internal sealed class BackendForwarder(IHttpForwarder forwarder, IForwarderHttpC
             // The client failed while sending its body (it went away, or sent a broken chunk): not the backend's
             // failure, so no circuit breaker counts it.
             ForwarderError.RequestBodyClient => new PolicyExecutionException(Source, "ClientConnectionFailure", "The client's request body could not be read."),
-            _ => new PolicyExecutionException(Source, "BackendConnectionFailure", $"The backend service at {destination.GetLeftPart(UriPartial.Authority)} could not be reached ({error})."),
+            _ => new PolicyExecutionException(Source, "BackendConnectionFailure", $"The backend service at {target.Authority} could not be reached ({error})."),
         };
     }
 }

@@ -131,7 +131,7 @@ internal sealed class RequestContext : IContext, IRequest, IDisposable
     /// that, the gateway's URL. Microsoft's samples read the backend's host here (docs/fidelity.md).
     /// </summary>
     public IUrl Url => Backend is { } target
-        ? new BackendUrlView(target.Url, OperationPath, Query)
+        ? new BackendUrlView(target, OperationPath, Query)
         : new UrlView(HttpContext.Request, HttpContext.Request.Path, Query);
 
     /// <summary>The query string as the policy left it.</summary>
@@ -269,23 +269,23 @@ internal sealed class RequestContext : IContext, IRequest, IDisposable
     internal static QueryString ToQueryString(IReadOnlyDictionary<string, string[]> query) =>
         QueryString.Create(query.SelectMany(p => p.Value.Select(v => KeyValuePair.Create(p.Key, (string?)v))));
 
-    private sealed class BackendUrlView(Uri target, string operationPath, Dictionary<string, string[]> query) : IUrl
+    private sealed class BackendUrlView(BackendTarget target, string operationPath, Dictionary<string, string[]> query) : IUrl
     {
-        public string Host => target.Host;
+        public string Host => target.Url.Host;
 
-        public string Path => target.AbsolutePath.TrimEnd('/') + operationPath;
+        public string Path => target.PathFor(operationPath);
 
-        public int Port => target.Port;
+        public int Port => target.Url.Port;
 
         public IReadOnlyDictionary<string, string[]> Query => query;
 
         public string QueryString => ToQueryString(query).Value ?? string.Empty;
 
-        public string Scheme => target.Scheme;
+        public string Scheme => target.Url.Scheme;
 
-        public Uri ToUri() => new(ToString());
+        public Uri ToUri() => target.DestinationFor(operationPath, ToQueryString(query));
 
-        public override string ToString() => new UriBuilder(target) { Path = Path, Query = QueryString.TrimStart('?') }.Uri.ToString();
+        public override string ToString() => ToUri().ToString();
     }
 
     private sealed class UrlView(HttpRequest request, PathString path, Dictionary<string, string[]>? query) : IUrl
