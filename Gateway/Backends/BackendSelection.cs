@@ -29,7 +29,7 @@ internal static class BackendSelection
     public static bool IsUnavailable(PolicyExecutionException error) =>
         error.Reason == UnavailableReason && error.Source == ErrorSource;
 
-    /// <summary>Points <c>context.Backend</c> at the chosen single backend; returns its breaker (null when it has none).</summary>
+    /// <summary>Points <c>RequestContext.Target</c> at the chosen backend; returns its breaker (null when it has none).</summary>
     /// <exception cref="PolicyExecutionException">No backend is available.</exception>
     public static CircuitBreaker? Choose(RequestContext context)
     {
@@ -50,7 +50,7 @@ internal static class BackendSelection
                 }
 
                 session?.Member = member;
-                context.Backend = member.Target;
+                context.Target = member.Target;
                 return breakers.For(member);
 
             case Backend single:
@@ -60,7 +60,7 @@ internal static class BackendSelection
                     throw Unavailable(context, trippedUntil, $"Backend '{single.Id}' is temporarily unavailable: its circuit breaker is tripped.", ApimResponses.BackendUnavailableReason);
                 }
 
-                context.Backend = single.Target;
+                context.Target = single.Target;
                 return breaker;
 
             default:

@@ -22,7 +22,7 @@ internal sealed class BackendForwarder(IHttpForwarder forwarder, IForwarderHttpC
 
     public async Task ForwardAsync(RequestContext context, ForwardOptions forward, TimeSpan timeout, bool followRedirects = false)
     {
-        var target = context.Backend ?? ((context.Api as ApiInfo)?.Entity.ServiceUrl is { } serviceUrl ? new BackendTarget(null, serviceUrl) : null)
+        var target = context.Target ?? ((context.Api as ApiInfo)?.Entity.ServiceUrl is { } serviceUrl ? new BackendTarget(null, serviceUrl) : null)
             ?? throw new PolicyExecutionException(Source, "BackendNotSet", "No backend service is set: use set-backend-service or give the API a web service URL.");
         var credentials = target.Credentials;
         var query = credentials is { HasQuery: true } ? RequestContext.ToQueryString(credentials.WithQuery(context.Query)) : context.BuildQueryString();
@@ -60,7 +60,7 @@ internal sealed class BackendForwarder(IHttpForwarder forwarder, IForwarderHttpC
             try
             {
                 credentialHeaders = [];
-                await credentials.ApplyAsync(credentialHeaders, context.Services.Tokens, http.RequestAborted);
+                await credentials.ApplyAsync(credentialHeaders, context.Services.ManagedIdentity, http.RequestAborted);
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {

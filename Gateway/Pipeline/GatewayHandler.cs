@@ -203,7 +203,7 @@ internal sealed partial class GatewayHandler(ArtifactsProvider provider, Gateway
     {
         using var activity = GatewayTelemetry.Source.StartActivity(SectionActivityNames[(int)section]);
         var flow = await PolicyRunner.RunSectionAsync(context, chain.Innermost(section));
-        if (activity is not null && context.Backend is { } backend)
+        if (activity is not null && context.Target is { } backend)
         {
             activity.SetTag("apim.backend.id", backend.BackendId);
             activity.SetTag("apim.backend.url", backend.Url.ToString());

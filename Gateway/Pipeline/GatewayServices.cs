@@ -57,7 +57,8 @@ internal sealed class GatewayServices(
 
     public BackendForwarder Forwarder { get; } = forwarder;
 
-    public IManagedIdentityTokenProvider Tokens { get; } = tokens;
+    /// <summary>Tokens of the gateway's managed identity (<c>authentication-managed-identity</c>, backend credentials).</summary>
+    public IManagedIdentityTokenProvider ManagedIdentity { get; } = tokens;
 
     /// <summary>What <c>send-request</c> and <c>send-one-way-request</c> send with.</summary>
     public SendRequestClient SendRequests { get; } = sendRequests;

@@ -18,6 +18,7 @@ internal sealed class RequestContext : IContext, IRequest, IDisposable
     private List<Action>? _onResponseSent;
     private List<Action<ResponseState>>? _onBackendResponse;
     private Dictionary<string, string>? _pendingResponseHeaders;
+    private Dictionary<Type, object>? _slots;
     private ResponseState _response = ResponseState.Empty();
     private List<PoolSession>? _poolSessions;
     private Dictionary<string, RateLimiting.Lease>? _leases;
@@ -62,7 +63,7 @@ internal sealed class RequestContext : IContext, IRequest, IDisposable
     /// Where <c>forward-request</c> sends the request: set by <c>set-backend-service</c>, and by <c>forward-request</c> to
     /// the member it picked when the backend is a pool.
     /// </summary>
-    public BackendTarget? Backend { get; set; }
+    public BackendTarget? Target { get; set; }
 
     /// <summary>The backend entity <c>set-backend-service backend-id</c> named (<c>context.Backend</c>): a single backend or a pool.</summary>
     public BackendEntity? BackendEntity { get; set; }
@@ -130,7 +131,7 @@ internal sealed class RequestContext : IContext, IRequest, IDisposable
     /// <c>forward-request</c>): its scheme, host and port, its path with the operation's after it, the query; before
     /// that, the gateway's URL. Microsoft's samples read the backend's host here (docs/fidelity.md).
     /// </summary>
-    public IUrl Url => Backend is { } target
+    public IUrl Url => Target is { } target
         ? new BackendUrlView(target, OperationPath, Query)
         : new UrlView(HttpContext.Request, HttpContext.Request.Path, Query);
 
@@ -170,6 +171,18 @@ internal sealed class RequestContext : IContext, IRequest, IDisposable
     /// counts a request once, however many policies name it.
     /// </summary>
     public RateLimiting.Lease? HeldLease(string counter) => _leases?.GetValueOrDefault(counter);
+
+    /// <summary>The request's <typeparamref name="T"/> (a feature's per-request state: a token tracker, a transfer meter), if one was set.</summary>
+    public bool TryGetSlot<T>([System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out T? value)
+        where T : class
+    {
+        value = _slots?.GetValueOrDefault(typeof(T)) as T;
+        return value is not null;
+    }
+
+    /// <summary>Keeps <paramref name="value"/> as the request's <typeparamref name="T"/>, one per type.</summary>
+    public void SetSlot<T>(T value)
+        where T : class => (_slots ??= [])[typeof(T)] = value;
 
     /// <summary>Records the lease that counts this request on a counter.</summary>
     public void HoldLease(string counter, RateLimiting.Lease lease) => (_leases ??= new(StringComparer.Ordinal))[counter] = lease;

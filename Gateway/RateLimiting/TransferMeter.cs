@@ -10,8 +10,6 @@ namespace Gateway.RateLimiting;
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001:Types that own disposable fields should be disposable", Justification = "The counting streams only wrap the request's own body streams, which the server disposes; they hold nothing else.")]
 internal sealed class TransferMeter
 {
-    private static readonly object ItemKey = new();
-
     private readonly long _bufferedRequestBytes;
     private readonly CountingStream? _request;
     private readonly CountingStream _response;
@@ -39,14 +37,13 @@ internal sealed class TransferMeter
     /// <summary>The request's meter, started on first use (before anything is forwarded or written).</summary>
     public static TransferMeter Of(RequestContext context)
     {
-        var items = context.HttpContext.Items;
-        if (items.TryGetValue(ItemKey, out var existing) && existing is TransferMeter meter)
+        if (context.TryGetSlot<TransferMeter>(out var meter))
         {
             return meter;
         }
 
         meter = new TransferMeter(context);
-        items[ItemKey] = meter;
+        context.SetSlot(meter);
         return meter;
     }
 }

@@ -14,8 +14,6 @@ namespace Gateway.Tokens;
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001:Types that own disposable fields should be disposable", Justification = "The tap only wraps the request's own response stream, which the server disposes; it holds nothing else.")]
 internal sealed class TokenUsageTracker
 {
-    private static readonly object ItemKey = new();
-
     private readonly RequestContext _context;
     private readonly ResponseUsageTap _tap;
     private readonly List<Action<TokenUsage?>> _onUsage = [];
@@ -51,8 +49,7 @@ internal sealed class TokenUsageTracker
     /// <summary>The request's tracker, started on first use: call it before anything is forwarded.</summary>
     public static async ValueTask<TokenUsageTracker> OfAsync(RequestContext context)
     {
-        var items = context.HttpContext.Items;
-        if (items.TryGetValue(ItemKey, out var existing) && existing is TokenUsageTracker tracker)
+        if (context.TryGetSlot<TokenUsageTracker>(out var tracker))
         {
             return tracker;
         }
@@ -63,7 +60,7 @@ internal sealed class TokenUsageTracker
         }
 
         tracker = new TokenUsageTracker(context);
-        items[ItemKey] = tracker;
+        context.SetSlot(tracker);
         return tracker;
     }
 

@@ -27,7 +27,7 @@ internal sealed class AuthenticationManagedIdentityPolicy(ElementInfo info, stri
         AccessToken token;
         try
         {
-            token = await context.Services.Tokens.GetTokenAsync(resource, clientId, context.HttpContext.RequestAborted);
+            token = await context.Services.ManagedIdentity.GetTokenAsync(resource, clientId, context.HttpContext.RequestAborted);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {

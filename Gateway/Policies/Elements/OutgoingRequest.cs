@@ -201,7 +201,7 @@ internal sealed class OutgoingRequest(
     /// <summary>Where <c>forward-request</c> would send the request now: a copy without <c>set-url</c> goes there.</summary>
     private static Uri ForwardUrl(RequestContext context, string source)
     {
-        var target = context.Backend?.Url
+        var target = context.Target?.Url
             ?? (context.BackendEntity is null ? (context.Api as ApiInfo)?.Entity.ServiceUrl : null)
             ?? throw new PolicyExecutionException(source, "BackendNotSet", $"<{source}> with mode copy and no <set-url> goes where the request would be forwarded, but no backend URL is set (a pool's member is only chosen by forward-request).");
         return new Uri(target.ToString().TrimEnd('/') + context.OperationPath + context.BuildQueryString());

@@ -33,7 +33,7 @@ internal sealed class SetBackendServicePolicy(ElementInfo info, PolicyValue? bas
             }
 
             context.BackendEntity = backend;
-            context.Backend = (backend as Backends.Backend)?.Target;
+            context.Target = (backend as Backends.Backend)?.Target;
         }
         else
         {
@@ -44,7 +44,7 @@ internal sealed class SetBackendServicePolicy(ElementInfo info, PolicyValue? bas
             }
 
             context.BackendEntity = null;
-            context.Backend = new Backends.BackendTarget(null, uri);
+            context.Target = new Backends.BackendTarget(null, uri);
         }
 
         return ValueTask.FromResult(PolicyFlow.Continue);
