@@ -13,7 +13,8 @@ internal sealed record BenchSettings(
     TimeSpan Paced,
     int Streams,
     TimeSpan? Sustained,
-    string SustainedTarget)
+    string SustainedTarget,
+    bool Pin = false)
 {
     /// <summary>Connections of the saturated load (one wrk thread): the issue's <c>wrk -t1 -c32</c>.</summary>
     public const int SaturatedConnections = 32;
@@ -33,8 +34,8 @@ internal sealed record BenchSettings(
     public static readonly TimeSpan SustainedWarmup = TimeSpan.FromSeconds(15);
 
     public const string Usage = """
-        usage: bench/side-by-side.sh [--quick] [--rounds N]
-               bench/side-by-side.sh --sustained SECONDS [--target backend|yarp|shipped|article|forward-only]
+        usage: bench/side-by-side.sh [--quick] [--rounds N] [--pin]
+               bench/side-by-side.sh --sustained SECONDS [--target backend|yarp|shipped|article|forward-only] [--pin]
         """;
 
     public static BenchSettings Default { get; } = new(2, TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(20), TimeSpan.FromSeconds(10), 200, null, "shipped");
@@ -50,6 +51,9 @@ internal sealed record BenchSettings(
             switch (args[i])
             {
                 case "--quick":
+                    break;
+                case "--pin":
+                    settings = settings with { Pin = true };
                     break;
                 case "--rounds" when i + 1 < args.Length && int.TryParse(args[i + 1], CultureInfo.InvariantCulture, out var rounds) && rounds >= 1:
                     settings = settings with { Rounds = rounds };

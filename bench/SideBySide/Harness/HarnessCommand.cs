@@ -30,7 +30,7 @@ internal static class HarnessCommand
         Directory.CreateDirectory(runDirectory);
         progress.WriteLine($"side-by-side: process logs in {runDirectory}");
         using var http = new HttpClient(new SocketsHttpHandler { UseProxy = false, ActivityHeadersPropagator = null }) { Timeout = TimeSpan.FromSeconds(30) };
-        var launcher = new TargetLauncher(runDirectory, http);
+        var launcher = new TargetLauncher(runDirectory, http, settings.Pin);
         try
         {
             var ok = settings.Sustained is null

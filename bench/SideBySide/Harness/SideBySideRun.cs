@@ -41,16 +41,16 @@ internal sealed class SideBySideRun(BenchSettings settings, TargetLauncher launc
     private async Task<Measurement> MeasureAsync(RunningTarget running, int round, StatusMix mix)
     {
         var pid = running.Process.Pid;
-        mix.Add(await Wrk.RunAsync(running.Url, launcher.SubscriptionKey, BenchSettings.SaturatedConnections, settings.Warmup));
+        mix.Add(await Wrk.RunAsync(running.Url, launcher.SubscriptionKey, BenchSettings.SaturatedConnections, settings.Warmup, settings.Pin));
         await launcher.AfterLoadAsync(running);
 
         var cpuBefore = ProcStats.CpuSeconds(pid);
-        var saturated = await Wrk.RunAsync(running.Url, launcher.SubscriptionKey, BenchSettings.SaturatedConnections, settings.Saturated);
+        var saturated = await Wrk.RunAsync(running.Url, launcher.SubscriptionKey, BenchSettings.SaturatedConnections, settings.Saturated, settings.Pin);
         var cpu = ProcStats.CpuSeconds(pid) - cpuBefore;
         mix.Add(saturated);
         await launcher.AfterLoadAsync(running);
 
-        var paced = await Wrk.RunAsync(running.Url, launcher.SubscriptionKey, BenchSettings.PacedConnections, settings.Paced, BenchSettings.PacedThinkMilliseconds);
+        var paced = await Wrk.RunAsync(running.Url, launcher.SubscriptionKey, BenchSettings.PacedConnections, settings.Paced, settings.Pin, BenchSettings.PacedThinkMilliseconds);
         mix.Add(paced);
         await launcher.AfterLoadAsync(running);
 
@@ -79,6 +79,7 @@ internal sealed class SideBySideRun(BenchSettings settings, TargetLauncher launc
             + $"{settings.Warmup.TotalSeconds:F0} s warm-up, saturated `wrk -t1 -c{BenchSettings.SaturatedConnections} -d{settings.Saturated.TotalSeconds:F0}s`, "
             + $"paced `wrk -t1 -c{BenchSettings.PacedConnections} -d{settings.Paced.TotalSeconds:F0}s` with {BenchSettings.PacedThinkMilliseconds} ms think time, "
             + $"{settings.Streams} sequential streamed requests; figures are medians over the rounds");
+        output.WriteLine($"- CPUs: {CpuPinning.Describe(settings.Pin)}");
         output.WriteLine();
         output.WriteLine("| target | saturated RPS | ratio to bare YARP (same run) | paced p50/p99 ms | TTFB streamed ms | RSS MB | CPU µs/request | status mix |");
         output.WriteLine("|---|--:|--:|--:|--:|--:|--:|---|");

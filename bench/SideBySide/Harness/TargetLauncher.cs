@@ -13,7 +13,7 @@ namespace Gateway.Bench.SideBySide.Harness;
 /// the subscription key and backend URLs from configuration), with every single backend of the topology pointed at the
 /// trivial backend and the token limit raised so that nothing is refused.
 /// </summary>
-internal sealed class TargetLauncher(string runDirectory, HttpClient http)
+internal sealed class TargetLauncher(string runDirectory, HttpClient http, bool pin = false)
 {
     public const string ChatPath = "/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21";
     public const string ChatBody = """{"messages":[{"role":"user","content":"Hello!"}],"max_tokens":16}""";
@@ -42,6 +42,11 @@ internal sealed class TargetLauncher(string runDirectory, HttpClient http)
             TargetKind.Yarp => Self(Yarp.BareYarp.Role, url, $"--Backend={RequireBackend()}"),
             _ => Gateway(url, ApimFolder(target)),
         };
+        if (pin)
+        {
+            start.On(target.Kind == TargetKind.Backend ? CpuPinning.LoadCpu : CpuPinning.TargetCpu);
+        }
+
         var process = TargetProcess.Start(start, Path.Combine(runDirectory, $"{label}.log"));
         var running = new RunningTarget(target, process, url);
         try

@@ -44,7 +44,7 @@ internal sealed class TargetProcess : IDisposable
         start.RedirectStandardOutput = true;
         start.RedirectStandardError = true;
         start.UseShellExecute = false;
-        var dll = start.ArgumentList[0];
+        var dll = start.ArgumentList.First(a => a.EndsWith(".dll", StringComparison.Ordinal));
         var process = new Process { StartInfo = start };
         var target = new TargetProcess(process, logPath, Path.ChangeExtension(dll, ".runtimeconfig.json"));
         process.Start();

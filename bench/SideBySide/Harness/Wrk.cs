@@ -11,7 +11,7 @@ internal static class Wrk
     /// <paramref name="connections"/> connections for <paramref name="duration"/>, each waiting
     /// <paramref name="thinkMilliseconds"/> after every response.
     /// </summary>
-    public static async Task<WrkResult> RunAsync(Uri target, string apiKey, int connections, TimeSpan duration, int thinkMilliseconds = 0)
+    public static async Task<WrkResult> RunAsync(Uri target, string apiKey, int connections, TimeSpan duration, bool pin, int thinkMilliseconds = 0)
     {
         var start = new ProcessStartInfo("wrk")
         {
@@ -27,6 +27,11 @@ internal static class Wrk
         foreach (var arg in args)
         {
             start.ArgumentList.Add(arg);
+        }
+
+        if (pin)
+        {
+            start.On(CpuPinning.LoadCpu);
         }
 
         start.Environment["BENCH_API_KEY"] = apiKey;
