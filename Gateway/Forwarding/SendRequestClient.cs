@@ -24,9 +24,6 @@ internal sealed partial class SendRequestClient(
 {
     public const string HttpClientName = "send-request";
 
-    /// <summary>The <c>context.LastError.Reason</c> of a request that could not be sent or timed out (as the "Send request" page names it).</summary>
-    public const string FailureReason = "BackendConnectionFailure";
-
     /// <summary>How many one-way requests may be under way at once; one more is dropped (and logged) rather than queued.</summary>
     public const int MaxOneWayInFlight = 100;
 
@@ -60,7 +57,7 @@ internal sealed partial class SendRequestClient(
 
     /// <summary>
     /// Sends <paramref name="request"/> and reads its whole response. A timeout or a failure to connect or read raises
-    /// <see cref="FailureReason"/> from <paramref name="source"/>; any status, 4xx and 5xx too, is a response.
+    /// <see cref="ErrorReasons.BackendConnectionFailure"/> from <paramref name="source"/>; any status, 4xx and 5xx too, is a response.
     /// </summary>
     public async Task<ResponseState> SendAsync(PreparedRequest request, string source, CancellationToken aborted)
     {
@@ -75,11 +72,11 @@ internal sealed partial class SendRequestClient(
         }
         catch (OperationCanceledException) when (deadline.IsCancellationRequested && !aborted.IsCancellationRequested)
         {
-            throw new PolicyExecutionException(source, FailureReason, $"The request to {request.Destination} timed out after {Seconds(request.Timeout)} seconds.");
+            throw new PolicyExecutionException(source, ErrorReasons.BackendConnectionFailure, $"The request to {request.Destination} timed out after {Seconds(request.Timeout)} seconds.");
         }
         catch (HttpRequestException ex)
         {
-            throw new PolicyExecutionException(source, FailureReason, $"The request to {request.Destination} failed: {ex.Message}", ex);
+            throw new PolicyExecutionException(source, ErrorReasons.BackendConnectionFailure, $"The request to {request.Destination} failed: {ex.Message}", ex);
         }
     }
 
@@ -167,7 +164,7 @@ internal sealed partial class SendRequestClient(
         {
             if (!identity.IgnoreError)
             {
-                throw new PolicyExecutionException("authentication-managed-identity", "ManagedIdentityTokenFailure", $"Could not obtain a managed identity token for '{identity.Resource}': {ex.Message}", ex);
+                throw new PolicyExecutionException("authentication-managed-identity", ErrorReasons.ManagedIdentityTokenFailure, $"Could not obtain a managed identity token for '{identity.Resource}': {ex.Message}", ex);
             }
 
             // As the element's own ignore-error says: the request goes without a token.

@@ -37,9 +37,9 @@ internal static class PolicyRunner
             catch (Exception ex) when (ex is not PolicyExecutionException and not OperationCanceledException)
             {
                 Trace(element, frame, "error: " + ex.GetType().Name);
-                throw new PolicyExecutionException(element.Name, "UnexpectedError", ex.Message, ex)
+                throw new PolicyExecutionException(element.Name, ErrorReasons.UnexpectedError, ex.Message, ex)
                 {
-                    Error = ErrorAt(element.Name, "UnexpectedError", ex.Message, frame, element),
+                    Error = ErrorAt(element.Name, ErrorReasons.UnexpectedError, ex.Message, frame, element),
                 };
             }
 
