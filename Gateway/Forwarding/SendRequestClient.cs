@@ -4,6 +4,7 @@ using System.Net.Http.Headers;
 using Gateway.Identity;
 using Gateway.Pipeline;
 using Gateway.Policies;
+using Gateway.Telemetry;
 
 namespace Gateway.Forwarding;
 
@@ -192,13 +193,13 @@ internal sealed partial class SendRequestClient(
 
     private static partial class Log
     {
-        [LoggerMessage(1, LogLevel.Debug, "send-one-way-request to {Destination} answered {StatusCode}")]
+        [LoggerMessage(LogEvents.OneWayRequestSent, LogLevel.Debug, "send-one-way-request to {Destination} answered {StatusCode}")]
         public static partial void OneWaySent(ILogger logger, string destination, int statusCode);
 
-        [LoggerMessage(2, LogLevel.Warning, "send-one-way-request to {Destination} failed ({Error}): {Message}")]
+        [LoggerMessage(LogEvents.OneWayRequestFailed, LogLevel.Warning, "send-one-way-request to {Destination} failed ({Error}): {Message}")]
         public static partial void OneWayFailed(ILogger logger, string destination, string error, string message);
 
-        [LoggerMessage(3, LogLevel.Warning, "send-one-way-request to {Destination} dropped: {Limit} one-way requests are already under way")]
+        [LoggerMessage(LogEvents.OneWayRequestDropped, LogLevel.Warning, "send-one-way-request to {Destination} dropped: {Limit} one-way requests are already under way")]
         public static partial void OneWayDropped(ILogger logger, string destination, int limit);
     }
 }
