@@ -4,10 +4,10 @@ using Gateway.Apim.Model;
 var builder = DistributedApplication.CreateBuilder(args);
 
 // The apim/ folder is the single source of truth: the topology decides which mock accounts exist.
-var apimPath = Path.GetFullPath(builder.Configuration["Apim:Path"] ?? Path.Combine(builder.AppHostDirectory, "..", "apim"));
+var apimPath = Path.GetFullPath(builder.Configuration[ConfigurationNames.ApimPath] ?? Path.Combine(builder.AppHostDirectory, "..", "apim"));
 var topology = Topology.Load(apimPath);
 var subscriptions = SubscriptionDefinition.Load(apimPath);
-var identity = LocalIdentityKeys.Create(builder.Configuration["LocalIdentity:SigningKey"]);
+var identity = LocalIdentityKeys.Create(builder.Configuration[ConfigurationNames.LocalIdentitySigningKey]);
 var signingKey = builder.AddParameter("local-identity-signing-key", identity.PrivateKeyPem, secret: true);
 
 // The key of the gateway's admin endpoints (POST /_gateway/admin/reset), generated once and kept in user secrets.
@@ -17,24 +17,24 @@ var adminKey = builder.AddParameter("gateway-admin-key", new GenerateParameterDe
 var mockAdminPassword = builder.AddParameter("mock-admin-password", new GenerateParameterDefault { MinLength = 32, Special = false }, secret: true, persist: true);
 
 var gateway = builder.AddProject<Projects.Gateway>("gateway")
-    .WithEnvironment("Apim__Path", apimPath)
-    .WithEnvironment("Identity__Provider", "local")
-    .WithEnvironment("LocalIdentity__SigningKey", signingKey)
-    .WithEnvironment("Gateway__AdminKey", adminKey)
+    .WithEnvironment(ConfigurationNames.GatewayApimPath, apimPath)
+    .WithEnvironment(ConfigurationNames.GatewayIdentityProvider, "local")
+    .WithEnvironment(ConfigurationNames.GatewaySigningKey, signingKey)
+    .WithEnvironment(ConfigurationNames.GatewayAdminKey, adminKey)
     .WithSubscriptionKeys(subscriptions)
     .WithHttpHealthCheck("/health")
     .WithExternalHttpEndpoints();
 
 // validate-azure-ad-token reads tenants' OpenID documents from the gateway's own local Entra tenant, never the internet.
-gateway.WithEnvironment("Identity__EntraAuthority", ReferenceExpression.Create($"{gateway.GetEndpoint("http")}/_gateway/entra"));
+gateway.WithEnvironment(ConfigurationNames.GatewayEntraAuthority, ReferenceExpression.Create($"{gateway.GetEndpoint("http")}/_gateway/entra"));
 
 // Named values set on the AppHost (command line, user secrets: Apim:NamedValues:<name>) reach the gateway as secret
 // parameters, since some are secrets: the dashboard masks them.
-foreach (var namedValue in builder.Configuration.GetSection("Apim:NamedValues").GetChildren())
+foreach (var namedValue in builder.Configuration.GetSection(ConfigurationNames.ApimNamedValues).GetChildren())
 {
     var parameterName = "named-value-" + new string([.. namedValue.Key.Select(c => char.IsAsciiLetterOrDigit(c) ? c : '-')]);
     var parameter = builder.AddParameter(parameterName, namedValue.Value ?? string.Empty, secret: true);
-    gateway.WithEnvironment($"Apim__NamedValues__{namedValue.Key}", parameter);
+    gateway.WithEnvironment(ConfigurationNames.GatewayNamedValue(namedValue.Key), parameter);
 }
 
 foreach (var account in topology.Accounts)

@@ -17,22 +17,21 @@ internal static class TopologyExtensions
         // where the gateway expects it.
         var mock = builder.AddProject<Projects.MockOpenAI>(account.Name, launchProfileName: null)
             .WithHttpEndpoint(port: FreeLoopbackPort(), name: "http", isProxied: false)
-            .WithEnvironment("MockOpenAI__Account", account.Name)
-            .WithEnvironment("MockOpenAI__Region", account.Region)
-            .WithEnvironment("LocalIdentity__PublicKey", publicKeyPem)
-            .WithEnvironment("MockOpenAI__AdminPassword", adminPassword)
+            .WithEnvironment(ConfigurationNames.MockAccount, account.Name)
+            .WithEnvironment(ConfigurationNames.MockRegion, account.Region)
+            .WithEnvironment(ConfigurationNames.MockPublicKey, publicKeyPem)
+            .WithEnvironment(ConfigurationNames.MockAdminPassword, adminPassword)
             .WithHttpHealthCheck("/health");
-        foreach (var setting in builder.Configuration.GetSection("MockOpenAI:Latency").GetChildren())
+        foreach (var setting in builder.Configuration.GetSection(ConfigurationNames.MockOpenAILatency).GetChildren())
         {
-            mock.WithEnvironment($"MockOpenAI__Latency__{setting.Key}", setting.Value);
+            mock.WithEnvironment(ConfigurationNames.MockLatency(setting.Key), setting.Value);
         }
 
         foreach (var deployment in account.Deployments)
         {
-            var prefix = $"MockOpenAI__Deployments__{deployment.Name}__";
-            mock.WithEnvironment(prefix + "Model", deployment.Model.Name)
-                .WithEnvironment(prefix + "Version", deployment.Model.Version)
-                .WithEnvironment(prefix + "Capacity", deployment.Sku.Capacity.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            mock.WithEnvironment(ConfigurationNames.MockDeploymentModel(deployment.Name), deployment.Model.Name)
+                .WithEnvironment(ConfigurationNames.MockDeploymentVersion(deployment.Name), deployment.Model.Version)
+                .WithEnvironment(ConfigurationNames.MockDeploymentCapacity(deployment.Name), deployment.Sku.Capacity.ToString(System.Globalization.CultureInfo.InvariantCulture));
         }
 
         return mock;
@@ -52,7 +51,7 @@ internal static class TopologyExtensions
         foreach (var backend in topology.Backends.Where(b => !b.IsPool && string.Equals(b.Account, account.Name, StringComparison.OrdinalIgnoreCase)))
         {
             // The topology's validation guarantees a single backend an absolute URL.
-            gateway.WithEnvironment($"Apim__Backends__{backend.Id}__Url", ReferenceExpression.Create($"{endpoint}{new Uri(backend.Url!).AbsolutePath.TrimEnd('/')}"));
+            gateway.WithEnvironment(ConfigurationNames.GatewayBackendUrl(backend.Id), ReferenceExpression.Create($"{endpoint}{new Uri(backend.Url!).AbsolutePath.TrimEnd('/')}"));
         }
 
         return gateway.WithReference(endpoint).WaitFor(mock);
@@ -66,8 +65,8 @@ internal static class TopologyExtensions
         {
             var primary = builder.AddParameter($"{subscription.Name}-primary-key", new GenerateParameterDefault { MinLength = 32, Special = false }, secret: true, persist: true);
             var secondary = builder.AddParameter($"{subscription.Name}-secondary-key", new GenerateParameterDefault { MinLength = 32, Special = false }, secret: true, persist: true);
-            gateway.WithEnvironment($"Apim__Subscriptions__{subscription.Name}__PrimaryKey", primary)
-                .WithEnvironment($"Apim__Subscriptions__{subscription.Name}__SecondaryKey", secondary);
+            gateway.WithEnvironment(ConfigurationNames.GatewayPrimaryKey(subscription.Name), primary)
+                .WithEnvironment(ConfigurationNames.GatewaySecondaryKey(subscription.Name), secondary);
         }
 
         return gateway;

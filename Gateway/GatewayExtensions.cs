@@ -4,6 +4,7 @@ using Gateway.Forwarding;
 using Gateway.Identity;
 using Gateway.Pipeline;
 using Gateway.Policies;
+using Gateway.Telemetry;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Options;
 using OpenTelemetry.Metrics;
@@ -131,16 +132,16 @@ internal static partial class GatewayExtensions
 
     private static partial class Log
     {
-        [LoggerMessage(1, LogLevel.Information, "Loaded API Management artefacts from {Path}: {Apis} API(s), {Backends} backend(s)")]
+        [LoggerMessage(LogEvents.ArtifactsLoaded, LogLevel.Information, "Loaded API Management artefacts from {Path}: {Apis} API(s), {Backends} backend(s)")]
         public static partial void Loaded(ILogger logger, string path, int apis, int backends);
 
-        [LoggerMessage(2, LogLevel.Critical, "The gateway cannot start; fix these problems:\n{Problems}")]
+        [LoggerMessage(LogEvents.StartupFailed, LogLevel.Critical, "The gateway cannot start; fix these problems:\n{Problems}")]
         public static partial void LoadFailed(ILogger logger, string problems);
 
-        [LoggerMessage(3, LogLevel.Warning, "Subscription '{Name}' has no keys configured (Apim:Subscriptions:{Name}:PrimaryKey), so no caller can use it")]
+        [LoggerMessage(LogEvents.SubscriptionWithoutKeys, LogLevel.Warning, "Subscription '{Name}' has no keys configured (Apim:Subscriptions:{Name}:PrimaryKey), so no caller can use it")]
         public static partial void SubscriptionWithoutKeys(ILogger logger, string name);
 
-        [LoggerMessage(4, LogLevel.Information, "Managed-identity tokens come from the {Provider} provider (Identity:Provider)")]
+        [LoggerMessage(LogEvents.IdentityProviderChosen, LogLevel.Information, "Managed-identity tokens come from the {Provider} provider (Identity:Provider)")]
         public static partial void IdentityProvider(ILogger logger, IdentityProviderKind provider);
     }
 }

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Gateway.Telemetry;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
@@ -76,13 +77,13 @@ internal static partial class AdminApi
 
     private static partial class Log
     {
-        [LoggerMessage(1, LogLevel.Information, "Admin endpoints at {Path}/*, for requests with the admin key in {Header}")]
+        [LoggerMessage(LogEvents.AdminEnabled, LogLevel.Information, "Admin endpoints at {Path}/*, for requests with the admin key in {Header}")]
         public static partial void Enabled(ILogger logger, string path, string header);
 
-        [LoggerMessage(2, LogLevel.Debug, "No Gateway:AdminKey: the admin endpoints are off")]
+        [LoggerMessage(LogEvents.AdminDisabled, LogLevel.Debug, "No Gateway:AdminKey: the admin endpoints are off")]
         public static partial void Disabled(ILogger logger);
 
-        [LoggerMessage(3, LogLevel.Information, "Admin reset of {Scope}: {States}")]
+        [LoggerMessage(LogEvents.AdminReset, LogLevel.Information, "Admin reset of {Scope}: {States}")]
         public static partial void Reset(ILogger logger, string scope, string states);
     }
 }

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using Gateway.Telemetry;
 using Microsoft.Extensions.Options;
 
 namespace Gateway.Admin;
@@ -30,7 +31,7 @@ internal sealed partial class AdminKeyFilter(IOptions<AdminOptions> options, ILo
 
     private static partial class Log
     {
-        [LoggerMessage(1, LogLevel.Warning, "Refused {Method} {Path}: {Problem} admin key")]
+        [LoggerMessage(LogEvents.AdminKeyRefused, LogLevel.Warning, "Refused {Method} {Path}: {Problem} admin key")]
         public static partial void Refused(ILogger logger, string method, PathString path, string problem);
     }
 }

@@ -1,6 +1,7 @@
 using Gateway.Apim.Model;
 using Gateway.Backends;
 using Gateway.Policies;
+using Gateway.Telemetry;
 using Microsoft.Extensions.Options;
 
 namespace Gateway.Apim;
@@ -96,13 +97,13 @@ internal sealed partial class ArtifactsProvider : IDisposable
 
     private static partial class Log
     {
-        [LoggerMessage(1, LogLevel.Information, "Reloaded the API Management artefacts (version {Generation})")]
+        [LoggerMessage(LogEvents.ArtifactsReloaded, LogLevel.Information, "Reloaded the API Management artefacts (version {Generation})")]
         public static partial void Reloaded(ILogger logger, int generation);
 
-        [LoggerMessage(2, LogLevel.Error, "The edited API Management artefacts do not load; the previous version keeps running:\n{Problems}")]
+        [LoggerMessage(LogEvents.ArtifactsReloadFailed, LogLevel.Error, "The edited API Management artefacts do not load; the previous version keeps running:\n{Problems}")]
         public static partial void ReloadFailed(ILogger logger, string problems);
 
-        [LoggerMessage(3, LogLevel.Critical, "Loading the edited API Management artefacts failed in the gateway itself; the previous version keeps running")]
+        [LoggerMessage(LogEvents.ArtifactsReloadCrashed, LogLevel.Critical, "Loading the edited API Management artefacts failed in the gateway itself; the previous version keeps running")]
         public static partial void ReloadCrashed(ILogger logger, Exception exception);
     }
 }

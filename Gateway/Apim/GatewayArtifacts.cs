@@ -120,7 +120,7 @@ internal sealed class GatewayArtifacts(string apimPath, ApiRouter router, Backen
             try
             {
                 policy = File.Exists(policyPath)
-                    ? PolicyLoader.Load(File.ReadAllText(policyPath), policyPath, "product", namedValues, apimPath)
+                    ? PolicyLoader.Load(File.ReadAllText(policyPath), policyPath, PolicyScope.Product, namedValues, apimPath)
                     : throw new PolicyLoadException([$"{policyPath}(1,1): error {PolicyDiagnostics.MalformedXml}: file not found"]);
             }
             catch (PolicyLoadException ex)

@@ -20,14 +20,15 @@ internal static class BackendSelection
     /// </summary>
     public const string RetryAfterVariable = "apim-local:backend-retry-after";
 
-    /// <summary><c>context.LastError.Source</c> and <c>Reason</c> when no backend is available.</summary>
+    /// <summary>
+    /// <c>context.LastError.Source</c> when no backend is available (the reason is
+    /// <see cref="ErrorReasons.BackendUnavailable"/>).
+    /// </summary>
     public const string ErrorSource = "forward-request";
-
-    public const string UnavailableReason = "BackendUnavailable";
 
     /// <summary>Whether <paramref name="error"/> is this class's "no backend available" (a retry condition sees its 503).</summary>
     public static bool IsUnavailable(PolicyExecutionException error) =>
-        error.Reason == UnavailableReason && error.Source == ErrorSource;
+        error.Reason == ErrorReasons.BackendUnavailable && error.Source == ErrorSource;
 
     /// <summary>Points <c>RequestContext.Target</c> at the chosen backend; returns its breaker (null when it has none).</summary>
     /// <exception cref="PolicyExecutionException">No backend is available.</exception>
@@ -72,6 +73,6 @@ internal static class BackendSelection
     {
         var wait = recovers - context.Services.Time.GetUtcNow();
         context.VariableStore[RetryAfterVariable] = (int)Math.Max(1, Math.Ceiling(wait.TotalSeconds));
-        return new PolicyExecutionException(ErrorSource, UnavailableReason, message) { Response = ApimResponses.ServiceUnavailable(statusReason) };
+        return new PolicyExecutionException(ErrorSource, ErrorReasons.BackendUnavailable, message) { Response = ApimResponses.ServiceUnavailable(statusReason) };
     }
 }

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Gateway.Telemetry;
 
 namespace Gateway.Backends;
 
@@ -44,7 +45,7 @@ internal sealed partial class CircuitBreakers(TimeProvider time, ILogger<Circuit
 
     private static partial class Log
     {
-        [LoggerMessage(1, LogLevel.Warning, "Backend {BackendId}: circuit breaker rule {Rule} tripped; no requests until {Until:O}")]
+        [LoggerMessage(LogEvents.CircuitBreakerTripped, LogLevel.Warning, "Backend {BackendId}: circuit breaker rule {Rule} tripped; no requests until {Until:O}")]
         public static partial void Tripped(ILogger logger, string backendId, string? rule, DateTimeOffset until);
     }
 }

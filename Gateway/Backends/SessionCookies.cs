@@ -4,6 +4,7 @@ using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using System.Text;
 using Gateway.Pipeline;
+using Gateway.Telemetry;
 using Microsoft.Net.Http.Headers;
 
 namespace Gateway.Backends;
@@ -124,7 +125,7 @@ internal sealed partial class SessionCookies
 
     private static partial class Log
     {
-        [LoggerMessage(1, LogLevel.Information, "Pool {PoolId}: the session's member {Previous} is unavailable; the session is pinned to {Member} now")]
+        [LoggerMessage(LogEvents.SessionRepinned, LogLevel.Information, "Pool {PoolId}: the session's member {Previous} is unavailable; the session is pinned to {Member} now")]
         public static partial void Repinned(ILogger logger, string poolId, string previous, string member);
     }
 }

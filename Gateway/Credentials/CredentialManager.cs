@@ -1,6 +1,7 @@
 using System.Collections.ObjectModel;
 using Gateway.Apim;
 using Gateway.Expressions;
+using Gateway.Policies;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.JsonWebTokens;
 
@@ -16,15 +17,6 @@ namespace Gateway.Credentials;
 /// </summary>
 internal sealed class CredentialManager
 {
-    /// <summary>No connection of that id under that provider (nor the provider).</summary>
-    public const string ConnectionNotFound = "ConnectionNotFound";
-
-    /// <summary>The connection is in an error state (<see cref="ConnectionOptions.Error"/>).</summary>
-    public const string ConnectionError = "ConnectionError";
-
-    /// <summary>The identity may not use the connection, or its token is not one the credential manager accepts.</summary>
-    public const string PermissionDenied = "PermissionDenied";
-
     /// <summary>The audience the reference expects of a <c>jwt</c> identity, and its Azure China twin.</summary>
     public static readonly IReadOnlyList<string> IdentityAudiences = ["https://azure-api.net/authorization-manager", "https://azure-api.cn/authorization-manager"];
 
@@ -57,7 +49,7 @@ internal sealed class CredentialManager
         var name = $"connection '{authorizationId}' of credential provider '{providerId}'";
         if (!_providers.TryGetValue(providerId, out var connections) || !connections.TryGetValue(authorizationId, out var connection))
         {
-            throw new CredentialManagerException(ConnectionNotFound, $"The {name} was not found.");
+            throw new CredentialManagerException(ErrorReasons.ConnectionNotFound, $"The {name} was not found.");
         }
 
         if (identityType == ConnectionIdentityType.Jwt)
@@ -67,7 +59,7 @@ internal sealed class CredentialManager
 
         if (connection.Error is not null || connection.Authorization is null)
         {
-            throw new CredentialManagerException(ConnectionError, $"The {name} is in an error state: {connection.Error ?? "no access token"}.");
+            throw new CredentialManagerException(ErrorReasons.ConnectionError, $"The {name} is in an error state: {connection.Error ?? "no access token"}.");
         }
 
         return connection.Authorization;
@@ -122,7 +114,7 @@ internal sealed class CredentialManager
     // The opening words are those API Management answers a jwt identity without an access policy with
     // (MicrosoftDocs/azure-docs#118507); the rest is ours.
     private static CredentialManagerException Denied(string name, string why) =>
-        new(PermissionDenied, $"Permission denied. Double check that the access policy of the {name} allows the identity: {why}.");
+        new(ErrorReasons.PermissionDenied, $"Permission denied. Double check that the access policy of the {name} allows the identity: {why}.");
 
     private static ReadOnlyDictionary<string, object> Claims(Dictionary<string, string> claims) =>
         new(claims.ToDictionary(c => c.Key, c => (object)c.Value, StringComparer.Ordinal));

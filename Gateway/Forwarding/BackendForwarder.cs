@@ -23,7 +23,7 @@ internal sealed class BackendForwarder(IHttpForwarder forwarder, IForwarderHttpC
     public async Task ForwardAsync(RequestContext context, ForwardOptions forward, TimeSpan timeout, bool followRedirects = false)
     {
         var target = context.Target ?? ((context.Api as ApiInfo)?.Entity.ServiceUrl is { } serviceUrl ? new BackendTarget(null, serviceUrl) : null)
-            ?? throw new PolicyExecutionException(Source, "BackendNotSet", "No backend service is set: use set-backend-service or give the API a web service URL.");
+            ?? throw new PolicyExecutionException(Source, ErrorReasons.BackendNotSet, "No backend service is set: use set-backend-service or give the API a web service URL.");
         var credentials = target.Credentials;
         var query = credentials is { HasQuery: true } ? RequestContext.ToQueryString(credentials.WithQuery(context.Query)) : context.BuildQueryString();
         var destination = target.DestinationFor(context.OperationPath, query);
@@ -64,7 +64,7 @@ internal sealed class BackendForwarder(IHttpForwarder forwarder, IForwarderHttpC
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
-                throw new PolicyExecutionException(Source, "ManagedIdentityTokenFailure", $"Could not obtain a managed identity token for backend '{target.BackendId}': {ex.Message}", ex);
+                throw new PolicyExecutionException(Source, ErrorReasons.ManagedIdentityTokenFailure, $"Could not obtain a managed identity token for backend '{target.BackendId}': {ex.Message}", ex);
             }
         }
 
@@ -98,7 +98,7 @@ internal sealed class BackendForwarder(IHttpForwarder forwarder, IForwarderHttpC
             {
                 // The backend's response stays the current one: on-error sees it in context.Response, and it is what
                 // the caller gets unless on-error answers otherwise.
-                throw new PolicyExecutionException(Source, "BackendResponseStatusCode", $"The backend service responded with status code {response.StatusCode}.") { Response = response };
+                throw new PolicyExecutionException(Source, ErrorReasons.BackendResponseStatusCode, $"The backend service responded with status code {response.StatusCode}.") { Response = response };
             }
 
             return;
@@ -107,7 +107,7 @@ internal sealed class BackendForwarder(IHttpForwarder forwarder, IForwarderHttpC
         var error = await call.SendTask;
         if (call.TimedOut && !http.RequestAborted.IsCancellationRequested)
         {
-            throw new PolicyExecutionException(Source, "Timeout", TimeoutMessage);
+            throw new PolicyExecutionException(Source, ErrorReasons.Timeout, TimeoutMessage);
         }
 
         if (call.BufferingFailure is var (reason, message))
@@ -118,13 +118,13 @@ internal sealed class BackendForwarder(IHttpForwarder forwarder, IForwarderHttpC
         throw error switch
         {
             // The idle timeout, under a policy timeout longer than it.
-            ForwarderError.RequestTimedOut => new PolicyExecutionException(Source, "Timeout", TimeoutMessage),
+            ForwarderError.RequestTimedOut => new PolicyExecutionException(Source, ErrorReasons.Timeout, TimeoutMessage),
             ForwarderError.RequestCanceled or ForwarderError.RequestBodyCanceled => new OperationCanceledException("The client closed the request."),
 
             // The client failed while sending its body (it went away, or sent a broken chunk): not the backend's
             // failure, so no circuit breaker counts it.
-            ForwarderError.RequestBodyClient => new PolicyExecutionException(Source, "ClientConnectionFailure", "The client's request body could not be read."),
-            _ => new PolicyExecutionException(Source, "BackendConnectionFailure", $"The backend service at {target.Authority} could not be reached ({error})."),
+            ForwarderError.RequestBodyClient => new PolicyExecutionException(Source, ErrorReasons.ClientConnectionFailure, "The client's request body could not be read."),
+            _ => new PolicyExecutionException(Source, ErrorReasons.BackendConnectionFailure, $"The backend service at {target.Authority} could not be reached ({error})."),
         };
     }
 }

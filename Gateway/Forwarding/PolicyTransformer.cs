@@ -1,3 +1,4 @@
+using Gateway.Policies;
 using Yarp.ReverseProxy.Forwarder;
 
 namespace Gateway.Forwarding;
@@ -54,12 +55,12 @@ internal sealed class PolicyTransformer(Uri destination, BackendCall call, Forwa
             catch (OperationCanceledException) when (!httpContext.RequestAborted.IsCancellationRequested)
             {
                 // The body stopped arriving for the idle timeout (the deadline ended with the headers).
-                call.BufferingFailed("Timeout", "Request to the backend service timed out");
+                call.BufferingFailed(ErrorReasons.Timeout, "Request to the backend service timed out");
                 throw;
             }
             catch (HttpRequestException ex)
             {
-                call.BufferingFailed("BackendConnectionFailure", $"Reading the backend response failed: {ex.Message}");
+                call.BufferingFailed(ErrorReasons.BackendConnectionFailure, $"Reading the backend response failed: {ex.Message}");
                 throw;
             }
         }

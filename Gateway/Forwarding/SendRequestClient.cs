@@ -4,6 +4,7 @@ using System.Net.Http.Headers;
 using Gateway.Identity;
 using Gateway.Pipeline;
 using Gateway.Policies;
+using Gateway.Telemetry;
 
 namespace Gateway.Forwarding;
 
@@ -23,9 +24,6 @@ internal sealed partial class SendRequestClient(
     ILogger<SendRequestClient> logger)
 {
     public const string HttpClientName = "send-request";
-
-    /// <summary>The <c>context.LastError.Reason</c> of a request that could not be sent or timed out (as the "Send request" page names it).</summary>
-    public const string FailureReason = "BackendConnectionFailure";
 
     /// <summary>How many one-way requests may be under way at once; one more is dropped (and logged) rather than queued.</summary>
     public const int MaxOneWayInFlight = 100;
@@ -60,7 +58,7 @@ internal sealed partial class SendRequestClient(
 
     /// <summary>
     /// Sends <paramref name="request"/> and reads its whole response. A timeout or a failure to connect or read raises
-    /// <see cref="FailureReason"/> from <paramref name="source"/>; any status, 4xx and 5xx too, is a response.
+    /// <see cref="ErrorReasons.BackendConnectionFailure"/> from <paramref name="source"/>; any status, 4xx and 5xx too, is a response.
     /// </summary>
     public async Task<ResponseState> SendAsync(PreparedRequest request, string source, CancellationToken aborted)
     {
@@ -75,11 +73,11 @@ internal sealed partial class SendRequestClient(
         }
         catch (OperationCanceledException) when (deadline.IsCancellationRequested && !aborted.IsCancellationRequested)
         {
-            throw new PolicyExecutionException(source, FailureReason, $"The request to {request.Destination} timed out after {Seconds(request.Timeout)} seconds.");
+            throw new PolicyExecutionException(source, ErrorReasons.BackendConnectionFailure, $"The request to {request.Destination} timed out after {Seconds(request.Timeout)} seconds.");
         }
         catch (HttpRequestException ex)
         {
-            throw new PolicyExecutionException(source, FailureReason, $"The request to {request.Destination} failed: {ex.Message}", ex);
+            throw new PolicyExecutionException(source, ErrorReasons.BackendConnectionFailure, $"The request to {request.Destination} failed: {ex.Message}", ex);
         }
     }
 
@@ -167,7 +165,7 @@ internal sealed partial class SendRequestClient(
         {
             if (!identity.IgnoreError)
             {
-                throw new PolicyExecutionException("authentication-managed-identity", "ManagedIdentityTokenFailure", $"Could not obtain a managed identity token for '{identity.Resource}': {ex.Message}", ex);
+                throw new PolicyExecutionException("authentication-managed-identity", ErrorReasons.ManagedIdentityTokenFailure, $"Could not obtain a managed identity token for '{identity.Resource}': {ex.Message}", ex);
             }
 
             // As the element's own ignore-error says: the request goes without a token.
@@ -195,13 +193,13 @@ internal sealed partial class SendRequestClient(
 
     private static partial class Log
     {
-        [LoggerMessage(1, LogLevel.Debug, "send-one-way-request to {Destination} answered {StatusCode}")]
+        [LoggerMessage(LogEvents.OneWayRequestSent, LogLevel.Debug, "send-one-way-request to {Destination} answered {StatusCode}")]
         public static partial void OneWaySent(ILogger logger, string destination, int statusCode);
 
-        [LoggerMessage(2, LogLevel.Warning, "send-one-way-request to {Destination} failed ({Error}): {Message}")]
+        [LoggerMessage(LogEvents.OneWayRequestFailed, LogLevel.Warning, "send-one-way-request to {Destination} failed ({Error}): {Message}")]
         public static partial void OneWayFailed(ILogger logger, string destination, string error, string message);
 
-        [LoggerMessage(3, LogLevel.Warning, "send-one-way-request to {Destination} dropped: {Limit} one-way requests are already under way")]
+        [LoggerMessage(LogEvents.OneWayRequestDropped, LogLevel.Warning, "send-one-way-request to {Destination} dropped: {Limit} one-way requests are already under way")]
         public static partial void OneWayDropped(ILogger logger, string destination, int limit);
     }
 }

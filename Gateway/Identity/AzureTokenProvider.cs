@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using Azure;
 using Azure.Core;
 using Azure.Identity;
+using Gateway.Telemetry;
 
 namespace Gateway.Identity;
 
@@ -91,10 +92,10 @@ internal sealed partial class AzureTokenProvider(ITokenCredentialFactory credent
 
     private static partial class Log
     {
-        [LoggerMessage(1, LogLevel.Information, "Got a managed-identity token from Azure for {Scope} (identity {ClientId}), expiring {ExpiresOn:O}")]
+        [LoggerMessage(LogEvents.AzureTokenAcquired, LogLevel.Information, "Got a managed-identity token from Azure for {Scope} (identity {ClientId}), expiring {ExpiresOn:O}")]
         public static partial void TokenAcquired(ILogger logger, string scope, string clientId, DateTimeOffset expiresOn);
 
-        [LoggerMessage(2, LogLevel.Warning, "Could not get a managed-identity token from Azure for {Scope} (identity {ClientId}): {Problem}")]
+        [LoggerMessage(LogEvents.AzureTokenFailed, LogLevel.Warning, "Could not get a managed-identity token from Azure for {Scope} (identity {ClientId}): {Problem}")]
         public static partial void TokenFailed(ILogger logger, string scope, string clientId, string problem);
     }
 }

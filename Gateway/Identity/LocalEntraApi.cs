@@ -1,4 +1,5 @@
 using Gateway.Admin;
+using Gateway.Telemetry;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
@@ -92,13 +93,13 @@ internal static partial class LocalEntraApi
 
     private static partial class Log
     {
-        [LoggerMessage(1, LogLevel.Information, "Local Entra tenant at {Path}/{{tenant}}; tokens minted at {Tokens}")]
+        [LoggerMessage(LogEvents.LocalEntraEnabled, LogLevel.Information, "Local Entra tenant at {Path}/{{tenant}}; tokens minted at {Tokens}")]
         public static partial void Enabled(ILogger logger, string path, string tokens);
 
-        [LoggerMessage(2, LogLevel.Debug, "No local signing key: no local Entra tenant")]
+        [LoggerMessage(LogEvents.LocalEntraDisabled, LogLevel.Debug, "No local signing key: no local Entra tenant")]
         public static partial void Disabled(ILogger logger);
 
-        [LoggerMessage(3, LogLevel.Information, "Minted a v{Version} {Kind} token for client {ClientId}, audience {Audience}, tenant {Tenant}")]
+        [LoggerMessage(LogEvents.LocalTokenMinted, LogLevel.Information, "Minted a v{Version} {Kind} token for client {ClientId}, audience {Audience}, tenant {Tenant}")]
         public static partial void Minted(ILogger logger, string kind, int version, string clientId, string audience, Guid tenant);
     }
 }

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
+using Gateway.Telemetry;
 using Microsoft.IdentityModel.Tokens;
 
 namespace Gateway.Identity;
@@ -147,10 +148,10 @@ internal sealed partial class OpenIdConfigurationCache(IHttpClientFactory client
 
     private static partial class Log
     {
-        [LoggerMessage(1, LogLevel.Information, "Fetched OpenID configuration {Location}: {Keys} signing key(s)")]
+        [LoggerMessage(LogEvents.OpenIdConfigurationFetched, LogLevel.Information, "Fetched OpenID configuration {Location}: {Keys} signing key(s)")]
         public static partial void Fetched(ILogger logger, string location, int keys);
 
-        [LoggerMessage(2, LogLevel.Warning, "Could not fetch OpenID configuration {Location}: {Problem}")]
+        [LoggerMessage(LogEvents.OpenIdConfigurationFetchFailed, LogLevel.Warning, "Could not fetch OpenID configuration {Location}: {Problem}")]
         public static partial void FetchFailed(ILogger logger, string location, string problem);
     }
 }

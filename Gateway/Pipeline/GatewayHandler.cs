@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Gateway.Apim;
 using Gateway.Policies;
 using Gateway.Subscriptions;
+using Gateway.Telemetry;
 using Microsoft.AspNetCore.Http.Features;
 using Yarp.ReverseProxy.Forwarder;
 
@@ -219,13 +220,13 @@ internal sealed partial class GatewayHandler(ArtifactsProvider provider, Gateway
 
     private static partial class Log
     {
-        [LoggerMessage(1, LogLevel.Warning, "Request {RequestId}: policy error in {Section} at {Path} ({Source}, {Reason}): {Message}")]
+        [LoggerMessage(LogEvents.PolicyFailed, LogLevel.Warning, "Request {RequestId}: policy error in {Section} at {Path} ({Source}, {Reason}): {Message}")]
         public static partial void PolicyFailed(ILogger logger, Guid requestId, string? source, string? reason, string? section, string? path, string message);
 
-        [LoggerMessage(2, LogLevel.Error, "Request {RequestId}: on-error itself failed ({Source}, {Reason}): {Message}")]
+        [LoggerMessage(LogEvents.OnErrorFailed, LogLevel.Error, "Request {RequestId}: on-error itself failed ({Source}, {Reason}): {Message}")]
         public static partial void OnErrorFailed(ILogger logger, Guid requestId, string? source, string? reason, string message);
 
-        [LoggerMessage(3, LogLevel.Warning, "Request {RequestId}: streaming the backend response failed: {Error}")]
+        [LoggerMessage(LogEvents.ResponseStreamFailed, LogLevel.Warning, "Request {RequestId}: streaming the backend response failed: {Error}")]
         public static partial void StreamFailed(ILogger logger, Guid requestId, ForwarderError error);
     }
 }

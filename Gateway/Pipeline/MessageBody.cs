@@ -125,7 +125,7 @@ internal sealed class MessageBody : IMessageBody
         }
         catch (System.Xml.XmlException ex)
         {
-            throw new PolicyExecutionException("expression", "ExpressionValueEvaluationFailure", "The body is not XML: " + ex.Message, ex);
+            throw new PolicyExecutionException("expression", ErrorReasons.ExpressionValueEvaluationFailure, "The body is not XML: " + ex.Message, ex);
         }
     }
 
@@ -137,7 +137,7 @@ internal sealed class MessageBody : IMessageBody
         }
         catch (JsonReaderException ex)
         {
-            throw new PolicyExecutionException("expression", "ExpressionValueEvaluationFailure", "The body is not JSON: " + ex.Message, ex);
+            throw new PolicyExecutionException("expression", ErrorReasons.ExpressionValueEvaluationFailure, "The body is not JSON: " + ex.Message, ex);
         }
     }
 }

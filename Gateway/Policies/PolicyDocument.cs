@@ -7,7 +7,7 @@ internal sealed class PolicyDocument : IDisposable
 {
     private readonly IReadOnlyDictionary<PolicySection, IReadOnlyList<PolicyElement>> _sections;
 
-    public PolicyDocument(string source, string scope, IReadOnlyDictionary<PolicySection, IReadOnlyList<PolicyElement>> sections, CompiledExpressions expressions, IReadOnlyDictionary<PolicySection, SourceLocation>? sectionLocations = null)
+    public PolicyDocument(string source, PolicyScope scope, IReadOnlyDictionary<PolicySection, IReadOnlyList<PolicyElement>> sections, CompiledExpressions expressions, IReadOnlyDictionary<PolicySection, SourceLocation>? sectionLocations = null)
     {
         SectionLocations = sectionLocations ?? new Dictionary<PolicySection, SourceLocation>();
         Source = source;
@@ -19,8 +19,7 @@ internal sealed class PolicyDocument : IDisposable
     /// <summary>The file (or resource) the document came from.</summary>
     public string Source { get; }
 
-    /// <summary><c>global</c>, <c>product</c>, <c>api</c> or <c>operation</c>.</summary>
-    public string Scope { get; }
+    public PolicyScope Scope { get; }
 
     public CompiledExpressions Expressions { get; }
 

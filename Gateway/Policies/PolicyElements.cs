@@ -32,9 +32,9 @@ internal static class PolicyElements
         ["llm-token-limit"] = new(reader => TokenLimitPolicy.Parse(reader, quotaExpressions: true), [PolicySection.Inbound], TokenLimitAttributes),
         ["log-to-eventhub"] = new(LogToEventHubPolicy.Parse, Anywhere, ["logger-id", "partition-id", "partition-key"]),
         ["mock-response"] = new(MockResponsePolicy.Parse, [PolicySection.Inbound, PolicySection.Outbound, PolicySection.OnError], ["status-code", "content-type"]),
-        ["quota"] = new(QuotaPolicy.ParseBySubscription, [PolicySection.Inbound], ["calls", "bandwidth", "renewal-period"], ["product"]),
+        ["quota"] = new(QuotaPolicy.ParseBySubscription, [PolicySection.Inbound], ["calls", "bandwidth", "renewal-period"], [PolicyScope.Product]),
         ["quota-by-key"] = new(QuotaPolicy.ParseByKey, [PolicySection.Inbound], ["calls", "bandwidth", "renewal-period", "counter-key", "increment-condition", "increment-count", "first-period-start"]),
-        ["rate-limit"] = new(RateLimitPolicy.ParseBySubscription, [PolicySection.Inbound], ["calls", "renewal-period", "retry-after-header-name", "retry-after-variable-name", "remaining-calls-header-name", "remaining-calls-variable-name", "total-calls-header-name"], ["product", "api", "operation"]),
+        ["rate-limit"] = new(RateLimitPolicy.ParseBySubscription, [PolicySection.Inbound], ["calls", "renewal-period", "retry-after-header-name", "retry-after-variable-name", "remaining-calls-header-name", "remaining-calls-variable-name", "total-calls-header-name"], [PolicyScope.Product, PolicyScope.Api, PolicyScope.Operation]),
         ["rate-limit-by-key"] = new(RateLimitPolicy.ParseByKey, [PolicySection.Inbound], ["calls", "renewal-period", "counter-key", "increment-condition", "increment-count", "retry-after-header-name", "retry-after-variable-name", "remaining-calls-header-name", "remaining-calls-variable-name", "total-calls-header-name"]),
         ["retry"] = new(RetryPolicy.Parse, Anywhere, ["condition", "count", "interval", "max-interval", "delta", "first-fast-retry"]),
         ["return-response"] = new(ReturnResponsePolicy.Parse, Anywhere, ["response-variable-name"]),
@@ -66,5 +66,5 @@ internal static class PolicyElements
 /// <param name="Parse">Reads the element; it may read only the attributes listed in <paramref name="Attributes"/>.</param>
 /// <param name="Sections">The sections the element may appear in.</param>
 /// <param name="Attributes">The attributes the gateway supports on the element (besides <c>id</c>), with API Management's semantics.</param>
-/// <param name="Scopes">The scopes API Management allows the element in (<c>global</c>, <c>product</c>, <c>api</c>, <c>operation</c>); null for all.</param>
-internal sealed record ElementDefinition(Func<ElementReader, PolicyElement?> Parse, PolicySection[] Sections, string[] Attributes, string[]? Scopes = null);
+/// <param name="Scopes">The scopes API Management allows the element in; null for all.</param>
+internal sealed record ElementDefinition(Func<ElementReader, PolicyElement?> Parse, PolicySection[] Sections, string[] Attributes, PolicyScope[]? Scopes = null);

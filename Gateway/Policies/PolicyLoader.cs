@@ -27,10 +27,10 @@ internal static class PolicyLoader
         try
         {
             var global = File.Exists(globalPath)
-                ? TryLoad(() => Load(File.ReadAllText(globalPath), globalPath, "global", namedValues, apimPath), problems, loaded)
-                : TryLoad(() => Load(DefaultGlobalPolicy(), "default-global-policy.xml", "global", namedValues, apimPath), problems, loaded);
+                ? TryLoad(() => Load(File.ReadAllText(globalPath), globalPath, PolicyScope.Global, namedValues, apimPath), problems, loaded)
+                : TryLoad(() => Load(DefaultGlobalPolicy(), "default-global-policy.xml", PolicyScope.Global, namedValues, apimPath), problems, loaded);
             var apiPolicyPath = Path.Combine(apiFolder, apiPolicyFile);
-            var api = TryLoad(() => Load(ReadFile(apiPolicyPath), apiPolicyPath, "api", namedValues, apimPath), problems, loaded);
+            var api = TryLoad(() => Load(ReadFile(apiPolicyPath), apiPolicyPath, PolicyScope.Api, namedValues, apimPath), problems, loaded);
             var operations = new Dictionary<string, PolicyDocument>(StringComparer.Ordinal);
             var operationsPath = Path.Combine(apiFolder, OperationsFolder);
             foreach (var file in Directory.Exists(operationsPath) ? Directory.GetFiles(operationsPath).Order(StringComparer.Ordinal).ToArray() : [])
@@ -42,7 +42,7 @@ internal static class PolicyLoader
                     continue;
                 }
 
-                if (TryLoad(() => Load(File.ReadAllText(file), file, "operation", namedValues, apimPath), problems, loaded) is { } operation)
+                if (TryLoad(() => Load(File.ReadAllText(file), file, PolicyScope.Operation, namedValues, apimPath), problems, loaded) is { } operation)
                 {
                     operations[id] = operation;
                 }
@@ -64,7 +64,7 @@ internal static class PolicyLoader
         }
     }
 
-    public static PolicyDocument Load(string text, string file, string scope, NamedValues namedValues, string? apimPath = null) =>
+    public static PolicyDocument Load(string text, string file, PolicyScope scope, NamedValues namedValues, string? apimPath = null) =>
         PolicyParser.Parse(namedValues.Substitute(text, file), file, scope, apimPath is null ? null : new FragmentSource(apimPath, namedValues));
 
     private static PolicyDocument? TryLoad(Func<PolicyDocument> load, List<string> problems, List<PolicyDocument> loaded)

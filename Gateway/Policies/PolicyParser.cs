@@ -21,9 +21,9 @@ internal sealed partial class PolicyParser
     private readonly Dictionary<PolicySection, SourceLocation> _sectionLocations = [];
     private readonly FragmentSource? _fragments;
     private readonly IReadOnlyList<string> _including;
-    private readonly string _scope;
+    private readonly PolicyScope _scope;
 
-    private PolicyParser(string file, string scope, EscapedPolicy escaped, FragmentSource? fragments, List<string> problems, List<PolicyExpression> expressions, IReadOnlyList<string> including)
+    private PolicyParser(string file, PolicyScope scope, EscapedPolicy escaped, FragmentSource? fragments, List<string> problems, List<PolicyExpression> expressions, IReadOnlyList<string> including)
     {
         _scope = scope;
         _file = file;
@@ -37,9 +37,9 @@ internal sealed partial class PolicyParser
 
     /// <param name="text">The document, named values already substituted.</param>
     /// <param name="file">The file it came from, for messages.</param>
-    /// <param name="scope">global, api, ...</param>
+    /// <param name="scope">The scope the document applies at, for the elements API Management allows there.</param>
     /// <param name="fragments">Where <c>include-fragment</c> finds fragments; none means fragments are an error.</param>
-    public static PolicyDocument Parse(string text, string file, string scope, FragmentSource? fragments = null)
+    public static PolicyDocument Parse(string text, string file, PolicyScope scope, FragmentSource? fragments = null)
     {
         var parser = new PolicyParser(file, scope, ExpressionEscaper.Escape(text), fragments, [], [], []);
         XDocument document;
@@ -239,9 +239,9 @@ internal sealed partial class PolicyParser
                 continue;
             }
 
-            if (definition.Scopes is { } scopes && !scopes.Contains(_scope, StringComparer.Ordinal))
+            if (definition.Scopes is { } scopes && !scopes.Contains(_scope))
             {
-                Error(info.Location, $"<{name}> is not allowed in the {_scope} scope (API Management allows it in: {string.Join(", ", scopes)})");
+                Error(info.Location, $"<{name}> is not allowed in the {_scope.ToApimName()} scope (API Management allows it in: {string.Join(", ", scopes.Select(s => s.ToApimName()))})");
                 continue;
             }
 

@@ -37,9 +37,9 @@ internal static class PolicyRunner
             catch (Exception ex) when (ex is not PolicyExecutionException and not OperationCanceledException)
             {
                 Trace(element, frame, "error: " + ex.GetType().Name);
-                throw new PolicyExecutionException(element.Name, "UnexpectedError", ex.Message, ex)
+                throw new PolicyExecutionException(element.Name, ErrorReasons.UnexpectedError, ex.Message, ex)
                 {
-                    Error = ErrorAt(element.Name, "UnexpectedError", ex.Message, frame, element),
+                    Error = ErrorAt(element.Name, ErrorReasons.UnexpectedError, ex.Message, frame, element),
                 };
             }
 
@@ -54,7 +54,7 @@ internal static class PolicyRunner
     }
 
     private static LastError ErrorAt(string source, string reason, string message, ExecutionFrame frame, PolicyElement element) =>
-        new(source, reason, message, frame.Document.Scope, frame.Section.ToXmlName(), element.Info.Path, element.Info.PolicyId);
+        new(source, reason, message, frame.Document.Scope.ToApimName(), frame.Section.ToXmlName(), element.Info.Path, element.Info.PolicyId);
 
     private static void Trace(PolicyElement element, ExecutionFrame frame, string outcome)
     {
@@ -72,7 +72,7 @@ internal static class PolicyRunner
 
         activity.AddEvent(new ActivityEvent(element.Name, tags: new ActivityTagsCollection
         {
-            ["apim.policy.scope"] = frame.Document.Scope,
+            ["apim.policy.scope"] = frame.Document.Scope.ToApimName(),
             ["apim.policy.path"] = element.Info.Path,
             ["apim.policy.outcome"] = outcome,
         }));

@@ -66,7 +66,7 @@ internal sealed class PolicyValue
         }
         catch (Exception ex) when (ex is not PolicyExecutionException and not OperationCanceledException)
         {
-            throw new PolicyExecutionException(source, "ExpressionValueEvaluationFailure", "Expression evaluation failed. " + ex.Message, ex);
+            throw new PolicyExecutionException(source, ErrorReasons.ExpressionValueEvaluationFailure, "Expression evaluation failed. " + ex.Message, ex);
         }
     }
 

@@ -129,7 +129,7 @@ internal static partial class ValidateCommand
         }
 
         var attempts = new List<List<string>>();
-        foreach (var scope in new[] { "api", "global", "product", "operation" })
+        foreach (var scope in new[] { PolicyScope.Api, PolicyScope.Global, PolicyScope.Product, PolicyScope.Operation })
         {
             foreach (var section in new[] { "inbound", "backend", "outbound", "on-error" })
             {
@@ -165,9 +165,9 @@ internal static partial class ValidateCommand
         return null;
     }
 
-    private static string ScopeOf(string file) =>
-        Path.GetFileName(file) == PolicyLoader.GlobalPolicyFileName ? "global"
-        : Path.GetFileName(Path.GetDirectoryName(file)) == PolicyLoader.OperationsFolder ? "operation"
-        : Path.GetFileName(Path.GetDirectoryName(Path.GetDirectoryName(file))) == Apim.Model.ProductDefinition.Folder ? "product"
-        : "api";
+    private static PolicyScope ScopeOf(string file) =>
+        Path.GetFileName(file) == PolicyLoader.GlobalPolicyFileName ? PolicyScope.Global
+        : Path.GetFileName(Path.GetDirectoryName(file)) == PolicyLoader.OperationsFolder ? PolicyScope.Operation
+        : Path.GetFileName(Path.GetDirectoryName(Path.GetDirectoryName(file))) == Apim.Model.ProductDefinition.Folder ? PolicyScope.Product
+        : PolicyScope.Api;
 }

@@ -519,7 +519,7 @@ internal sealed partial class MockAccountServer(
 
     private static partial class Log
     {
-        [LoggerMessage(1, LogLevel.Information, "Azure OpenAI account {Account} ({Region}) listening on {Urls} with {Deployments} deployment(s)")]
+        [LoggerMessage(LogEvents.AccountStarted, LogLevel.Information, "Azure OpenAI account {Account} ({Region}) listening on {Urls} with {Deployments} deployment(s)")]
         public static partial void Started(ILogger logger, string account, string region, string urls, int deployments);
     }
 }

@@ -122,7 +122,7 @@ public class LoadBenchmarks
     [Benchmark]
     public void Load200LinePolicy()
     {
-        using var document = PolicyLoader.Load(PolicyTexts.TwoHundredLines, "policy.xml", "api", _namedValues);
+        using var document = PolicyLoader.Load(PolicyTexts.TwoHundredLines, "policy.xml", PolicyScope.Api, _namedValues);
     }
 }
 

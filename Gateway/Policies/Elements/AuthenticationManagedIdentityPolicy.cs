@@ -36,7 +36,7 @@ internal sealed class AuthenticationManagedIdentityPolicy(ElementInfo info, stri
                 return PolicyFlow.Continue;
             }
 
-            throw new PolicyExecutionException(Name, "ManagedIdentityTokenFailure", $"Could not obtain a managed identity token for '{resource}': {ex.Message}", ex);
+            throw new PolicyExecutionException(Name, ErrorReasons.ManagedIdentityTokenFailure, $"Could not obtain a managed identity token for '{resource}': {ex.Message}", ex);
         }
 
         if (outputVariable is not null)

@@ -34,7 +34,7 @@ internal sealed class CacheStoreValuePolicy(ElementInfo info, PolicyValue key, P
         var seconds = duration.EvaluateString(context, Name);
         if (!int.TryParse(seconds, NumberStyles.Integer, CultureInfo.InvariantCulture, out var parsed) || parsed < 0)
         {
-            throw new PolicyExecutionException(Name, "InvalidDuration", $"duration must be a whole number of seconds, not '{seconds}'.");
+            throw new PolicyExecutionException(Name, ErrorReasons.InvalidDuration, $"duration must be a whole number of seconds, not '{seconds}'.");
         }
 
         var content = value.Evaluate(context, Name);

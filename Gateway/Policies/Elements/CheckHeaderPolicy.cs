@@ -29,12 +29,12 @@ internal sealed class CheckHeaderPolicy(ElementInfo info, PolicyValue name, Poli
         var comparison = ignoreCase ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal;
         if (!context.RequestHeaders.TryGetValue(headerName, out var present) || present.Length == 0)
         {
-            throw Failure(context, "HeaderNotFound", $"Header {headerName} was not found in the request. Access denied.");
+            throw Failure(context, ErrorReasons.HeaderNotFound, $"Header {headerName} was not found in the request. Access denied.");
         }
 
         if (allowed.Count > 0 && !present.SelectMany(v => v.Split(',')).Any(v => allowed.Any(a => string.Equals(a, v.Trim(), comparison))))
         {
-            throw Failure(context, "HeaderValueNotAllowed", $"Header {headerName} value is not allowed. Access denied.");
+            throw Failure(context, ErrorReasons.HeaderValueNotAllowed, $"Header {headerName} value is not allowed. Access denied.");
         }
 
         return ValueTask.FromResult(PolicyFlow.Continue);

@@ -161,7 +161,7 @@ internal sealed class CorsPolicy : PolicyElement
         {
             response.Headers[CorsHeaders.MaxAge] = IsMaxAge(maxAge)
                 ? [maxAge.Trim()]
-                : throw new PolicyExecutionException(Name, "ExpressionValueEvaluationFailure", $"preflight-result-max-age must be a whole number of seconds, not '{maxAge}'.");
+                : throw new PolicyExecutionException(Name, ErrorReasons.ExpressionValueEvaluationFailure, $"preflight-result-max-age must be a whole number of seconds, not '{maxAge}'.");
         }
 
         return response;
@@ -226,7 +226,7 @@ internal sealed class CorsPolicy : PolicyElement
         null => defaultValue,
         bool flag => flag,
         string text when bool.TryParse(text.Trim(), out var flag) => flag,
-        var other => throw new PolicyExecutionException(Name, "ExpressionValueEvaluationFailure", $"{attribute} must be true or false, not '{other}'."),
+        var other => throw new PolicyExecutionException(Name, ErrorReasons.ExpressionValueEvaluationFailure, $"{attribute} must be true or false, not '{other}'."),
     };
 
     /// <summary>A boolean attribute that may be an expression; a literal is checked when the policy loads.</summary>

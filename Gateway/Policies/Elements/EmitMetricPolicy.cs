@@ -24,7 +24,7 @@ internal sealed class EmitMetricPolicy(ElementInfo info, PolicyValue name, Polic
         var text = value?.EvaluateString(context, Name) ?? "1";
         if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var amount))
         {
-            throw new PolicyExecutionException(Name, "InvalidMetricValue", $"The metric value '{text}' is not a number.");
+            throw new PolicyExecutionException(Name, ErrorReasons.InvalidMetricValue, $"The metric value '{text}' is not a number.");
         }
 
         var tags = dimensions.Tags(context, Name);

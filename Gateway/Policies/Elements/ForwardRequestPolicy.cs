@@ -104,7 +104,7 @@ internal sealed class ForwardRequestPolicy(ElementInfo info, ForwardOptions opti
         var text = options.FollowRedirects.EvaluateString(context, Name);
         return bool.TryParse(text, out var follow)
             ? follow
-            : throw new PolicyExecutionException(Name, "ExpressionValueEvaluationFailure", $"follow-redirects must be true or false, not '{text}'.");
+            : throw new PolicyExecutionException(Name, ErrorReasons.ExpressionValueEvaluationFailure, $"follow-redirects must be true or false, not '{text}'.");
     }
 
     private TimeSpan TimeoutOf(RequestContext context)
@@ -116,7 +116,7 @@ internal sealed class ForwardRequestPolicy(ElementInfo info, ForwardOptions opti
 
         var text = options.Timeout.EvaluateString(context, Name);
         return !TryParseTimeout(text, out var value)
-            ? throw new PolicyExecutionException(Name, "ExpressionValueEvaluationFailure", $"The timeout must be a whole number of at least 0, not '{text}'.")
+            ? throw new PolicyExecutionException(Name, ErrorReasons.ExpressionValueEvaluationFailure, $"The timeout must be a whole number of at least 0, not '{text}'.")
             : options.TimeoutInMilliseconds ? TimeSpan.FromMilliseconds(value) : TimeSpan.FromSeconds(value);
     }
 }

@@ -50,7 +50,7 @@ internal sealed class GetAuthorizationContextPolicy(
         var name = variable.EvaluateString(context, Name);
         if (string.IsNullOrWhiteSpace(name))
         {
-            throw new PolicyExecutionException(Name, "ExpressionValueEvaluationFailure", "context-variable-name must name a variable.");
+            throw new PolicyExecutionException(Name, ErrorReasons.ExpressionValueEvaluationFailure, "context-variable-name must name a variable.");
         }
 
         var ignore = ignoreError?.Evaluate(context, Name) switch
@@ -58,10 +58,10 @@ internal sealed class GetAuthorizationContextPolicy(
             null => false,
             bool flag => flag,
             string text when bool.TryParse(text.Trim(), out var flag) => flag,
-            var other => throw new PolicyExecutionException(Name, "ExpressionValueEvaluationFailure", $"ignore-error must be true or false, not '{other}'."),
+            var other => throw new PolicyExecutionException(Name, ErrorReasons.ExpressionValueEvaluationFailure, $"ignore-error must be true or false, not '{other}'."),
         };
         var type = identityType?.EvaluateString(context, Name) is { } typeText
-            ? TryParseIdentityType(typeText, out var parsed) ? parsed : throw new PolicyExecutionException(Name, "ExpressionValueEvaluationFailure", $"identity-type must be managed or jwt, not '{typeText}'.")
+            ? TryParseIdentityType(typeText, out var parsed) ? parsed : throw new PolicyExecutionException(Name, ErrorReasons.ExpressionValueEvaluationFailure, $"identity-type must be managed or jwt, not '{typeText}'.")
             : ConnectionIdentityType.Managed;
 
         // The reference: identity is "ignored for identity-type other than jwt", so it is not even evaluated then.

@@ -42,7 +42,7 @@ internal sealed record JwtRequiredClaim(string Name, bool MatchAll, string? Sepa
         var missing = claims.Where(c => !present.ContainsKey(c.Name)).Select(c => c.Name).Distinct(StringComparer.Ordinal).ToList();
         if (missing.Count > 0)
         {
-            throw failure("TokenClaimNotFound", $"JWT token is missing the following claims: {string.Join(", ", missing)}. Access denied.");
+            throw failure(ErrorReasons.TokenClaimNotFound, $"JWT token is missing the following claims: {string.Join(", ", missing)}. Access denied.");
         }
 
         foreach (var claim in claims.Where(c => c.Values.Count > 0))
@@ -57,7 +57,7 @@ internal sealed record JwtRequiredClaim(string Name, bool MatchAll, string? Sepa
                 : expected.Any(e => actual.Contains(e, StringComparer.Ordinal));
             if (!matched)
             {
-                throw failure("TokenClaimValueNotAllowed", $"Claim {claim.Name} value of {string.Join(",", values)} is not allowed. Access denied.");
+                throw failure(ErrorReasons.TokenClaimValueNotAllowed, $"Claim {claim.Name} value of {string.Join(",", values)} is not allowed. Access denied.");
             }
         }
     }

@@ -22,7 +22,7 @@ internal static class JwtValidator
         }
         catch (ArgumentException ex)
         {
-            throw failure("JwtInvalid", Redact(ex.Message, token));
+            throw failure(ErrorReasons.JwtInvalid, Redact(ex.Message, token));
         }
     }
 
@@ -86,15 +86,15 @@ internal static class JwtValidator
     {
         var reason = exception switch
         {
-            SecurityTokenExpiredException => "TokenExpired",
-            SecurityTokenInvalidAudienceException => "TokenAudienceNotAllowed",
-            SecurityTokenInvalidIssuerException => "TokenIssuerNotAllowed",
-            SecurityTokenInvalidSignatureException when keyNotResolved => "TokenSignatureKeyNotFound",
-            SecurityTokenInvalidSignatureException => "TokenSignatureInvalid",
-            _ => "JwtInvalid",
+            SecurityTokenExpiredException => ErrorReasons.TokenExpired,
+            SecurityTokenInvalidAudienceException => ErrorReasons.TokenAudienceNotAllowed,
+            SecurityTokenInvalidIssuerException => ErrorReasons.TokenIssuerNotAllowed,
+            SecurityTokenInvalidSignatureException when keyNotResolved => ErrorReasons.TokenSignatureKeyNotFound,
+            SecurityTokenInvalidSignatureException => ErrorReasons.TokenSignatureInvalid,
+            _ => ErrorReasons.JwtInvalid,
         };
         var message = exception?.Message ?? "The token is not valid.";
-        return (reason, reason == "JwtInvalid" ? message : message.TrimEnd(' ', '.') + ". Access denied.");
+        return (reason, reason == ErrorReasons.JwtInvalid ? message : message.TrimEnd(' ', '.') + ". Access denied.");
     }
 
     /// <summary>

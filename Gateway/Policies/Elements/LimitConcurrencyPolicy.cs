@@ -34,7 +34,7 @@ internal sealed class LimitConcurrencyPolicy(ElementInfo info, PolicyValue key, 
         var slot = context.Services.Concurrency.Acquire(name, maxCount);
         if (!slot.IsAcquired)
         {
-            throw new PolicyExecutionException(Name, "ConcurrencyLimitExceeded", $"More than {maxCount} concurrent requests for key '{name}'.")
+            throw new PolicyExecutionException(Name, ErrorReasons.ConcurrencyLimitExceeded, $"More than {maxCount} concurrent requests for key '{name}'.")
             {
                 Response = ResponseState.Json(StatusCodes.Status429TooManyRequests, "Too Many Requests", TooManyRequestsBody),
             };

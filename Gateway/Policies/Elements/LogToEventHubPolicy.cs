@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 using Gateway.Pipeline;
+using Gateway.Telemetry;
 
 namespace Gateway.Policies.Elements;
 
@@ -78,7 +79,7 @@ internal sealed partial class LogToEventHubPolicy(ElementInfo info, string logge
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "Event hub message for logger {LoggerId} (partition {Partition}): {EventHubMessage} (request {RequestId})")]
+        [LoggerMessage(EventId = LogEvents.EventHubMessage, Level = LogLevel.Information, Message = "Event hub message for logger {LoggerId} (partition {Partition}): {EventHubMessage} (request {RequestId})")]
         public static partial void Sent(ILogger logger, string loggerId, string? partition, string eventHubMessage, Guid requestId);
     }
 }

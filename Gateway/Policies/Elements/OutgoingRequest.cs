@@ -146,7 +146,7 @@ internal sealed class OutgoingRequest(
             var text = url.EvaluateString(context, source)?.Trim();
             requestUrl = TryParseUrl(text, out var parsed)
                 ? parsed
-                : throw new PolicyExecutionException(source, "InvalidUrl", $"'{text}' is not an absolute http or https URL.");
+                : throw new PolicyExecutionException(source, ErrorReasons.InvalidUrl, $"'{text}' is not an absolute http or https URL.");
         }
         else if (copy)
         {
@@ -159,7 +159,7 @@ internal sealed class OutgoingRequest(
         }
         else if (!copy)
         {
-            throw new PolicyExecutionException(source, "InvalidRequest", $"<{source}> with mode new needs <set-url> and <set-method>.");
+            throw new PolicyExecutionException(source, ErrorReasons.InvalidRequest, $"<{source}> with mode new needs <set-url> and <set-method>.");
         }
 
         foreach (var header in headers)
@@ -176,7 +176,7 @@ internal sealed class OutgoingRequest(
         requestHeaders.Remove("Content-Length");
         requestHeaders.Remove("Transfer-Encoding");
         var seconds = timeout is null ? DefaultTimeoutSeconds : int.Parse(Evaluate(timeout, context, source, "timeout", text => TryParseTimeout(text, out _)), CultureInfo.InvariantCulture);
-        return new PreparedRequest(requestUrl ?? throw new PolicyExecutionException(source, "InvalidRequest", $"<{source}> with mode new needs <set-url>."), requestMethod, requestHeaders, requestBody, identity, TimeSpan.FromSeconds(seconds));
+        return new PreparedRequest(requestUrl ?? throw new PolicyExecutionException(source, ErrorReasons.InvalidRequest, $"<{source}> with mode new needs <set-url>."), requestMethod, requestHeaders, requestBody, identity, TimeSpan.FromSeconds(seconds));
     }
 
     private static bool IsCopy(string text) => string.Equals(text.Trim(), ModeCopy, StringComparison.OrdinalIgnoreCase);
@@ -195,7 +195,7 @@ internal sealed class OutgoingRequest(
         var text = value.EvaluateString(context, source)?.Trim();
         return text is not null && valid(text)
             ? text
-            : throw new PolicyExecutionException(source, "ExpressionValueEvaluationFailure", $"'{text}' is not a valid value of attribute '{attribute}' of <{source}>.");
+            : throw new PolicyExecutionException(source, ErrorReasons.ExpressionValueEvaluationFailure, $"'{text}' is not a valid value of attribute '{attribute}' of <{source}>.");
     }
 
     /// <summary>Where <c>forward-request</c> would send the request now: a copy without <c>set-url</c> goes there.</summary>
@@ -203,7 +203,7 @@ internal sealed class OutgoingRequest(
     {
         var target = context.Target?.Url
             ?? (context.BackendEntity is null ? (context.Api as ApiInfo)?.Entity.ServiceUrl : null)
-            ?? throw new PolicyExecutionException(source, "BackendNotSet", $"<{source}> with mode copy and no <set-url> goes where the request would be forwarded, but no backend URL is set (a pool's member is only chosen by forward-request).");
+            ?? throw new PolicyExecutionException(source, ErrorReasons.BackendNotSet, $"<{source}> with mode copy and no <set-url> goes where the request would be forwarded, but no backend URL is set (a pool's member is only chosen by forward-request).");
         return new Uri(target.ToString().TrimEnd('/') + context.OperationPath + context.BuildQueryString());
     }
 

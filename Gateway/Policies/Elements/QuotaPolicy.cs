@@ -192,7 +192,7 @@ internal sealed class QuotaPolicy(
     private long IncrementCount(RequestContext context) =>
         incrementCount is null ? 1
             : long.TryParse(incrementCount.EvaluateString(context, Name), NumberStyles.Integer, CultureInfo.InvariantCulture, out var count) && count >= 0 ? count
-            : throw new PolicyExecutionException(Name, "InvalidIncrementCount", "increment-count must be a whole number of 0 or more.");
+            : throw new PolicyExecutionException(Name, ErrorReasons.InvalidIncrementCount, "increment-count must be a whole number of 0 or more.");
 
     private PolicyExecutionException Exceeded(QuotaLimit limit, TimeSpan renewsIn)
     {
@@ -200,6 +200,6 @@ internal sealed class QuotaPolicy(
         var message = Message(limit, seconds);
         var response = ResponseState.Json(StatusCodes.Status403Forbidden, "Quota Exceeded", $$"""{ "statusCode": 403, "message": "{{message}}" }""");
         response.Headers["Retry-After"] = [seconds.ToString(CultureInfo.InvariantCulture)];
-        return new PolicyExecutionException(Name, "QuotaExceeded", message) { Response = response };
+        return new PolicyExecutionException(Name, ErrorReasons.QuotaExceeded, message) { Response = response };
     }
 }

@@ -49,7 +49,7 @@ internal sealed class RateLimitPolicy(
 
             var response = ResponseState.Json(StatusCodes.Status429TooManyRequests, "Too Many Requests", $$"""{ "statusCode": 429, "message": "Rate limit is exceeded. Try again in {{seconds}} seconds." }""");
             response.Headers[names.RetryAfterHeader ?? "Retry-After"] = [seconds.ToString(CultureInfo.InvariantCulture)];
-            throw new PolicyExecutionException(Name, "RateLimitExceeded", $"Rate limit is exceeded. Try again in {seconds} seconds.") { Response = response };
+            throw new PolicyExecutionException(Name, ErrorReasons.RateLimitExceeded, $"Rate limit is exceeded. Try again in {seconds} seconds.") { Response = response };
         }
 
         if (incrementCondition is not null)
@@ -104,7 +104,7 @@ internal sealed class RateLimitPolicy(
     private int Number(PolicyValue value, RequestContext context, string attribute) =>
         int.TryParse(value.EvaluateString(context, Name), NumberStyles.Integer, CultureInfo.InvariantCulture, out var number) && number > 0
             ? number
-            : throw new PolicyExecutionException(Name, "InvalidRateLimit", $"{attribute} must be a positive whole number.");
+            : throw new PolicyExecutionException(Name, ErrorReasons.InvalidRateLimit, $"{attribute} must be a positive whole number.");
 }
 
 /// <summary>The optional header and variable names of the rate-limit elements.</summary>

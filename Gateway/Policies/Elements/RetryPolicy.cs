@@ -88,7 +88,7 @@ internal sealed class RetryPolicy(
             null => false,
             bool value => value,
             string text when bool.TryParse(text, out var parsed) => parsed,
-            var other => throw new PolicyExecutionException(Name, "InvalidFirstFastRetry", $"first-fast-retry must be true or false, not '{other}'."),
+            var other => throw new PolicyExecutionException(Name, ErrorReasons.InvalidFirstFastRetry, $"first-fast-retry must be true or false, not '{other}'."),
         };
 
         for (var attempt = 0; ; attempt++)
@@ -133,7 +133,7 @@ internal sealed class RetryPolicy(
     private static int Number(PolicyValue value, RequestContext context, string name, int min, int max) =>
         int.TryParse(value.EvaluateString(context, "retry"), NumberStyles.Integer, CultureInfo.InvariantCulture, out var number) && number >= min && number <= max
             ? number
-            : throw new PolicyExecutionException("retry", "InvalidRetryAttribute", $"retry {name} must be a whole number from {min} to {max}.");
+            : throw new PolicyExecutionException("retry", ErrorReasons.InvalidRetryAttribute, $"retry {name} must be a whole number from {min} to {max}.");
 
     private static void CheckLiteral(ElementReader reader, PolicyValue? value, string name, int min, int max)
     {

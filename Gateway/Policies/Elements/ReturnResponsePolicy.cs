@@ -40,7 +40,7 @@ internal sealed class ReturnResponsePolicy(ElementInfo info, string? responseVar
         {
             if (context.VariableStore.GetValueOrDefault(responseVariable) is not ResponseState stored)
             {
-                throw new PolicyExecutionException(Name, "ResponseVariableNotFound", $"Variable '{responseVariable}' does not hold a response.");
+                throw new PolicyExecutionException(Name, ErrorReasons.ResponseVariableNotFound, $"Variable '{responseVariable}' does not hold a response.");
             }
 
             response = stored;

@@ -74,7 +74,7 @@ internal sealed class RewriteUriPolicy(ElementInfo info, PolicyValue template, b
             var name = template[(open + 1)..close];
             var value = context.MatchedParameters.TryGetValue(name, out var matched) ? matched
                 : context.Query.TryGetValue(name, out var query) && query.Length > 0 ? query[0]
-                : throw new PolicyExecutionException(Name, "TemplateParameterNotFound", $"The template parameter '{name}' is neither a URL template parameter of the operation nor a query parameter.");
+                : throw new PolicyExecutionException(Name, ErrorReasons.TemplateParameterNotFound, $"The template parameter '{name}' is neither a URL template parameter of the operation nor a query parameter.");
             used.Add(name);
             result.Append(escape ? Uri.EscapeDataString(value) : value);
             position = close + 1;

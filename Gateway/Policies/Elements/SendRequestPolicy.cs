@@ -1,4 +1,3 @@
-using Gateway.Forwarding;
 using Gateway.Pipeline;
 
 namespace Gateway.Policies.Elements;
@@ -8,7 +7,7 @@ namespace Gateway.Policies.Elements;
 /// <c>timeout</c> seconds (default 60), for its whole response, which it stores in <c>response-variable-name</c> as an
 /// <c>IResponse</c> (<c>((IResponse)context.Variables["x"]).Body.As&lt;JObject&gt;()</c>; <c>return-response</c> can
 /// answer with it). Any status is a response. A timeout or a connection failure goes to on-error
-/// (<see cref="SendRequestClient.FailureReason"/>); with <c>ignore-error="true"</c> the variable holds null instead.
+/// (<see cref="ErrorReasons.BackendConnectionFailure"/>); with <c>ignore-error="true"</c> the variable holds null instead.
 /// </summary>
 internal sealed class SendRequestPolicy(ElementInfo info, OutgoingRequest request, PolicyValue responseVariable, bool ignoreError) : PolicyElement(info)
 {
@@ -27,7 +26,7 @@ internal sealed class SendRequestPolicy(ElementInfo info, OutgoingRequest reques
         var variable = responseVariable.EvaluateString(context, Name);
         if (string.IsNullOrWhiteSpace(variable))
         {
-            throw new PolicyExecutionException(Name, "ExpressionValueEvaluationFailure", "response-variable-name must name a variable.");
+            throw new PolicyExecutionException(Name, ErrorReasons.ExpressionValueEvaluationFailure, "response-variable-name must name a variable.");
         }
 
         var prepared = request.Prepare(context, frame.Section, Name);
@@ -35,7 +34,7 @@ internal sealed class SendRequestPolicy(ElementInfo info, OutgoingRequest reques
         {
             context.VariableStore[variable] = await context.Services.SendRequests.SendAsync(prepared, Name, context.HttpContext.RequestAborted);
         }
-        catch (PolicyExecutionException ex) when (ignoreError && ex.Reason == SendRequestClient.FailureReason)
+        catch (PolicyExecutionException ex) when (ignoreError && ex.Reason == ErrorReasons.BackendConnectionFailure)
         {
             // As documented: the error is ignored and the variable holds null.
             context.VariableStore[variable] = null!;

@@ -29,7 +29,7 @@ internal sealed class SetBackendServicePolicy(ElementInfo info, PolicyValue? bas
             var id = backendId.EvaluateString(context, Name);
             if (string.IsNullOrEmpty(id) || !context.Services.Backends.TryGet(id, out var backend))
             {
-                throw new PolicyExecutionException(Name, "BackendNotFound", $"Backend with id '{id}' could not be found.");
+                throw new PolicyExecutionException(Name, ErrorReasons.BackendNotFound, $"Backend with id '{id}' could not be found.");
             }
 
             context.BackendEntity = backend;
@@ -40,7 +40,7 @@ internal sealed class SetBackendServicePolicy(ElementInfo info, PolicyValue? bas
             var url = baseUrl!.EvaluateString(context, Name);
             if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
             {
-                throw new PolicyExecutionException(Name, "InvalidBaseUrl", $"'{url}' is not an absolute http or https URL.");
+                throw new PolicyExecutionException(Name, ErrorReasons.InvalidBaseUrl, $"'{url}' is not an absolute http or https URL.");
             }
 
             context.BackendEntity = null;

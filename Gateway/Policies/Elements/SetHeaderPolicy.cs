@@ -33,7 +33,7 @@ internal sealed class SetHeaderPolicy(ElementInfo info, PolicyValue name, Exists
         var headerName = name.EvaluateString(context, Name);
         if (string.IsNullOrEmpty(headerName) || headerName.AsSpan().ContainsAnyExcept(TokenChars))
         {
-            throw new PolicyExecutionException(Name, "InvalidHeaderName", $"'{headerName}' is not a valid header name.");
+            throw new PolicyExecutionException(Name, ErrorReasons.InvalidHeaderName, $"'{headerName}' is not a valid header name.");
         }
 
         var newValues = new List<string>(values.Count);
@@ -44,7 +44,7 @@ internal sealed class SetHeaderPolicy(ElementInfo info, PolicyValue name, Exists
 
         if (newValues.Exists(v => v.AsSpan().ContainsAnyExcept(ValueChars)))
         {
-            throw new PolicyExecutionException(Name, "InvalidHeaderValue", $"The value of header '{headerName}' holds a control or non-ASCII character.");
+            throw new PolicyExecutionException(Name, ErrorReasons.InvalidHeaderValue, $"The value of header '{headerName}' holds a control or non-ASCII character.");
         }
 
         if (newValues.Count > 1 && !SeparateHeaders.Contains(headerName))

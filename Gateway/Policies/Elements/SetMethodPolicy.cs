@@ -31,6 +31,6 @@ internal sealed class SetMethodPolicy(ElementInfo info, PolicyValue method) : Po
         var value = method.EvaluateString(context, Name)?.Trim().ToUpperInvariant();
         return value is not null && Methods.Contains(value, StringComparer.Ordinal)
             ? value
-            : throw new PolicyExecutionException(Name, "InvalidMethod", $"'{value}' is not an HTTP method.");
+            : throw new PolicyExecutionException(Name, ErrorReasons.InvalidMethod, $"'{value}' is not an HTTP method.");
     }
 }

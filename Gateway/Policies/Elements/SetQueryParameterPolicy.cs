@@ -18,7 +18,7 @@ internal sealed class SetQueryParameterPolicy(ElementInfo info, PolicyValue name
         var parameterName = name.EvaluateString(context, Name);
         if (string.IsNullOrEmpty(parameterName))
         {
-            throw new PolicyExecutionException(Name, "InvalidQueryParameterName", "The query parameter name is empty.");
+            throw new PolicyExecutionException(Name, ErrorReasons.InvalidQueryParameterName, "The query parameter name is empty.");
         }
 
         var newValues = values.Select(v => v.EvaluateString(context, Name) ?? string.Empty).ToList();

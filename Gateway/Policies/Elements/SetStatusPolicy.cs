@@ -28,7 +28,7 @@ internal sealed class SetStatusPolicy(ElementInfo info, PolicyValue code, Policy
         var text = code.EvaluateString(context, Name);
         if (!IsStatusCode(text))
         {
-            throw new PolicyExecutionException(Name, "InvalidStatusCode", $"'{text}' is not an HTTP status code.");
+            throw new PolicyExecutionException(Name, ErrorReasons.InvalidStatusCode, $"'{text}' is not an HTTP status code.");
         }
 
         var status = int.Parse(text!, CultureInfo.InvariantCulture);

@@ -23,12 +23,6 @@ internal sealed class TokenLimitPolicy(
     bool estimatePromptTokens,
     TokenLimitNames names) : PolicyElement(info)
 {
-    /// <summary><c>context.LastError.Reason</c> over the rate, as API Management reports it.</summary>
-    public const string RateReason = "OpenAITokenLimitExceeded";
-
-    /// <summary><c>context.LastError.Reason</c> over the quota, as API Management reports it.</summary>
-    public const string QuotaReason = "OpenAITokenQuotaExceeded";
-
     /// <param name="reader">The element.</param>
     /// <param name="quotaExpressions">Whether <c>token-quota</c> and <c>token-quota-period</c> take expressions (<c>llm-token-limit</c>'s do).</param>
     public static TokenLimitPolicy? Parse(ElementReader reader, bool quotaExpressions)
@@ -117,7 +111,7 @@ internal sealed class TokenLimitPolicy(
             var lease = limits.AcquireQuota(key, period, maxTokens, needed, held);
             if (!lease.IsAcquired)
             {
-                throw Refused(context, 403, "Forbidden", QuotaReason, "Token quota is exceeded. Try again in {0}.", lease.RetryAfter, Wait);
+                throw Refused(context, 403, "Forbidden", ErrorReasons.OpenAITokenQuotaExceeded, "Token quota is exceeded. Try again in {0}.", lease.RetryAfter, Wait);
             }
 
             quotaLease = held is null ? lease : null;
@@ -130,7 +124,7 @@ internal sealed class TokenLimitPolicy(
             if (!lease.IsAcquired)
             {
                 quotaLease?.Release();
-                throw Refused(context, 429, "Too Many Requests", RateReason, "Token limit is exceeded. Try again in {0} seconds.", lease.RetryAfter, seconds => seconds.ToString(CultureInfo.InvariantCulture));
+                throw Refused(context, 429, "Too Many Requests", ErrorReasons.OpenAITokenLimitExceeded, "Token limit is exceeded. Try again in {0} seconds.", lease.RetryAfter, seconds => seconds.ToString(CultureInfo.InvariantCulture));
             }
 
             if (held is null)
@@ -264,7 +258,7 @@ internal sealed class TokenLimitPolicy(
         var text = tokenQuota!.EvaluateString(context, Name);
         return long.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var tokens) && tokens > 0
             ? tokens
-            : throw new PolicyExecutionException(Name, "InvalidTokenQuota", $"token-quota must be a whole number of 1 or more, not '{text}'.");
+            : throw new PolicyExecutionException(Name, ErrorReasons.InvalidTokenQuota, $"token-quota must be a whole number of 1 or more, not '{text}'.");
     }
 
     private TokenQuotaPeriod Period(RequestContext context)
@@ -272,7 +266,7 @@ internal sealed class TokenLimitPolicy(
         var text = tokenQuotaPeriod!.EvaluateString(context, Name);
         return TokenQuotaPeriods.TryParse(text, out var period)
             ? period
-            : throw new PolicyExecutionException(Name, "InvalidTokenQuotaPeriod", $"token-quota-period must be Hourly, Daily, Weekly, Monthly or Yearly, not '{text}'.");
+            : throw new PolicyExecutionException(Name, ErrorReasons.InvalidTokenQuotaPeriod, $"token-quota-period must be Hourly, Daily, Weekly, Monthly or Yearly, not '{text}'.");
     }
 }
 

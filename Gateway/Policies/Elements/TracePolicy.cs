@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Gateway.Pipeline;
+using Gateway.Telemetry;
 
 namespace Gateway.Policies.Elements;
 
@@ -79,7 +80,7 @@ internal sealed partial class TracePolicy(ElementInfo info, string source, strin
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 1, Message = "Policy trace from {Source}: {Message} (request {RequestId})")]
+        [LoggerMessage(EventId = LogEvents.PolicyTrace, Message = "Policy trace from {Source}: {Message} (request {RequestId})")]
         public static partial void Traced(ILogger logger, LogLevel level, string source, string message, Guid requestId);
     }
 }

@@ -111,7 +111,7 @@ internal sealed partial class ValidateAzureAdTokenPolicy(ElementInfo info, JwtTo
         var token = source.Read(context, Name, defaultHeader: "Authorization");
         if (string.IsNullOrEmpty(token))
         {
-            throw failure.Failure(context, Name, "TokenNotPresent", TokenNotPresentMessage, TokenNotPresentMessage);
+            throw failure.Failure(context, Name, ErrorReasons.TokenNotPresent, TokenNotPresentMessage, TokenNotPresentMessage);
         }
 
         PolicyExecutionException Invalid(string reason, string detail) => failure.Failure(context, Name, reason, detail, InvalidTokenMessage);
@@ -137,7 +137,7 @@ internal sealed partial class ValidateAzureAdTokenPolicy(ElementInfo info, JwtTo
     {
         var text = requirements.Tenant.EvaluateString(context, Name) ?? string.Empty;
         var tenant = TenantOf(text)
-            ?? throw new PolicyExecutionException(Name, "ExpressionValueEvaluationFailure", $"tenant-id must be a tenant ID, a domain name or a URL, not '{text}'.");
+            ?? throw new PolicyExecutionException(Name, ErrorReasons.ExpressionValueEvaluationFailure, $"tenant-id must be a tenant ID, a domain name or a URL, not '{text}'.");
         var authority = context.Services.EntraAuthority ?? requirements.AuthenticationEndpoint ?? DefaultAuthenticationEndpoint;
         var keys = new List<SecurityKey>();
         var issuers = new List<string>();
@@ -185,7 +185,7 @@ internal sealed partial class ValidateAzureAdTokenPolicy(ElementInfo info, JwtTo
         var client = token.TryGetPayloadValue<string>(claim, out var id) ? id : null;
         if (client is null || !requirements.ClientApplicationIds.Contains(client, StringComparer.OrdinalIgnoreCase))
         {
-            throw invalid("TokenClientApplicationNotAllowed", client is null
+            throw invalid(ErrorReasons.TokenClientApplicationNotAllowed, client is null
                 ? $"The token has no {claim} claim naming its client application. Access denied."
                 : $"Client application {client} is not allowed. Access denied.");
         }

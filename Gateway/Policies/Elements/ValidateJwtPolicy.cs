@@ -98,7 +98,7 @@ internal sealed class ValidateJwtPolicy(ElementInfo info, JwtTokenSource source,
         var token = source.Read(context, Name);
         if (string.IsNullOrEmpty(token))
         {
-            throw failure.Failure(context, Name, "TokenNotPresent", TokenNotPresentMessage, TokenNotPresentMessage);
+            throw failure.Failure(context, Name, ErrorReasons.TokenNotPresent, TokenNotPresentMessage, TokenNotPresentMessage);
         }
 
         PolicyExecutionException Invalid(string reason, string detail) => failure.Failure(context, Name, reason, detail, InvalidTokenMessage);
@@ -152,7 +152,7 @@ internal sealed class ValidateJwtPolicy(ElementInfo info, JwtTokenSource source,
         null => defaultValue,
         bool flag => flag,
         string text when bool.TryParse(text, out var flag) => flag,
-        var other => throw new PolicyExecutionException(Name, "ExpressionValueEvaluationFailure", $"{attribute} must be true or false, not '{other}'."),
+        var other => throw new PolicyExecutionException(Name, ErrorReasons.ExpressionValueEvaluationFailure, $"{attribute} must be true or false, not '{other}'."),
     };
 
     private int Number(RequestContext context, PolicyValue? value, string attribute)
@@ -160,7 +160,7 @@ internal sealed class ValidateJwtPolicy(ElementInfo info, JwtTokenSource source,
         var text = value?.EvaluateString(context, Name);
         return text is null ? 0
             : int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var number) ? number
-            : throw new PolicyExecutionException(Name, "ExpressionValueEvaluationFailure", $"{attribute} must be a whole number of seconds, not '{text}'.");
+            : throw new PolicyExecutionException(Name, ErrorReasons.ExpressionValueEvaluationFailure, $"{attribute} must be a whole number of seconds, not '{text}'.");
     }
 
     /// <summary>An attribute that may be an expression; a literal is checked when the policy loads.</summary>

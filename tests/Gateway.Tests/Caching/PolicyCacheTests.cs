@@ -153,7 +153,7 @@ public class PolicyCacheTests
     {
         // The gateway has API Management's internal cache only: external must not silently fall back to it.
         var error = Assert.Throws<PolicyLoadException>(() => PolicyLoader.Load(
-            $"<policies><inbound>{element}</inbound></policies>", "policy.xml", "api", new Gateway.Apim.NamedValues(new Dictionary<string, string?>())));
+            $"<policies><inbound>{element}</inbound></policies>", "policy.xml", PolicyScope.Api, new Gateway.Apim.NamedValues(new Dictionary<string, string?>())));
 
         Assert.Contains("caching-type=\"external\" is not supported", Assert.Single(error.Problems), StringComparison.Ordinal);
     }

@@ -1,5 +1,6 @@
 using Gateway.Apim;
 using Gateway.Credentials;
+using Gateway.Policies;
 using Gateway.Tests.Support;
 using Microsoft.Extensions.Time.Testing;
 
@@ -38,7 +39,7 @@ public sealed class CredentialManagerTests
     {
         var error = Assert.Throws<CredentialManagerException>(() => Manager().Acquire(provider, connection, ConnectionIdentityType.Managed, identity: null));
 
-        Assert.Equal(CredentialManager.ConnectionNotFound, error.Reason);
+        Assert.Equal(ErrorReasons.ConnectionNotFound, error.Reason);
         Assert.Equal($"The connection '{connection}' of credential provider '{provider}' was not found.", error.Message);
     }
 
@@ -49,7 +50,7 @@ public sealed class CredentialManagerTests
 
         var error = Assert.Throws<CredentialManagerException>(() => manager.Acquire("github", "github-conn", ConnectionIdentityType.Managed, identity: null));
 
-        Assert.Equal(CredentialManager.ConnectionError, error.Reason);
+        Assert.Equal(ErrorReasons.ConnectionError, error.Reason);
         Assert.Contains("is in an error state: the refresh token was revoked", error.Message, StringComparison.Ordinal);
         Assert.DoesNotContain(Token, error.Message, StringComparison.Ordinal);
     }
@@ -98,7 +99,7 @@ public sealed class CredentialManagerTests
 
         var error = Assert.Throws<CredentialManagerException>(() => Manager().Acquire("github", "github-conn", ConnectionIdentityType.Jwt, identity));
 
-        Assert.Equal(CredentialManager.PermissionDenied, error.Reason);
+        Assert.Equal(ErrorReasons.PermissionDenied, error.Reason);
         Assert.StartsWith("Permission denied. Double check that the access policy of the connection 'github-conn' of credential provider 'github' allows the identity: ", error.Message, StringComparison.Ordinal);
         Assert.Contains(why, error.Message, StringComparison.Ordinal);
         Assert.DoesNotContain(Token, error.Message, StringComparison.Ordinal);
@@ -117,7 +118,7 @@ public sealed class CredentialManagerTests
 
         _time.Advance(TimeSpan.FromMinutes(10));
 
-        Assert.Equal(CredentialManager.PermissionDenied, Assert.Throws<CredentialManagerException>(() => manager.Acquire("github", "github-conn", ConnectionIdentityType.Jwt, identity)).Reason);
+        Assert.Equal(ErrorReasons.PermissionDenied, Assert.Throws<CredentialManagerException>(() => manager.Acquire("github", "github-conn", ConnectionIdentityType.Jwt, identity)).Reason);
     }
 
     [Fact]

@@ -76,5 +76,5 @@ public class AllowedTypesTests
         Assert.Equal(1, document.Expressions.Count);
     }
 
-    private static PolicyDocument Load(string text) => PolicyLoader.Load(text, "policy.xml", "api", new NamedValues(new Dictionary<string, string?>()));
+    private static PolicyDocument Load(string text) => PolicyLoader.Load(text, "policy.xml", PolicyScope.Api, new NamedValues(new Dictionary<string, string?>()));
 }

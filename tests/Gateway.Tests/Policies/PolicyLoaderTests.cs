@@ -19,7 +19,7 @@ public class PolicyLoaderTests
             ],
             route.Definition.Operations.Select(o => o.Id).Order(StringComparer.Ordinal));
         Assert.Equal(8, artifacts.Backends.All.Count);
-        Assert.Equal(["global", "api"], route.Policies.Documents.Select(s => s.Scope));
+        Assert.Equal([PolicyScope.Global, PolicyScope.Api], route.Policies.Documents.Select(s => s.Scope));
     }
 
     [Fact]
@@ -106,7 +106,7 @@ public class PolicyLoaderTests
     public void Load_MissingNamedValue_NamesIt()
     {
         var error = Assert.Throws<PolicyLoadException>(() => PolicyLoader.Load(
-            "<policies>\n  <inbound>\n    <set-variable name=\"a\" value=\"{{nowhere}}\" />\n  </inbound>\n</policies>", "policy.xml", "api", new NamedValues(new Dictionary<string, string?>())));
+            "<policies>\n  <inbound>\n    <set-variable name=\"a\" value=\"{{nowhere}}\" />\n  </inbound>\n</policies>", "policy.xml", PolicyScope.Api, new NamedValues(new Dictionary<string, string?>())));
 
         Assert.StartsWith("policy.xml(3,35): error APIM0001: named value 'nowhere' has no value", Assert.Single(error.Problems), StringComparison.Ordinal);
     }
@@ -218,5 +218,5 @@ public class PolicyLoaderTests
     }
 
     private static PolicyDocument Load(string text) =>
-        PolicyLoader.Load(text, "policy.xml", "api", new NamedValues(new Dictionary<string, string?>()));
+        PolicyLoader.Load(text, "policy.xml", PolicyScope.Api, new NamedValues(new Dictionary<string, string?>()));
 }

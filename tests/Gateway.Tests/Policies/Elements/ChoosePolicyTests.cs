@@ -14,7 +14,7 @@ public sealed class ChoosePolicyTests
     {
         // Microsoft's policy toolkit keeps such a choose as raw XML because the gateway rejects it (docs/fidelity.md).
         var error = Assert.Throws<PolicyLoadException>(() => PolicyLoader.Load(
-            $"<policies><inbound>{choose}</inbound></policies>", "policy.xml", "api", new NamedValues(new Dictionary<string, string?>())));
+            $"<policies><inbound>{choose}</inbound></policies>", "policy.xml", PolicyScope.Api, new NamedValues(new Dictionary<string, string?>())));
 
         Assert.Contains("<choose> needs at least one <when> (API Management refuses a <choose> without one)", Assert.Single(error.Problems), StringComparison.Ordinal);
     }

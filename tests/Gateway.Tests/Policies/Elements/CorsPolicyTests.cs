@@ -316,7 +316,7 @@ public sealed class CorsPolicyTests : IDisposable
     }
 
     private static PolicyDocument Load(string text) =>
-        PolicyLoader.Load(text, "policy.xml", "api", new NamedValues(new Dictionary<string, string?>()));
+        PolicyLoader.Load(text, "policy.xml", PolicyScope.Api, new NamedValues(new Dictionary<string, string?>()));
 
     private void WriteApiPolicy(string inbound, bool withBase = true) =>
         File.WriteAllText(_apim.PolicyPath, $"<policies>\n<inbound>\n{(withBase ? "<base />" : string.Empty)}\n{inbound}\n</inbound>\n</policies>");

@@ -191,7 +191,7 @@ public sealed class EmitTokenMetricPolicyTests : IAsyncLifetime, IDisposable
     }
 
     private static PolicyDocument Load(string sections) =>
-        PolicyLoader.Load($"<policies>{sections}</policies>", "policy.xml", "api", new Gateway.Apim.NamedValues(new Dictionary<string, string?>()));
+        PolicyLoader.Load($"<policies>{sections}</policies>", "policy.xml", PolicyScope.Api, new Gateway.Apim.NamedValues(new Dictionary<string, string?>()));
 
     private static MetricCollector<long> Collector(WebApplicationFactory<Program> factory, string name) =>
         new(factory.Services.GetRequiredService<IMeterFactory>(), PolicyMetrics.MeterName, name);

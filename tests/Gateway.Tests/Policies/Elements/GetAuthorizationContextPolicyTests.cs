@@ -222,7 +222,7 @@ public sealed class GetAuthorizationContextPolicyTests : IAsyncLifetime
     [InlineData("""<outbound><get-authorization-context provider-id="p" authorization-id="a" context-variable-name="v" /></outbound>""", "<get-authorization-context> is not allowed in the outbound section (allowed in: inbound)")]
     public void Load_InvalidGetAuthorizationContext_FailsNamingTheProblem(string sections, string problem)
     {
-        var error = Assert.Throws<PolicyLoadException>(() => PolicyLoader.Load($"<policies>{sections}</policies>", "policy.xml", "api", new Gateway.Apim.NamedValues(new Dictionary<string, string?>())));
+        var error = Assert.Throws<PolicyLoadException>(() => PolicyLoader.Load($"<policies>{sections}</policies>", "policy.xml", PolicyScope.Api, new Gateway.Apim.NamedValues(new Dictionary<string, string?>())));
 
         Assert.Contains(error.Problems, p => p.Contains(problem, StringComparison.Ordinal));
     }

@@ -83,5 +83,5 @@ public sealed class IncludeFragmentPolicyTests : IDisposable
     }
 
     private PolicyDocument Load(string text) =>
-        PolicyLoader.Load(text, _apim.PolicyPath, "api", NamedValues.Load(_apim.Path, new Dictionary<string, string> { ["managed-identity-client-id"] = "x" }), _apim.Path);
+        PolicyLoader.Load(text, _apim.PolicyPath, PolicyScope.Api, NamedValues.Load(_apim.Path, new Dictionary<string, string> { ["managed-identity-client-id"] = "x" }), _apim.Path);
 }

@@ -230,7 +230,7 @@ public sealed class LimitConcurrencyPolicyTests : IAsyncLifetime, IDisposable
                 {element}
               </inbound>
             </policies>
-            """, "policy.xml", "api", new NamedValues(new Dictionary<string, string?>())));
+            """, "policy.xml", PolicyScope.Api, new NamedValues(new Dictionary<string, string?>())));
 
         Assert.Contains(error.Problems, p => p.Contains(expected, StringComparison.Ordinal));
     }
@@ -246,7 +246,7 @@ public sealed class LimitConcurrencyPolicyTests : IAsyncLifetime, IDisposable
               <outbound><limit-concurrency key="k" max-count="1"><set-header name="x" exists-action="delete" /></limit-concurrency></outbound>
               <on-error><limit-concurrency key="k" max-count="1"><set-status code="500" reason="Error" /></limit-concurrency></on-error>
             </policies>
-            """, "policy.xml", "api", new NamedValues(new Dictionary<string, string?>()));
+            """, "policy.xml", PolicyScope.Api, new NamedValues(new Dictionary<string, string?>()));
 
         Assert.All(Enum.GetValues<PolicySection>(), section => Assert.Single(Assert.IsType<Gateway.Policies.Elements.LimitConcurrencyPolicy>(Assert.Single(document[section]!)).Nested));
     }

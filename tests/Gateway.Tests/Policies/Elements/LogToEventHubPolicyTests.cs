@@ -53,7 +53,7 @@ public class LogToEventHubPolicyTests
     public void Load_InvalidLogToEventHub_Fails(string element, string reason)
     {
         var error = Assert.Throws<PolicyLoadException>(() => PolicyLoader.Load(
-            $"<policies><inbound>{element}</inbound></policies>", "policy.xml", "api", new Gateway.Apim.NamedValues(new Dictionary<string, string?>())));
+            $"<policies><inbound>{element}</inbound></policies>", "policy.xml", PolicyScope.Api, new Gateway.Apim.NamedValues(new Dictionary<string, string?>())));
 
         Assert.Contains(reason, Assert.Single(error.Problems), StringComparison.Ordinal);
     }

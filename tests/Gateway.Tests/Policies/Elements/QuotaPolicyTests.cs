@@ -441,18 +441,19 @@ public sealed class QuotaPolicyTests : IDisposable
     [InlineData("""<quota calls="5" renewal-period="3600" counter-key="k" />""", "unknown attribute 'counter-key' on <quota>")]
     [InlineData("""<quota calls="5" renewal-period="3600" first-period-start="2024-01-01T00:00:00Z" />""", "unknown attribute 'first-period-start' on <quota>")]
     [InlineData("""<quota calls="5" renewal-period="3600"><api name="echo" calls="1" /></quota>""", "<api> inside <quota> (per-API and per-operation quotas) is not supported by this gateway yet")]
-    public void Quota_BadAttributeOrChild_FailsTheLoad(string element, string expected) => AssertLoadError(element, expected, "product");
+    public void Quota_BadAttributeOrChild_FailsTheLoad(string element, string expected) => AssertLoadError(element, expected, PolicyScope.Product);
 
     [Theory]
     [InlineData("global")]
     [InlineData("api")]
     [InlineData("operation")]
-    public void Quota_OutsideTheProductScope_FailsTheLoadAsInApiManagement(string scope)
+    public void Quota_OutsideTheProductScope_FailsTheLoadAsInApiManagement(string scopeName)
     {
+        var scope = Enum.Parse<PolicyScope>(scopeName, ignoreCase: true);
         var error = Assert.Throws<PolicyLoadException>(() => PolicyLoader.Load(
             """<policies><inbound><quota calls="5" renewal-period="3600" /></inbound></policies>""", "policy.xml", scope, new NamedValues(new Dictionary<string, string?>())));
 
-        Assert.Contains($"<quota> is not allowed in the {scope} scope (API Management allows it in: product)", Assert.Single(error.Problems), StringComparison.Ordinal);
+        Assert.Contains($"<quota> is not allowed in the {scopeName} scope (API Management allows it in: product)", Assert.Single(error.Problems), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -465,14 +466,14 @@ public sealed class QuotaPolicyTests : IDisposable
                 <quota-by-key calls="5" renewal-period="3600" counter-key="k" />
               </outbound>
             </policies>
-            """, "policy.xml", "api", new NamedValues(new Dictionary<string, string?>())));
+            """, "policy.xml", PolicyScope.Api, new NamedValues(new Dictionary<string, string?>())));
 
         Assert.Contains("<quota-by-key> is not allowed in the outbound section (allowed in: inbound)", Assert.Single(error.Problems), StringComparison.Ordinal);
     }
 
     public void Dispose() => _apim.Dispose();
 
-    private static void AssertLoadError(string element, string expected, string scope = "api")
+    private static void AssertLoadError(string element, string expected, PolicyScope scope = PolicyScope.Api)
     {
         var error = Assert.Throws<PolicyLoadException>(() => PolicyLoader.Load($"""
             <policies>

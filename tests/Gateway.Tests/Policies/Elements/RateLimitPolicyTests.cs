@@ -197,7 +197,7 @@ public sealed class RateLimitPolicyTests : IDisposable
     {
         // API Management's rate-limit has no increment-count, and its calls and renewal-period are literals.
         var error = Assert.Throws<PolicyLoadException>(() => PolicyLoader.Load(
-            $"<policies><inbound>{element}</inbound></policies>", "policy.xml", "api", new Gateway.Apim.NamedValues(new Dictionary<string, string?>())));
+            $"<policies><inbound>{element}</inbound></policies>", "policy.xml", PolicyScope.Api, new Gateway.Apim.NamedValues(new Dictionary<string, string?>())));
 
         Assert.Contains(reason, Assert.Single(error.Problems), StringComparison.Ordinal);
     }
@@ -207,8 +207,9 @@ public sealed class RateLimitPolicyTests : IDisposable
     [InlineData("product", true)]
     [InlineData("api", true)]
     [InlineData("operation", true)]
-    public void Load_RateLimit_OnlyInTheScopesApiManagementAllows(string scope, bool allowed)
+    public void Load_RateLimit_OnlyInTheScopesApiManagementAllows(string scopeName, bool allowed)
     {
+        var scope = Enum.Parse<PolicyScope>(scopeName, ignoreCase: true);
         var text = """<policies><inbound><rate-limit calls="5" renewal-period="60" /><rate-limit-by-key calls="5" renewal-period="60" counter-key="k" /></inbound></policies>""";
         var names = new Gateway.Apim.NamedValues(new Dictionary<string, string?>());
 

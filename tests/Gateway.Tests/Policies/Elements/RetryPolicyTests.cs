@@ -185,7 +185,7 @@ public sealed class RetryPolicyTests : IAsyncLifetime
     public void Load_InvalidRetry_FailsWithTheReason(string retry, string reason)
     {
         var error = Assert.Throws<PolicyLoadException>(() => PolicyLoader.Load(
-            $"<policies><backend>{retry}</backend></policies>", "policy.xml", "api", new Gateway.Apim.NamedValues(new Dictionary<string, string?>())));
+            $"<policies><backend>{retry}</backend></policies>", "policy.xml", PolicyScope.Api, new Gateway.Apim.NamedValues(new Dictionary<string, string?>())));
 
         Assert.Contains(reason, Assert.Single(error.Problems), StringComparison.Ordinal);
     }

@@ -310,7 +310,7 @@ public sealed class SendRequestPolicyTests : IAsyncLifetime
     }
 
     private static PolicyDocument Load(string sections) =>
-        PolicyLoader.Load($"<policies>{sections}</policies>", "policy.xml", "api", new Gateway.Apim.NamedValues(new Dictionary<string, string?>()));
+        PolicyLoader.Load($"<policies>{sections}</policies>", "policy.xml", PolicyScope.Api, new Gateway.Apim.NamedValues(new Dictionary<string, string?>()));
 
     /// <summary>An API policy that routes to the recording backend, whose on-error answers 502 with the error's source and reason in <c>x-error</c>.</summary>
     private static string Policy(string inbound, string backend = "<forward-request />", string outbound = "") => $$"""

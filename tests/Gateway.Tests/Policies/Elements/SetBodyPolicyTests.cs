@@ -100,7 +100,7 @@ public sealed class SetBodyPolicyTests : IAsyncLifetime
     public void Load_LiquidTemplate_IsRefused()
     {
         var error = Assert.Throws<PolicyLoadException>(() => PolicyLoader.Load(
-            """<policies><inbound><set-body template="liquid">{{body.x}}</set-body></inbound></policies>""", "policy.xml", "api", new Gateway.Apim.NamedValues(new Dictionary<string, string?> { ["body.x"] = "x" })));
+            """<policies><inbound><set-body template="liquid">{{body.x}}</set-body></inbound></policies>""", "policy.xml", PolicyScope.Api, new Gateway.Apim.NamedValues(new Dictionary<string, string?> { ["body.x"] = "x" })));
 
         Assert.Contains("template=\"liquid\" is not supported", Assert.Single(error.Problems), StringComparison.Ordinal);
     }

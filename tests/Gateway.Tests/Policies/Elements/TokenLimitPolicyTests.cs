@@ -372,7 +372,7 @@ public sealed class TokenLimitPolicyTests : IAsyncLifetime, IDisposable
     }
 
     private static PolicyDocument Load(string sections) =>
-        PolicyLoader.Load($"<policies>{sections}</policies>", "policy.xml", "api", new Gateway.Apim.NamedValues(new Dictionary<string, string?>()));
+        PolicyLoader.Load($"<policies>{sections}</policies>", "policy.xml", PolicyScope.Api, new Gateway.Apim.NamedValues(new Dictionary<string, string?>()));
 
     private GatewayFactory Start(string sections, FakeTimeProvider? time = null)
     {

@@ -88,7 +88,7 @@ public class TracePolicyTests
         // The reference marks <message> required; a trace with metadata only is accepted (docs/fidelity.md, "Evidence rule").
         using var document = PolicyLoader.Load(
             """<policies><outbound><trace source="AIGateway"><metadata name="User" value="@(context.Subscription.Name)" /></trace></outbound></policies>""",
-            "policy.xml", "api", new Gateway.Apim.NamedValues(new Dictionary<string, string?>()));
+            "policy.xml", PolicyScope.Api, new Gateway.Apim.NamedValues(new Dictionary<string, string?>()));
 
         Assert.IsType<TracePolicy>(Assert.Single(document[PolicySection.Outbound]!));
     }
@@ -99,7 +99,7 @@ public class TracePolicyTests
     public void Load_InvalidTrace_Fails(string trace, string reason)
     {
         var error = Assert.Throws<PolicyLoadException>(() => PolicyLoader.Load(
-            $"<policies><inbound>{trace}</inbound></policies>", "policy.xml", "api", new Gateway.Apim.NamedValues(new Dictionary<string, string?>())));
+            $"<policies><inbound>{trace}</inbound></policies>", "policy.xml", PolicyScope.Api, new Gateway.Apim.NamedValues(new Dictionary<string, string?>())));
 
         Assert.Contains(reason, Assert.Single(error.Problems), StringComparison.Ordinal);
     }

@@ -516,7 +516,7 @@ public sealed class ValidateAzureAdTokenPolicyTests : IAsyncLifetime, IDisposabl
     public void ValidateAzureAdToken_BadAttributesOrChildren_FailTheLoad(string element, string problem)
     {
         var error = Assert.Throws<PolicyLoadException>(() => PolicyLoader.Load(
-            $"<policies><inbound>{element}</inbound></policies>", "policy.xml", "api", new NamedValues(new Dictionary<string, string?>())));
+            $"<policies><inbound>{element}</inbound></policies>", "policy.xml", PolicyScope.Api, new NamedValues(new Dictionary<string, string?>())));
 
         Assert.Contains(error.Problems, p => p.Contains(problem, StringComparison.Ordinal));
     }
@@ -530,7 +530,7 @@ public sealed class ValidateAzureAdTokenPolicyTests : IAsyncLifetime, IDisposabl
         var document = PolicyLoader.Load(
             """<policies><inbound><validate-azure-ad-token tenant-id="{{tenant-id}}" output-token-variable-name="jwt"><audiences><audience>https://cognitiveservices.azure.com</audience></audiences></validate-azure-ad-token></inbound></policies>""",
             "policy.xml",
-            "api",
+            PolicyScope.Api,
             new NamedValues(new Dictionary<string, string?> { ["tenant-id"] = Tenant }));
 
         Assert.NotNull(document);
@@ -541,7 +541,7 @@ public sealed class ValidateAzureAdTokenPolicyTests : IAsyncLifetime, IDisposabl
     public void ValidateAzureAdToken_OutsideInbound_FailsTheLoad()
     {
         var error = Assert.Throws<PolicyLoadException>(() => PolicyLoader.Load(
-            """<policies><outbound><validate-azure-ad-token tenant-id="t"><audiences><audience>a</audience></audiences></validate-azure-ad-token></outbound></policies>""", "policy.xml", "api", new NamedValues(new Dictionary<string, string?>())));
+            """<policies><outbound><validate-azure-ad-token tenant-id="t"><audiences><audience>a</audience></audiences></validate-azure-ad-token></outbound></policies>""", "policy.xml", PolicyScope.Api, new NamedValues(new Dictionary<string, string?>())));
 
         Assert.Contains("<validate-azure-ad-token> is not allowed in the outbound section (allowed in: inbound)", Assert.Single(error.Problems), StringComparison.Ordinal);
     }

@@ -628,7 +628,7 @@ public sealed class ValidateJwtPolicyTests : IAsyncLifetime, IDisposable
     public void ValidateJwt_BadAttributesOrChildren_FailTheLoad(string element, string problem)
     {
         var error = Assert.Throws<PolicyLoadException>(() => PolicyLoader.Load(
-            $"<policies><inbound>{element}</inbound></policies>", "policy.xml", "api", new NamedValues(new Dictionary<string, string?>())));
+            $"<policies><inbound>{element}</inbound></policies>", "policy.xml", PolicyScope.Api, new NamedValues(new Dictionary<string, string?>())));
 
         Assert.Contains(error.Problems, p => p.Contains(problem, StringComparison.Ordinal));
     }
@@ -638,7 +638,7 @@ public sealed class ValidateJwtPolicyTests : IAsyncLifetime, IDisposable
     public void ValidateJwt_OutsideInbound_FailsTheLoad()
     {
         var error = Assert.Throws<PolicyLoadException>(() => PolicyLoader.Load(
-            """<policies><outbound><validate-jwt header-name="Authorization" /></outbound></policies>""", "policy.xml", "api", new NamedValues(new Dictionary<string, string?>())));
+            """<policies><outbound><validate-jwt header-name="Authorization" /></outbound></policies>""", "policy.xml", PolicyScope.Api, new NamedValues(new Dictionary<string, string?>())));
 
         Assert.Contains("<validate-jwt> is not allowed in the outbound section (allowed in: inbound)", Assert.Single(error.Problems), StringComparison.Ordinal);
     }
