@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using TokenCounting;
 
 namespace MockOpenAI;
 
@@ -81,7 +82,7 @@ internal sealed class MockOpenAIOptions
 /// <summary>A model deployment.</summary>
 internal sealed class DeploymentOptions
 {
-    private OpenAI.TokenCounter? _tokens;
+    private TokenCounter? _tokens;
 
     [Required]
     public string Model { get; set; } = string.Empty;
@@ -111,7 +112,7 @@ internal sealed class DeploymentOptions
     public string ReportedModel => IsEmbeddings || string.IsNullOrEmpty(Version) ? Model : $"{Model}-{Version}";
 
     /// <summary>The model's tokenizer.</summary>
-    public OpenAI.TokenCounter Tokens => _tokens ??= OpenAI.TokenCounter.ForModel(Model);
+    public TokenCounter Tokens => _tokens ??= TokenCounter.ForModel(Model);
 
     /// <summary>The embedding size of the model.</summary>
     public int EmbeddingDimensions => Model switch

@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using LocalIdentity;
 
 namespace Gateway.Identity;
 
@@ -16,9 +17,9 @@ internal sealed class LocalIdentityOptions : IValidatableObject
     /// <summary>A file holding the private key as PEM.</summary>
     public string? SigningKeyFile { get; set; }
 
-    /// <summary>The <c>iss</c> of issued tokens; the mocks expect the same value.</summary>
+    /// <summary>The <c>iss</c> of issued tokens; the mocks expect the same value (both default to <see cref="LocalTokenClaims.Issuer"/>).</summary>
     [Required]
-    public string Issuer { get; set; } = "https://local-identity.aoai-gateway.invalid/";
+    public string Issuer { get; set; } = LocalTokenClaims.Issuer;
 
     /// <summary>
     /// The local Entra tenant (<see cref="LocalEntraIssuer"/>): the tenant tokens are minted for when a request names none.

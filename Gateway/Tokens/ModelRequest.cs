@@ -1,4 +1,5 @@
 using System.Text.Json;
+using TokenCounting;
 
 namespace Gateway.Tokens;
 
@@ -29,7 +30,7 @@ internal sealed class ModelRequest
     /// <summary>The tokenizer of the request's model.</summary>
     public TokenCounter Counter { get; }
 
-    /// <summary>The prompt's tokens as the gateway estimates them; computed on first use.</summary>
+    /// <summary>The prompt's tokens as API Management estimates them (<see cref="ApimPromptEstimate"/>); computed on first use.</summary>
     public int PromptTokens => _promptTokens ??= EstimatePrompt();
 
     /// <param name="body">The request body as the policy holds it.</param>
@@ -67,28 +68,6 @@ internal sealed class ModelRequest
         }
 
         using var document = JsonDocument.Parse(_body);
-        var root = document.RootElement;
-        var tokens = 0;
-        if (root.TryGetProperty("messages", out var messages) && messages.ValueKind == JsonValueKind.Array)
-        {
-            tokens += Counter.CountMessages(messages);
-        }
-
-        if (root.TryGetProperty("prompt", out var prompt))
-        {
-            tokens += Counter.CountInput(prompt);
-        }
-
-        if (root.TryGetProperty("input", out var input))
-        {
-            tokens += Counter.CountInput(input);
-        }
-
-        if (root.TryGetProperty("instructions", out var instructions) && instructions.ValueKind == JsonValueKind.String)
-        {
-            tokens += Counter.Count(instructions.GetString()!);
-        }
-
-        return tokens;
+        return ApimPromptEstimate.Count(Counter, document.RootElement);
     }
 }

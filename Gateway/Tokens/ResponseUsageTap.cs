@@ -1,4 +1,5 @@
 using System.Buffers;
+using TokenCounting;
 
 namespace Gateway.Tokens;
 

@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using LocalIdentity;
 
 namespace MockOpenAI.Identity;
 
@@ -17,10 +18,10 @@ internal sealed class LocalIdentityOptions : IValidatableObject
     public string? PublicKeyFile { get; set; }
 
     [Required]
-    public string Issuer { get; set; } = "https://local-identity.aoai-gateway.invalid/";
+    public string Issuer { get; set; } = LocalTokenClaims.Issuer;
 
     [Required]
-    public string Audience { get; set; } = "https://cognitiveservices.azure.com";
+    public string Audience { get; set; } = LocalTokenClaims.Audience;
 
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using TokenCounting;
 
 namespace MockOpenAI.OpenAI;
 
@@ -14,7 +15,7 @@ internal static class ChatCompletions
         }
 
         var format = OutputFormat.FromChat(body);
-        var request = GenerationRequest.Read(body, rawBody, tokens.CountChat(messages), tokens, allowCompletionTokens: true, format: format);
+        var request = GenerationRequest.Read(body, rawBody, AzureOpenAIPromptBilling.Messages(tokens, messages), tokens, allowCompletionTokens: true, format: format);
         var seed = SyntheticText.Seed(rawBody);
         if (ToolCalls.Requested(body, seed) is not { } first)
         {

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using TokenCounting;
 
 namespace MockOpenAI.OpenAI;
 
@@ -63,7 +64,7 @@ internal static class Responses
         }
 
         using var counted = JsonDocument.Parse(messages.ToJsonString());
-        var generation = GenerationRequest.Read(body, rawBody, tokens.CountChat(counted.RootElement), tokens, allowCompletionTokens: false, limitName: "max_output_tokens", choicesAndStops: false, format: OutputFormat.FromResponses(body));
+        var generation = GenerationRequest.Read(body, rawBody, AzureOpenAIPromptBilling.Messages(tokens, counted.RootElement), tokens, allowCompletionTokens: false, limitName: "max_output_tokens", choicesAndStops: false, format: OutputFormat.FromResponses(body));
         return new ResponsesRequest(
             generation,
             items,

@@ -34,13 +34,4 @@ public class ModelRequestTests
         Assert.Equal(stream, request.Stream);
         Assert.Equal(includeUsage, request.IncludeUsage);
     }
-
-    [Theory]
-    [InlineData("gpt-4o-mini", "o200k_base")]
-    [InlineData("o3-mini", "o200k_base")]
-    [InlineData("gpt-4", "cl100k_base")]
-    [InlineData("text-embedding-3-small", "cl100k_base")]
-    [InlineData(null, "cl100k_base")]
-    public void Counter_IsTheModelsEncoding(string? model, string encoding) =>
-        Assert.Equal(encoding, TokenCounter.ForModel(model).Encoding);
 }

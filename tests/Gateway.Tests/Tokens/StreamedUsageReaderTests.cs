@@ -1,5 +1,6 @@
 using System.Text;
 using Gateway.Tokens;
+using TokenCounting;
 
 namespace Gateway.Tests.Tokens;
 

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using MockOpenAI.OpenAI;
 using MockOpenAI.Tests.Support;
+using TokenCounting;
 
 namespace MockOpenAI.Tests.OpenAI;
 

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using MockOpenAI.OpenAI;
+using TokenCounting;
 
 namespace MockOpenAI.Tests.OpenAI;
 

@@ -520,7 +520,7 @@ public sealed class MockAccountServerTests : IAsyncLifetime
         var content = choice.GetProperty("message").GetProperty("content").GetString()!;
         Support.SchemaAssert.Valid(PersonSchema, content);
         Assert.Equal("stop", choice.GetProperty("finish_reason").GetString());
-        Assert.Equal(MockOpenAI.OpenAI.TokenCounter.ForModel("gpt-4o").Count(content), body.GetProperty("usage").GetProperty("completion_tokens").GetInt32());
+        Assert.Equal(TokenCounting.TokenCounter.ForModel("gpt-4o").Count(content), body.GetProperty("usage").GetProperty("completion_tokens").GetInt32());
     }
 
     [Fact]

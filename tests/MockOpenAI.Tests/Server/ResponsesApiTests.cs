@@ -3,6 +3,7 @@ using System.Text.Json;
 using Microsoft.Extensions.Time.Testing;
 using MockOpenAI.OpenAI;
 using MockOpenAI.Tests.Support;
+using TokenCounting;
 
 namespace MockOpenAI.Tests.Server;
 

@@ -1,7 +1,6 @@
-using Gateway.Tokens;
 using Microsoft.ML.Tokenizers;
 
-namespace Gateway.Tests.Tokens;
+namespace TokenCounting.Tests;
 
 /// <summary>Long text counts in bounded time, and ordinary text counts exactly as the tokenizer counts it whole.</summary>
 public sealed class LongTextTests

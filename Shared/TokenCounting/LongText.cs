@@ -1,6 +1,6 @@
 using Microsoft.ML.Tokenizers;
 
-namespace MockOpenAI.OpenAI;
+namespace TokenCounting;
 
 /// <summary>
 /// Counts long text in bounded time. Byte-pair encoding costs the square of a word's length (64,000 letters without a
