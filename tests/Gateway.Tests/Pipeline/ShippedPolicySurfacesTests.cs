@@ -165,13 +165,7 @@ public sealed class ShippedPolicySurfacesTests : IAsyncLifetime, IDisposable
     [Fact]
     public async Task PreviousResponse_WhileTheFirstAccountIsThrottled_GetsItsThrottle_NeverAnotherAccountsNotFound()
     {
-        _eastUs2.Answer = async http =>
-        {
-            http.Response.Headers["Retry-After"] = "7";
-            await Json(http, 429, """{"error":{"code":"429","message":"throttled in East US 2"}}""");
-        };
-        _sweden.Answer = http => Json(http, 400, NotFound);
-        _japan.Answer = http => Json(http, 400, NotFound);
+        EastUs2ThrottlesAndNoOtherAccountHoldsResp1();
         using var factory = Factory();
 
         using var response = await SendAsync(factory, HttpMethod.Post, "/openai/v1/responses", """{"model":"gpt-4o","input":"hi","previous_response_id":"resp_1"}""");
@@ -185,13 +179,7 @@ public sealed class ShippedPolicySurfacesTests : IAsyncLifetime, IDisposable
     [Fact]
     public async Task PreviousResponse_WhileTheFirstAccountsBreakerIsOpen_Gets429_NeverAnotherAccountsNotFound()
     {
-        _eastUs2.Answer = async http =>
-        {
-            http.Response.Headers["Retry-After"] = "7";
-            await Json(http, 429, """{"error":{"code":"429","message":"throttled in East US 2"}}""");
-        };
-        _sweden.Answer = http => Json(http, 400, NotFound);
-        _japan.Answer = http => Json(http, 400, NotFound);
+        EastUs2ThrottlesAndNoOtherAccountHoldsResp1();
         using var apim = new TestApim(withBreakers: true);
         using var factory = Factory(apim: apim);
         const string Turn = """{"model":"gpt-4o","input":"hi","previous_response_id":"resp_1"}""";
@@ -235,6 +223,17 @@ public sealed class ShippedPolicySurfacesTests : IAsyncLifetime, IDisposable
         Assert.Equal(2, _eastUs2.Requests.Count);
         Assert.Equal(2, _sweden.Requests.Count);
         Assert.Equal(HttpStatusCode.OK, afterDelete.StatusCode);
+    }
+
+    private void EastUs2ThrottlesAndNoOtherAccountHoldsResp1()
+    {
+        _eastUs2.Answer = async http =>
+        {
+            http.Response.Headers["Retry-After"] = "7";
+            await Json(http, 429, """{"error":{"code":"429","message":"throttled in East US 2"}}""");
+        };
+        _sweden.Answer = http => Json(http, 400, NotFound);
+        _japan.Answer = http => Json(http, 400, NotFound);
     }
 
     private static Task Json(HttpContext http, int status, string json)
