@@ -19,6 +19,8 @@ internal sealed class RequestContext : IContext, IRequest, IDisposable
     private List<Action<ResponseState>>? _onBackendResponse;
     private Dictionary<string, string>? _pendingResponseHeaders;
     private Dictionary<Type, object>? _slots;
+    private Dictionary<string, string[]>? _query;
+    private UrlView? _originalUrl;
     private ResponseState _response = ResponseState.Empty();
     private List<PoolSession>? _poolSessions;
     private Dictionary<string, RateLimiting.Lease>? _leases;
@@ -36,13 +38,6 @@ internal sealed class RequestContext : IContext, IRequest, IDisposable
         Timestamp = services.Time.GetUtcNow().UtcDateTime;
         RequestId = NewRequestId();
         RequestHeaders = new(httpContext.Request.Headers);
-
-        foreach (var (name, values) in httpContext.Request.Query)
-        {
-            Query[name] = values.ToStrings();
-        }
-
-        OriginalUrl = new UrlView(httpContext.Request, httpContext.Request.Path, null);
     }
 
     public HttpContext HttpContext { get; }
@@ -54,8 +49,12 @@ internal sealed class RequestContext : IContext, IRequest, IDisposable
 
     public RequestHeaders RequestHeaders { get; }
 
-    /// <summary>The query parameters; names compare without case, as the subscription-key check reads them.</summary>
-    public Dictionary<string, string[]> Query { get; } = new(StringComparer.OrdinalIgnoreCase);
+    /// <summary>
+    /// The query parameters as the policy sees and changes them; names compare without case, as the subscription-key
+    /// check reads them. Copied from the request on first use: a request whose policy never looks at its query is
+    /// forwarded with the query string it came with.
+    /// </summary>
+    public Dictionary<string, string[]> Query => _query ??= CopyQuery(HttpContext.Request.Query);
 
     public Dictionary<string, object> VariableStore { get; } = new(StringComparer.Ordinal);
 
@@ -124,7 +123,7 @@ internal sealed class RequestContext : IContext, IRequest, IDisposable
 
     public string Method => HttpContext.Request.Method;
 
-    public IUrl OriginalUrl { get; }
+    public IUrl OriginalUrl => _originalUrl ??= new UrlView(HttpContext.Request, HttpContext.Request.Path, null);
 
     /// <summary>
     /// The request's URL as the backend will get it once one is chosen (by <c>set-backend-service</c>, or a pool member at
@@ -135,8 +134,19 @@ internal sealed class RequestContext : IContext, IRequest, IDisposable
         ? new BackendUrlView(target, OperationPath, Query)
         : new UrlView(HttpContext.Request, HttpContext.Request.Path, Query);
 
-    /// <summary>The query string as the policy left it.</summary>
-    public QueryString BuildQueryString() => ToQueryString(Query);
+    /// <summary>The query string as the policy left it (the request's own when nothing read or changed it).</summary>
+    public QueryString BuildQueryString() => _query is null ? HttpContext.Request.QueryString : ToQueryString(_query);
+
+    private static Dictionary<string, string[]> CopyQuery(IQueryCollection query)
+    {
+        var copy = new Dictionary<string, string[]>(query.Count, StringComparer.OrdinalIgnoreCase);
+        foreach (var (name, values) in query)
+        {
+            copy[name] = values.ToStrings();
+        }
+
+        return copy;
+    }
 
     /// <summary>Makes <paramref name="response"/> the one to send; a pending backend response is dropped.</summary>
     public void ReplaceResponse(ResponseState response)
