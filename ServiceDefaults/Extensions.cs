@@ -21,7 +21,7 @@ public static class Extensions
     /// <summary>The liveness endpoint every service maps; it runs the checks tagged <c>live</c>.</summary>
     public const string AliveEndpointPath = "/alive";
 
-    /// <summary>Adds OpenTelemetry, default health checks, service discovery and resilient HTTP clients.</summary>
+    /// <summary>Adds OpenTelemetry, default health checks and service discovery.</summary>
     /// <param name="builder">The application builder.</param>
     /// <param name="extraMeters">Meter names of the service's own instruments.</param>
     /// <param name="extraSources">ActivitySource names of the service's own spans.</param>
