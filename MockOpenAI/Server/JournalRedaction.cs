@@ -7,9 +7,10 @@ namespace MockOpenAI.Server;
 
 /// <summary>
 /// Keeps secrets out of WireMock's request journal (<c>/__admin/requests</c>): each entry's <c>Authorization</c>,
-/// <c>api-key</c> and <c>Ocp-Apim-Subscription-Key</c> values are replaced as the entry is recorded (after the account has checked them). In place of a
-/// bearer token the entry keeps the token's claims that tests and people look at, in <see cref="ClaimsHeader"/>:
-/// <c>aud</c>, <c>iss</c>, <c>appid</c>, <c>oid</c> and <c>exp</c>, never the signed token itself.
+/// <c>api-key</c> and <c>Ocp-Apim-Subscription-Key</c> values are replaced as the entry is recorded (after the account
+/// has checked them). In place of a bearer token the entry keeps the token's claims that tests and people look at, in
+/// <see cref="ClaimsHeader"/>: <c>aud</c>, <c>iss</c>, <c>appid</c>, <c>oid</c> and <c>exp</c>, never the signed token
+/// itself.
 /// </summary>
 internal static class JournalRedaction
 {
