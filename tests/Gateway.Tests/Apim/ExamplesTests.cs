@@ -34,7 +34,7 @@ public sealed class ExamplesTests : IAsyncLifetime
         };
         request.Headers.Add("api-key", GatewayFactory.PrimaryKey);
 
-        using var response = await factory.CreateClient().SendAsync(request).WaitAsync(TimeSpan.FromSeconds(30));
+        using var response = await factory.CreateClient().SendAsync(request).WaitAsync(TestTimeouts.Request);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var received = Assert.Single(_backend.Requests);

@@ -16,7 +16,6 @@ namespace Gateway.Tests.Backends;
 /// </summary>
 public sealed class BackendCredentialsTests : IAsyncLifetime
 {
-    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
     private RecordingBackend _backend = null!;
 
     public async Task InitializeAsync() => _backend = await RecordingBackend.StartAsync();
@@ -146,7 +145,7 @@ public sealed class BackendCredentialsTests : IAsyncLifetime
         };
         request.Headers.Add("api-key", GatewayFactory.PrimaryKey);
         change?.Invoke(request);
-        var response = await factory.CreateClient().SendAsync(request).WaitAsync(Timeout);
+        var response = await factory.CreateClient().SendAsync(request).WaitAsync(TestTimeouts.Request);
         await response.Content.LoadIntoBufferAsync();
         return response;
     }

@@ -15,8 +15,6 @@ public sealed class BackendPoolForwardingTests : IAsyncLifetime
     private const string Chat = "/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21";
     private const string Embeddings = "/openai/deployments/text-embedding-3-small/embeddings?api-version=2024-10-21";
     private const string Throttled = "\"count\": 1, \"interval\": \"PT10S\", \"statusCodeRanges\": [ { \"min\": 429, \"max\": 429 } ]";
-    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
-
     private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 3, 2, 8, 0, 0, TimeSpan.Zero));
     private MemberBackends _members = null!;
 
@@ -88,7 +86,7 @@ public sealed class BackendPoolForwardingTests : IAsyncLifetime
         using var stillTripped = await SendAsync(client, Chat);
         using var reset = new HttpRequestMessage(HttpMethod.Post, "/_gateway/admin/reset?scope=breakers");
         reset.Headers.Add("x-admin-key", AdminKey);
-        using var resetResponse = await client.SendAsync(reset).WaitAsync(Timeout);
+        using var resetResponse = await client.SendAsync(reset).WaitAsync(TestTimeouts.Request);
         using var afterReset = await SendAsync(client, Chat);
 
         Assert.Equal(HttpStatusCode.OK, resetResponse.StatusCode);
@@ -424,6 +422,6 @@ public sealed class BackendPoolForwardingTests : IAsyncLifetime
             request.Headers.Add("traceparent", $"00-{id}-{ActivitySpanId.CreateRandom()}-01");
         }
 
-        return await client.SendAsync(request).WaitAsync(Timeout);
+        return await client.SendAsync(request).WaitAsync(TestTimeouts.Request);
     }
 }

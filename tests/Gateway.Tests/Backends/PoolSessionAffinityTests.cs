@@ -13,8 +13,6 @@ public sealed class PoolSessionAffinityTests : IAsyncLifetime
     private const string Chat = "/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21";
     private const string Cookie = "SessionId";
     private const string Throttled = "\"count\": 1, \"interval\": \"PT10S\", \"statusCodeRanges\": [ { \"min\": 429, \"max\": 429 } ]";
-    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
-
     private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 3, 2, 8, 0, 0, TimeSpan.Zero));
     private MemberBackends _members = null!;
 
@@ -227,6 +225,6 @@ public sealed class PoolSessionAffinityTests : IAsyncLifetime
             request.Headers.Add("Cookie", cookie);
         }
 
-        return await client.SendAsync(request).WaitAsync(Timeout);
+        return await client.SendAsync(request).WaitAsync(TestTimeouts.Request);
     }
 }

@@ -69,7 +69,7 @@ public class PolicyCacheTests
                 request.Headers.Add("x-reset", "1");
             }
 
-            using var response = await client.SendAsync(request).WaitAsync(TimeSpan.FromSeconds(30));
+            using var response = await client.SendAsync(request).WaitAsync(TestTimeouts.Request);
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
             seen.Add(response.Headers.GetValues("x-n").Single());
         }
@@ -167,7 +167,7 @@ public class PolicyCacheTests
             request.Headers.Add(name, value);
         }
 
-        using var response = await client.SendAsync(request).WaitAsync(TimeSpan.FromSeconds(30));
+        using var response = await client.SendAsync(request).WaitAsync(TestTimeouts.Request);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         return response.Headers.GetValues("x-found").Single();
     }

@@ -11,13 +11,12 @@ namespace Gateway.Tests.Identity;
 /// <summary><c>Identity:Provider</c> chooses the token provider, and the Azure one serves <c>authentication-managed-identity</c> as the local one does.</summary>
 public sealed class IdentityProviderTests : IAsyncLifetime, IDisposable
 {
-    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
     private readonly TestApim _apim = new();
     private RecordingBackend _backend = null!;
 
-    public async Task InitializeAsync() => _backend = await RecordingBackend.StartAsync().WaitAsync(Timeout);
+    public async Task InitializeAsync() => _backend = await RecordingBackend.StartAsync().WaitAsync(TestTimeouts.Request);
 
-    public async Task DisposeAsync() => await _backend.DisposeAsync().AsTask().WaitAsync(Timeout);
+    public async Task DisposeAsync() => await _backend.DisposeAsync().AsTask().WaitAsync(TestTimeouts.Request);
 
     public void Dispose() => _apim.Dispose();
 
@@ -132,8 +131,8 @@ public sealed class IdentityProviderTests : IAsyncLifetime, IDisposable
             Content = new StringContent("{}", Encoding.UTF8, "application/json"),
         };
         request.Headers.Add("api-key", GatewayFactory.PrimaryKey);
-        var response = await client.SendAsync(request).WaitAsync(Timeout);
-        await response.Content.LoadIntoBufferAsync().WaitAsync(Timeout);
+        var response = await client.SendAsync(request).WaitAsync(TestTimeouts.Request);
+        await response.Content.LoadIntoBufferAsync().WaitAsync(TestTimeouts.Request);
         return response;
     }
 }

@@ -51,7 +51,7 @@ public sealed class PolicyTraceTests
         request.Headers.Add("api-key", GatewayFactory.PrimaryKey);
         request.Headers.Add("traceparent", $"00-{traceId}-{ActivitySpanId.CreateRandom()}-01");
 
-        using var response = await factory.CreateClient().SendAsync(request).WaitAsync(TimeSpan.FromSeconds(30));
+        using var response = await factory.CreateClient().SendAsync(request).WaitAsync(TestTimeouts.Request);
 
         Assert.Equal(418, (int)response.StatusCode);
         var inbound = Assert.Single(spans, s => s.Span == "policy inbound").Events;

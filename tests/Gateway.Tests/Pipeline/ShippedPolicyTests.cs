@@ -75,7 +75,7 @@ public sealed class ShippedPolicyTests : IAsyncLifetime, IDisposable
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = new StringContent(body, Encoding.UTF8, "application/json") };
         request.Headers.Add("api-key", key);
-        var response = await client.SendAsync(request).WaitAsync(TimeSpan.FromSeconds(30));
+        var response = await client.SendAsync(request).WaitAsync(TestTimeouts.Request);
         await response.Content.LoadIntoBufferAsync();
         return response;
     }

@@ -9,7 +9,6 @@ namespace Gateway.Tests.Policies.Elements;
 
 public sealed class AuthenticationManagedIdentityPolicyTests : IAsyncLifetime
 {
-    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
     private RecordingBackend _backend = null!;
 
     public async Task InitializeAsync() => _backend = await RecordingBackend.StartAsync();
@@ -106,7 +105,7 @@ public sealed class AuthenticationManagedIdentityPolicyTests : IAsyncLifetime
             Content = new StringContent("{}", Encoding.UTF8, "application/json"),
         };
         request.Headers.Add("api-key", GatewayFactory.PrimaryKey);
-        var response = await factory.CreateClient().SendAsync(request).WaitAsync(Timeout);
+        var response = await factory.CreateClient().SendAsync(request).WaitAsync(TestTimeouts.Request);
         await response.Content.LoadIntoBufferAsync();
         return response;
     }

@@ -35,7 +35,7 @@ public class EmitMetricPolicyTests
             using var request = new HttpRequestMessage(HttpMethod.Post, "/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21") { Content = new StringContent("{}", Encoding.UTF8, "application/json") };
             request.Headers.Add("api-key", GatewayFactory.PrimaryKey);
             request.Headers.Add("x-team", "search");
-            using var response = await client.SendAsync(request).WaitAsync(TimeSpan.FromSeconds(30));
+            using var response = await client.SendAsync(request).WaitAsync(TestTimeouts.Request);
         }
 
         var measurements = collector.GetMeasurementSnapshot();

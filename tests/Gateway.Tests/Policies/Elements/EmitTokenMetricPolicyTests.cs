@@ -13,7 +13,6 @@ namespace Gateway.Tests.Policies.Elements;
 
 public sealed class EmitTokenMetricPolicyTests : IAsyncLifetime, IDisposable
 {
-    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
     private const string ProductKey = "product-key-team-a";
 
     private readonly TestApim _apim = new();
@@ -126,13 +125,13 @@ public sealed class EmitTokenMetricPolicyTests : IAsyncLifetime, IDisposable
         using var client = factory.CreateClient();
 
         using var request = Request(ModelAnswers.HelloWorldStream(includeUsage));
-        using var streamed = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead).WaitAsync(Timeout);
+        using var streamed = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead).WaitAsync(TestTimeouts.Request);
         using var reader = new StreamReader(await streamed.Content.ReadAsStreamAsync());
-        Assert.Contains("\"role\":\"assistant\"", await reader.ReadLineAsync().WaitAsync(Timeout), StringComparison.Ordinal);
+        Assert.Contains("\"role\":\"assistant\"", await reader.ReadLineAsync().WaitAsync(TestTimeouts.Request), StringComparison.Ordinal);
         Assert.Empty(total.GetMeasurementSnapshot());
         rest.SetResult();
-        await reader.ReadToEndAsync().WaitAsync(Timeout);
-        await total.WaitForMeasurementsAsync(1).WaitAsync(Timeout);
+        await reader.ReadToEndAsync().WaitAsync(TestTimeouts.Request);
+        await total.WaitForMeasurementsAsync(1).WaitAsync(TestTimeouts.Request);
 
         Assert.Equal(promptTokens, prompt.GetMeasurementSnapshot().EvaluateAsCounter());
         Assert.Equal(completionTokens, completion.GetMeasurementSnapshot().EvaluateAsCounter());
@@ -215,7 +214,7 @@ public sealed class EmitTokenMetricPolicyTests : IAsyncLifetime, IDisposable
     private static async Task<HttpResponseMessage> SendAsync(HttpClient client, string body)
     {
         using var request = Request(body);
-        var response = await client.SendAsync(request).WaitAsync(Timeout);
+        var response = await client.SendAsync(request).WaitAsync(TestTimeouts.Request);
         await response.Content.LoadIntoBufferAsync();
         return response;
     }

@@ -9,8 +9,11 @@ namespace Gateway.Tests.Policies.Elements;
 public sealed class ForwardRequestPolicyTests : IAsyncLifetime
 {
     private const string ChatPath = "/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21";
-    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan SlowBackend = TimeSpan.FromSeconds(10);
+
+    /// <summary>How long a stream idle past its 300 ms limit may take to be cut: far less than a request's timeout, far more than the limit.</summary>
+    private static readonly TimeSpan IdleCutWithin = TimeSpan.FromSeconds(10);
+
     private RecordingBackend _backend = null!;
 
     public async Task InitializeAsync() => _backend = await RecordingBackend.StartAsync();
@@ -75,9 +78,9 @@ public sealed class ForwardRequestPolicyTests : IAsyncLifetime
             using var streamed = await sending;
             using var reader = new StreamReader(await streamed.Content.ReadAsStreamAsync());
             Assert.Equal(HttpStatusCode.OK, streamed.StatusCode);
-            Assert.Equal("data: first", await reader.ReadLineAsync().WaitAsync(Timeout));
+            Assert.Equal("data: first", await reader.ReadLineAsync().WaitAsync(TestTimeouts.Request));
             rest.SetResult();
-            Assert.Equal("\ndata: second\n\n", await reader.ReadToEndAsync().WaitAsync(Timeout));
+            Assert.Equal("\ndata: second\n\n", await reader.ReadToEndAsync().WaitAsync(TestTimeouts.Request));
             return;
         }
 
@@ -109,7 +112,7 @@ public sealed class ForwardRequestPolicyTests : IAsyncLifetime
         using var response = await SendAsync(factory.CreateClient(), HttpCompletionOption.ResponseHeadersRead);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.Equal("data: first\n\ndata: second\n\n", await response.Content.ReadAsStringAsync().WaitAsync(Timeout));
+        Assert.Equal("data: first\n\ndata: second\n\n", await response.Content.ReadAsStringAsync().WaitAsync(TestTimeouts.Request));
     }
 
     [Fact]
@@ -126,7 +129,7 @@ public sealed class ForwardRequestPolicyTests : IAsyncLifetime
         request.Headers.Add("api-key", GatewayFactory.PrimaryKey);
 
         using var client = new HttpClient { BaseAddress = factory.ClientOptions.BaseAddress };
-        using var response = await client.SendAsync(request).WaitAsync(Timeout);
+        using var response = await client.SendAsync(request).WaitAsync(TestTimeouts.Request);
 
         Assert.Equal(HttpStatusCode.GatewayTimeout, response.StatusCode);
         Assert.Equal("forward-request|Timeout", response.Headers.GetValues("x-error").Single());
@@ -171,8 +174,8 @@ public sealed class ForwardRequestPolicyTests : IAsyncLifetime
 
         using var response = await SendAsync(factory.CreateClient(), HttpCompletionOption.ResponseHeadersRead);
         using var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
-        Assert.Equal("data: first", await reader.ReadLineAsync().WaitAsync(Timeout));
-        var cut = await Record.ExceptionAsync(() => reader.ReadToEndAsync().WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.Equal("data: first", await reader.ReadLineAsync().WaitAsync(TestTimeouts.Request));
+        var cut = await Record.ExceptionAsync(() => reader.ReadToEndAsync().WaitAsync(IdleCutWithin));
 
         Assert.True(cut is IOException or HttpRequestException, cut?.ToString() ?? "the stream ended normally");
     }
@@ -200,7 +203,7 @@ public sealed class ForwardRequestPolicyTests : IAsyncLifetime
         var waited = Stopwatch.StartNew();
         while (!time.Timers.Contains(dueTime))
         {
-            Assert.True(waited.Elapsed < Timeout, $"no timer of {dueTime} was started on the gateway's clock");
+            Assert.True(waited.Elapsed < TestTimeouts.Request, $"no timer of {dueTime} was started on the gateway's clock");
             await Task.Delay(10);
         }
     }
@@ -212,6 +215,6 @@ public sealed class ForwardRequestPolicyTests : IAsyncLifetime
             Content = new StringContent("{}", Encoding.UTF8, "application/json"),
         };
         request.Headers.Add("api-key", GatewayFactory.PrimaryKey);
-        return await client.SendAsync(request, completion).WaitAsync(Timeout);
+        return await client.SendAsync(request, completion).WaitAsync(TestTimeouts.Request);
     }
 }

@@ -13,7 +13,6 @@ public sealed class GetAuthorizationContextPolicyTests : IAsyncLifetime
 {
     private const string Token = "gho_l0cal-g1thub-t0ken";
     private const string ChatPath = "/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21";
-    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
     private RecordingBackend _backend = null!;
 
     public async Task InitializeAsync() => _backend = await RecordingBackend.StartAsync();
@@ -280,7 +279,7 @@ public sealed class GetAuthorizationContextPolicyTests : IAsyncLifetime
             request.Headers.TryAddWithoutValidation(name, value);
         }
 
-        var response = await client.SendAsync(request).WaitAsync(Timeout);
+        var response = await client.SendAsync(request).WaitAsync(TestTimeouts.Request);
         await response.Content.LoadIntoBufferAsync();
         return response;
     }

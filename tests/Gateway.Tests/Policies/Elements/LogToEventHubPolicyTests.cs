@@ -72,7 +72,7 @@ public class LogToEventHubPolicyTests
         using var request = new HttpRequestMessage(HttpMethod.Post, "/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21") { Content = new StringContent("{}", Encoding.UTF8, "application/json") };
         request.Headers.Add("api-key", GatewayFactory.PrimaryKey);
 
-        using var response = await factory.CreateClient().SendAsync(request).WaitAsync(TimeSpan.FromSeconds(30));
+        using var response = await factory.CreateClient().SendAsync(request).WaitAsync(TestTimeouts.Request);
 
         return [.. factory.Services.GetFakeLogCollector().GetSnapshot().Where(r => r.Category == "Gateway.Policies.EventHub")];
     }

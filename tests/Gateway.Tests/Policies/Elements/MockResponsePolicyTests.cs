@@ -75,7 +75,7 @@ public class MockResponsePolicyTests
             request.Headers.Add("x-down", "1");
         }
 
-        var response = await client.SendAsync(request).WaitAsync(TimeSpan.FromSeconds(30));
+        var response = await client.SendAsync(request).WaitAsync(TestTimeouts.Request);
         await response.Content.LoadIntoBufferAsync();
         return response;
     }

@@ -493,7 +493,7 @@ public sealed class QuotaPolicyTests : IDisposable
         request.Headers.Add("x-team", team);
         request.Headers.Add("x-status", status);
         request.Headers.Add("x-count", count);
-        var response = await client.SendAsync(request).WaitAsync(TimeSpan.FromSeconds(30));
+        var response = await client.SendAsync(request).WaitAsync(TestTimeouts.Request);
         await response.Content.LoadIntoBufferAsync();
         return response;
     }

@@ -232,7 +232,7 @@ public sealed class RateLimitPolicyTests : IDisposable
         request.Headers.Add("api-key", key);
         request.Headers.Add("x-team", team);
         request.Headers.Add("x-status", status);
-        var response = await client.SendAsync(request).WaitAsync(TimeSpan.FromSeconds(30));
+        var response = await client.SendAsync(request).WaitAsync(TestTimeouts.Request);
         await response.Content.LoadIntoBufferAsync();
         return response;
     }

@@ -7,7 +7,6 @@ namespace Gateway.Tests.Policies.Elements;
 /// <summary>set-method and check-header through the gateway, against a recording backend.</summary>
 public sealed class RequestShapingPolicyTests : IAsyncLifetime
 {
-    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
     private RecordingBackend _backend = null!;
 
     public async Task InitializeAsync() => _backend = await RecordingBackend.StartAsync();
@@ -46,7 +45,7 @@ public sealed class RequestShapingPolicyTests : IAsyncLifetime
         using var request = new HttpRequestMessage(HttpMethod.Get, "/openai/v1/models");
         request.Headers.Add("api-key", GatewayFactory.PrimaryKey);
 
-        using var response = await factory.CreateClient().SendAsync(request).WaitAsync(Timeout);
+        using var response = await factory.CreateClient().SendAsync(request).WaitAsync(TestTimeouts.Request);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var received = Assert.Single(_backend.Requests);
@@ -118,7 +117,7 @@ public sealed class RequestShapingPolicyTests : IAsyncLifetime
             request.Headers.Add("x-team", team);
         }
 
-        var response = await factory.CreateClient().SendAsync(request).WaitAsync(Timeout);
+        var response = await factory.CreateClient().SendAsync(request).WaitAsync(TestTimeouts.Request);
         await response.Content.LoadIntoBufferAsync();
         return response;
     }

@@ -8,7 +8,6 @@ namespace Gateway.Tests.Policies.Elements;
 
 public sealed class RetryPolicyTests : IAsyncLifetime
 {
-    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
     private RecordingBackend _backend = null!;
 
     public async Task InitializeAsync() => _backend = await RecordingBackend.StartAsync();
@@ -47,7 +46,7 @@ public sealed class RetryPolicyTests : IAsyncLifetime
         };
         request.Headers.Add("api-key", GatewayFactory.PrimaryKey);
 
-        using var response = await factory.CreateClient().SendAsync(request).WaitAsync(Timeout);
+        using var response = await factory.CreateClient().SendAsync(request).WaitAsync(TestTimeouts.Request);
 
         Assert.Equal(finalStatus, (int)response.StatusCode);
         Assert.Equal(backendCalls, _backend.Requests.Count);
@@ -88,7 +87,7 @@ public sealed class RetryPolicyTests : IAsyncLifetime
         };
         request.Headers.Add("api-key", GatewayFactory.PrimaryKey);
 
-        using var response = await factory.CreateClient().SendAsync(request).WaitAsync(Timeout);
+        using var response = await factory.CreateClient().SendAsync(request).WaitAsync(TestTimeouts.Request);
 
         Assert.Equal(503, (int)response.StatusCode);
         Assert.Equal("forward-request BackendConnectionFailure after 1 try", response.Headers.GetValues("x-error").Single());
@@ -138,7 +137,7 @@ public sealed class RetryPolicyTests : IAsyncLifetime
             time.Advance(TimeSpan.FromMilliseconds(1));
         }
 
-        using var response = await sending.WaitAsync(Timeout);
+        using var response = await sending.WaitAsync(TestTimeouts.Request);
 
         Assert.Equal(200, (int)response.StatusCode);
         Assert.Equal(count + 1, _backend.Requests.Count);
@@ -198,7 +197,7 @@ public sealed class RetryPolicyTests : IAsyncLifetime
         var waited = System.Diagnostics.Stopwatch.StartNew();
         while (RetryTimers(time).Count() < count)
         {
-            Assert.True(waited.Elapsed < Timeout, $"{RetryTimers(time).Count()} retry wait(s) started, expected {count}");
+            Assert.True(waited.Elapsed < TestTimeouts.Request, $"{RetryTimers(time).Count()} retry wait(s) started, expected {count}");
             await Task.Delay(10);
         }
     }

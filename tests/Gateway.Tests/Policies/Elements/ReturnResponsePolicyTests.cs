@@ -6,7 +6,6 @@ namespace Gateway.Tests.Policies.Elements;
 
 public sealed class ReturnResponsePolicyTests : IAsyncLifetime
 {
-    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
     private RecordingBackend _backend = null!;
 
     public async Task InitializeAsync() => _backend = await RecordingBackend.StartAsync();
@@ -42,7 +41,7 @@ public sealed class ReturnResponsePolicyTests : IAsyncLifetime
         };
         request.Headers.Add("api-key", GatewayFactory.PrimaryKey);
 
-        using var response = await factory.CreateClient().SendAsync(request).WaitAsync(Timeout);
+        using var response = await factory.CreateClient().SendAsync(request).WaitAsync(TestTimeouts.Request);
 
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
         Assert.Equal("""{"ok":true}""", await response.Content.ReadAsStringAsync());

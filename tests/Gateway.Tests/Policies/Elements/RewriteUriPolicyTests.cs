@@ -34,7 +34,7 @@ public sealed class RewriteUriPolicyTests : IAsyncLifetime
         using var request = new HttpRequestMessage(HttpMethod.Post, "/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21&trace=1") { Content = new StringContent("{}", Encoding.UTF8, "application/json") };
         request.Headers.Add("api-key", GatewayFactory.PrimaryKey);
 
-        using var response = await factory.CreateClient().SendAsync(request).WaitAsync(TimeSpan.FromSeconds(30));
+        using var response = await factory.CreateClient().SendAsync(request).WaitAsync(TestTimeouts.Request);
 
         Assert.Equal(expected, Assert.Single(_backend.Requests).PathAndQuery);
     }

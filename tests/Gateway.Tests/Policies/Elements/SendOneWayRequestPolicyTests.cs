@@ -12,7 +12,6 @@ public sealed class SendOneWayRequestPolicyTests : IAsyncLifetime
 {
     private const string ChatPath = "/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21";
     private const string ChatBody = """{"messages":[{"role":"user","content":"hi"}]}""";
-    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
     private RecordingBackend _backend = null!;
 
     public async Task InitializeAsync() => _backend = await RecordingBackend.StartAsync();
@@ -105,7 +104,7 @@ public sealed class SendOneWayRequestPolicyTests : IAsyncLifetime
         time.Advance(TimeSpan.FromSeconds(1));
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        await abandoned.Task.WaitAsync(Timeout);
+        await abandoned.Task.WaitAsync(TestTimeouts.Request);
     }
 
     [Fact]
@@ -137,7 +136,7 @@ public sealed class SendOneWayRequestPolicyTests : IAsyncLifetime
         var waited = Stopwatch.StartNew();
         while (!collector.GetSnapshot().Any(r => r.Level == LogLevel.Warning && r.Message.StartsWith($"send-one-way-request to {target} failed", StringComparison.Ordinal)))
         {
-            Assert.True(waited.Elapsed < Timeout, "the failure was not logged");
+            Assert.True(waited.Elapsed < TestTimeouts.Request, "the failure was not logged");
             await Task.Delay(10);
         }
 
@@ -173,7 +172,7 @@ public sealed class SendOneWayRequestPolicyTests : IAsyncLifetime
             Content = new StringContent(ChatBody, Encoding.UTF8, "application/json"),
         };
         request.Headers.Add("api-key", GatewayFactory.PrimaryKey);
-        var response = await client.SendAsync(request).WaitAsync(Timeout);
+        var response = await client.SendAsync(request).WaitAsync(TestTimeouts.Request);
         await response.Content.LoadIntoBufferAsync();
         return response;
     }

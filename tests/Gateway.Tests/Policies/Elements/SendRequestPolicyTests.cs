@@ -13,7 +13,6 @@ public sealed class SendRequestPolicyTests : IAsyncLifetime
 {
     private const string ChatPath = "/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21";
     private const string ChatBody = """{"messages":[{"role":"user","content":"hi"}]}""";
-    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
     private RecordingBackend _backend = null!;
 
     public async Task InitializeAsync() => _backend = await RecordingBackend.StartAsync();
@@ -344,7 +343,7 @@ public sealed class SendRequestPolicyTests : IAsyncLifetime
             Content = new StringContent(ChatBody, Encoding.UTF8, "application/json"),
         };
         request.Headers.Add("api-key", GatewayFactory.PrimaryKey);
-        var response = await client.SendAsync(request).WaitAsync(Timeout);
+        var response = await client.SendAsync(request).WaitAsync(TestTimeouts.Request);
         await response.Content.LoadIntoBufferAsync();
         return response;
     }

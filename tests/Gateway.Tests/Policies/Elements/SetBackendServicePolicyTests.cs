@@ -7,7 +7,6 @@ namespace Gateway.Tests.Policies.Elements;
 public sealed class SetBackendServicePolicyTests : IAsyncLifetime
 {
     private const string Operation = "/deployments/gpt-4o/chat/completions?api-version=2024-10-21";
-    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
     private RecordingBackend _backend = null!;
 
     public async Task InitializeAsync() => _backend = await RecordingBackend.StartAsync();
@@ -70,6 +69,6 @@ public sealed class SetBackendServicePolicyTests : IAsyncLifetime
             request.Headers.Add("x-backend-id", backendId);
         }
 
-        return await client.SendAsync(request).WaitAsync(Timeout);
+        return await client.SendAsync(request).WaitAsync(TestTimeouts.Request);
     }
 }

@@ -8,7 +8,6 @@ namespace Gateway.Tests.Policies.Elements;
 public sealed class SetBodyPolicyTests : IAsyncLifetime
 {
     private const string Body = """{"messages":[{"role":"user","content":"hello"}]}""";
-    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
     private RecordingBackend _backend = null!;
 
     public async Task InitializeAsync() => _backend = await RecordingBackend.StartAsync();
@@ -132,7 +131,7 @@ public sealed class SetBodyPolicyTests : IAsyncLifetime
                 Content = new StringContent(Body, Encoding.UTF8, "application/json"),
             };
             request.Headers.Add("api-key", GatewayFactory.PrimaryKey);
-            var response = await factory.CreateClient().SendAsync(request).WaitAsync(Timeout);
+            var response = await factory.CreateClient().SendAsync(request).WaitAsync(TestTimeouts.Request);
             await response.Content.LoadIntoBufferAsync();
             return response;
         }

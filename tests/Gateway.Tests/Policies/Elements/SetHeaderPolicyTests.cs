@@ -6,7 +6,6 @@ namespace Gateway.Tests.Policies.Elements;
 
 public sealed class SetHeaderPolicyTests : IAsyncLifetime
 {
-    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
     private RecordingBackend _backend = null!;
 
     public async Task InitializeAsync() => _backend = await RecordingBackend.StartAsync();
@@ -92,7 +91,7 @@ public sealed class SetHeaderPolicyTests : IAsyncLifetime
         };
         request.Headers.Add("api-key", GatewayFactory.PrimaryKey);
         request.Headers.Add(header, value);
-        return await factory.CreateClient().SendAsync(request).WaitAsync(Timeout);
+        return await factory.CreateClient().SendAsync(request).WaitAsync(TestTimeouts.Request);
     }
 
     /// <summary>A header's values as one comma-separated list, whether they came as one line or several.</summary>

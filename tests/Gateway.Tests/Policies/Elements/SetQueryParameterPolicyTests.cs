@@ -6,7 +6,6 @@ namespace Gateway.Tests.Policies.Elements;
 
 public sealed class SetQueryParameterPolicyTests : IAsyncLifetime
 {
-    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
     private RecordingBackend _backend = null!;
 
     public async Task InitializeAsync() => _backend = await RecordingBackend.StartAsync();
@@ -41,7 +40,7 @@ public sealed class SetQueryParameterPolicyTests : IAsyncLifetime
         };
         request.Headers.Add("api-key", GatewayFactory.PrimaryKey);
 
-        using var response = await factory.CreateClient().SendAsync(request).WaitAsync(Timeout);
+        using var response = await factory.CreateClient().SendAsync(request).WaitAsync(TestTimeouts.Request);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("/openai/deployments/gpt-4o/chat/completions?" + query, Assert.Single(_backend.Requests).PathAndQuery);

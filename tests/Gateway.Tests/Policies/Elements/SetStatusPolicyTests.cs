@@ -6,8 +6,6 @@ namespace Gateway.Tests.Policies.Elements;
 
 public sealed class SetStatusPolicyTests
 {
-    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
-
     [Fact]
     [Covers("set-status", "code")]
     public async Task SetStatus_WithoutReason_SendsTheStandardReasonPhrase()
@@ -56,8 +54,8 @@ public sealed class SetStatusPolicyTests
             Content = new StringContent("{}", Encoding.UTF8, "application/json"),
         };
         request.Headers.Add("api-key", GatewayFactory.PrimaryKey);
-        var response = await factory.CreateClient().SendAsync(request).WaitAsync(Timeout);
-        await response.Content.LoadIntoBufferAsync().WaitAsync(Timeout);
+        var response = await factory.CreateClient().SendAsync(request).WaitAsync(TestTimeouts.Request);
+        await response.Content.LoadIntoBufferAsync().WaitAsync(TestTimeouts.Request);
         return response;
     }
 }

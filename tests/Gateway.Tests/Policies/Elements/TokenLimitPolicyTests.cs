@@ -10,8 +10,6 @@ namespace Gateway.Tests.Policies.Elements;
 
 public sealed class TokenLimitPolicyTests : IAsyncLifetime, IDisposable
 {
-    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
-
     // 41 min 54 s before the hour, as in the API Management 403 quoted in docs/fidelity.md.
     private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 1, 15, 9, 18, 6, TimeSpan.Zero));
     private readonly TestApim _apim = new();
@@ -293,7 +291,7 @@ public sealed class TokenLimitPolicyTests : IAsyncLifetime, IDisposable
         using var client = factory.CreateClient();
 
         using var request = Request(ModelAnswers.HelloWorldStream(includeUsage));
-        using var streamed = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead).WaitAsync(Timeout);
+        using var streamed = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead).WaitAsync(TestTimeouts.Request);
         using var reader = new StreamReader(await streamed.Content.ReadAsStreamAsync());
 
         // The headers left before any usage was known: a stream's prompt is always estimated (9), and charged.
@@ -302,12 +300,12 @@ public sealed class TokenLimitPolicyTests : IAsyncLifetime, IDisposable
         Assert.Equal("9", Header(streamed, "x-consumed"));
 
         // The first chunk reaches the client while the backend has not written the rest.
-        Assert.Contains("\"role\":\"assistant\"", await reader.ReadLineAsync().WaitAsync(Timeout), StringComparison.Ordinal);
-        Assert.Equal(string.Empty, await reader.ReadLineAsync().WaitAsync(Timeout));
-        Assert.Contains("\"content\":\"Hello\"", await reader.ReadLineAsync().WaitAsync(Timeout), StringComparison.Ordinal);
+        Assert.Contains("\"role\":\"assistant\"", await reader.ReadLineAsync().WaitAsync(TestTimeouts.Request), StringComparison.Ordinal);
+        Assert.Equal(string.Empty, await reader.ReadLineAsync().WaitAsync(TestTimeouts.Request));
+        Assert.Contains("\"content\":\"Hello\"", await reader.ReadLineAsync().WaitAsync(TestTimeouts.Request), StringComparison.Ordinal);
         Assert.False(rest.Task.IsCompleted);
         rest.SetResult();
-        var remainder = await reader.ReadToEndAsync().WaitAsync(Timeout);
+        var remainder = await reader.ReadToEndAsync().WaitAsync(TestTimeouts.Request);
         Assert.Contains("\"content\":\" world\"", remainder, StringComparison.Ordinal);
         Assert.EndsWith("data: [DONE]\n\n", remainder, StringComparison.Ordinal);
 
@@ -391,7 +389,7 @@ public sealed class TokenLimitPolicyTests : IAsyncLifetime, IDisposable
     private static async Task<HttpResponseMessage> SendAsync(HttpClient client, string team, string body = "{}")
     {
         using var request = Request(body, team);
-        var response = await client.SendAsync(request).WaitAsync(Timeout);
+        var response = await client.SendAsync(request).WaitAsync(TestTimeouts.Request);
         await response.Content.LoadIntoBufferAsync();
         return response;
     }
@@ -404,7 +402,7 @@ public sealed class TokenLimitPolicyTests : IAsyncLifetime, IDisposable
         {
             using var request = Request("{}");
             request.Headers.Add("x-probe", "1");
-            using var probe = await client.SendAsync(request).WaitAsync(Timeout);
+            using var probe = await client.SendAsync(request).WaitAsync(TestTimeouts.Request);
             var remaining = Header(probe, "x-remaining");
             if (remaining == expected.ToString(System.Globalization.CultureInfo.InvariantCulture) || clock.Elapsed > TimeSpan.FromSeconds(10))
             {

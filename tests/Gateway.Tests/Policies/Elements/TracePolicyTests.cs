@@ -76,7 +76,7 @@ public class TracePolicyTests
         using var request = new HttpRequestMessage(HttpMethod.Post, "/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21") { Content = new StringContent("{}", Encoding.UTF8, "application/json") };
         request.Headers.Add("api-key", GatewayFactory.PrimaryKey);
 
-        var response = await factory.CreateClient().SendAsync(request).WaitAsync(TimeSpan.FromSeconds(30));
+        var response = await factory.CreateClient().SendAsync(request).WaitAsync(TestTimeouts.Request);
         await response.Content.LoadIntoBufferAsync();
         return ([.. events], response);
     }

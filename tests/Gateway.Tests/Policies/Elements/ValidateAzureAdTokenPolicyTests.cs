@@ -23,7 +23,6 @@ public sealed class ValidateAzureAdTokenPolicyTests : IAsyncLifetime, IDisposabl
     private const string Audience = "api://aoai-gateway";
     private const string NotPresent = """{"statusCode": 401, "message": "Azure AD JWT not present"}""";
     private const string Invalid = """{"statusCode": 401, "message": "Invalid Azure AD JWT"}""";
-    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
     private static readonly DateTimeOffset Now = new(2025, 3, 1, 12, 0, 0, TimeSpan.Zero);
     private static readonly Guid OtherTenant = new("0ff1ce00-0000-4000-8000-000000000001");
     private static readonly string[] ReaderRole = ["Chat.Reader"];
@@ -581,8 +580,8 @@ public sealed class ValidateAzureAdTokenPolicyTests : IAsyncLifetime, IDisposabl
             request.Headers.TryAddWithoutValidation(name, value);
         }
 
-        var response = await client.SendAsync(request).WaitAsync(Timeout);
-        await response.Content.LoadIntoBufferAsync().WaitAsync(Timeout);
+        var response = await client.SendAsync(request).WaitAsync(TestTimeouts.Request);
+        await response.Content.LoadIntoBufferAsync().WaitAsync(TestTimeouts.Request);
         return response;
     }
 

@@ -21,7 +21,6 @@ public sealed class ValidateJwtPolicyTests : IAsyncLifetime, IDisposable
     private const string Audience = "api://gateway";
     private const string NotPresent = """{"statusCode": 401, "message": "JWT not present."}""";
     private const string Invalid = """{"statusCode": 401, "message": "Invalid JWT."}""";
-    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
     private static readonly DateTimeOffset Now = new(2025, 3, 1, 12, 0, 0, TimeSpan.Zero);
     private static readonly byte[] HmacKey = Encoding.ASCII.GetBytes("a-local-hmac-key-of-256-bits-!!!");
     private static readonly string HmacKeyBase64 = Convert.ToBase64String(HmacKey);
@@ -347,7 +346,6 @@ public sealed class ValidateJwtPolicyTests : IAsyncLifetime, IDisposable
         {
             headers["x-session"] = "user=1; " + Token(Hmac());
         }
-
 
         using var response = await SendAsync(client, headers: headers);
 
@@ -695,8 +693,8 @@ public sealed class ValidateJwtPolicyTests : IAsyncLifetime, IDisposable
             request.Headers.TryAddWithoutValidation(name, value);
         }
 
-        var response = await client.SendAsync(request).WaitAsync(Timeout);
-        await response.Content.LoadIntoBufferAsync().WaitAsync(Timeout);
+        var response = await client.SendAsync(request).WaitAsync(TestTimeouts.Request);
+        await response.Content.LoadIntoBufferAsync().WaitAsync(TestTimeouts.Request);
         return response;
     }
 
