@@ -3,7 +3,6 @@ using System.Text;
 using Gateway.Caching;
 using Gateway.Policies;
 using Gateway.Tests.Support;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 using Newtonsoft.Json.Linq;
 
@@ -98,7 +97,7 @@ public class PolicyCacheTests
             </policies>
             """);
         var time = new FakeTimeProvider();
-        using var factory = new GatewayFactory(apim, "http://127.0.0.1:9", testServices: services => services.AddSingleton<TimeProvider>(time));
+        using var factory = new GatewayFactory(apim, "http://127.0.0.1:9", time: time);
         var client = factory.CreateClient();
 
         var stored = await FoundAsync(client, ("x-store", "hello"));

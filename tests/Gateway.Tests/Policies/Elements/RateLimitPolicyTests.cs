@@ -2,7 +2,6 @@ using System.Net;
 using System.Text;
 using Gateway.Policies;
 using Gateway.Tests.Support;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 
 namespace Gateway.Tests.Policies.Elements;
@@ -102,7 +101,7 @@ public sealed class RateLimitPolicyTests : IDisposable
             </policies>
             """);
         var time = new FakeTimeProvider();
-        using var factory = new GatewayFactory(_apim, "http://127.0.0.1:9", testServices: services => services.AddSingleton<TimeProvider>(time));
+        using var factory = new GatewayFactory(_apim, "http://127.0.0.1:9", time: time);
         var client = factory.CreateClient();
 
         using var first = await SendAsync(client, "a");
@@ -147,7 +146,7 @@ public sealed class RateLimitPolicyTests : IDisposable
             </policies>
             """);
         var time = new FakeTimeProvider();
-        using var factory = new GatewayFactory(_apim, "http://127.0.0.1:9", testServices: services => services.AddSingleton<TimeProvider>(time));
+        using var factory = new GatewayFactory(_apim, "http://127.0.0.1:9", time: time);
         var client = factory.CreateClient();
 
         using var first = await SendAsync(client, "a");

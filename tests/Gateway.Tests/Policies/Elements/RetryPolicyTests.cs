@@ -2,7 +2,6 @@ using System.Text;
 using Gateway.Policies;
 using Gateway.Policies.Elements;
 using Gateway.Tests.Support;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace Gateway.Tests.Policies.Elements;
 
@@ -120,7 +119,7 @@ public sealed class RetryPolicyTests : IAsyncLifetime
               </backend>
             </policies>
             """);
-        using var factory = new GatewayFactory(apim, _backend.Url, testServices: services => services.AddSingleton<TimeProvider>(time));
+        using var factory = new GatewayFactory(apim, _backend.Url, time: time);
         using var request = new HttpRequestMessage(HttpMethod.Post, "/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21")
         {
             Content = new StringContent("{}", Encoding.UTF8, "application/json"),

@@ -5,9 +5,6 @@ using System.Text;
 using Gateway.Apim;
 using Gateway.Policies;
 using Gateway.Tests.Support;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.TestHost;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
@@ -522,7 +519,7 @@ public sealed class ValidateJwtPolicyTests : IAsyncLifetime, IDisposable
               <issuer-signing-keys><key>{{jwt-signing-key}}</key></issuer-signing-keys>
             </validate-jwt>
             """,
-            configure: builder => builder.UseSetting("Apim:NamedValues:jwt-signing-key", HmacKeyBase64));
+            settings: new Dictionary<string, string> { ["Apim:NamedValues:jwt-signing-key"] = HmacKeyBase64 });
 
         using var valid = await SendAsync(client, authorization: "Bearer " + Token(Hmac()));
 
@@ -703,7 +700,7 @@ public sealed class ValidateJwtPolicyTests : IAsyncLifetime, IDisposable
     /// output variable holds. on-error reports <c>context.LastError</c> in <c>x-error</c> (single line) and lets the
     /// element's own response through unless <paramref name="onError"/> answers.
     /// </summary>
-    private HttpClient Start(string validateJwt, string onError = "", Action<IWebHostBuilder>? configure = null)
+    private HttpClient Start(string validateJwt, string onError = "", IReadOnlyDictionary<string, string>? settings = null)
     {
         File.WriteAllText(_apim.PolicyPath, $$"""
             <policies>
@@ -729,13 +726,7 @@ public sealed class ValidateJwtPolicyTests : IAsyncLifetime, IDisposable
               </on-error>
             </policies>
             """);
-        var factory = Track(new GatewayFactory(_apim, "http://127.0.0.1:9"));
-        var configured = Track(factory.WithWebHostBuilder(builder =>
-        {
-            builder.ConfigureTestServices(services => services.AddSingleton<TimeProvider>(_time));
-            configure?.Invoke(builder);
-        }));
-        return configured.CreateClient();
+        return Track(new GatewayFactory(_apim, "http://127.0.0.1:9", time: _time, settings: settings)).CreateClient();
     }
 
     private T Track<T>(T disposable)
