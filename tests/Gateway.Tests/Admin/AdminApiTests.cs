@@ -249,17 +249,8 @@ public sealed class AdminApiTests : IDisposable
     }
 
     /// <summary>A call of an API operation through the test policy, with the subscription key and <paramref name="headers"/>.</summary>
-    private static async Task<HttpResponseMessage> CallApiAsync(HttpClient client, params (string Name, string Value)[] headers)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Post, "/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21");
-        request.Headers.Add("api-key", GatewayFactory.PrimaryKey);
-        foreach (var (name, value) in headers)
-        {
-            request.Headers.Add(name, value);
-        }
-
-        return await SendAsync(client, request);
-    }
+    private static Task<HttpResponseMessage> CallApiAsync(HttpClient client, params (string Name, string Value)[] headers) =>
+        client.PostChatAsync(headers: headers);
 
     private static async Task<HttpResponseMessage> SendAsync(HttpClient client, HttpRequestMessage request)
     {

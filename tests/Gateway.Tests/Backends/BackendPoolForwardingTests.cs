@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
-using System.Text;
 using Gateway.Pipeline;
 using Gateway.Tests.Support;
 using Microsoft.AspNetCore.Http;
@@ -413,15 +412,6 @@ public sealed class BackendPoolForwardingTests : IAsyncLifetime
 
     private List<string> Members() => _members.Members();
 
-    private static async Task<HttpResponseMessage> SendAsync(HttpClient client, string path, ActivityTraceId? traceId = null)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = new StringContent("""{"messages":[{"role":"user","content":"hi"}]}""", Encoding.UTF8, "application/json") };
-        request.Headers.Add("api-key", GatewayFactory.PrimaryKey);
-        if (traceId is { } id)
-        {
-            request.Headers.Add("traceparent", $"00-{id}-{ActivitySpanId.CreateRandom()}-01");
-        }
-
-        return await client.SendAsync(request).WaitAsync(TestTimeouts.Request);
-    }
+    private static Task<HttpResponseMessage> SendAsync(HttpClient client, string path, ActivityTraceId? traceId = null) =>
+        client.PostChatAsync(path, ChatCalls.OneUserMessage, headers: traceId is { } id ? [("traceparent", $"00-{id}-{ActivitySpanId.CreateRandom()}-01")] : null);
 }

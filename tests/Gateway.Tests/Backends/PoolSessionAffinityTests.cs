@@ -1,5 +1,4 @@
 using System.Net;
-using System.Text;
 using Gateway.Tests.Support;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc.Testing;
@@ -216,15 +215,6 @@ public sealed class PoolSessionAffinityTests : IAsyncLifetime
 
     private List<string> Members() => _members.Members();
 
-    private static async Task<HttpResponseMessage> SendAsync(HttpClient client, string? cookie = null)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Post, Chat) { Content = new StringContent("""{"messages":[{"role":"user","content":"hi"}]}""", Encoding.UTF8, "application/json") };
-        request.Headers.Add("api-key", GatewayFactory.PrimaryKey);
-        if (cookie is not null)
-        {
-            request.Headers.Add("Cookie", cookie);
-        }
-
-        return await client.SendAsync(request).WaitAsync(TestTimeouts.Request);
-    }
+    private static Task<HttpResponseMessage> SendAsync(HttpClient client, string? cookie = null) =>
+        client.PostChatAsync(Chat, ChatCalls.OneUserMessage, headers: cookie is null ? null : [("Cookie", cookie)]);
 }

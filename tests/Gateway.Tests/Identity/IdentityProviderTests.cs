@@ -1,5 +1,4 @@
 using System.Net;
-using System.Text;
 using Azure.Identity;
 using Gateway.Identity;
 using Gateway.Tests.Support;
@@ -61,8 +60,8 @@ public sealed class IdentityProviderTests : IAsyncLifetime, IDisposable
         using var factory = CreateFactory("""<authentication-managed-identity resource="https://cognitiveservices.azure.com" client-id="{{managed-identity-client-id}}" />""", credentials);
         var client = factory.CreateClient();
 
-        using var first = await SendAsync(client);
-        using var second = await SendAsync(client);
+        using var first = await client.PostChatAsync();
+        using var second = await client.PostChatAsync();
 
         Assert.Equal(HttpStatusCode.OK, first.StatusCode);
         Assert.Equal(HttpStatusCode.OK, second.StatusCode);
@@ -85,7 +84,7 @@ public sealed class IdentityProviderTests : IAsyncLifetime, IDisposable
         credentials.Failures.Enqueue(new CredentialUnavailableException("DefaultAzureCredential failed to retrieve a token from the included credentials."));
         using var factory = CreateFactory($"""<authentication-managed-identity resource="https://cognitiveservices.azure.com" ignore-error="{ignoreError}" />""", credentials);
 
-        using var response = await SendAsync(factory.CreateClient());
+        using var response = await factory.CreateClient().PostChatAsync();
 
         Assert.Equal(status, (int)response.StatusCode);
         Assert.Equal(forwarded, _backend.Requests.Count);
@@ -122,17 +121,5 @@ public sealed class IdentityProviderTests : IAsyncLifetime, IDisposable
                 services.AddFakeLogging();
             },
             settings: new Dictionary<string, string> { ["Identity:Provider"] = "azure" });
-    }
-
-    private static async Task<HttpResponseMessage> SendAsync(HttpClient client)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Post, "/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21")
-        {
-            Content = new StringContent("{}", Encoding.UTF8, "application/json"),
-        };
-        request.Headers.Add("api-key", GatewayFactory.PrimaryKey);
-        var response = await client.SendAsync(request).WaitAsync(TestTimeouts.Request);
-        await response.Content.LoadIntoBufferAsync().WaitAsync(TestTimeouts.Request);
-        return response;
     }
 }

@@ -58,10 +58,7 @@ public sealed class ClientDisconnectTests : IAsyncLifetime, IDisposable
         }
 
         using var client = _factory.CreateClient();
-        using var request = new HttpRequestMessage(HttpMethod.Post, ChatPath) { Content = new StringContent("""{"messages":[{"role":"user","content":"hi"}]}""", Encoding.UTF8, "application/json") };
-        request.Headers.Add("api-key", GatewayFactory.PrimaryKey);
-
-        using var response = await client.SendAsync(request).WaitAsync(TestTimeouts.Request);
+        using var response = await client.PostChatAsync(body: ChatCalls.OneUserMessage);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
     }

@@ -102,10 +102,7 @@ public sealed class RequestLimitsTests : IAsyncLifetime, IDisposable
     {
         var body = $$"""{"messages":[{"role":"user","content":"{{new string('a', 1000)}}"}]}""";
         using var client = _factory.CreateClient();
-        using var request = new HttpRequestMessage(HttpMethod.Post, ChatPath) { Content = new StringContent(body.PadRight(Limit), Encoding.UTF8, "application/json") };
-        request.Headers.Add("api-key", GatewayFactory.PrimaryKey);
-
-        using var response = await client.SendAsync(request).WaitAsync(TestTimeouts.Request);
+        using var response = await client.PostChatAsync(body: body.PadRight(Limit));
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal(Limit, Assert.Single(_backend.Requests).Body.Length);

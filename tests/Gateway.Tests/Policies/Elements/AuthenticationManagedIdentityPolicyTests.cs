@@ -1,5 +1,4 @@
 using System.Net;
-using System.Text;
 using Gateway.Identity;
 using Gateway.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;
@@ -100,13 +99,6 @@ public sealed class AuthenticationManagedIdentityPolicyTests : IAsyncLifetime
             </policies>
             """);
         using var factory = new GatewayFactory(apim, _backend.Url, testServices: services);
-        using var request = new HttpRequestMessage(HttpMethod.Post, "/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21")
-        {
-            Content = new StringContent("{}", Encoding.UTF8, "application/json"),
-        };
-        request.Headers.Add("api-key", GatewayFactory.PrimaryKey);
-        var response = await factory.CreateClient().SendAsync(request).WaitAsync(TestTimeouts.Request);
-        await response.Content.LoadIntoBufferAsync();
-        return response;
+        return await factory.CreateClient().PostChatAsync();
     }
 }

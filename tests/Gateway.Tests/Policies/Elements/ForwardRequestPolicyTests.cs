@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Net;
-using System.Text;
 using Gateway.Tests.Support;
 using Microsoft.AspNetCore.Http;
 
@@ -34,10 +33,10 @@ public sealed class ForwardRequestPolicyTests : IAsyncLifetime
         using var apim = new TestApim(ErrorAsHeaderPolicy(timeout + """ buffer-response="false" """));
         using var factory = new GatewayFactory(apim, _backend.Url);
         var client = factory.CreateClient();
-        using var warmUp = await SendAsync(client, HttpCompletionOption.ResponseContentRead);
+        using var warmUp = await client.PostChatAsync(completion: HttpCompletionOption.ResponseContentRead);
         var clock = Stopwatch.StartNew();
 
-        using var response = await SendAsync(client, HttpCompletionOption.ResponseContentRead);
+        using var response = await client.PostChatAsync(completion: HttpCompletionOption.ResponseContentRead);
 
         Assert.Equal(HttpStatusCode.GatewayTimeout, response.StatusCode);
         Assert.Equal("forward-request|Timeout", response.Headers.GetValues("x-error").Single());
@@ -71,7 +70,7 @@ public sealed class ForwardRequestPolicyTests : IAsyncLifetime
             """);
         using var factory = new GatewayFactory(apim, _backend.Url);
 
-        var sending = SendAsync(factory.CreateClient(), HttpCompletionOption.ResponseHeadersRead);
+        var sending = factory.CreateClient().PostChatAsync(completion: HttpCompletionOption.ResponseHeadersRead);
         if (buffer == "false")
         {
             // Streamed: the client has the headers and the first event while the backend is still writing.
@@ -109,7 +108,7 @@ public sealed class ForwardRequestPolicyTests : IAsyncLifetime
         using var apim = new TestApim(ErrorAsHeaderPolicy("""timeout-ms="250" buffer-response="false" """));
         using var factory = new GatewayFactory(apim, _backend.Url);
 
-        using var response = await SendAsync(factory.CreateClient(), HttpCompletionOption.ResponseHeadersRead);
+        using var response = await factory.CreateClient().PostChatAsync(completion: HttpCompletionOption.ResponseHeadersRead);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("data: first\n\ndata: second\n\n", await response.Content.ReadAsStringAsync().WaitAsync(TestTimeouts.Request));
@@ -145,7 +144,7 @@ public sealed class ForwardRequestPolicyTests : IAsyncLifetime
         using var apim = new TestApim(ErrorAsHeaderPolicy("""timeout="120" """));
         using var factory = new GatewayFactory(apim, _backend.Url, time: time);
 
-        var sending = SendAsync(factory.CreateClient(), HttpCompletionOption.ResponseContentRead);
+        var sending = factory.CreateClient().PostChatAsync(completion: HttpCompletionOption.ResponseContentRead);
         await WaitForTimerAsync(time, TimeSpan.FromSeconds(120));
         time.Advance(TimeSpan.FromSeconds(119));
         await Task.Delay(100);
@@ -172,7 +171,7 @@ public sealed class ForwardRequestPolicyTests : IAsyncLifetime
         using var apim = new TestApim(ErrorAsHeaderPolicy("""buffer-response="false" """));
         using var factory = new GatewayFactory(apim, _backend.Url, settings: new Dictionary<string, string> { ["Gateway:Forwarding:IdleTimeout"] = "00:00:00.300" });
 
-        using var response = await SendAsync(factory.CreateClient(), HttpCompletionOption.ResponseHeadersRead);
+        using var response = await factory.CreateClient().PostChatAsync(completion: HttpCompletionOption.ResponseHeadersRead);
         using var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
         Assert.Equal("data: first", await reader.ReadLineAsync().WaitAsync(TestTimeouts.Request));
         var cut = await Record.ExceptionAsync(() => reader.ReadToEndAsync().WaitAsync(IdleCutWithin));
@@ -206,15 +205,5 @@ public sealed class ForwardRequestPolicyTests : IAsyncLifetime
             Assert.True(waited.Elapsed < TestTimeouts.Request, $"no timer of {dueTime} was started on the gateway's clock");
             await Task.Delay(10);
         }
-    }
-
-    private static async Task<HttpResponseMessage> SendAsync(HttpClient client, HttpCompletionOption completion)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Post, ChatPath)
-        {
-            Content = new StringContent("{}", Encoding.UTF8, "application/json"),
-        };
-        request.Headers.Add("api-key", GatewayFactory.PrimaryKey);
-        return await client.SendAsync(request, completion).WaitAsync(TestTimeouts.Request);
     }
 }

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Text;
 using System.Text.Json;
 using Gateway.Policies;
 using Gateway.Tests.Support;
@@ -12,7 +11,6 @@ namespace Gateway.Tests.Policies.Elements;
 public sealed class GetAuthorizationContextPolicyTests : IAsyncLifetime
 {
     private const string Token = "gho_l0cal-g1thub-t0ken";
-    private const string ChatPath = "/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21";
     private RecordingBackend _backend = null!;
 
     public async Task InitializeAsync() => _backend = await RecordingBackend.StartAsync();
@@ -267,20 +265,6 @@ public sealed class GetAuthorizationContextPolicyTests : IAsyncLifetime
         return await SendAsync(factory.CreateClient(), headers);
     }
 
-    private static async Task<HttpResponseMessage> SendAsync(HttpClient client, Dictionary<string, string>? headers = null)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Post, ChatPath)
-        {
-            Content = new StringContent("{}", Encoding.UTF8, "application/json"),
-        };
-        request.Headers.Add("api-key", GatewayFactory.PrimaryKey);
-        foreach (var (name, value) in headers ?? [])
-        {
-            request.Headers.TryAddWithoutValidation(name, value);
-        }
-
-        var response = await client.SendAsync(request).WaitAsync(TestTimeouts.Request);
-        await response.Content.LoadIntoBufferAsync();
-        return response;
-    }
+    private static Task<HttpResponseMessage> SendAsync(HttpClient client, Dictionary<string, string>? headers = null) =>
+        client.PostChatAsync(headers: headers?.Select(h => (h.Key, h.Value)));
 }

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Text;
 using Gateway.Policies;
 using Gateway.Tests.Support;
 using Microsoft.Extensions.Time.Testing;
@@ -225,14 +224,6 @@ public sealed class RateLimitPolicyTests : IDisposable
 
     public void Dispose() => _apim.Dispose();
 
-    private static async Task<HttpResponseMessage> SendAsync(HttpClient client, string team, string status = "200", string key = GatewayFactory.PrimaryKey)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Post, "/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21") { Content = new StringContent("{}", Encoding.UTF8, "application/json") };
-        request.Headers.Add("api-key", key);
-        request.Headers.Add("x-team", team);
-        request.Headers.Add("x-status", status);
-        var response = await client.SendAsync(request).WaitAsync(TestTimeouts.Request);
-        await response.Content.LoadIntoBufferAsync();
-        return response;
-    }
+    private static Task<HttpResponseMessage> SendAsync(HttpClient client, string team, string status = "200", string key = GatewayFactory.PrimaryKey) =>
+        client.PostChatAsync(key: key, headers: [("x-team", team), ("x-status", status)]);
 }

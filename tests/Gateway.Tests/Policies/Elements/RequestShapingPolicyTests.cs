@@ -1,5 +1,4 @@
 using System.Net;
-using System.Text;
 using Gateway.Tests.Support;
 
 namespace Gateway.Tests.Policies.Elements;
@@ -107,18 +106,6 @@ public sealed class RequestShapingPolicyTests : IAsyncLifetime
             </policies>
             """);
         using var factory = new GatewayFactory(apim, _backend.Url);
-        using var request = new HttpRequestMessage(HttpMethod.Post, "/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21")
-        {
-            Content = new StringContent("""{"messages":[]}""", Encoding.UTF8, "application/json"),
-        };
-        request.Headers.Add("api-key", GatewayFactory.PrimaryKey);
-        if (team is not null)
-        {
-            request.Headers.Add("x-team", team);
-        }
-
-        var response = await factory.CreateClient().SendAsync(request).WaitAsync(TestTimeouts.Request);
-        await response.Content.LoadIntoBufferAsync();
-        return response;
+        return await factory.CreateClient().PostChatAsync(body: """{"messages":[]}""", headers: team is null ? null : [("x-team", team)]);
     }
 }

@@ -1,4 +1,3 @@
-using System.Text;
 using Gateway.Policies;
 using Gateway.Policies.Elements;
 using Gateway.Tests.Support;
@@ -39,13 +38,7 @@ public sealed class RetryPolicyTests : IAsyncLifetime
             </policies>
             """);
         using var factory = new GatewayFactory(apim, _backend.Url);
-        using var request = new HttpRequestMessage(HttpMethod.Post, "/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21")
-        {
-            Content = new StringContent("""{"messages":[{"role":"user","content":"again"}]}""", Encoding.UTF8, "application/json"),
-        };
-        request.Headers.Add("api-key", GatewayFactory.PrimaryKey);
-
-        using var response = await factory.CreateClient().SendAsync(request).WaitAsync(TestTimeouts.Request);
+        using var response = await factory.CreateClient().PostChatAsync(body: """{"messages":[{"role":"user","content":"again"}]}""");
 
         Assert.Equal(finalStatus, (int)response.StatusCode);
         Assert.Equal(backendCalls, _backend.Requests.Count);
@@ -80,13 +73,7 @@ public sealed class RetryPolicyTests : IAsyncLifetime
             </policies>
             """);
         using var factory = new GatewayFactory(apim, _backend.Url, settings: new Dictionary<string, string> { ["Apim:Backends:aoai-eastus2-gpt-4o:Url"] = "http://127.0.0.1:9/openai" });
-        using var request = new HttpRequestMessage(HttpMethod.Post, "/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21")
-        {
-            Content = new StringContent("{}", Encoding.UTF8, "application/json"),
-        };
-        request.Headers.Add("api-key", GatewayFactory.PrimaryKey);
-
-        using var response = await factory.CreateClient().SendAsync(request).WaitAsync(TestTimeouts.Request);
+        using var response = await factory.CreateClient().PostChatAsync();
 
         Assert.Equal(503, (int)response.StatusCode);
         Assert.Equal("forward-request BackendConnectionFailure after 1 try", response.Headers.GetValues("x-error").Single());
@@ -120,13 +107,8 @@ public sealed class RetryPolicyTests : IAsyncLifetime
             </policies>
             """);
         using var factory = new GatewayFactory(apim, _backend.Url, time: time);
-        using var request = new HttpRequestMessage(HttpMethod.Post, "/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21")
-        {
-            Content = new StringContent("{}", Encoding.UTF8, "application/json"),
-        };
-        request.Headers.Add("api-key", GatewayFactory.PrimaryKey);
 
-        var sending = factory.CreateClient().SendAsync(request);
+        var sending = factory.CreateClient().PostChatAsync();
         for (var i = 0; i < waits.Length; i++)
         {
             await WaitForRetryTimersAsync(time, i + 1);

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Text;
 using Gateway.Tests.Support;
 
 namespace Gateway.Tests.Policies.Elements;
@@ -35,13 +34,7 @@ public sealed class ReturnResponsePolicyTests : IAsyncLifetime
             </policies>
             """);
         using var factory = new GatewayFactory(apim, _backend.Url);
-        using var request = new HttpRequestMessage(HttpMethod.Post, "/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21")
-        {
-            Content = new StringContent("{}", Encoding.UTF8, "application/json"),
-        };
-        request.Headers.Add("api-key", GatewayFactory.PrimaryKey);
-
-        using var response = await factory.CreateClient().SendAsync(request).WaitAsync(TestTimeouts.Request);
+        using var response = await factory.CreateClient().PostChatAsync();
 
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
         Assert.Equal("""{"ok":true}""", await response.Content.ReadAsStringAsync());

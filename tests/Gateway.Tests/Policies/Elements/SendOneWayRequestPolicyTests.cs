@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Net;
-using System.Text;
 using Gateway.Tests.Support;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
@@ -10,7 +9,6 @@ namespace Gateway.Tests.Policies.Elements;
 
 public sealed class SendOneWayRequestPolicyTests : IAsyncLifetime
 {
-    private const string ChatPath = "/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21";
     private const string ChatBody = """{"messages":[{"role":"user","content":"hi"}]}""";
     private RecordingBackend _backend = null!;
 
@@ -33,7 +31,7 @@ public sealed class SendOneWayRequestPolicyTests : IAsyncLifetime
             """));
         using var factory = new GatewayFactory(apim, _backend.Url);
 
-        using var response = await SendAsync(factory.CreateClient());
+        using var response = await factory.CreateClient().PostChatAsync(body: ChatBody);
 
         // The gated hook holds every request until it is opened (at dispose): the response came back regardless.
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
@@ -53,7 +51,7 @@ public sealed class SendOneWayRequestPolicyTests : IAsyncLifetime
             """));
         using var factory = new GatewayFactory(apim, _backend.Url);
 
-        using var response = await SendAsync(factory.CreateClient());
+        using var response = await factory.CreateClient().PostChatAsync(body: ChatBody);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var mirror = await _backend.ArrivalAsync("/mirror");
@@ -95,7 +93,7 @@ public sealed class SendOneWayRequestPolicyTests : IAsyncLifetime
             """));
         using var factory = new GatewayFactory(apim, _backend.Url, time: time);
 
-        using var response = await SendAsync(factory.CreateClient());
+        using var response = await factory.CreateClient().PostChatAsync(body: ChatBody);
         await _backend.ArrivalAsync("/hang");
         await time.WaitForTimerAsync(TimeSpan.FromSeconds(seconds));
         time.Advance(TimeSpan.FromSeconds(seconds - 1));
@@ -128,7 +126,7 @@ public sealed class SendOneWayRequestPolicyTests : IAsyncLifetime
             });
         });
 
-        using var response = await SendAsync(factory.CreateClient());
+        using var response = await factory.CreateClient().PostChatAsync(body: ChatBody);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Null(response.Headers.TryGetValues("x-error", out var errors) ? errors.Single() : null);
@@ -164,16 +162,4 @@ public sealed class SendOneWayRequestPolicyTests : IAsyncLifetime
           </on-error>
         </policies>
         """;
-
-    private static async Task<HttpResponseMessage> SendAsync(HttpClient client)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Post, ChatPath)
-        {
-            Content = new StringContent(ChatBody, Encoding.UTF8, "application/json"),
-        };
-        request.Headers.Add("api-key", GatewayFactory.PrimaryKey);
-        var response = await client.SendAsync(request).WaitAsync(TestTimeouts.Request);
-        await response.Content.LoadIntoBufferAsync();
-        return response;
-    }
 }

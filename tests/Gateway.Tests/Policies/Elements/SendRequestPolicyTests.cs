@@ -1,5 +1,4 @@
 using System.Net;
-using System.Text;
 using Gateway.Identity;
 using Gateway.Policies;
 using Gateway.Tests.Support;
@@ -336,17 +335,7 @@ public sealed class SendRequestPolicyTests : IAsyncLifetime
     private static string? Header(HttpResponseMessage response, string name) =>
         response.Headers.TryGetValues(name, out var values) ? values.Single() : null;
 
-    private static async Task<HttpResponseMessage> SendAsync(HttpClient client)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Post, ChatPath)
-        {
-            Content = new StringContent(ChatBody, Encoding.UTF8, "application/json"),
-        };
-        request.Headers.Add("api-key", GatewayFactory.PrimaryKey);
-        var response = await client.SendAsync(request).WaitAsync(TestTimeouts.Request);
-        await response.Content.LoadIntoBufferAsync();
-        return response;
-    }
+    private static Task<HttpResponseMessage> SendAsync(HttpClient client) => client.PostChatAsync(body: ChatBody);
 
     /// <summary>A managed identity whose token endpoint cannot be reached.</summary>
     private sealed class UnreachableIdentity : IManagedIdentityTokenProvider

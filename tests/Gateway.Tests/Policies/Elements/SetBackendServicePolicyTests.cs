@@ -1,5 +1,4 @@
 using System.Net;
-using System.Text;
 using Gateway.Tests.Support;
 
 namespace Gateway.Tests.Policies.Elements;
@@ -60,15 +59,6 @@ public sealed class SetBackendServicePolicyTests : IAsyncLifetime
         Assert.Equal("/custom/openai" + Operation, Assert.Single(_backend.Requests).PathAndQuery);
     }
 
-    private static async Task<HttpResponseMessage> SendAsync(HttpClient client, string? backendId)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Post, "/openai" + Operation) { Content = new StringContent("{}", Encoding.UTF8, "application/json") };
-        request.Headers.Add("api-key", GatewayFactory.PrimaryKey);
-        if (backendId is not null)
-        {
-            request.Headers.Add("x-backend-id", backendId);
-        }
-
-        return await client.SendAsync(request).WaitAsync(TestTimeouts.Request);
-    }
+    private static Task<HttpResponseMessage> SendAsync(HttpClient client, string? backendId) =>
+        client.PostChatAsync("/openai" + Operation, headers: backendId is null ? null : [("x-backend-id", backendId)]);
 }

@@ -126,14 +126,7 @@ public sealed class SetBodyPolicyTests : IAsyncLifetime
         using (apim)
         {
             using var factory = new GatewayFactory(apim, _backend.Url);
-            using var request = new HttpRequestMessage(HttpMethod.Post, "/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21")
-            {
-                Content = new StringContent(Body, Encoding.UTF8, "application/json"),
-            };
-            request.Headers.Add("api-key", GatewayFactory.PrimaryKey);
-            var response = await factory.CreateClient().SendAsync(request).WaitAsync(TestTimeouts.Request);
-            await response.Content.LoadIntoBufferAsync();
-            return response;
+            return await factory.CreateClient().PostChatAsync(body: Body);
         }
     }
 }

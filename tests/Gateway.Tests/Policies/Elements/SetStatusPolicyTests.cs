@@ -1,5 +1,4 @@
 using System.Net;
-using System.Text;
 using Gateway.Tests.Support;
 
 namespace Gateway.Tests.Policies.Elements;
@@ -49,13 +48,6 @@ public sealed class SetStatusPolicyTests
             </policies>
             """);
         using var factory = new GatewayFactory(apim, "http://127.0.0.1:9");
-        using var request = new HttpRequestMessage(HttpMethod.Post, "/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21")
-        {
-            Content = new StringContent("{}", Encoding.UTF8, "application/json"),
-        };
-        request.Headers.Add("api-key", GatewayFactory.PrimaryKey);
-        var response = await factory.CreateClient().SendAsync(request).WaitAsync(TestTimeouts.Request);
-        await response.Content.LoadIntoBufferAsync().WaitAsync(TestTimeouts.Request);
-        return response;
+        return await factory.CreateClient().PostChatAsync();
     }
 }

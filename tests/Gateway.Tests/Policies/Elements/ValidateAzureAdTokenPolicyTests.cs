@@ -1,6 +1,5 @@
 using System.Net;
 using System.Security.Cryptography;
-using System.Text;
 using Gateway.Apim;
 using Gateway.Identity;
 using Gateway.Policies;
@@ -563,26 +562,15 @@ public sealed class ValidateAzureAdTokenPolicyTests : IAsyncLifetime, IDisposabl
 
     private static string Message(HttpResponseMessage response) => response.Headers.GetValues("x-error").Single().Split('|', 3)[2];
 
-    private static async Task<HttpResponseMessage> SendAsync(HttpClient client, string? authorization = null, string query = "", Dictionary<string, string>? headers = null)
+    private static Task<HttpResponseMessage> SendAsync(HttpClient client, string? authorization = null, string query = "", Dictionary<string, string>? headers = null)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Post, "/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21" + query)
-        {
-            Content = new StringContent("{}", Encoding.UTF8, "application/json"),
-        };
-        request.Headers.Add("api-key", GatewayFactory.PrimaryKey);
+        var all = (headers ?? []).Select(h => (h.Key, h.Value)).ToList();
         if (authorization is not null)
         {
-            request.Headers.TryAddWithoutValidation("Authorization", authorization);
+            all.Insert(0, ("Authorization", authorization));
         }
 
-        foreach (var (name, value) in headers ?? new Dictionary<string, string>())
-        {
-            request.Headers.TryAddWithoutValidation(name, value);
-        }
-
-        var response = await client.SendAsync(request).WaitAsync(TestTimeouts.Request);
-        await response.Content.LoadIntoBufferAsync().WaitAsync(TestTimeouts.Request);
-        return response;
+        return client.PostChatAsync(ChatCalls.ChatPath + query, headers: all);
     }
 
     /// <summary>
