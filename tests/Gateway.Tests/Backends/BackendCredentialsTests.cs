@@ -110,22 +110,10 @@ public sealed class BackendCredentialsTests : IAsyncLifetime
         Assert.Contains("backend 'creds': a credentials value contains a line break", error.Message, StringComparison.Ordinal);
     }
 
-    private const string Policy = """
-        <policies>
-          <inbound>
-            <set-backend-service backend-id="creds" />
-          </inbound>
-          <backend>
-            <forward-request buffer-response="false" />
-          </backend>
-          <on-error>
-            <return-response>
-              <set-status code="503" reason="Failed" />
-              <set-header name="x-error" exists-action="override"><value>@(context.LastError.Source + "|" + context.LastError.Reason)</value></set-header>
-            </return-response>
-          </on-error>
-        </policies>
-        """;
+    private static readonly string Policy = TestPolicy.With(
+        """<set-backend-service backend-id="creds" />""",
+        TestPolicy.ForwardUnbuffered,
+        onError: TestPolicy.AnswerWithError(503, "Failed"));
 
     private static string Backend(string id, string url, string credentials) =>
         $$"""{ "id": "{{id}}", "account": "aoai-eastus2", "url": "{{url}}", "protocol": "http", "credentials": {{credentials}} }""";

@@ -371,26 +371,15 @@ public sealed class BackendPoolForwardingTests : IAsyncLifetime
         return apim;
     }
 
-    private static string RetryPolicy(string backendId = "pool", int count = 2, string outbound = "", string onError = "") => $$"""
-        <policies>
-          <inbound>
-            <set-backend-service backend-id="{{backendId}}" />
-          </inbound>
-          <backend>
-            {{(count == 0 ? "<forward-request />" : $"""
+    private static string RetryPolicy(string backendId = "pool", int count = 2, string outbound = "", string onError = "") => TestPolicy.With(
+        $"""<set-backend-service backend-id="{backendId}" />""",
+        count == 0 ? TestPolicy.Forward : $"""
             <retry condition="@(context.Response.StatusCode == 429)" count="{count}" interval="0">
               <forward-request buffer-request-body="true" />
             </retry>
-            """)}}
-          </backend>
-          <outbound>
-            {{outbound}}
-          </outbound>
-          <on-error>
-            {{onError}}
-          </on-error>
-        </policies>
-        """;
+            """,
+        outbound,
+        onError);
 
     private static ActivityListener BackendSpanListener(ActivityTraceId traceId, ConcurrentQueue<(string? Member, string? Pool)> tags)
     {

@@ -200,18 +200,11 @@ public sealed class PoolSessionAffinityTests : IAsyncLifetime
         return apim;
     }
 
-    private static string Policy(bool retry = false, string forward = "<forward-request buffer-request-body=\"true\" />") => $$"""
-        <policies>
-          <inbound>
-            <set-backend-service backend-id="pool" />
-          </inbound>
-          <backend>
-            {{(retry ? $"""<retry condition="@(context.Response.StatusCode == 429)" count="2" interval="0">{forward}</retry>""" : forward)}}
-          </backend>
-          <outbound />
-          <on-error />
-        </policies>
-        """;
+    private static string Policy(bool retry = false, string forward = "<forward-request buffer-request-body=\"true\" />") => TestPolicy.With(
+        """<set-backend-service backend-id="pool" />""",
+        retry ? $"""<retry condition="@(context.Response.StatusCode == 429)" count="2" interval="0">{forward}</retry>""" : forward,
+        outbound: string.Empty,
+        onError: string.Empty);
 
     private List<string> Members() => _members.Members();
 

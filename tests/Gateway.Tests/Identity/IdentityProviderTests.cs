@@ -95,23 +95,10 @@ public sealed class IdentityProviderTests : IAsyncLifetime, IDisposable
 
     private GatewayFactory CreateFactory(string inbound, FakeCredentialFactory credentials)
     {
-        File.WriteAllText(_apim.PolicyPath, $$"""
-            <policies>
-              <inbound>
-                <set-backend-service backend-id="aoai-eastus2-gpt-4o" />
-                {{inbound}}
-              </inbound>
-              <backend>
-                <forward-request buffer-response="false" />
-              </backend>
-              <on-error>
-                <return-response>
-                  <set-status code="503" reason="No token" />
-                  <set-header name="x-error" exists-action="override"><value>@(context.LastError.Source + "|" + context.LastError.Reason)</value></set-header>
-                </return-response>
-              </on-error>
-            </policies>
-            """);
+        File.WriteAllText(_apim.PolicyPath, TestPolicy.With(
+            TestPolicy.ToEastUs2 + inbound,
+            TestPolicy.ForwardUnbuffered,
+            onError: TestPolicy.AnswerWithError(503, "No token")));
         return new GatewayFactory(
             _apim,
             _backend.Url,

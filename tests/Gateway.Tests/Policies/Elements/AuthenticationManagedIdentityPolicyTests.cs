@@ -78,26 +78,11 @@ public sealed class AuthenticationManagedIdentityPolicyTests : IAsyncLifetime
 
     private async Task<HttpResponseMessage> SendAsync(string inbound, Action<IServiceCollection>? services = null, string outbound = "")
     {
-        using var apim = new TestApim($$"""
-            <policies>
-              <inbound>
-                <set-backend-service backend-id="aoai-eastus2-gpt-4o" />
-                {{inbound}}
-              </inbound>
-              <backend>
-                <forward-request buffer-response="false" />
-              </backend>
-              <outbound>
-                {{outbound}}
-              </outbound>
-              <on-error>
-                <return-response>
-                  <set-status code="503" reason="No token" />
-                  <set-header name="x-error" exists-action="override"><value>@(context.LastError.Source + "|" + context.LastError.Reason)</value></set-header>
-                </return-response>
-              </on-error>
-            </policies>
-            """);
+        using var apim = new TestApim(TestPolicy.With(
+            TestPolicy.ToEastUs2 + inbound,
+            TestPolicy.ForwardUnbuffered,
+            outbound,
+            TestPolicy.AnswerWithError(503, "No token")));
         using var factory = new GatewayFactory(apim, _backend.Url, testServices: services);
         return await factory.CreateClient().PostChatAsync();
     }

@@ -180,22 +180,8 @@ public sealed class ForwardRequestPolicyTests : IAsyncLifetime
     }
 
     /// <summary>A policy forwarding with <paramref name="attributes"/>, whose on-error answers 504 with the error's source and reason in <c>x-error</c>.</summary>
-    private static string ErrorAsHeaderPolicy(string attributes) => $$"""
-        <policies>
-          <inbound>
-            <set-backend-service backend-id="aoai-eastus2-gpt-4o" />
-          </inbound>
-          <backend>
-            <forward-request {{attributes}} />
-          </backend>
-          <on-error>
-            <return-response>
-              <set-status code="504" reason="Gateway Timeout" />
-              <set-header name="x-error" exists-action="override"><value>@(context.LastError.Source + "|" + context.LastError.Reason)</value></set-header>
-            </return-response>
-          </on-error>
-        </policies>
-        """;
+    private static string ErrorAsHeaderPolicy(string attributes) =>
+        TestPolicy.With(TestPolicy.ToEastUs2, $"<forward-request {attributes} />", onError: TestPolicy.AnswerWithError(504, "Gateway Timeout"));
 
     private static async Task WaitForTimerAsync(ObservedTime time, TimeSpan dueTime)
     {

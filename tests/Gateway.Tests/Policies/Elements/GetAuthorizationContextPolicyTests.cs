@@ -236,24 +236,8 @@ public sealed class GetAuthorizationContextPolicyTests : IAsyncLifetime
     };
 
     /// <summary>An API policy that routes to the recording backend, whose on-error answers 502 with the error's source and reason in <c>x-error</c>.</summary>
-    private static string Policy(string inbound) => $$"""
-        <policies>
-          <inbound>
-            <set-backend-service backend-id="aoai-eastus2-gpt-4o" />
-            {{inbound}}
-          </inbound>
-          <backend>
-            <forward-request />
-          </backend>
-          <outbound />
-          <on-error>
-            <return-response>
-              <set-status code="502" reason="No connection" />
-              <set-header name="x-error" exists-action="override"><value>@(context.LastError.Source + "|" + context.LastError.Reason)</value></set-header>
-            </return-response>
-          </on-error>
-        </policies>
-        """;
+    private static string Policy(string inbound) =>
+        TestPolicy.With(TestPolicy.ToEastUs2 + inbound, outbound: string.Empty, onError: TestPolicy.AnswerWithError(502, "No connection"));
 
     private static string? Header(HttpResponseMessage response, string name) =>
         response.Headers.TryGetValues(name, out var values) ? values.Single() : null;

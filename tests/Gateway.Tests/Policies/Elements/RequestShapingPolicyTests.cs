@@ -91,20 +91,7 @@ public sealed class RequestShapingPolicyTests : IAsyncLifetime
 
     private async Task<HttpResponseMessage> SendAsync(string inbound, string? team = null, string onError = "")
     {
-        using var apim = new TestApim($$"""
-            <policies>
-              <inbound>
-                <set-backend-service backend-id="aoai-eastus2-gpt-4o" />
-                {{inbound}}
-              </inbound>
-              <backend>
-                <forward-request buffer-response="false" />
-              </backend>
-              <on-error>
-                {{onError}}
-              </on-error>
-            </policies>
-            """);
+        using var apim = new TestApim(TestPolicy.With(TestPolicy.ToEastUs2 + inbound, TestPolicy.ForwardUnbuffered, onError: onError));
         using var factory = new GatewayFactory(apim, _backend.Url);
         return await factory.CreateClient().PostChatAsync(body: """{"messages":[]}""", headers: team is null ? null : [("x-team", team)]);
     }

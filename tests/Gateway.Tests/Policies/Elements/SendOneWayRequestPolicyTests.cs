@@ -142,24 +142,6 @@ public sealed class SendOneWayRequestPolicyTests : IAsyncLifetime
     }
 
     /// <summary>An API policy forwarding to the recording backend, with <paramref name="outbound"/> after the response; on-error names the error in <c>x-error</c>.</summary>
-    private static string Policy(string outbound, string inbound = "") => $$"""
-        <policies>
-          <inbound>
-            <set-backend-service backend-id="aoai-eastus2-gpt-4o" />
-            {{inbound}}
-          </inbound>
-          <backend>
-            <forward-request />
-          </backend>
-          <outbound>
-            {{outbound}}
-          </outbound>
-          <on-error>
-            <return-response>
-              <set-status code="502" reason="Failed" />
-              <set-header name="x-error" exists-action="override"><value>@(context.LastError.Source + "|" + context.LastError.Reason)</value></set-header>
-            </return-response>
-          </on-error>
-        </policies>
-        """;
+    private static string Policy(string outbound, string inbound = "") =>
+        TestPolicy.With(TestPolicy.ToEastUs2 + inbound, outbound: outbound, onError: TestPolicy.AnswerWithError(502, "Failed"));
 }

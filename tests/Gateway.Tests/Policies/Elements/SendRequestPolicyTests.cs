@@ -311,26 +311,8 @@ public sealed class SendRequestPolicyTests : IAsyncLifetime
         PolicyLoader.Load($"<policies>{sections}</policies>", "policy.xml", PolicyScope.Api, new Gateway.Apim.NamedValues(new Dictionary<string, string?>()));
 
     /// <summary>An API policy that routes to the recording backend, whose on-error answers 502 with the error's source and reason in <c>x-error</c>.</summary>
-    private static string Policy(string inbound, string backend = "<forward-request />", string outbound = "") => $$"""
-        <policies>
-          <inbound>
-            <set-backend-service backend-id="aoai-eastus2-gpt-4o" />
-            {{inbound}}
-          </inbound>
-          <backend>
-            {{backend}}
-          </backend>
-          <outbound>
-            {{outbound}}
-          </outbound>
-          <on-error>
-            <return-response>
-              <set-status code="502" reason="Side call failed" />
-              <set-header name="x-error" exists-action="override"><value>@(context.LastError.Source + "|" + context.LastError.Reason)</value></set-header>
-            </return-response>
-          </on-error>
-        </policies>
-        """;
+    private static string Policy(string inbound, string backend = TestPolicy.Forward, string outbound = "") =>
+        TestPolicy.With(TestPolicy.ToEastUs2 + inbound, backend, outbound, TestPolicy.AnswerWithError(502, "Side call failed"));
 
     private static string? Header(HttpResponseMessage response, string name) =>
         response.Headers.TryGetValues(name, out var values) ? values.Single() : null;

@@ -106,23 +106,11 @@ public sealed class SetBodyPolicyTests : IAsyncLifetime
 
     private async Task<HttpResponseMessage> SendAsync(string inbound, string outbound = "")
     {
-        var apim = new TestApim($$"""
-            <policies>
-              <inbound>
-                <set-backend-service backend-id="aoai-eastus2-gpt-4o" />
-                {{inbound}}
-              </inbound>
-              <backend>
-                <forward-request buffer-response="false" />
-              </backend>
-              <outbound>
-                {{outbound}}
-              </outbound>
-              <on-error>
-                <set-header name="x-error" exists-action="override"><value>@(context.LastError.Source + "|" + context.LastError.Reason + "|" + context.LastError.Message)</value></set-header>
-              </on-error>
-            </policies>
-            """);
+        var apim = new TestApim(TestPolicy.With(
+            TestPolicy.ToEastUs2 + inbound,
+            TestPolicy.ForwardUnbuffered,
+            outbound,
+            """<set-header name="x-error" exists-action="override"><value>@(context.LastError.Source + "|" + context.LastError.Reason + "|" + context.LastError.Message)</value></set-header>"""));
         using (apim)
         {
             using var factory = new GatewayFactory(apim, _backend.Url);
