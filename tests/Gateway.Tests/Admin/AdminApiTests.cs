@@ -9,7 +9,6 @@ namespace Gateway.Tests.Admin;
 public sealed class AdminApiTests : IDisposable
 {
     private const string AdminKey = "admin-key-for-the-tests-0123456789";
-    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
 
     /// <summary>Stores <c>x-store</c> in the cache, rate-limits requests with <c>x-limited</c> (one call in 10 minutes), and answers with the cached value.</summary>
     private readonly TestApim _apim = new("""
@@ -42,7 +41,7 @@ public sealed class AdminApiTests : IDisposable
         using var response = await AdminAsync(factory.CreateClient(), method, path, AdminKey);
 
         Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
-        Assert.Equal("""{"statusCode": 404, "message": "Resource not found"}""", await response.Content.ReadAsStringAsync().WaitAsync(Timeout));
+        Assert.Equal("""{"statusCode": 404, "message": "Resource not found"}""", await response.Content.ReadAsStringAsync().WaitAsync(TestTimeouts.Request));
     }
 
     [Theory]
@@ -65,7 +64,7 @@ public sealed class AdminApiTests : IDisposable
         Assert.Equal(HttpStatusCode.Unauthorized, state.StatusCode);
         Assert.Equal(
             """{"statusCode":401,"message":"Access denied due to a missing or invalid admin key. Send Gateway:AdminKey in the x-admin-key header."}""",
-            await reset.Content.ReadAsStringAsync().WaitAsync(Timeout));
+            await reset.Content.ReadAsStringAsync().WaitAsync(TestTimeouts.Request));
         Assert.Equal("v1", lookup.Headers.GetValues("x-stored").Single());
     }
 
@@ -85,7 +84,7 @@ public sealed class AdminApiTests : IDisposable
         Assert.Equal(HttpStatusCode.OK, allowed.StatusCode);
         Assert.Equal((HttpStatusCode)429, limited.StatusCode);
         Assert.Equal(HttpStatusCode.OK, reset.StatusCode);
-        using var body = JsonDocument.Parse(await reset.Content.ReadAsStringAsync().WaitAsync(Timeout));
+        using var body = JsonDocument.Parse(await reset.Content.ReadAsStringAsync().WaitAsync(TestTimeouts.Request));
         Assert.Equal("all", body.RootElement.GetProperty("scope").GetString());
         Assert.Equal(
             ["cache:caches", "rate-limit:counters", "quota:counters", "circuit-breakers:breakers", "token-limit:counters", "token-metrics:counters"],
@@ -114,7 +113,7 @@ public sealed class AdminApiTests : IDisposable
         Assert.Equal(HttpStatusCode.OK, resetCounters.StatusCode);
         Assert.Equal(HttpStatusCode.OK, servedAgain.StatusCode);
         Assert.Equal("v2", servedAgain.Headers.GetValues("x-stored").Single());
-        Assert.Equal("""{"scope":"breakers","reset":[{"name":"circuit-breakers","scope":"breakers","entries":0}]}""", await resetBreakers.Content.ReadAsStringAsync().WaitAsync(Timeout));
+        Assert.Equal("""{"scope":"breakers","reset":[{"name":"circuit-breakers","scope":"breakers","entries":0}]}""", await resetBreakers.Content.ReadAsStringAsync().WaitAsync(TestTimeouts.Request));
     }
 
     [Fact]
@@ -130,7 +129,7 @@ public sealed class AdminApiTests : IDisposable
         Assert.Equal(HttpStatusCode.BadRequest, reset.StatusCode);
         Assert.Equal(
             """{"statusCode":400,"message":"Unknown scope 'everything'; use one of caches, counters, breakers, all."}""",
-            await reset.Content.ReadAsStringAsync().WaitAsync(Timeout));
+            await reset.Content.ReadAsStringAsync().WaitAsync(TestTimeouts.Request));
         Assert.Equal("v1", lookup.Headers.GetValues("x-stored").Single());
     }
 
@@ -147,7 +146,7 @@ public sealed class AdminApiTests : IDisposable
         Assert.Equal(HttpStatusCode.OK, state.StatusCode);
         Assert.Equal(
             """{"states":[{"name":"cache","scope":"caches","entries":1},{"name":"rate-limit","scope":"counters","entries":2},{"name":"quota","scope":"counters","entries":0},{"name":"circuit-breakers","scope":"breakers","entries":0},{"name":"token-limit","scope":"counters","entries":0},{"name":"token-metrics","scope":"counters","entries":0}],"breakers":[],"tokenMetrics":[]}""",
-            await state.Content.ReadAsStringAsync().WaitAsync(Timeout));
+            await state.Content.ReadAsStringAsync().WaitAsync(TestTimeouts.Request));
     }
 
     [Fact]
@@ -183,7 +182,7 @@ public sealed class AdminApiTests : IDisposable
         using var state = await AdminAsync(client, "GET", "/_gateway/admin/state", AdminKey);
 
         Assert.Equal((HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.TooManyRequests), (first.StatusCode, second.StatusCode, throttled.StatusCode));
-        using var json = JsonDocument.Parse(await state.Content.ReadAsStringAsync().WaitAsync(Timeout));
+        using var json = JsonDocument.Parse(await state.Content.ReadAsStringAsync().WaitAsync(TestTimeouts.Request));
         Assert.Equal(
             """[{"backendId":"metered","state":"open","trippedUntil":"2026-12-05T10:01:00+00:00"}]""",
             json.RootElement.GetProperty("breakers").GetRawText());
@@ -250,22 +249,13 @@ public sealed class AdminApiTests : IDisposable
     }
 
     /// <summary>A call of an API operation through the test policy, with the subscription key and <paramref name="headers"/>.</summary>
-    private static async Task<HttpResponseMessage> CallApiAsync(HttpClient client, params (string Name, string Value)[] headers)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Post, "/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21");
-        request.Headers.Add("api-key", GatewayFactory.PrimaryKey);
-        foreach (var (name, value) in headers)
-        {
-            request.Headers.Add(name, value);
-        }
-
-        return await SendAsync(client, request);
-    }
+    private static Task<HttpResponseMessage> CallApiAsync(HttpClient client, params (string Name, string Value)[] headers) =>
+        client.PostChatAsync(headers: headers);
 
     private static async Task<HttpResponseMessage> SendAsync(HttpClient client, HttpRequestMessage request)
     {
-        var response = await client.SendAsync(request).WaitAsync(Timeout);
-        await response.Content.LoadIntoBufferAsync().WaitAsync(Timeout);
+        var response = await client.SendAsync(request).WaitAsync(TestTimeouts.Request);
+        await response.Content.LoadIntoBufferAsync().WaitAsync(TestTimeouts.Request);
         return response;
     }
 }

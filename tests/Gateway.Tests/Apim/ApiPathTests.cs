@@ -1,5 +1,4 @@
 using System.Net;
-using System.Text;
 using System.Text.Json.Nodes;
 using Gateway.Tests.Support;
 
@@ -17,10 +16,8 @@ public sealed class ApiPathTests : IDisposable
         api["path"] = string.Empty;
         File.WriteAllText(apiFile, api.ToJsonString());
         using var factory = new GatewayFactory(_apim, "http://127.0.0.1:9");
-        using var request = new HttpRequestMessage(HttpMethod.Post, "/deployments/gpt-4o/chat/completions?api-version=2024-10-21") { Content = new StringContent("{}", Encoding.UTF8, "application/json") };
-        request.Headers.Add("api-key", GatewayFactory.PrimaryKey);
 
-        using var response = await factory.CreateClient().SendAsync(request);
+        using var response = await factory.CreateClient().PostChatAsync("/deployments/gpt-4o/chat/completions?api-version=2024-10-21");
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("ChatCompletions_Create", await response.Content.ReadAsStringAsync());

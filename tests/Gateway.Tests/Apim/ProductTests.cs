@@ -1,5 +1,4 @@
 using System.Net;
-using System.Text;
 using Gateway.Apim;
 using Gateway.Apim.Model;
 using Gateway.Policies;
@@ -10,7 +9,6 @@ namespace Gateway.Tests.Apim;
 /// <summary>Products: their subscriptions, their policy scope between global and API, <c>context.Product</c> and <c>context.User</c>.</summary>
 public sealed class ProductTests : IDisposable
 {
-    private const string ChatPath = "/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21";
     private const string ProductKey = "product-key-team-a";
     private readonly TestApim _apim = new();
 
@@ -174,16 +172,11 @@ public sealed class ProductTests : IDisposable
 
     private GatewayFactory Factory() => new(_apim, "http://127.0.0.1:9");
 
-    private static async Task<HttpResponseMessage> SendAsync(GatewayFactory factory, string key) =>
-        await SendAsync(factory.WithWebHostBuilder(b => b.UseSetting("Apim:Subscriptions:team-a:PrimaryKey", ProductKey)), key);
+    private static Task<HttpResponseMessage> SendAsync(GatewayFactory factory, string key) =>
+        SendAsync(factory.WithWebHostBuilder(b => b.UseSetting("Apim:Subscriptions:team-a:PrimaryKey", ProductKey)), key);
 
-    private static async Task<HttpResponseMessage> SendAsync(Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactory<Program> factory, string key)
-    {
-        var client = factory.CreateClient();
-        using var request = new HttpRequestMessage(HttpMethod.Post, ChatPath) { Content = new StringContent("{}", Encoding.UTF8, "application/json") };
-        request.Headers.Add("api-key", key);
-        return await client.SendAsync(request);
-    }
+    private static Task<HttpResponseMessage> SendAsync(Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactory<Program> factory, string key) =>
+        factory.CreateClient().PostChatAsync(key: key);
 
     private static string Header(HttpResponseMessage response, string name) => string.Join(",", response.Headers.GetValues(name));
 }

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Text;
 using Gateway.Apim;
 using Gateway.Apim.Model;
 using Gateway.Backends;
@@ -16,7 +15,6 @@ namespace Gateway.Tests.Backends;
 /// </summary>
 public sealed class BackendCredentialsTests : IAsyncLifetime
 {
-    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
     private RecordingBackend _backend = null!;
 
     public async Task InitializeAsync() => _backend = await RecordingBackend.StartAsync();
@@ -41,11 +39,8 @@ public sealed class BackendCredentialsTests : IAsyncLifetime
     {
         using var response = await SendAsync(
             """{ "header": { "x-functions-key": [ "{{backend-key}}" ], "x-two": [ "a", "b" ] }, "query": { "code": [ "{{backend-key}}" ] } }""",
-            request =>
-            {
-                request.Headers.Add("x-functions-key", "from-the-client");
-                request.RequestUri = new Uri(request.RequestUri!.OriginalString + "&code=from-the-client&kept=1", UriKind.Relative);
-            },
+            query: "&code=from-the-client&kept=1",
+            headers: [("x-functions-key", "from-the-client")],
             settings: new Dictionary<string, string> { ["Apim:NamedValues:backend-key"] = "s3cret" });
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
@@ -115,39 +110,19 @@ public sealed class BackendCredentialsTests : IAsyncLifetime
         Assert.Contains("backend 'creds': a credentials value contains a line break", error.Message, StringComparison.Ordinal);
     }
 
-    private const string Policy = """
-        <policies>
-          <inbound>
-            <set-backend-service backend-id="creds" />
-          </inbound>
-          <backend>
-            <forward-request buffer-response="false" />
-          </backend>
-          <on-error>
-            <return-response>
-              <set-status code="503" reason="Failed" />
-              <set-header name="x-error" exists-action="override"><value>@(context.LastError.Source + "|" + context.LastError.Reason)</value></set-header>
-            </return-response>
-          </on-error>
-        </policies>
-        """;
+    private static readonly string Policy = TestPolicy.With(
+        """<set-backend-service backend-id="creds" />""",
+        TestPolicy.ForwardUnbuffered,
+        onError: TestPolicy.AnswerWithError(503, "Failed"));
 
     private static string Backend(string id, string url, string credentials) =>
         $$"""{ "id": "{{id}}", "account": "aoai-eastus2", "url": "{{url}}", "protocol": "http", "credentials": {{credentials}} }""";
 
-    private async Task<HttpResponseMessage> SendAsync(string credentials, Action<HttpRequestMessage>? change = null, Action<IServiceCollection>? services = null, IReadOnlyDictionary<string, string>? settings = null)
+    private async Task<HttpResponseMessage> SendAsync(string credentials, string query = "", (string Name, string Value)[]? headers = null, Action<IServiceCollection>? services = null, IReadOnlyDictionary<string, string>? settings = null)
     {
         using var apim = new TestApim(Policy);
         TestTopology.AddBackends(apim, Backend("creds", _backend.Url + "/openai", credentials));
         using var factory = new GatewayFactory(apim, _backend.Url, testServices: services, settings: settings);
-        using var request = new HttpRequestMessage(HttpMethod.Post, "/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21")
-        {
-            Content = new StringContent("{}", Encoding.UTF8, "application/json"),
-        };
-        request.Headers.Add("api-key", GatewayFactory.PrimaryKey);
-        change?.Invoke(request);
-        var response = await factory.CreateClient().SendAsync(request).WaitAsync(Timeout);
-        await response.Content.LoadIntoBufferAsync();
-        return response;
+        return await factory.CreateClient().PostChatAsync(ChatCalls.ChatPath + query, headers: headers);
     }
 }

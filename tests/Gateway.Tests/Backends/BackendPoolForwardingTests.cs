@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
-using System.Text;
 using Gateway.Pipeline;
 using Gateway.Tests.Support;
 using Microsoft.AspNetCore.Http;
@@ -15,8 +14,6 @@ public sealed class BackendPoolForwardingTests : IAsyncLifetime
     private const string Chat = "/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21";
     private const string Embeddings = "/openai/deployments/text-embedding-3-small/embeddings?api-version=2024-10-21";
     private const string Throttled = "\"count\": 1, \"interval\": \"PT10S\", \"statusCodeRanges\": [ { \"min\": 429, \"max\": 429 } ]";
-    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
-
     private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 3, 2, 8, 0, 0, TimeSpan.Zero));
     private MemberBackends _members = null!;
 
@@ -88,7 +85,7 @@ public sealed class BackendPoolForwardingTests : IAsyncLifetime
         using var stillTripped = await SendAsync(client, Chat);
         using var reset = new HttpRequestMessage(HttpMethod.Post, "/_gateway/admin/reset?scope=breakers");
         reset.Headers.Add("x-admin-key", AdminKey);
-        using var resetResponse = await client.SendAsync(reset).WaitAsync(Timeout);
+        using var resetResponse = await client.SendAsync(reset).WaitAsync(TestTimeouts.Request);
         using var afterReset = await SendAsync(client, Chat);
 
         Assert.Equal(HttpStatusCode.OK, resetResponse.StatusCode);
@@ -374,26 +371,15 @@ public sealed class BackendPoolForwardingTests : IAsyncLifetime
         return apim;
     }
 
-    private static string RetryPolicy(string backendId = "pool", int count = 2, string outbound = "", string onError = "") => $$"""
-        <policies>
-          <inbound>
-            <set-backend-service backend-id="{{backendId}}" />
-          </inbound>
-          <backend>
-            {{(count == 0 ? "<forward-request />" : $"""
+    private static string RetryPolicy(string backendId = "pool", int count = 2, string outbound = "", string onError = "") => TestPolicy.With(
+        $"""<set-backend-service backend-id="{backendId}" />""",
+        count == 0 ? TestPolicy.Forward : $"""
             <retry condition="@(context.Response.StatusCode == 429)" count="{count}" interval="0">
               <forward-request buffer-request-body="true" />
             </retry>
-            """)}}
-          </backend>
-          <outbound>
-            {{outbound}}
-          </outbound>
-          <on-error>
-            {{onError}}
-          </on-error>
-        </policies>
-        """;
+            """,
+        outbound,
+        onError);
 
     private static ActivityListener BackendSpanListener(ActivityTraceId traceId, ConcurrentQueue<(string? Member, string? Pool)> tags)
     {
@@ -415,15 +401,6 @@ public sealed class BackendPoolForwardingTests : IAsyncLifetime
 
     private List<string> Members() => _members.Members();
 
-    private static async Task<HttpResponseMessage> SendAsync(HttpClient client, string path, ActivityTraceId? traceId = null)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = new StringContent("""{"messages":[{"role":"user","content":"hi"}]}""", Encoding.UTF8, "application/json") };
-        request.Headers.Add("api-key", GatewayFactory.PrimaryKey);
-        if (traceId is { } id)
-        {
-            request.Headers.Add("traceparent", $"00-{id}-{ActivitySpanId.CreateRandom()}-01");
-        }
-
-        return await client.SendAsync(request).WaitAsync(Timeout);
-    }
+    private static Task<HttpResponseMessage> SendAsync(HttpClient client, string path, ActivityTraceId? traceId = null) =>
+        client.PostChatAsync(path, ChatCalls.OneUserMessage, headers: traceId is { } id ? [("traceparent", $"00-{id}-{ActivitySpanId.CreateRandom()}-01")] : null);
 }

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Text;
 using Gateway.Tests.Support;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc.Testing;
@@ -13,8 +12,6 @@ public sealed class PoolSessionAffinityTests : IAsyncLifetime
     private const string Chat = "/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21";
     private const string Cookie = "SessionId";
     private const string Throttled = "\"count\": 1, \"interval\": \"PT10S\", \"statusCodeRanges\": [ { \"min\": 429, \"max\": 429 } ]";
-    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
-
     private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 3, 2, 8, 0, 0, TimeSpan.Zero));
     private MemberBackends _members = null!;
 
@@ -203,30 +200,14 @@ public sealed class PoolSessionAffinityTests : IAsyncLifetime
         return apim;
     }
 
-    private static string Policy(bool retry = false, string forward = "<forward-request buffer-request-body=\"true\" />") => $$"""
-        <policies>
-          <inbound>
-            <set-backend-service backend-id="pool" />
-          </inbound>
-          <backend>
-            {{(retry ? $"""<retry condition="@(context.Response.StatusCode == 429)" count="2" interval="0">{forward}</retry>""" : forward)}}
-          </backend>
-          <outbound />
-          <on-error />
-        </policies>
-        """;
+    private static string Policy(bool retry = false, string forward = "<forward-request buffer-request-body=\"true\" />") => TestPolicy.With(
+        """<set-backend-service backend-id="pool" />""",
+        retry ? $"""<retry condition="@(context.Response.StatusCode == 429)" count="2" interval="0">{forward}</retry>""" : forward,
+        outbound: string.Empty,
+        onError: string.Empty);
 
     private List<string> Members() => _members.Members();
 
-    private static async Task<HttpResponseMessage> SendAsync(HttpClient client, string? cookie = null)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Post, Chat) { Content = new StringContent("""{"messages":[{"role":"user","content":"hi"}]}""", Encoding.UTF8, "application/json") };
-        request.Headers.Add("api-key", GatewayFactory.PrimaryKey);
-        if (cookie is not null)
-        {
-            request.Headers.Add("Cookie", cookie);
-        }
-
-        return await client.SendAsync(request).WaitAsync(Timeout);
-    }
+    private static Task<HttpResponseMessage> SendAsync(HttpClient client, string? cookie = null) =>
+        client.PostChatAsync(Chat, ChatCalls.OneUserMessage, headers: cookie is null ? null : [("Cookie", cookie)]);
 }

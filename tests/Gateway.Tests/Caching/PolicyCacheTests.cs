@@ -1,9 +1,7 @@
 using System.Net;
-using System.Text;
 using Gateway.Caching;
 using Gateway.Policies;
 using Gateway.Tests.Support;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 using Newtonsoft.Json.Linq;
 
@@ -62,14 +60,7 @@ public class PolicyCacheTests
         var seen = new List<string>();
         foreach (var reset in new[] { false, false, false, true, false })
         {
-            using var request = new HttpRequestMessage(HttpMethod.Post, "/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21") { Content = new StringContent("{}", Encoding.UTF8, "application/json") };
-            request.Headers.Add("api-key", GatewayFactory.PrimaryKey);
-            if (reset)
-            {
-                request.Headers.Add("x-reset", "1");
-            }
-
-            using var response = await client.SendAsync(request).WaitAsync(TimeSpan.FromSeconds(30));
+            using var response = await client.PostChatAsync(headers: reset ? [("x-reset", "1")] : null);
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
             seen.Add(response.Headers.GetValues("x-n").Single());
         }
@@ -98,7 +89,7 @@ public class PolicyCacheTests
             </policies>
             """);
         var time = new FakeTimeProvider();
-        using var factory = new GatewayFactory(apim, "http://127.0.0.1:9", testServices: services => services.AddSingleton<TimeProvider>(time));
+        using var factory = new GatewayFactory(apim, "http://127.0.0.1:9", time: time);
         var client = factory.CreateClient();
 
         var stored = await FoundAsync(client, ("x-store", "hello"));
@@ -160,14 +151,7 @@ public class PolicyCacheTests
 
     private static async Task<string> FoundAsync(HttpClient client, params (string Name, string Value)[] headers)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Post, "/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21") { Content = new StringContent("{}", Encoding.UTF8, "application/json") };
-        request.Headers.Add("api-key", GatewayFactory.PrimaryKey);
-        foreach (var (name, value) in headers)
-        {
-            request.Headers.Add(name, value);
-        }
-
-        using var response = await client.SendAsync(request).WaitAsync(TimeSpan.FromSeconds(30));
+        using var response = await client.PostChatAsync(headers: headers);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         return response.Headers.GetValues("x-found").Single();
     }

@@ -8,7 +8,6 @@ namespace Gateway.Tests.Expressions;
 public sealed class ContextMembersTests : IAsyncLifetime
 {
     private const string ChatPath = "/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21";
-    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
     private RecordingBackend _backend = null!;
 
     public async Task InitializeAsync() => _backend = await RecordingBackend.StartAsync();
@@ -105,7 +104,7 @@ public sealed class ContextMembersTests : IAsyncLifetime
         using var factory = new GatewayFactory(apim, _backend.Url);
         using var request = Request(new StringContent("""{"not":"xml"}""", Encoding.UTF8, "application/json"));
 
-        using var response = await factory.CreateClient().SendAsync(request).WaitAsync(Timeout);
+        using var response = await factory.CreateClient().SendAsync(request).WaitAsync(TestTimeouts.Request);
 
         var error = response.Headers.GetValues("x-error").Single();
         Assert.StartsWith("ExpressionValueEvaluationFailure|", error, StringComparison.Ordinal);
@@ -166,9 +165,9 @@ public sealed class ContextMembersTests : IAsyncLifetime
             request.Headers.TryAddWithoutValidation("Authorization", authorization);
         }
 
-        using var response = await factory.CreateClient().SendAsync(request).WaitAsync(Timeout);
+        using var response = await factory.CreateClient().SendAsync(request).WaitAsync(TestTimeouts.Request);
 
-        Assert.True(response.Headers.Contains("x-seen"), await response.Content.ReadAsStringAsync().WaitAsync(Timeout));
+        Assert.True(response.Headers.Contains("x-seen"), await response.Content.ReadAsStringAsync().WaitAsync(TestTimeouts.Request));
         return response.Headers.GetValues("x-seen").Single();
     }
 

@@ -8,7 +8,6 @@ namespace Gateway.Tests.Identity;
 
 public class AzureTokenProviderTests
 {
-    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
     private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 1, 1, 12, 0, 0, TimeSpan.Zero));
     private readonly FakeLogger<AzureTokenProvider> _logger = new();
 
@@ -21,7 +20,7 @@ public class AzureTokenProviderTests
         var credentials = new FakeCredentialFactory(_time);
         var provider = new AzureTokenProvider(credentials, _time, _logger);
 
-        var token = await provider.GetTokenAsync(resource, "client-1", CancellationToken.None).AsTask().WaitAsync(Timeout);
+        var token = await provider.GetTokenAsync(resource, "client-1", CancellationToken.None).AsTask().WaitAsync(TestTimeouts.Request);
 
         var request = Assert.Single(credentials.Credential("client-1").Requests);
         Assert.Equal([scope], request.Scopes);
@@ -36,7 +35,7 @@ public class AzureTokenProviderTests
 
         foreach (var (resource, clientId) in new[] { ("https://a", "client-1"), ("https://b", "client-1"), ("https://a", "client-2"), ("https://a", null), ("https://b", null), ("https://a", "client-1") })
         {
-            await provider.GetTokenAsync(resource, clientId, CancellationToken.None).AsTask().WaitAsync(Timeout);
+            await provider.GetTokenAsync(resource, clientId, CancellationToken.None).AsTask().WaitAsync(TestTimeouts.Request);
         }
 
         // The system-assigned identity (no client-id) gets a credential of its own, made with no client id.
@@ -51,12 +50,12 @@ public class AzureTokenProviderTests
     {
         var credentials = new FakeCredentialFactory(_time) { Lifetime = TimeSpan.FromHours(1) };
         var provider = new AzureTokenProvider(credentials, _time, _logger);
-        var first = await provider.GetTokenAsync("https://cognitiveservices.azure.com", "client-1", CancellationToken.None).AsTask().WaitAsync(Timeout);
+        var first = await provider.GetTokenAsync("https://cognitiveservices.azure.com", "client-1", CancellationToken.None).AsTask().WaitAsync(TestTimeouts.Request);
 
         _time.Advance(TimeSpan.FromHours(1) - AzureTokenProvider.RenewBeforeExpiry - TimeSpan.FromSeconds(1));
-        var beforeRefresh = await provider.GetTokenAsync("https://cognitiveservices.azure.com", "client-1", CancellationToken.None).AsTask().WaitAsync(Timeout);
+        var beforeRefresh = await provider.GetTokenAsync("https://cognitiveservices.azure.com", "client-1", CancellationToken.None).AsTask().WaitAsync(TestTimeouts.Request);
         _time.Advance(TimeSpan.FromSeconds(1));
-        var atRefresh = await provider.GetTokenAsync("https://cognitiveservices.azure.com", "client-1", CancellationToken.None).AsTask().WaitAsync(Timeout);
+        var atRefresh = await provider.GetTokenAsync("https://cognitiveservices.azure.com", "client-1", CancellationToken.None).AsTask().WaitAsync(TestTimeouts.Request);
 
         Assert.Equal(first, beforeRefresh);
         Assert.Equal("token-2", atRefresh.Token);
@@ -70,7 +69,7 @@ public class AzureTokenProviderTests
         var credentials = new FakeCredentialFactory(TimeProvider.System) { Delay = TimeSpan.FromMilliseconds(100) };
         var provider = new AzureTokenProvider(credentials, TimeProvider.System, _logger);
 
-        var tokens = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => provider.GetTokenAsync("https://a", "client-1", CancellationToken.None).AsTask())).WaitAsync(Timeout);
+        var tokens = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => provider.GetTokenAsync("https://a", "client-1", CancellationToken.None).AsTask())).WaitAsync(TestTimeouts.Request);
 
         Assert.All(tokens, t => Assert.Equal("token-1", t.Token));
         Assert.Single(credentials.Credential("client-1").Requests);
@@ -83,8 +82,8 @@ public class AzureTokenProviderTests
         credentials.Failures.Enqueue(new CredentialUnavailableException("DefaultAzureCredential failed to retrieve a token from the included credentials."));
         var provider = new AzureTokenProvider(credentials, _time, _logger);
 
-        var error = await Assert.ThrowsAsync<ManagedIdentityTokenException>(() => provider.GetTokenAsync("https://a", "client-1", CancellationToken.None).AsTask()).WaitAsync(Timeout);
-        var token = await provider.GetTokenAsync("https://a", "client-1", CancellationToken.None).AsTask().WaitAsync(Timeout);
+        var error = await Assert.ThrowsAsync<ManagedIdentityTokenException>(() => provider.GetTokenAsync("https://a", "client-1", CancellationToken.None).AsTask()).WaitAsync(TestTimeouts.Request);
+        var token = await provider.GetTokenAsync("https://a", "client-1", CancellationToken.None).AsTask().WaitAsync(TestTimeouts.Request);
 
         Assert.Equal("Azure.Identity could not get a token for scope 'https://a/.default': DefaultAzureCredential failed to retrieve a token from the included credentials.", error.Message);
         Assert.IsType<CredentialUnavailableException>(error.InnerException);
@@ -100,7 +99,7 @@ public class AzureTokenProviderTests
         credentials.Failures.Enqueue(new TaskCanceledException("The operation was canceled."));
         var provider = new AzureTokenProvider(credentials, _time, _logger);
 
-        await Assert.ThrowsAsync<ManagedIdentityTokenException>(() => provider.GetTokenAsync("https://a", null, CancellationToken.None).AsTask()).WaitAsync(Timeout);
+        await Assert.ThrowsAsync<ManagedIdentityTokenException>(() => provider.GetTokenAsync("https://a", null, CancellationToken.None).AsTask()).WaitAsync(TestTimeouts.Request);
     }
 
     [Fact]
@@ -111,8 +110,8 @@ public class AzureTokenProviderTests
         credentials.Failures.Enqueue(new AuthenticationFailedException("ManagedIdentityCredential authentication failed."));
         var provider = new AzureTokenProvider(credentials, _time, _logger);
 
-        var token = await provider.GetTokenAsync("https://a", "client-1", CancellationToken.None).AsTask().WaitAsync(Timeout);
-        await Assert.ThrowsAsync<ManagedIdentityTokenException>(() => provider.GetTokenAsync("https://b", "client-1", CancellationToken.None).AsTask()).WaitAsync(Timeout);
+        var token = await provider.GetTokenAsync("https://a", "client-1", CancellationToken.None).AsTask().WaitAsync(TestTimeouts.Request);
+        await Assert.ThrowsAsync<ManagedIdentityTokenException>(() => provider.GetTokenAsync("https://b", "client-1", CancellationToken.None).AsTask()).WaitAsync(TestTimeouts.Request);
 
         var records = _logger.Collector.GetSnapshot();
         Assert.Equal(2, records.Count);

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Text;
 using Azure.Identity;
 using Gateway.Identity;
 using Gateway.Tests.Support;
@@ -11,13 +10,12 @@ namespace Gateway.Tests.Identity;
 /// <summary><c>Identity:Provider</c> chooses the token provider, and the Azure one serves <c>authentication-managed-identity</c> as the local one does.</summary>
 public sealed class IdentityProviderTests : IAsyncLifetime, IDisposable
 {
-    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
     private readonly TestApim _apim = new();
     private RecordingBackend _backend = null!;
 
-    public async Task InitializeAsync() => _backend = await RecordingBackend.StartAsync().WaitAsync(Timeout);
+    public async Task InitializeAsync() => _backend = await RecordingBackend.StartAsync().WaitAsync(TestTimeouts.Request);
 
-    public async Task DisposeAsync() => await _backend.DisposeAsync().AsTask().WaitAsync(Timeout);
+    public async Task DisposeAsync() => await _backend.DisposeAsync().AsTask().WaitAsync(TestTimeouts.Request);
 
     public void Dispose() => _apim.Dispose();
 
@@ -62,8 +60,8 @@ public sealed class IdentityProviderTests : IAsyncLifetime, IDisposable
         using var factory = CreateFactory("""<authentication-managed-identity resource="https://cognitiveservices.azure.com" client-id="{{managed-identity-client-id}}" />""", credentials);
         var client = factory.CreateClient();
 
-        using var first = await SendAsync(client);
-        using var second = await SendAsync(client);
+        using var first = await client.PostChatAsync();
+        using var second = await client.PostChatAsync();
 
         Assert.Equal(HttpStatusCode.OK, first.StatusCode);
         Assert.Equal(HttpStatusCode.OK, second.StatusCode);
@@ -86,7 +84,7 @@ public sealed class IdentityProviderTests : IAsyncLifetime, IDisposable
         credentials.Failures.Enqueue(new CredentialUnavailableException("DefaultAzureCredential failed to retrieve a token from the included credentials."));
         using var factory = CreateFactory($"""<authentication-managed-identity resource="https://cognitiveservices.azure.com" ignore-error="{ignoreError}" />""", credentials);
 
-        using var response = await SendAsync(factory.CreateClient());
+        using var response = await factory.CreateClient().PostChatAsync();
 
         Assert.Equal(status, (int)response.StatusCode);
         Assert.Equal(forwarded, _backend.Requests.Count);
@@ -97,23 +95,10 @@ public sealed class IdentityProviderTests : IAsyncLifetime, IDisposable
 
     private GatewayFactory CreateFactory(string inbound, FakeCredentialFactory credentials)
     {
-        File.WriteAllText(_apim.PolicyPath, $$"""
-            <policies>
-              <inbound>
-                <set-backend-service backend-id="aoai-eastus2-gpt-4o" />
-                {{inbound}}
-              </inbound>
-              <backend>
-                <forward-request buffer-response="false" />
-              </backend>
-              <on-error>
-                <return-response>
-                  <set-status code="503" reason="No token" />
-                  <set-header name="x-error" exists-action="override"><value>@(context.LastError.Source + "|" + context.LastError.Reason)</value></set-header>
-                </return-response>
-              </on-error>
-            </policies>
-            """);
+        File.WriteAllText(_apim.PolicyPath, TestPolicy.With(
+            TestPolicy.ToEastUs2 + inbound,
+            TestPolicy.ForwardUnbuffered,
+            onError: TestPolicy.AnswerWithError(503, "No token")));
         return new GatewayFactory(
             _apim,
             _backend.Url,
@@ -123,17 +108,5 @@ public sealed class IdentityProviderTests : IAsyncLifetime, IDisposable
                 services.AddFakeLogging();
             },
             settings: new Dictionary<string, string> { ["Identity:Provider"] = "azure" });
-    }
-
-    private static async Task<HttpResponseMessage> SendAsync(HttpClient client)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Post, "/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21")
-        {
-            Content = new StringContent("{}", Encoding.UTF8, "application/json"),
-        };
-        request.Headers.Add("api-key", GatewayFactory.PrimaryKey);
-        var response = await client.SendAsync(request).WaitAsync(Timeout);
-        await response.Content.LoadIntoBufferAsync().WaitAsync(Timeout);
-        return response;
     }
 }

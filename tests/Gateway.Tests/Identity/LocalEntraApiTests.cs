@@ -10,7 +10,6 @@ namespace Gateway.Tests.Identity;
 public sealed class LocalEntraApiTests : IDisposable
 {
     private const string ClientId = "11111111-2222-3333-4444-555555555555";
-    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
     private static readonly DateTimeOffset Now = new(2025, 3, 1, 12, 0, 0, TimeSpan.Zero);
     private static readonly string[] Roles = ["Chat.Reader"];
     private readonly TestApim _apim = new();
@@ -44,7 +43,7 @@ public sealed class LocalEntraApiTests : IDisposable
     {
         using var factory = Factory();
 
-        using var response = await factory.CreateClient().GetAsync(path).WaitAsync(Timeout);
+        using var response = await factory.CreateClient().GetAsync(path).WaitAsync(TestTimeouts.Request);
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
@@ -149,10 +148,10 @@ public sealed class LocalEntraApiTests : IDisposable
 
     private static async Task<string> GetAsync(HttpClient client, string url)
     {
-        using var response = await client.GetAsync(url).WaitAsync(Timeout);
+        using var response = await client.GetAsync(url).WaitAsync(TestTimeouts.Request);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("application/json", response.Content.Headers.ContentType?.MediaType);
-        return await response.Content.ReadAsStringAsync().WaitAsync(Timeout);
+        return await response.Content.ReadAsStringAsync().WaitAsync(TestTimeouts.Request);
     }
 
     private GatewayFactory Factory() => new(_apim, "http://127.0.0.1:9", time: new FakeTimeProvider(Now), settings: LocalEntra.Settings());

@@ -12,7 +12,6 @@ namespace Gateway.Tests.Pipeline;
 public sealed class ClientDisconnectTests : IAsyncLifetime, IDisposable
 {
     private const string ChatPath = "/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21";
-    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
     private readonly TestApim _apim = new("""
         <policies>
           <inbound>
@@ -59,10 +58,7 @@ public sealed class ClientDisconnectTests : IAsyncLifetime, IDisposable
         }
 
         using var client = _factory.CreateClient();
-        using var request = new HttpRequestMessage(HttpMethod.Post, ChatPath) { Content = new StringContent("""{"messages":[{"role":"user","content":"hi"}]}""", Encoding.UTF8, "application/json") };
-        request.Headers.Add("api-key", GatewayFactory.PrimaryKey);
-
-        using var response = await client.SendAsync(request).WaitAsync(Timeout);
+        using var response = await client.PostChatAsync(body: ChatCalls.OneUserMessage);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
     }

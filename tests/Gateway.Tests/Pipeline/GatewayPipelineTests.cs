@@ -9,7 +9,6 @@ namespace Gateway.Tests.Pipeline;
 public sealed class GatewayPipelineTests : IAsyncLifetime
 {
     private const string ChatPath = "/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21";
-    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
     private RecordingBackend _backend = null!;
 
     public async Task InitializeAsync() => _backend = await RecordingBackend.StartAsync();
@@ -22,7 +21,7 @@ public sealed class GatewayPipelineTests : IAsyncLifetime
         using var apim = new TestApim();
         using var factory = new GatewayFactory(apim, _backend.Url);
 
-        using var response = await factory.CreateClient().PostAsync(new Uri("/openai/nothing-here", UriKind.Relative), Json()).WaitAsync(Timeout);
+        using var response = await factory.CreateClient().PostAsync(new Uri("/openai/nothing-here", UriKind.Relative), Json()).WaitAsync(TestTimeouts.Request);
 
         Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
         Assert.Equal(ApimResponses.NotFoundBody, await response.Content.ReadAsStringAsync());
@@ -35,7 +34,7 @@ public sealed class GatewayPipelineTests : IAsyncLifetime
         using var apim = new TestApim();
         using var factory = new GatewayFactory(apim, _backend.Url);
 
-        using var response = await factory.CreateClient().GetAsync(new Uri(ChatPath, UriKind.Relative)).WaitAsync(Timeout);
+        using var response = await factory.CreateClient().GetAsync(new Uri(ChatPath, UriKind.Relative)).WaitAsync(TestTimeouts.Request);
 
         Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
     }
@@ -82,7 +81,7 @@ public sealed class GatewayPipelineTests : IAsyncLifetime
         using var factory = new GatewayFactory(apim, _backend.Url);
         using var request = new HttpRequestMessage(HttpMethod.Post, ChatPath + "&API-KEY=" + GatewayFactory.PrimaryKey) { Content = Json() };
 
-        using var response = await factory.CreateClient().SendAsync(request).WaitAsync(Timeout);
+        using var response = await factory.CreateClient().SendAsync(request).WaitAsync(TestTimeouts.Request);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var received = Assert.Single(_backend.Requests);
@@ -293,11 +292,7 @@ public sealed class GatewayPipelineTests : IAsyncLifetime
             </policies>
             """);
         using var factory = new GatewayFactory(apim, _backend.Url);
-        using var request = new HttpRequestMessage(HttpMethod.Post, ChatPath) { Content = Json() };
-        request.Headers.Add("api-key", GatewayFactory.PrimaryKey);
-        request.Headers.Add("x-flag", header);
-
-        using var response = await factory.CreateClient().SendAsync(request).WaitAsync(Timeout);
+        using var response = await factory.CreateClient().PostChatAsync(body: ChatCalls.OneUserMessage, headers: [("x-flag", header)]);
 
         Assert.Equal(expected, response.Headers.GetValues("x-branch").Single());
     }
@@ -320,10 +315,7 @@ public sealed class GatewayPipelineTests : IAsyncLifetime
             </policies>
             """);
         using var factory = new GatewayFactory(apim, _backend.Url);
-        using var request = new HttpRequestMessage(HttpMethod.Post, ChatPath) { Content = Json() };
-        request.Headers.Add("api-key", GatewayFactory.PrimaryKey);
-
-        using var response = await factory.CreateClient().SendAsync(request).WaitAsync(Timeout);
+        using var response = await factory.CreateClient().PostChatAsync(body: ChatCalls.OneUserMessage);
 
         Assert.Equal(
             "localhost|https://backend.example:8443/base/deployments/gpt-4o/chat/completions?api-version=2024-10-21|/base/deployments/gpt-4o/chat/completions|8443|localhost",
@@ -347,10 +339,7 @@ public sealed class GatewayPipelineTests : IAsyncLifetime
             </policies>
             """);
         using var factory = new GatewayFactory(apim, _backend.Url);
-        using var request = new HttpRequestMessage(HttpMethod.Post, ChatPath) { Content = Json() };
-        request.Headers.Add("api-key", GatewayFactory.PrimaryKey);
-
-        using var response = await factory.CreateClient().SendAsync(request).WaitAsync(Timeout);
+        using var response = await factory.CreateClient().PostChatAsync(body: ChatCalls.OneUserMessage);
 
         Assert.Equal(_backend.Url + "/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21", response.Headers.GetValues("x-backend-url").Single());
     }
@@ -370,11 +359,7 @@ public sealed class GatewayPipelineTests : IAsyncLifetime
             </policies>
             """);
         using var factory = new GatewayFactory(apim, _backend.Url);
-        using var request = new HttpRequestMessage(HttpMethod.Post, ChatPath) { Content = Json() };
-        request.Headers.Add("api-key", GatewayFactory.PrimaryKey);
-        request.Headers.Add("x-state", "s1");
-
-        using var response = await factory.CreateClient().SendAsync(request).WaitAsync(Timeout);
+        using var response = await factory.CreateClient().PostChatAsync(body: ChatCalls.OneUserMessage, headers: [("x-state", "s1")]);
 
         Assert.Equal("CodeVerifier-s1.2-chat-app!", response.Headers.GetValues("x-key").Single());
     }
@@ -399,14 +384,7 @@ public sealed class GatewayPipelineTests : IAsyncLifetime
             </policies>
             """);
         using var factory = new GatewayFactory(apim, _backend.Url);
-        using var request = new HttpRequestMessage(HttpMethod.Post, ChatPath) { Content = Json() };
-        request.Headers.Add("api-key", GatewayFactory.PrimaryKey);
-        if (header is not null)
-        {
-            request.Headers.Add("x-correlation-id", header);
-        }
-
-        using var response = await factory.CreateClient().SendAsync(request).WaitAsync(Timeout);
+        using var response = await factory.CreateClient().PostChatAsync(body: ChatCalls.OneUserMessage, headers: header is null ? null : [("x-correlation-id", header)]);
 
         Assert.Equal(expected, response.Headers.GetValues("x-seen").Single());
     }
@@ -459,16 +437,8 @@ public sealed class GatewayPipelineTests : IAsyncLifetime
         Assert.Empty(_backend.Requests);
     }
 
-    private static async Task<HttpResponseMessage> Send(GatewayFactory factory, string? key, string path = ChatPath)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = Json() };
-        if (key is not null)
-        {
-            request.Headers.Add("api-key", key);
-        }
-
-        return await factory.CreateClient().SendAsync(request).WaitAsync(Timeout);
-    }
+    private static Task<HttpResponseMessage> Send(GatewayFactory factory, string? key, string path = ChatPath) =>
+        factory.CreateClient().PostChatAsync(path, ChatCalls.OneUserMessage, key);
 
     private static StringContent Json() => new("""{"messages":[{"role":"user","content":"hi"}]}""", Encoding.UTF8, "application/json");
 }

@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.Text;
 using Gateway.Pipeline;
 using Gateway.Tests.Support;
 
@@ -47,11 +46,7 @@ public sealed class PolicyTraceTests
             </policies>
             """);
         using var factory = new GatewayFactory(apim, "http://127.0.0.1:9");
-        using var request = new HttpRequestMessage(HttpMethod.Post, "/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21") { Content = new StringContent("{}", Encoding.UTF8, "application/json") };
-        request.Headers.Add("api-key", GatewayFactory.PrimaryKey);
-        request.Headers.Add("traceparent", $"00-{traceId}-{ActivitySpanId.CreateRandom()}-01");
-
-        using var response = await factory.CreateClient().SendAsync(request).WaitAsync(TimeSpan.FromSeconds(30));
+        using var response = await factory.CreateClient().PostChatAsync(headers: [("traceparent", $"00-{traceId}-{ActivitySpanId.CreateRandom()}-01")]);
 
         Assert.Equal(418, (int)response.StatusCode);
         var inbound = Assert.Single(spans, s => s.Span == "policy inbound").Events;

@@ -16,7 +16,6 @@ public sealed class RequestLimitsTests : IAsyncLifetime, IDisposable
 {
     private const int Limit = 1024 * 1024;
     private const string ChatPath = "/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21";
-    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
     private readonly TestApim _apim = new();
     private RecordingBackend _backend = null!;
     private GatewayFactory _factory = null!;
@@ -46,7 +45,7 @@ public sealed class RequestLimitsTests : IAsyncLifetime, IDisposable
         await stream.WriteAsync(Encoding.ASCII.GetBytes(
             $"POST {ChatPath} HTTP/1.1\r\nHost: localhost\r\napi-key: {GatewayFactory.PrimaryKey}\r\nContent-Type: application/json\r\nContent-Length: {Limit + 1}\r\nExpect: 100-continue\r\n\r\n"));
 
-        var answer = await ReadHeadAndBodyAsync(stream).WaitAsync(Timeout);
+        var answer = await ReadHeadAndBodyAsync(stream).WaitAsync(TestTimeouts.Request);
 
         Assert.StartsWith("HTTP/1.1 413 Payload Too Large\r\n", answer, StringComparison.Ordinal);
         Assert.EndsWith(ApimResponses.PayloadTooLargeBody, answer, StringComparison.Ordinal);
@@ -61,7 +60,7 @@ public sealed class RequestLimitsTests : IAsyncLifetime, IDisposable
         using var request = new HttpRequestMessage(HttpMethod.Post, ChatPath) { Content = new ByteArrayContent(new byte[Limit + 1]) };
         request.Headers.Add("api-key", GatewayFactory.PrimaryKey);
 
-        using var response = await client.SendAsync(request).WaitAsync(Timeout);
+        using var response = await client.SendAsync(request).WaitAsync(TestTimeouts.Request);
 
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
         Assert.Equal(ApimResponses.PayloadTooLargeBody, await response.Content.ReadAsStringAsync());
@@ -91,7 +90,7 @@ public sealed class RequestLimitsTests : IAsyncLifetime, IDisposable
             // The gateway may close its side once it has answered.
         }
 
-        var answer = await ReadHeadAndBodyAsync(stream).WaitAsync(Timeout);
+        var answer = await ReadHeadAndBodyAsync(stream).WaitAsync(TestTimeouts.Request);
 
         Assert.StartsWith("HTTP/1.1 413 Payload Too Large\r\n", answer, StringComparison.Ordinal);
         Assert.EndsWith(ApimResponses.PayloadTooLargeBody, answer, StringComparison.Ordinal);
@@ -103,10 +102,7 @@ public sealed class RequestLimitsTests : IAsyncLifetime, IDisposable
     {
         var body = $$"""{"messages":[{"role":"user","content":"{{new string('a', 1000)}}"}]}""";
         using var client = _factory.CreateClient();
-        using var request = new HttpRequestMessage(HttpMethod.Post, ChatPath) { Content = new StringContent(body.PadRight(Limit), Encoding.UTF8, "application/json") };
-        request.Headers.Add("api-key", GatewayFactory.PrimaryKey);
-
-        using var response = await client.SendAsync(request).WaitAsync(Timeout);
+        using var response = await client.PostChatAsync(body: body.PadRight(Limit));
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal(Limit, Assert.Single(_backend.Requests).Body.Length);

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Text;
 using Gateway.Tests.Support;
 
 namespace Gateway.Tests.Pipeline;
@@ -7,7 +6,6 @@ namespace Gateway.Tests.Pipeline;
 /// <summary><c>context.Response.Body</c> in outbound, with API Management's consume-unless-preserved rule.</summary>
 public sealed class ResponseBodyTests : IAsyncLifetime, IDisposable
 {
-    private const string ChatPath = "/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21";
     private readonly TestApim _apim = new();
     private RecordingBackend _backend = null!;
 
@@ -92,8 +90,6 @@ public sealed class ResponseBodyTests : IAsyncLifetime, IDisposable
     private async Task<HttpResponseMessage> SendAsync()
     {
         using var factory = new GatewayFactory(_apim, _backend.Url);
-        using var request = new HttpRequestMessage(HttpMethod.Post, ChatPath) { Content = new StringContent("""{"messages":[]}""", Encoding.UTF8, "application/json") };
-        request.Headers.Add("api-key", GatewayFactory.PrimaryKey);
-        return await factory.CreateClient().SendAsync(request);
+        return await factory.CreateClient().PostChatAsync(body: """{"messages":[]}""");
     }
 }

@@ -266,7 +266,7 @@ public sealed class ShippedPolicySurfacesTests : IAsyncLifetime, IDisposable
         }
 
         request.Headers.Add("api-key", GatewayFactory.PrimaryKey);
-        var response = await factory.CreateClient().SendAsync(request).WaitAsync(TimeSpan.FromSeconds(30));
+        var response = await factory.CreateClient().SendAsync(request).WaitAsync(TestTimeouts.Request);
         await response.Content.LoadIntoBufferAsync();
         return response;
     }

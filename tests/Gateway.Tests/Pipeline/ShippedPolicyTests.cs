@@ -1,5 +1,4 @@
 using System.Net;
-using System.Text;
 using Gateway.Tests.Support;
 
 namespace Gateway.Tests.Pipeline;
@@ -7,7 +6,6 @@ namespace Gateway.Tests.Pipeline;
 /// <summary>The shipped apim/ (its breakers included) on the answers a client sees when a backend fails.</summary>
 public sealed class ShippedPolicyTests : IAsyncLifetime, IDisposable
 {
-    private const string ChatPath = "/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21";
     private const string EmbeddingsPath = "/openai/deployments/text-embedding-3-small/embeddings?api-version=2024-10-21";
     private readonly TestApim _apim = new(withBreakers: true);
     private RecordingBackend _backend = null!;
@@ -24,8 +22,8 @@ public sealed class ShippedPolicyTests : IAsyncLifetime, IDisposable
         using var factory = new GatewayFactory(_apim, _backend.Url, settings: new Dictionary<string, string> { ["Apim:Backends:aoai-eastus2-gpt-4o:Url"] = "http://127.0.0.1:9/openai" });
         var client = factory.CreateClient();
 
-        using var unreachable = await SendAsync(client, ChatPath, GatewayFactory.PrimaryKey);
-        using var next = await SendAsync(client, ChatPath, GatewayFactory.PrimaryKey);
+        using var unreachable = await client.PostChatAsync(body: ChatCalls.OneUserMessage);
+        using var next = await client.PostChatAsync(body: ChatCalls.OneUserMessage);
 
         // East US 2 (priority 1) cannot be reached: its breaker trips on BackendConnectionFailure, the client is told to
         // come back in a second, and then priority 2 serves.
@@ -41,7 +39,7 @@ public sealed class ShippedPolicyTests : IAsyncLifetime, IDisposable
     {
         using var factory = new GatewayFactory(_apim, _backend.Url);
 
-        using var response = await SendAsync(factory.CreateClient(), "/openai/deployments/gpt-9/chat/completions?api-version=2024-10-21", GatewayFactory.PrimaryKey);
+        using var response = await factory.CreateClient().PostChatAsync("/openai/deployments/gpt-9/chat/completions?api-version=2024-10-21", ChatCalls.OneUserMessage);
 
         Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
         Assert.StartsWith("""{"error":{"code":"DeploymentNotFound",""", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
@@ -60,23 +58,14 @@ public sealed class ShippedPolicyTests : IAsyncLifetime, IDisposable
         using var factory = new GatewayFactory(_apim, _backend.Url, settings: new Dictionary<string, string> { ["Apim:NamedValues:subscription-tokens-per-minute"] = "30" });
         var client = factory.CreateClient();
 
-        using var chat = await SendAsync(client, ChatPath, GatewayFactory.PrimaryKey);
-        using var chatAgain = await SendAsync(client, ChatPath, GatewayFactory.PrimaryKey);
-        using var embeddings = await SendAsync(client, EmbeddingsPath, GatewayFactory.PrimaryKey, """{"input":"one two three four five six seven eight nine ten"}""");
+        using var chat = await client.PostChatAsync(body: ChatCalls.OneUserMessage);
+        using var chatAgain = await client.PostChatAsync(body: ChatCalls.OneUserMessage);
+        using var embeddings = await client.PostChatAsync(EmbeddingsPath, """{"input":"one two three four five six seven eight nine ten"}""");
 
         // The first chat used 25 of the subscription's 30 gpt-4o tokens, so the next one (its prompt estimated at 8) is
         // refused; the same subscription's embeddings (10 tokens, which would not fit in what gpt-4o left) have their own 30.
         Assert.Equal(HttpStatusCode.OK, chat.StatusCode);
         Assert.Equal((HttpStatusCode)429, chatAgain.StatusCode);
         Assert.Equal(HttpStatusCode.OK, embeddings.StatusCode);
-    }
-
-    private static async Task<HttpResponseMessage> SendAsync(HttpClient client, string path, string key, string body = """{"messages":[{"role":"user","content":"hi"}]}""")
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = new StringContent(body, Encoding.UTF8, "application/json") };
-        request.Headers.Add("api-key", key);
-        var response = await client.SendAsync(request).WaitAsync(TimeSpan.FromSeconds(30));
-        await response.Content.LoadIntoBufferAsync();
-        return response;
     }
 }

@@ -19,7 +19,6 @@ namespace Gateway.Tests.Pipeline;
 public sealed class SlowClientTests : IAsyncLifetime, IDisposable
 {
     private const string ChatPath = "/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21";
-    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
     private readonly TestApim _apim = new();
     private RecordingBackend _backend = null!;
     private GatewayFactory _factory = null!;
@@ -53,7 +52,7 @@ public sealed class SlowClientTests : IAsyncLifetime, IDisposable
 
         // A header a byte at a time, 4 bytes a second, never finished: only the headers' timeout can end it.
         var trickling = TrickleAsync(stream, Encoding.ASCII.GetBytes("x-slow: " + new string('a', 200)), chunk: 1, every: TimeSpan.FromMilliseconds(250));
-        var answer = await ReadToCloseAsync(stream).WaitAsync(Timeout);
+        var answer = await ReadToCloseAsync(stream).WaitAsync(TestTimeouts.Request);
 
         Assert.StartsWith("HTTP/1.1 408 Request Timeout\r\n", answer, StringComparison.Ordinal);
         Assert.InRange(started.Elapsed, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(4));
@@ -74,7 +73,7 @@ public sealed class SlowClientTests : IAsyncLifetime, IDisposable
         // The body at 300 bytes a second: enough for Kestrel's default minimum (240), too little for the 1,000
         // configured, so it is cut off once the grace period has passed rather than after the 33 s it takes.
         var trickling = TrickleAsync(stream, Encoding.ASCII.GetBytes("{\"messages\":[" + new string(' ', 9986) + "]}"), chunk: 30, every: TimeSpan.FromMilliseconds(100));
-        var answer = await ReadToCloseAsync(stream).WaitAsync(Timeout);
+        var answer = await ReadToCloseAsync(stream).WaitAsync(TestTimeouts.Request);
 
         Assert.StartsWith("HTTP/1.1 408 Request Timeout\r\n", answer, StringComparison.Ordinal);
         Assert.InRange(started.Elapsed, TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(6));

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Text;
 using Gateway.Policies;
 using Gateway.Tests.Support;
 
@@ -122,10 +121,6 @@ public sealed class PolicyScopeTests : IDisposable
 
     private static string Header(HttpResponseMessage response, string name) => string.Join(",", response.Headers.GetValues(name));
 
-    private static async Task<HttpResponseMessage> SendAsync(GatewayFactory factory, string path)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = new StringContent("""{"input":"hi"}""", Encoding.UTF8, "application/json") };
-        request.Headers.Add("api-key", GatewayFactory.PrimaryKey);
-        return await factory.CreateClient().SendAsync(request);
-    }
+    private static Task<HttpResponseMessage> SendAsync(GatewayFactory factory, string path) =>
+        factory.CreateClient().PostChatAsync(path, """{"input":"hi"}""");
 }

@@ -12,8 +12,6 @@ namespace Gateway.Tests.Support;
 /// </summary>
 internal sealed class GatedBackend : IAsyncDisposable
 {
-    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
-
     private readonly WebApplication _app;
     private readonly TaskCompletionSource _gate = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Channel<string> _arrivals = Channel.CreateUnbounded<string>();
@@ -37,7 +35,7 @@ internal sealed class GatedBackend : IAsyncDisposable
             backend._arrivals.Writer.TryWrite(context.Request.Headers["x-team"].ToString());
             try
             {
-                await backend._gate.Task.WaitAsync(Timeout, context.RequestAborted);
+                await backend._gate.Task.WaitAsync(TestTimeouts.Request, context.RequestAborted);
             }
             catch (OperationCanceledException)
             {
@@ -52,7 +50,7 @@ internal sealed class GatedBackend : IAsyncDisposable
     }
 
     /// <summary>Waits for the next request to reach the backend; returns its <c>x-team</c> header.</summary>
-    public async Task<string> NextArrivalAsync() => await _arrivals.Reader.ReadAsync().AsTask().WaitAsync(Timeout);
+    public async Task<string> NextArrivalAsync() => await _arrivals.Reader.ReadAsync().AsTask().WaitAsync(TestTimeouts.Request);
 
     /// <summary>Lets every held request, and every later one, through.</summary>
     public void Open() => _gate.TrySetResult();

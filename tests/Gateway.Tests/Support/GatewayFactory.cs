@@ -8,8 +8,9 @@ namespace Gateway.Tests.Support;
 
 /// <summary>
 /// The gateway in memory over a test copy of apim/, with every backend pointed at one URL; on <c>time</c> (a
-/// FakeTimeProvider, say) instead of the system clock when given; <paramref name="testServices"/> may replace other
-/// services (a token provider, say), and <paramref name="settings"/> add to or override the configuration.
+/// FakeTimeProvider, say) instead of the system clock when given, the one way a test sets the gateway's clock;
+/// <paramref name="testServices"/> may replace other services (a token provider, say), and <paramref name="settings"/>
+/// add to or override the configuration.
 /// </summary>
 internal sealed class GatewayFactory(TestApim apim, string backendUrl, bool watchForChanges = false, TimeProvider? time = null, Action<IServiceCollection>? testServices = null, IReadOnlyDictionary<string, string>? settings = null)
     : WebApplicationFactory<Program>

@@ -19,8 +19,6 @@ internal static class LocalEntra
     /// <summary>The local tenant as the in-memory gateway serves it.</summary>
     public const string Authority = "http://localhost" + LocalEntraApi.Authority;
 
-    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
-
     public static Guid Tenant => LocalIdentityOptions.DefaultTenantId;
 
     /// <summary>The admin key, and <c>Identity:EntraAuthority</c> pointing at the local tenant unless <paramref name="authority"/> is false.</summary>
@@ -45,7 +43,7 @@ internal static class LocalEntra
     {
         using var response = await MintResponseAsync(client, request, AdminKey);
         response.EnsureSuccessStatusCode();
-        using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync().WaitAsync(Timeout));
+        using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync().WaitAsync(TestTimeouts.Request));
         return body.RootElement.GetProperty("access_token").GetString()!;
     }
 
@@ -57,8 +55,8 @@ internal static class LocalEntra
             message.Headers.Add("x-admin-key", adminKey);
         }
 
-        var response = await client.SendAsync(message).WaitAsync(Timeout);
-        await response.Content.LoadIntoBufferAsync().WaitAsync(Timeout);
+        var response = await client.SendAsync(message).WaitAsync(TestTimeouts.Request);
+        await response.Content.LoadIntoBufferAsync().WaitAsync(TestTimeouts.Request);
         return response;
     }
 }

@@ -38,7 +38,7 @@ internal static class ModelAnswers
         context.Response.ContentType = "text/event-stream";
         await Event(context, $$"""{"id":"chatcmpl-1","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"role":"assistant","content":""},"finish_reason":null}]{{nullUsage}}}""");
         await Event(context, Chunk(pieces[0], nullUsage));
-        await rest.WaitAsync(TimeSpan.FromSeconds(30), context.RequestAborted);
+        await rest.WaitAsync(TestTimeouts.Request, context.RequestAborted);
         foreach (var piece in pieces.Skip(1))
         {
             await Event(context, Chunk(piece, nullUsage));

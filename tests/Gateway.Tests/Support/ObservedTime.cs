@@ -29,7 +29,7 @@ internal sealed class ObservedTime : FakeTimeProvider
         var waited = Stopwatch.StartNew();
         while (!Timers.Contains(dueTime))
         {
-            Assert.True(waited.Elapsed < TimeSpan.FromSeconds(30), $"no timer of {dueTime} was started on the gateway's clock");
+            Assert.True(waited.Elapsed < TestTimeouts.Request, $"no timer of {dueTime} was started on the gateway's clock");
             await Task.Delay(10);
         }
     }

@@ -75,7 +75,7 @@ internal sealed class RecordingBackend : IAsyncDisposable
                 return found;
             }
 
-            Assert.True(waited.Elapsed < TimeSpan.FromSeconds(30), $"no request reached {pathAndQuery}");
+            Assert.True(waited.Elapsed < TestTimeouts.Request, $"no request reached {pathAndQuery}");
             await Task.Delay(10);
         }
     }

@@ -8,8 +8,6 @@ namespace Gateway.Tests.Telemetry;
 
 public class RequestLogRedactionTests
 {
-    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
-
     [Fact]
     public async Task RequestLogs_KeyInTheQuery_AreRedactedInMessageAndState_ApiVersionKept()
     {
@@ -30,7 +28,7 @@ public class RequestLogRedactionTests
         {
             Content = new StringContent("""{"messages":[{"role":"user","content":"hi"}]}""", Encoding.UTF8, "application/json"),
         };
-        using var response = await client.SendAsync(request).WaitAsync(Timeout);
+        using var response = await client.SendAsync(request).WaitAsync(TestTimeouts.Request);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
 
         // "Request finished" is logged once the response has gone, so it may come just after the client has its answer.
@@ -38,7 +36,7 @@ public class RequestLogRedactionTests
             .Where(r => r.Category == "Microsoft.AspNetCore.Hosting.Diagnostics" && r.Message.StartsWith("Request ", StringComparison.Ordinal)).ToList();
 
         var requestLogs = RequestLogs();
-        for (var waited = System.Diagnostics.Stopwatch.StartNew(); requestLogs.Count < 2 && waited.Elapsed < Timeout; requestLogs = RequestLogs())
+        for (var waited = System.Diagnostics.Stopwatch.StartNew(); requestLogs.Count < 2 && waited.Elapsed < TestTimeouts.Request; requestLogs = RequestLogs())
         {
             await Task.Delay(20);
         }

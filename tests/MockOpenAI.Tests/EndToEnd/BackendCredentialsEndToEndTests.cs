@@ -33,7 +33,6 @@ public sealed class BackendCredentialsEndToEndTests : IAsyncLifetime, IDisposabl
         </policies>
         """;
 
-    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
     private readonly ObservedTime _time = new(new DateTimeOffset(2026, 12, 5, 9, 0, 0, TimeSpan.Zero));
     private readonly RSA _key = RSA.Create(2048);
     private readonly string _apim = Directory.CreateTempSubdirectory("apim-credentials-").FullName;
@@ -73,7 +72,7 @@ public sealed class BackendCredentialsEndToEndTests : IAsyncLifetime, IDisposabl
         };
         request.Headers.Add("api-key", InProcessGateway.ChatAppKey);
 
-        using var response = await client.SendAsync(request).WaitAsync(Timeout);
+        using var response = await client.SendAsync(request).WaitAsync(TestTimeouts.Request);
 
         var body = await response.Content.ReadAsStringAsync();
         Assert.True(response.StatusCode == expected, $"{(int)response.StatusCode}: {body}");

@@ -35,7 +35,6 @@ public sealed partial class PolicyCorpusTests(RegionalAccounts accounts) : IClas
     private const string Embeddings = """{"input":"harbour"}""";
     private const string BackendList = "[{'name':'aoai-eastus2-gpt-4o','priority':1},{'name':'aoai-swedencentral-gpt-4o','priority':2}]";
     private const string SigningSecret = "corpus-signing-secret";
-    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
     private static readonly byte[] JwtKey = RandomNumberGenerator.GetBytes(32);
     private static readonly byte[] EncryptionKey = RandomNumberGenerator.GetBytes(32);
     private static readonly byte[] EncryptionIv = RandomNumberGenerator.GetBytes(16);
@@ -236,7 +235,7 @@ public sealed partial class PolicyCorpusTests(RegionalAccounts accounts) : IClas
         await accounts.ScriptAsync(accounts.EastUs2, $$"""{ "StatusCode": 200, "Headers": { "x-mock-fault": "delay={{delay.TotalMilliseconds}}" } }""");
 
         var slow = SendAsync(ChatPath, StreamedChat, stream: true);
-        await accounts.Time.WaitForTimerAsync(delay, Timeout);
+        await accounts.Time.WaitForTimerAsync(delay, TestTimeouts.Request);
         using var refused = await SendAsync(ChatPath, Chat);
         accounts.Time.Advance(delay);
         using var completed = await slow;
@@ -288,7 +287,7 @@ public sealed partial class PolicyCorpusTests(RegionalAccounts accounts) : IClas
 
         using var response = await SendAsync(ChatPath, Chat);
         var usage = (await AssertOkAsync(response))["usage"]!["total_tokens"]!.GetValue<long>();
-        await total.WaitForMeasurementsAsync(1).WaitAsync(Timeout);
+        await total.WaitForMeasurementsAsync(1).WaitAsync(TestTimeouts.Request);
 
         var measurement = Assert.Single(total.GetMeasurementSnapshot());
         Assert.Equal(usage, measurement.Value);
@@ -307,7 +306,7 @@ public sealed partial class PolicyCorpusTests(RegionalAccounts accounts) : IClas
 
         using var response = await SendAsync(EmbeddingsPath, Embeddings);
         var usage = (await AssertOkAsync(response))["usage"]!["prompt_tokens"]!.GetValue<long>();
-        await prompt.WaitForMeasurementsAsync(1).WaitAsync(Timeout);
+        await prompt.WaitForMeasurementsAsync(1).WaitAsync(TestTimeouts.Request);
 
         var measurement = Assert.Single(prompt.GetMeasurementSnapshot());
         Assert.Equal(usage, measurement.Value);
@@ -583,7 +582,7 @@ public sealed partial class PolicyCorpusTests(RegionalAccounts accounts) : IClas
         var requestId = Header(response, "x-corpus-request-id");
         var waited = Stopwatch.StartNew();
         JournalEntry? audit = null;
-        while (audit is null && waited.Elapsed < Timeout)
+        while (audit is null && waited.Elapsed < TestTimeouts.Request)
         {
             audit = (await RegionalAccounts.JournalAsync(accounts.JapanEast)).SingleOrDefault(e => e.Headers.TryGetValue("x-corpus-audit", out var id) && id == requestId);
             await Task.Delay(50);
@@ -976,7 +975,7 @@ public sealed partial class PolicyCorpusTests(RegionalAccounts accounts) : IClas
         });
     }
 
-    private static async Task<string> BodyAsync(HttpResponseMessage response) => await response.Content.ReadAsStringAsync().WaitAsync(Timeout);
+    private static async Task<string> BodyAsync(HttpResponseMessage response) => await response.Content.ReadAsStringAsync().WaitAsync(TestTimeouts.Request);
 
     private static string? Header(HttpResponseMessage response, string name) =>
         response.Headers.TryGetValues(name, out var values) || response.Content.Headers.TryGetValues(name, out values) ? string.Join(",", values) : null;
@@ -1042,7 +1041,7 @@ public sealed partial class PolicyCorpusTests(RegionalAccounts accounts) : IClas
             request.Headers.TryAddWithoutValidation(name, value);
         }
 
-        return await _client.SendAsync(request, stream ? HttpCompletionOption.ResponseHeadersRead : HttpCompletionOption.ResponseContentRead).WaitAsync(Timeout);
+        return await _client.SendAsync(request, stream ? HttpCompletionOption.ResponseHeadersRead : HttpCompletionOption.ResponseContentRead).WaitAsync(TestTimeouts.Request);
     }
 
     /// <summary>

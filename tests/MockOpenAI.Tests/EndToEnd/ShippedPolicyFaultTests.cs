@@ -24,7 +24,6 @@ public sealed class ShippedPolicyFaultTests : IAsyncLifetime, IDisposable
 {
     private const string ChatPath = "/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21";
     private const string PriorityTwoRegion = "swedencentral";
-    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
 
     /// <summary>The shipped policy's <c>forward-request timeout="120"</c>.</summary>
     private static readonly TimeSpan ForwardTimeout = TimeSpan.FromSeconds(120);
@@ -100,7 +99,7 @@ public sealed class ShippedPolicyFaultTests : IAsyncLifetime, IDisposable
         var watch = Stopwatch.StartNew();
 
         // The first try meets the reset (503, Retry-After: 1, which the SDK honours); its retry goes to priority 2.
-        ChatCompletion completion = await chat.CompleteChatAsync([new UserChatMessage("Still there?")]).WaitAsync(Timeout);
+        ChatCompletion completion = await chat.CompleteChatAsync([new UserChatMessage("Still there?")]).WaitAsync(TestTimeouts.Request);
 
         Assert.Equal(ChatFinishReason.Stop, completion.FinishReason);
         Assert.True(watch.Elapsed < TimeSpan.FromSeconds(5), $"took {watch.Elapsed}");
@@ -114,7 +113,7 @@ public sealed class ShippedPolicyFaultTests : IAsyncLifetime, IDisposable
         await ScriptAsync(PriorityOne, """{ "StatusCode": 200, "Headers": { "x-mock-fault": "hang" } }""");
 
         var hanging = ChatAsync();
-        await _time.WaitForTimerAsync(ForwardTimeout, Timeout);
+        await _time.WaitForTimerAsync(ForwardTimeout, TestTimeouts.Request);
         _time.Advance(ForwardTimeout - TimeSpan.FromMilliseconds(1));
         await Task.Delay(100);
         Assert.False(hanging.IsCompleted, "answered before the timeout");
@@ -133,13 +132,13 @@ public sealed class ShippedPolicyFaultTests : IAsyncLifetime, IDisposable
         await ScriptAsync(PriorityOne, """{ "StatusCode": 200, "Headers": { "x-mock-fault": "delay=119000" } }""");
 
         var slow = ChatAsync(stream: true);
-        await _time.WaitForTimerAsync(TimeSpan.FromSeconds(119), Timeout);
-        await _time.WaitForTimerAsync(ForwardTimeout, Timeout);
+        await _time.WaitForTimerAsync(TimeSpan.FromSeconds(119), TestTimeouts.Request);
+        await _time.WaitForTimerAsync(ForwardTimeout, TestTimeouts.Request);
         _time.Advance(TimeSpan.FromSeconds(119));
         using var response = await slow;
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.EndsWith("data: [DONE]\n\n", await response.Content.ReadAsStringAsync().WaitAsync(Timeout), StringComparison.Ordinal);
+        Assert.EndsWith("data: [DONE]\n\n", await response.Content.ReadAsStringAsync().WaitAsync(TestTimeouts.Request), StringComparison.Ordinal);
         Assert.Equal(1, await InferenceRequestsAsync(PriorityOne));
         Assert.Equal(0, await InferenceRequestsAsync(PriorityTwo));
     }
@@ -152,15 +151,15 @@ public sealed class ShippedPolicyFaultTests : IAsyncLifetime, IDisposable
         await ScriptAsync(PriorityOne, """{ "StatusCode": 200, "Headers": { "x-mock-fault": "delay=180000" } }""");
 
         var slow = ChatAsync(stream: true);
-        await _time.WaitForTimerAsync(TimeSpan.FromSeconds(180), Timeout);
-        await _time.WaitForTimerAsync(ForwardTimeout, Timeout);
+        await _time.WaitForTimerAsync(TimeSpan.FromSeconds(180), TestTimeouts.Request);
+        await _time.WaitForTimerAsync(ForwardTimeout, TestTimeouts.Request);
         _time.Advance(ForwardTimeout);
         using var timedOut = await slow;
         using var next = await ChatAsync();
 
         await AssertServiceUnavailableAsync(timedOut);
         AssertServedByPriorityTwo(next);
-        await cancelled.WaitForMeasurementsAsync(1).WaitAsync(Timeout);
+        await cancelled.WaitForMeasurementsAsync(1).WaitAsync(TestTimeouts.Request);
         Assert.Equal(MockMetrics.Waiting, Assert.Single(cancelled.GetMeasurementSnapshot()).Tags["stage"]);
     }
 
@@ -175,7 +174,7 @@ public sealed class ShippedPolicyFaultTests : IAsyncLifetime, IDisposable
         var events = new List<string>();
         var cut = await Record.ExceptionAsync(async () =>
         {
-            while (await reader.ReadLineAsync().WaitAsync(Timeout) is { } line)
+            while (await reader.ReadLineAsync().WaitAsync(TestTimeouts.Request) is { } line)
             {
                 if (line.Length > 0)
                 {
@@ -222,15 +221,15 @@ public sealed class ShippedPolicyFaultTests : IAsyncLifetime, IDisposable
         using var response = await ChatAsync(stream: true);
         var body = await response.Content.ReadAsStreamAsync();
         using var reader = new StreamReader(body);
-        Assert.Contains("prompt_filter_results", await reader.ReadLineAsync().WaitAsync(Timeout), StringComparison.Ordinal);
+        Assert.Contains("prompt_filter_results", await reader.ReadLineAsync().WaitAsync(TestTimeouts.Request), StringComparison.Ordinal);
 
         // A cancelled read closes the client's connection at once (disposing the response would drain it first).
         using var leave = new CancellationTokenSource();
         var reading = reader.ReadToEndAsync(leave.Token);
         await leave.CancelAsync();
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => reading.WaitAsync(Timeout));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => reading.WaitAsync(TestTimeouts.Request));
         var left = Stopwatch.StartNew();
-        await cancelled.WaitForMeasurementsAsync(1).WaitAsync(Timeout);
+        await cancelled.WaitForMeasurementsAsync(1).WaitAsync(TestTimeouts.Request);
 
         Assert.Equal(MockMetrics.Streaming, Assert.Single(cancelled.GetMeasurementSnapshot()).Tags["stage"]);
         Assert.True(left.Elapsed < TimeSpan.FromSeconds(1), $"the account saw the cancellation {left.Elapsed} after the client left");
@@ -266,14 +265,14 @@ public sealed class ShippedPolicyFaultTests : IAsyncLifetime, IDisposable
               "Response": {{response}}
             }
             """;
-        using var created = await account.Admin.PostAsync(new Uri("/__admin/mappings", UriKind.Relative), new StringContent(mapping, Encoding.UTF8, "application/json")).WaitAsync(Timeout);
+        using var created = await account.Admin.PostAsync(new Uri("/__admin/mappings", UriKind.Relative), new StringContent(mapping, Encoding.UTF8, "application/json")).WaitAsync(TestTimeouts.Request);
         Assert.Equal(HttpStatusCode.Created, created.StatusCode);
     }
 
     /// <summary>How many inference calls the account's journal holds.</summary>
     private static async Task<int> InferenceRequestsAsync(LoopbackAccount account)
     {
-        using var journal = System.Text.Json.JsonDocument.Parse(await account.Admin.GetStringAsync(new Uri("/__admin/requests", UriKind.Relative)).WaitAsync(Timeout));
+        using var journal = System.Text.Json.JsonDocument.Parse(await account.Admin.GetStringAsync(new Uri("/__admin/requests", UriKind.Relative)).WaitAsync(TestTimeouts.Request));
         return journal.RootElement.EnumerateArray().Count(e => e.GetProperty("Request").GetProperty("Path").GetString()!.StartsWith("/openai/", StringComparison.Ordinal));
     }
 
@@ -297,6 +296,6 @@ public sealed class ShippedPolicyFaultTests : IAsyncLifetime, IDisposable
             Content = new StringContent($$"""{"messages":[{"role":"user","content":"Still there?"}],"max_tokens":5,"stream":{{(stream ? "true" : "false")}}}""", Encoding.UTF8, "application/json"),
         };
         request.Headers.Add("api-key", InProcessGateway.ChatAppKey);
-        return await _client.SendAsync(request, stream ? HttpCompletionOption.ResponseHeadersRead : HttpCompletionOption.ResponseContentRead).WaitAsync(Timeout);
+        return await _client.SendAsync(request, stream ? HttpCompletionOption.ResponseHeadersRead : HttpCompletionOption.ResponseContentRead).WaitAsync(TestTimeouts.Request);
     }
 }

@@ -16,7 +16,6 @@ namespace MockOpenAI.Tests.Server;
 public sealed class MockAccountServerTests : IAsyncLifetime
 {
     private const string ChatPath = "/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21";
-    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
     private readonly ObservedTime _time = new(new DateTimeOffset(2026, 11, 26, 9, 0, 0, TimeSpan.Zero));
     private readonly MockOpenAIOptions _options = new() { Account = "test", Region = "swedencentral" };
     private LoopbackAccount _account = null!;
@@ -96,18 +95,18 @@ public sealed class MockAccountServerTests : IAsyncLifetime
 
         var role = NextEventAsync(reader);
         await AssertWaitsForAsync(role, TimeSpan.FromMilliseconds(499));
-        Assert.Contains("\"role\":\"assistant\"", await role.WaitAsync(Timeout), StringComparison.Ordinal);
-        Assert.Contains("\"content\":\"", await NextEventAsync(reader).WaitAsync(Timeout), StringComparison.Ordinal);
+        Assert.Contains("\"role\":\"assistant\"", await role.WaitAsync(TestTimeouts.Request), StringComparison.Ordinal);
+        Assert.Contains("\"content\":\"", await NextEventAsync(reader).WaitAsync(TestTimeouts.Request), StringComparison.Ordinal);
 
         for (var token = 2; token <= 3; token++)
         {
             var next = NextEventAsync(reader);
             await AssertWaitsForAsync(next, TimeSpan.FromMilliseconds(49));
-            Assert.Contains("\"content\":\"", await next.WaitAsync(Timeout), StringComparison.Ordinal);
+            Assert.Contains("\"content\":\"", await next.WaitAsync(TestTimeouts.Request), StringComparison.Ordinal);
         }
 
-        Assert.Contains("\"finish_reason\":\"length\"", await NextEventAsync(reader).WaitAsync(Timeout), StringComparison.Ordinal);
-        Assert.Equal("data: [DONE]", await NextEventAsync(reader).WaitAsync(Timeout));
+        Assert.Contains("\"finish_reason\":\"length\"", await NextEventAsync(reader).WaitAsync(TestTimeouts.Request), StringComparison.Ordinal);
+        Assert.Equal("data: [DONE]", await NextEventAsync(reader).WaitAsync(TestTimeouts.Request));
     }
 
     [Fact]
@@ -122,7 +121,7 @@ public sealed class MockAccountServerTests : IAsyncLifetime
         response.Dispose();
 
         var waited = System.Diagnostics.Stopwatch.StartNew();
-        while (_account.Relay.ActiveStreams > 0 && waited.Elapsed < Timeout)
+        while (_account.Relay.ActiveStreams > 0 && waited.Elapsed < TestTimeouts.Request)
         {
             await Task.Delay(20);
         }
@@ -227,7 +226,7 @@ public sealed class MockAccountServerTests : IAsyncLifetime
         var chat = client.GetChatClient("gpt-4o");
 
         // "Hello!" as the only user message: 3 priming + 3 framing + "user" (1) + "Hello|!" (2) = 9 prompt tokens.
-        ChatCompletion completion = await chat.CompleteChatAsync([new UserChatMessage("Hello!")], new ChatCompletionOptions { MaxOutputTokenCount = 4 }).WaitAsync(Timeout);
+        ChatCompletion completion = await chat.CompleteChatAsync([new UserChatMessage("Hello!")], new ChatCompletionOptions { MaxOutputTokenCount = 4 }).WaitAsync(TestTimeouts.Request);
         Assert.Equal(9, completion.Usage.InputTokenCount);
         Assert.Equal(4, completion.Usage.OutputTokenCount);
         Assert.Equal(ChatFinishReason.Length, completion.FinishReason);
@@ -246,7 +245,7 @@ public sealed class MockAccountServerTests : IAsyncLifetime
         Assert.Equal(4, usage.OutputTokenCount);
 
         // cl100k: "Hello|!" = 2 tokens.
-        var embedding = await client.GetEmbeddingClient("text-embedding-3-small").GenerateEmbeddingsAsync(["Hello!"]).WaitAsync(Timeout);
+        var embedding = await client.GetEmbeddingClient("text-embedding-3-small").GenerateEmbeddingsAsync(["Hello!"]).WaitAsync(TestTimeouts.Request);
         Assert.Equal(2, embedding.Value.Usage.InputTokenCount);
         Assert.Equal(1536, embedding.Value[0].ToFloats().Length);
     }
@@ -318,7 +317,7 @@ public sealed class MockAccountServerTests : IAsyncLifetime
         {
             while (true)
             {
-                events.Add(await NextEventAsync(reader).WaitAsync(Timeout));
+                events.Add(await NextEventAsync(reader).WaitAsync(TestTimeouts.Request));
             }
         });
 
@@ -358,7 +357,7 @@ public sealed class MockAccountServerTests : IAsyncLifetime
         await AddMappingAsync(FaultMapping("delay=5000"));
 
         var sending = StreamAsync("gpt-4o", maxTokens: 16);
-        await _time.WaitForTimerAsync(TimeSpan.FromMilliseconds(5000), Timeout);
+        await _time.WaitForTimerAsync(TimeSpan.FromMilliseconds(5000), TestTimeouts.Request);
         _time.Advance(TimeSpan.FromMilliseconds(4999));
         await Task.Delay(100);
         Assert.False(sending.IsCompleted, "the headers came before the delay had passed");
@@ -367,7 +366,7 @@ public sealed class MockAccountServerTests : IAsyncLifetime
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("text/event-stream", response.Content.Headers.ContentType!.MediaType);
-        Assert.EndsWith("data: [DONE]\n\n", await response.Content.ReadAsStringAsync().WaitAsync(Timeout), StringComparison.Ordinal);
+        Assert.EndsWith("data: [DONE]\n\n", await response.Content.ReadAsStringAsync().WaitAsync(TestTimeouts.Request), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -377,7 +376,7 @@ public sealed class MockAccountServerTests : IAsyncLifetime
         using var response = await StreamAsync("gpt-4o-paced", maxTokens: 16);
         var body = await response.Content.ReadAsStreamAsync();
         using var reader = new StreamReader(body);
-        await NextEventAsync(reader).WaitAsync(Timeout);
+        await NextEventAsync(reader).WaitAsync(TestTimeouts.Request);
 
         // The client gives up on the stream (the role chunk waits for the paced first token, on a clock that stands
         // still): a cancelled read closes its connection at once, where disposing the response would first drain it for
@@ -385,7 +384,7 @@ public sealed class MockAccountServerTests : IAsyncLifetime
         using var leave = new CancellationTokenSource();
         var reading = body.ReadAsync(new byte[1024], leave.Token).AsTask();
         await leave.CancelAsync();
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => reading.WaitAsync(Timeout));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => reading.WaitAsync(TestTimeouts.Request));
         var left = System.Diagnostics.Stopwatch.StartNew();
         var measurement = await NextMeasurementAsync(cancelled);
 
@@ -401,7 +400,7 @@ public sealed class MockAccountServerTests : IAsyncLifetime
         var options = new ChatCompletionOptions { ToolChoice = ChatToolChoice.CreateRequiredChoice() };
         options.Tools.Add(ChatTool.CreateFunctionTool("get_weather", "Weather now", BinaryData.FromString("""{"type":"object","properties":{"location":{"type":"string"},"days":{"type":"integer"}}}""")));
 
-        ChatCompletion completion = await chat.CompleteChatAsync([new UserChatMessage("Weather in Tokyo?")], options).WaitAsync(Timeout);
+        ChatCompletion completion = await chat.CompleteChatAsync([new UserChatMessage("Weather in Tokyo?")], options).WaitAsync(TestTimeouts.Request);
 
         Assert.Equal(ChatFinishReason.ToolCalls, completion.FinishReason);
         var call = Assert.Single(completion.ToolCalls);
@@ -440,8 +439,8 @@ public sealed class MockAccountServerTests : IAsyncLifetime
             request.Headers.Authorization = new("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes(credentials)));
         }
 
-        using var response = await _account.Http.SendAsync(request).WaitAsync(Timeout);
-        using var mapping = await _account.Http.PostAsync(new Uri("/__admin/mappings", UriKind.Relative), new StringContent(FaultMapping("hang"), Encoding.UTF8, "application/json")).WaitAsync(Timeout);
+        using var response = await _account.Http.SendAsync(request).WaitAsync(TestTimeouts.Request);
+        using var mapping = await _account.Http.PostAsync(new Uri("/__admin/mappings", UriKind.Relative), new StringContent(FaultMapping("hang"), Encoding.UTF8, "application/json")).WaitAsync(TestTimeouts.Request);
 
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
         Assert.Equal(HttpStatusCode.Unauthorized, mapping.StatusCode);
@@ -455,9 +454,9 @@ public sealed class MockAccountServerTests : IAsyncLifetime
         using var chat = await Chat(maxTokens: 1);
         using var keyed = new HttpRequestMessage(HttpMethod.Post, ChatPath) { Content = new StringContent("""{"messages":[{"role":"user","content":"x"}]}""", Encoding.UTF8, "application/json") };
         keyed.Headers.Add("api-key", "a-key-that-must-not-be-kept");
-        using var refused = await _account.Http.SendAsync(keyed).WaitAsync(Timeout);
+        using var refused = await _account.Http.SendAsync(keyed).WaitAsync(TestTimeouts.Request);
 
-        var journal = await _account.Admin.GetStringAsync(new Uri("/__admin/requests", UriKind.Relative)).WaitAsync(Timeout);
+        var journal = await _account.Admin.GetStringAsync(new Uri("/__admin/requests", UriKind.Relative)).WaitAsync(TestTimeouts.Request);
         var headers = System.Text.Json.JsonDocument.Parse(journal).RootElement.EnumerateArray()
             .Select(e => e.GetProperty("Request").GetProperty("Headers"))
             .ToList();
@@ -476,7 +475,7 @@ public sealed class MockAccountServerTests : IAsyncLifetime
     {
         await using var account = await LoopbackAccount.StartAsync(_time, new MockOpenAIOptions { Account = "no-admin", Region = "swedencentral" }, withAdmin: false);
 
-        using var journal = await account.Admin.GetAsync(new Uri("/__admin/requests", UriKind.Relative)).WaitAsync(Timeout);
+        using var journal = await account.Admin.GetAsync(new Uri("/__admin/requests", UriKind.Relative)).WaitAsync(TestTimeouts.Request);
 
         Assert.Equal(HttpStatusCode.NotFound, journal.StatusCode);
     }
@@ -495,7 +494,7 @@ public sealed class MockAccountServerTests : IAsyncLifetime
         using var response = await Send(ChatPath, json);
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
-        Assert.Equal(expected, await response.Content.ReadAsStringAsync().WaitAsync(Timeout));
+        Assert.Equal(expected, await response.Content.ReadAsStringAsync().WaitAsync(TestTimeouts.Request));
     }
 
     [Fact]
@@ -504,7 +503,7 @@ public sealed class MockAccountServerTests : IAsyncLifetime
         using var response = await Send(ChatPath, """{"messages":[{"role":"system","content":"Reply in JSON."},{"role":"user","content":"Who won?"}],"response_format":{"type":"json_object"}}""");
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        var body = System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStringAsync().WaitAsync(Timeout)).RootElement;
+        var body = System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStringAsync().WaitAsync(TestTimeouts.Request)).RootElement;
         var content = System.Text.Json.JsonDocument.Parse(body.GetProperty("choices")[0].GetProperty("message").GetProperty("content").GetString()!).RootElement;
         Assert.Equal(System.Text.Json.JsonValueKind.String, content.GetProperty("answer").ValueKind);
     }
@@ -515,7 +514,7 @@ public sealed class MockAccountServerTests : IAsyncLifetime
         using var response = await Send(ChatPath, """{"messages":[{"role":"user","content":"Who?"}],"response_format":{"type":"json_schema","json_schema":{"name":"person","strict":true,"schema":""" + PersonSchema + """}}}""");
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        var body = System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStringAsync().WaitAsync(Timeout)).RootElement;
+        var body = System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStringAsync().WaitAsync(TestTimeouts.Request)).RootElement;
         var choice = body.GetProperty("choices")[0];
         var content = choice.GetProperty("message").GetProperty("content").GetString()!;
         Support.SchemaAssert.Valid(PersonSchema, content);
@@ -527,7 +526,7 @@ public sealed class MockAccountServerTests : IAsyncLifetime
     public async Task Chat_JsonSchemaStreamed_DeltasJoinIntoJsonOfTheSchema()
     {
         using var response = await Send(ChatPath, """{"messages":[{"role":"user","content":"Who?"}],"stream":true,"stream_options":{"include_usage":true},"response_format":{"type":"json_schema","json_schema":{"name":"person","strict":true,"schema":""" + PersonSchema + """}}}""");
-        var events = (await response.Content.ReadAsStringAsync().WaitAsync(Timeout)).Split("\n\n", StringSplitOptions.RemoveEmptyEntries);
+        var events = (await response.Content.ReadAsStringAsync().WaitAsync(TestTimeouts.Request)).Split("\n\n", StringSplitOptions.RemoveEmptyEntries);
 
         var chunks = events[..^1].Select(e => System.Text.Json.JsonDocument.Parse(e["data: ".Length..]).RootElement).ToList();
         var deltas = chunks
@@ -552,7 +551,7 @@ public sealed class MockAccountServerTests : IAsyncLifetime
             ResponseFormat = ChatResponseFormat.CreateJsonSchemaFormat("person", BinaryData.FromString(PersonSchema), jsonSchemaIsStrict: true),
         };
 
-        ChatCompletion completion = await client.GetChatClient("gpt-4o").CompleteChatAsync([new UserChatMessage("Who?")], options).WaitAsync(Timeout);
+        ChatCompletion completion = await client.GetChatClient("gpt-4o").CompleteChatAsync([new UserChatMessage("Who?")], options).WaitAsync(TestTimeouts.Request);
 
         Assert.Equal(ChatFinishReason.Stop, completion.FinishReason);
         Support.SchemaAssert.Valid(PersonSchema, completion.Content[0].Text);
@@ -638,7 +637,7 @@ public sealed class MockAccountServerTests : IAsyncLifetime
         using var request = new HttpRequestMessage(HttpMethod.Post, ChatPath) { Content = new StringContent("""{"messages":[{"role":"user","content":"hi"}],"max_tokens":2}""", Encoding.UTF8, "application/json") };
         request.Headers.Add("api-key", key);
 
-        using var response = await _account.Http.SendAsync(request).WaitAsync(Timeout);
+        using var response = await _account.Http.SendAsync(request).WaitAsync(TestTimeouts.Request);
 
         Assert.Equal(status, (int)response.StatusCode);
         if (body is not null)
@@ -696,7 +695,7 @@ public sealed class MockAccountServerTests : IAsyncLifetime
             request.Headers.Add("api-key", "some-key");
         }
 
-        using var response = await _account.Http.SendAsync(request).WaitAsync(Timeout);
+        using var response = await _account.Http.SendAsync(request).WaitAsync(TestTimeouts.Request);
 
         Assert.Equal(status, (int)response.StatusCode);
         Assert.Equal(body, await response.Content.ReadAsStringAsync());
@@ -722,13 +721,13 @@ public sealed class MockAccountServerTests : IAsyncLifetime
             Content = new StringContent($$"""{"messages":[{"role":"user","content":"stream"}],"max_tokens":{{maxTokens}},"stream":true}""", Encoding.UTF8, "application/json"),
         };
         request.Headers.Authorization = new("Bearer", (await _account.Issuer.GetTokenAsync("https://cognitiveservices.azure.com", "client", CancellationToken.None)).Token);
-        return await _account.Http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead).WaitAsync(Timeout);
+        return await _account.Http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead).WaitAsync(TestTimeouts.Request);
     }
 
     /// <summary>Adds a WireMock mapping through the admin API, as a test or a person scripts a fault.</summary>
     private async Task AddMappingAsync(string json)
     {
-        using var response = await _account.Admin.PostAsync(new Uri("/__admin/mappings", UriKind.Relative), new StringContent(json, Encoding.UTF8, "application/json")).WaitAsync(Timeout);
+        using var response = await _account.Admin.PostAsync(new Uri("/__admin/mappings", UriKind.Relative), new StringContent(json, Encoding.UTF8, "application/json")).WaitAsync(TestTimeouts.Request);
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
     }
 
@@ -743,14 +742,14 @@ public sealed class MockAccountServerTests : IAsyncLifetime
     /// <summary>The paths of the requests the mock recorded, from WireMock's journal.</summary>
     private async Task<IReadOnlyList<string>> JournalAsync()
     {
-        var journal = System.Text.Json.JsonDocument.Parse(await _account.Admin.GetStringAsync(new Uri("/__admin/requests", UriKind.Relative)).WaitAsync(Timeout));
+        var journal = System.Text.Json.JsonDocument.Parse(await _account.Admin.GetStringAsync(new Uri("/__admin/requests", UriKind.Relative)).WaitAsync(TestTimeouts.Request));
         return [.. journal.RootElement.EnumerateArray().Select(e => e.GetProperty("Request").GetProperty("Path").GetString()!)];
     }
 
-    /// <summary>Waits (in real time, at most <see cref="Timeout"/>) for the collector's first measurement.</summary>
+    /// <summary>Waits (in real time, at most <see cref="TestTimeouts.Request"/>) for the collector's first measurement.</summary>
     private static async Task<CollectedMeasurement<long>> NextMeasurementAsync(MetricCollector<long> collector)
     {
-        await collector.WaitForMeasurementsAsync(1).WaitAsync(Timeout);
+        await collector.WaitForMeasurementsAsync(1).WaitAsync(TestTimeouts.Request);
         return Assert.Single(collector.GetMeasurementSnapshot());
     }
 
@@ -774,7 +773,7 @@ public sealed class MockAccountServerTests : IAsyncLifetime
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = new StringContent(json, Encoding.UTF8, "application/json") };
         request.Headers.Authorization = new("Bearer", (await _account.Issuer.GetTokenAsync("https://cognitiveservices.azure.com", "client", CancellationToken.None)).Token);
-        return await _account.Http.SendAsync(request).WaitAsync(Timeout);
+        return await _account.Http.SendAsync(request).WaitAsync(TestTimeouts.Request);
     }
 
     private static string Header(HttpResponseMessage response, string name) =>

@@ -13,7 +13,6 @@ public sealed class ResponsesApiTests : IAsyncLifetime
     private const string V1 = "/openai/v1/responses";
     private const string Versioned = "/openai/responses";
     private const string ApiVersion = "api-version=2025-04-01-preview";
-    private static readonly TimeSpan Timeout = LoopbackAccount.Timeout;
     private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 11, 26, 9, 0, 0, TimeSpan.Zero));
     private LoopbackAccount _account = null!;
 
@@ -29,7 +28,7 @@ public sealed class ResponsesApiTests : IAsyncLifetime
         var shape = OpenAI.StreamShape.Of(await ReadAsync(response));
 
         Assert.Equal("text/event-stream", response.Content.Headers.ContentType!.MediaType);
-        Assert.Equal(await File.ReadAllTextAsync(Path.Combine(AppContext.BaseDirectory, "OpenAI", "Golden", "responses-stream-incomplete.txt")).WaitAsync(Timeout), shape);
+        Assert.Equal(await File.ReadAllTextAsync(Path.Combine(AppContext.BaseDirectory, "OpenAI", "Golden", "responses-stream-incomplete.txt")).WaitAsync(TestTimeouts.Request), shape);
     }
 
     [Fact]
@@ -69,28 +68,28 @@ public sealed class ResponsesApiTests : IAsyncLifetime
     {
         // gpt-4o-paced: 500 ms to the first token, 50 ms a further token; 3 tokens.
         using var response = await _account.SendAsync(HttpMethod.Post, V1, """{"model":"gpt-4o-paced","input":"stream","max_output_tokens":3,"stream":true}""", completion: HttpCompletionOption.ResponseHeadersRead);
-        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync().WaitAsync(Timeout));
+        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync().WaitAsync(TestTimeouts.Request));
 
-        Assert.StartsWith("event: response.created\n", await NextEventAsync(reader).WaitAsync(Timeout), StringComparison.Ordinal);
-        Assert.StartsWith("event: response.in_progress\n", await NextEventAsync(reader).WaitAsync(Timeout), StringComparison.Ordinal);
+        Assert.StartsWith("event: response.created\n", await NextEventAsync(reader).WaitAsync(TestTimeouts.Request), StringComparison.Ordinal);
+        Assert.StartsWith("event: response.in_progress\n", await NextEventAsync(reader).WaitAsync(TestTimeouts.Request), StringComparison.Ordinal);
         var added = NextEventAsync(reader);
         await AssertWaitsForAsync(added, TimeSpan.FromMilliseconds(499));
-        Assert.StartsWith("event: response.output_item.added\n", await added.WaitAsync(Timeout), StringComparison.Ordinal);
-        Assert.StartsWith("event: response.content_part.added\n", await NextEventAsync(reader).WaitAsync(Timeout), StringComparison.Ordinal);
-        Assert.StartsWith("event: response.output_text.delta\n", await NextEventAsync(reader).WaitAsync(Timeout), StringComparison.Ordinal);
+        Assert.StartsWith("event: response.output_item.added\n", await added.WaitAsync(TestTimeouts.Request), StringComparison.Ordinal);
+        Assert.StartsWith("event: response.content_part.added\n", await NextEventAsync(reader).WaitAsync(TestTimeouts.Request), StringComparison.Ordinal);
+        Assert.StartsWith("event: response.output_text.delta\n", await NextEventAsync(reader).WaitAsync(TestTimeouts.Request), StringComparison.Ordinal);
         for (var token = 2; token <= 3; token++)
         {
             var next = NextEventAsync(reader);
             await AssertWaitsForAsync(next, TimeSpan.FromMilliseconds(49));
-            Assert.StartsWith("event: response.output_text.delta\n", await next.WaitAsync(Timeout), StringComparison.Ordinal);
+            Assert.StartsWith("event: response.output_text.delta\n", await next.WaitAsync(TestTimeouts.Request), StringComparison.Ordinal);
         }
 
         foreach (var name in new[] { "response.output_text.done", "response.content_part.done", "response.output_item.done", "response.incomplete" })
         {
-            Assert.StartsWith($"event: {name}\n", await NextEventAsync(reader).WaitAsync(Timeout), StringComparison.Ordinal);
+            Assert.StartsWith($"event: {name}\n", await NextEventAsync(reader).WaitAsync(TestTimeouts.Request), StringComparison.Ordinal);
         }
 
-        Assert.Null(await reader.ReadLineAsync().WaitAsync(Timeout));
+        Assert.Null(await reader.ReadLineAsync().WaitAsync(TestTimeouts.Request));
     }
 
     [Fact]
@@ -466,7 +465,7 @@ public sealed class ResponsesApiTests : IAsyncLifetime
             return (lines[0]["event: ".Length..], Json(lines[1]["data: ".Length..]));
         })];
 
-    private static Task<string> ReadAsync(HttpResponseMessage response) => response.Content.ReadAsStringAsync().WaitAsync(Timeout);
+    private static Task<string> ReadAsync(HttpResponseMessage response) => response.Content.ReadAsStringAsync().WaitAsync(TestTimeouts.Request);
 
     private static JsonElement Json(string text) => JsonDocument.Parse(text).RootElement;
 

@@ -14,8 +14,6 @@ namespace MockOpenAI.Tests.Support;
 /// </summary>
 internal sealed class HostedMockAccount : IAsyncDisposable
 {
-    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
-
     private readonly IHost _host;
 
     private HostedMockAccount(IHost host, string url)
@@ -44,13 +42,13 @@ internal sealed class HostedMockAccount : IAsyncDisposable
         builder.AddMockAccount();
         testServices(builder.Services);
         var host = builder.Build();
-        await host.StartAsync().WaitAsync(Timeout);
+        await host.StartAsync().WaitAsync(TestTimeouts.Request);
         return new HostedMockAccount(host, url);
     }
 
     public async ValueTask DisposeAsync()
     {
-        await _host.StopAsync().WaitAsync(Timeout);
+        await _host.StopAsync().WaitAsync(TestTimeouts.Request);
         _host.Dispose();
     }
 

@@ -21,8 +21,6 @@ namespace MockOpenAI.Tests.Support;
 /// </summary>
 internal sealed class LoopbackAccount : IAsyncDisposable
 {
-    public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
-
     /// <summary>The admin API's password, unless the test's options set their own (or none, to turn it off).</summary>
     public const string AdminPassword = "loopback-admin-password";
 
@@ -83,7 +81,7 @@ internal sealed class LoopbackAccount : IAsyncDisposable
     {
         options.AdminPassword ??= withAdmin ? AdminPassword : null;
         var account = new LoopbackAccount(time, options, signingKey);
-        await account._server.StartAsync(CancellationToken.None).WaitAsync(Timeout);
+        await account._server.StartAsync(CancellationToken.None).WaitAsync(TestTimeouts.Request);
         return account;
     }
 
@@ -98,15 +96,15 @@ internal sealed class LoopbackAccount : IAsyncDisposable
 
         if (authenticated)
         {
-            request.Headers.Authorization = new("Bearer", (await _issuer.GetTokenAsync("https://cognitiveservices.azure.com", "client", CancellationToken.None).AsTask().WaitAsync(Timeout)).Token);
+            request.Headers.Authorization = new("Bearer", (await _issuer.GetTokenAsync("https://cognitiveservices.azure.com", "client", CancellationToken.None).AsTask().WaitAsync(TestTimeouts.Request)).Token);
         }
 
-        return await Http.SendAsync(request, completion).WaitAsync(Timeout);
+        return await Http.SendAsync(request, completion).WaitAsync(TestTimeouts.Request);
     }
 
     public async ValueTask DisposeAsync()
     {
-        await _server.StopAsync(CancellationToken.None).WaitAsync(Timeout);
+        await _server.StopAsync(CancellationToken.None).WaitAsync(TestTimeouts.Request);
         _server.Dispose();
         _signingKey.Dispose();
         Http.Dispose();

@@ -12,7 +12,6 @@ namespace MockOpenAI.Tests.Support;
 /// </summary>
 public sealed class RegionalAccounts : IAsyncLifetime, IDisposable
 {
-    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
     private readonly List<(LoopbackAccount Account, Guid Mapping)> _scripted = [];
     private LoopbackAccount? _eastUs2;
     private LoopbackAccount? _swedenCentral;
@@ -69,14 +68,14 @@ public sealed class RegionalAccounts : IAsyncLifetime, IDisposable
     {
         foreach (var (account, mapping) in _scripted)
         {
-            using var deleted = await account.Admin.DeleteAsync(new Uri($"/__admin/mappings/{mapping}", UriKind.Relative)).WaitAsync(Timeout);
+            using var deleted = await account.Admin.DeleteAsync(new Uri($"/__admin/mappings/{mapping}", UriKind.Relative)).WaitAsync(TestTimeouts.Request);
             Assert.Equal(HttpStatusCode.OK, deleted.StatusCode);
         }
 
         _scripted.Clear();
         foreach (var account in All)
         {
-            using var cleared = await account.Admin.DeleteAsync(new Uri("/__admin/requests", UriKind.Relative)).WaitAsync(Timeout);
+            using var cleared = await account.Admin.DeleteAsync(new Uri("/__admin/requests", UriKind.Relative)).WaitAsync(TestTimeouts.Request);
             Assert.Equal(HttpStatusCode.OK, cleared.StatusCode);
         }
     }
@@ -94,7 +93,7 @@ public sealed class RegionalAccounts : IAsyncLifetime, IDisposable
             }
             """;
         using var content = new StringContent(mapping, Encoding.UTF8, "application/json");
-        using var created = await account.Admin.PostAsync(new Uri("/__admin/mappings", UriKind.Relative), content).WaitAsync(Timeout);
+        using var created = await account.Admin.PostAsync(new Uri("/__admin/mappings", UriKind.Relative), content).WaitAsync(TestTimeouts.Request);
         Assert.Equal(HttpStatusCode.Created, created.StatusCode);
         _scripted.Add((account, id));
     }
@@ -102,7 +101,7 @@ public sealed class RegionalAccounts : IAsyncLifetime, IDisposable
     /// <summary>The requests the account received under <c>/openai/</c>, oldest first.</summary>
     internal static async Task<IReadOnlyList<JournalEntry>> JournalAsync(LoopbackAccount account)
     {
-        using var journal = JsonDocument.Parse(await account.Admin.GetStringAsync(new Uri("/__admin/requests", UriKind.Relative)).WaitAsync(Timeout));
+        using var journal = JsonDocument.Parse(await account.Admin.GetStringAsync(new Uri("/__admin/requests", UriKind.Relative)).WaitAsync(TestTimeouts.Request));
         return journal.RootElement.EnumerateArray()
             .Select(entry => JournalEntry.Read(entry.GetProperty("Request")))
             .Where(entry => entry.Path.StartsWith("/openai/", StringComparison.Ordinal))

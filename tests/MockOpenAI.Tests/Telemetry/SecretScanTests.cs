@@ -21,7 +21,6 @@ namespace MockOpenAI.Tests.Telemetry;
 [Collection(ProcessWideTelemetry.Name)]
 public sealed class SecretScanTests
 {
-    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
     private const string ChatPath = "/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21";
     private const string EmbeddingsPath = "/openai/deployments/text-embedding-3-small/embeddings?api-version=2024-10-21";
     private const string ChatBody = """{"messages":[{"role":"user","content":"Say hello."}],"max_tokens":8}""";
@@ -96,7 +95,7 @@ public sealed class SecretScanTests
             using (var stream = await SendAsync(client, ChatPath, """{"messages":[{"role":"user","content":"Count."}],"max_tokens":8,"stream":true,"stream_options":{"include_usage":true}}""", ("api-key", chatPrimary)))
             {
                 Assert.Equal(HttpStatusCode.OK, stream.StatusCode);
-                Assert.Contains("data: [DONE]", await stream.Content.ReadAsStringAsync().WaitAsync(Timeout), StringComparison.Ordinal);
+                Assert.Contains("data: [DONE]", await stream.Content.ReadAsStringAsync().WaitAsync(TestTimeouts.Request), StringComparison.Ordinal);
             }
 
             using (var embeddings = await SendAsync(client, EmbeddingsPath + "&api-key=" + chatSecondary, """{"input":"hello"}"""))
@@ -357,7 +356,7 @@ public sealed class SecretScanTests
             request.Headers.TryAddWithoutValidation(name, value);
         }
 
-        return await client.SendAsync(request).WaitAsync(Timeout);
+        return await client.SendAsync(request).WaitAsync(TestTimeouts.Request);
     }
 
     private static async Task<HttpResponseMessage> GetAsync(HttpClient client, string url, params (string Name, string Value)[] headers)
@@ -368,6 +367,6 @@ public sealed class SecretScanTests
             request.Headers.TryAddWithoutValidation(name, value);
         }
 
-        return await client.SendAsync(request).WaitAsync(Timeout);
+        return await client.SendAsync(request).WaitAsync(TestTimeouts.Request);
     }
 }

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Text;
 using Gateway.Identity;
 using Gateway.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;
@@ -9,7 +8,6 @@ namespace Gateway.Tests.Policies.Elements;
 
 public sealed class AuthenticationManagedIdentityPolicyTests : IAsyncLifetime
 {
-    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
     private RecordingBackend _backend = null!;
 
     public async Task InitializeAsync() => _backend = await RecordingBackend.StartAsync();
@@ -80,34 +78,12 @@ public sealed class AuthenticationManagedIdentityPolicyTests : IAsyncLifetime
 
     private async Task<HttpResponseMessage> SendAsync(string inbound, Action<IServiceCollection>? services = null, string outbound = "")
     {
-        using var apim = new TestApim($$"""
-            <policies>
-              <inbound>
-                <set-backend-service backend-id="aoai-eastus2-gpt-4o" />
-                {{inbound}}
-              </inbound>
-              <backend>
-                <forward-request buffer-response="false" />
-              </backend>
-              <outbound>
-                {{outbound}}
-              </outbound>
-              <on-error>
-                <return-response>
-                  <set-status code="503" reason="No token" />
-                  <set-header name="x-error" exists-action="override"><value>@(context.LastError.Source + "|" + context.LastError.Reason)</value></set-header>
-                </return-response>
-              </on-error>
-            </policies>
-            """);
+        using var apim = new TestApim(TestPolicy.With(
+            TestPolicy.ToEastUs2 + inbound,
+            TestPolicy.ForwardUnbuffered,
+            outbound,
+            TestPolicy.AnswerWithError(503, "No token")));
         using var factory = new GatewayFactory(apim, _backend.Url, testServices: services);
-        using var request = new HttpRequestMessage(HttpMethod.Post, "/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21")
-        {
-            Content = new StringContent("{}", Encoding.UTF8, "application/json"),
-        };
-        request.Headers.Add("api-key", GatewayFactory.PrimaryKey);
-        var response = await factory.CreateClient().SendAsync(request).WaitAsync(Timeout);
-        await response.Content.LoadIntoBufferAsync();
-        return response;
+        return await factory.CreateClient().PostChatAsync();
     }
 }

@@ -11,7 +11,6 @@ public sealed class CorsPolicyTests : IDisposable
 {
     private const string ChatPath = "/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21";
     private const string App = "https://app.contoso.com";
-    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
     private readonly TestApim _apim = new();
 
     public void Dispose() => _apim.Dispose();
@@ -336,8 +335,8 @@ public sealed class CorsPolicyTests : IDisposable
             request.Headers.Add("api-key", key);
         }
 
-        var response = await factory.CreateClient().SendAsync(request).WaitAsync(Timeout);
-        await response.Content.LoadIntoBufferAsync().WaitAsync(Timeout);
+        var response = await factory.CreateClient().SendAsync(request).WaitAsync(TestTimeouts.Request);
+        await response.Content.LoadIntoBufferAsync().WaitAsync(TestTimeouts.Request);
         return response;
     }
 
@@ -355,8 +354,8 @@ public sealed class CorsPolicyTests : IDisposable
             request.Headers.Add("Origin", origin);
         }
 
-        var response = await factory.CreateClient().SendAsync(request).WaitAsync(Timeout);
-        await response.Content.LoadIntoBufferAsync().WaitAsync(Timeout);
+        var response = await factory.CreateClient().SendAsync(request).WaitAsync(TestTimeouts.Request);
+        await response.Content.LoadIntoBufferAsync().WaitAsync(TestTimeouts.Request);
         return response;
     }
 

@@ -1,5 +1,4 @@
 using System.Diagnostics.Metrics;
-using System.Text;
 using Gateway.Policies;
 using Gateway.Telemetry;
 using Gateway.Tests.Support;
@@ -32,10 +31,7 @@ public class EmitMetricPolicyTests
 
         for (var i = 0; i < 2; i++)
         {
-            using var request = new HttpRequestMessage(HttpMethod.Post, "/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21") { Content = new StringContent("{}", Encoding.UTF8, "application/json") };
-            request.Headers.Add("api-key", GatewayFactory.PrimaryKey);
-            request.Headers.Add("x-team", "search");
-            using var response = await client.SendAsync(request).WaitAsync(TimeSpan.FromSeconds(30));
+            using var response = await client.PostChatAsync(headers: [("x-team", "search")]);
         }
 
         var measurements = collector.GetMeasurementSnapshot();

@@ -1,6 +1,5 @@
 using System.Diagnostics.Metrics;
 using System.Net;
-using System.Text;
 using Gateway.Apim.Model;
 using Gateway.Policies;
 using Gateway.Telemetry;
@@ -13,7 +12,6 @@ namespace Gateway.Tests.Policies.Elements;
 
 public sealed class EmitTokenMetricPolicyTests : IAsyncLifetime, IDisposable
 {
-    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
     private const string ProductKey = "product-key-team-a";
 
     private readonly TestApim _apim = new();
@@ -125,14 +123,13 @@ public sealed class EmitTokenMetricPolicyTests : IAsyncLifetime, IDisposable
         using var total = Collector(factory, PolicyMetrics.TotalTokensName);
         using var client = factory.CreateClient();
 
-        using var request = Request(ModelAnswers.HelloWorldStream(includeUsage));
-        using var streamed = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead).WaitAsync(Timeout);
+        using var streamed = await SendAsync(client, ModelAnswers.HelloWorldStream(includeUsage), HttpCompletionOption.ResponseHeadersRead);
         using var reader = new StreamReader(await streamed.Content.ReadAsStreamAsync());
-        Assert.Contains("\"role\":\"assistant\"", await reader.ReadLineAsync().WaitAsync(Timeout), StringComparison.Ordinal);
+        Assert.Contains("\"role\":\"assistant\"", await reader.ReadLineAsync().WaitAsync(TestTimeouts.Request), StringComparison.Ordinal);
         Assert.Empty(total.GetMeasurementSnapshot());
         rest.SetResult();
-        await reader.ReadToEndAsync().WaitAsync(Timeout);
-        await total.WaitForMeasurementsAsync(1).WaitAsync(Timeout);
+        await reader.ReadToEndAsync().WaitAsync(TestTimeouts.Request);
+        await total.WaitForMeasurementsAsync(1).WaitAsync(TestTimeouts.Request);
 
         Assert.Equal(promptTokens, prompt.GetMeasurementSnapshot().EvaluateAsCounter());
         Assert.Equal(completionTokens, completion.GetMeasurementSnapshot().EvaluateAsCounter());
@@ -204,19 +201,6 @@ public sealed class EmitTokenMetricPolicyTests : IAsyncLifetime, IDisposable
         return factory.WithWebHostBuilder(b => b.UseSetting("Apim:Subscriptions:team-a:PrimaryKey", ProductKey));
     }
 
-    private static HttpRequestMessage Request(string body)
-    {
-        var request = new HttpRequestMessage(HttpMethod.Post, "/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21") { Content = new StringContent(body, Encoding.UTF8, "application/json") };
-        request.Headers.Add("api-key", ProductKey);
-        request.Headers.Add("x-team", "search");
-        return request;
-    }
-
-    private static async Task<HttpResponseMessage> SendAsync(HttpClient client, string body)
-    {
-        using var request = Request(body);
-        var response = await client.SendAsync(request).WaitAsync(Timeout);
-        await response.Content.LoadIntoBufferAsync();
-        return response;
-    }
+    private static Task<HttpResponseMessage> SendAsync(HttpClient client, string body, HttpCompletionOption completion = HttpCompletionOption.ResponseContentRead) =>
+        client.PostChatAsync(body: body, key: ProductKey, headers: [("x-team", "search")], completion: completion);
 }

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Text;
 using Gateway.Tests.Support;
 using Microsoft.AspNetCore.Http;
 
@@ -8,7 +7,6 @@ namespace Gateway.Tests.Policies.Elements;
 /// <summary><c>forward-request</c>'s error-status, redirect, HTTP version and expression timeout attributes.</summary>
 public sealed class ForwardRequestOptionsTests : IAsyncLifetime, IDisposable
 {
-    private const string ChatPath = "/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21";
     private readonly TestApim _apim = new();
     private RecordingBackend _backend = null!;
     private GatewayFactory? _factory;
@@ -205,13 +203,6 @@ public sealed class ForwardRequestOptionsTests : IAsyncLifetime, IDisposable
     {
         _factory ??= new GatewayFactory(_apim, _backend.Url);
         var client = _factory.CreateClient(new Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactoryClientOptions { AllowAutoRedirect = allowRedirect });
-        using var request = new HttpRequestMessage(HttpMethod.Post, ChatPath) { Content = new StringContent("""{"messages":[]}""", Encoding.UTF8, "application/json") };
-        request.Headers.Add("api-key", GatewayFactory.PrimaryKey);
-        foreach (var (name, value) in headers)
-        {
-            request.Headers.Add(name, value);
-        }
-
-        return await client.SendAsync(request);
+        return await client.PostChatAsync(body: """{"messages":[]}""", headers: headers);
     }
 }

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Net;
-using System.Text;
 using Gateway.Tests.Support;
 using Microsoft.AspNetCore.Http;
 
@@ -9,9 +8,12 @@ namespace Gateway.Tests.Policies.Elements;
 public sealed class ForwardRequestPolicyTests : IAsyncLifetime
 {
     private const string ChatPath = "/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21";
-    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan SlowBackend = TimeSpan.FromSeconds(10);
     private static readonly TimeSpan TimerGranularity = TimeSpan.FromMilliseconds(2);
+
+    /// <summary>How long a stream idle past its 300 ms limit may take to be cut: far less than a request's timeout, far more than the limit.</summary>
+    private static readonly TimeSpan IdleCutWithin = TimeSpan.FromSeconds(10);
+
     private RecordingBackend _backend = null!;
 
     public async Task InitializeAsync() => _backend = await RecordingBackend.StartAsync();
@@ -32,10 +34,10 @@ public sealed class ForwardRequestPolicyTests : IAsyncLifetime
         using var apim = new TestApim(ErrorAsHeaderPolicy(timeout + """ buffer-response="false" """));
         using var factory = new GatewayFactory(apim, _backend.Url);
         var client = factory.CreateClient();
-        using var warmUp = await SendAsync(client, HttpCompletionOption.ResponseContentRead);
+        using var warmUp = await client.PostChatAsync(completion: HttpCompletionOption.ResponseContentRead);
         var clock = Stopwatch.StartNew();
 
-        using var response = await SendAsync(client, HttpCompletionOption.ResponseContentRead);
+        using var response = await client.PostChatAsync(completion: HttpCompletionOption.ResponseContentRead);
 
         Assert.Equal(HttpStatusCode.GatewayTimeout, response.StatusCode);
         Assert.Equal("forward-request|Timeout", response.Headers.GetValues("x-error").Single());
@@ -71,16 +73,16 @@ public sealed class ForwardRequestPolicyTests : IAsyncLifetime
             """);
         using var factory = new GatewayFactory(apim, _backend.Url);
 
-        var sending = SendAsync(factory.CreateClient(), HttpCompletionOption.ResponseHeadersRead);
+        var sending = factory.CreateClient().PostChatAsync(completion: HttpCompletionOption.ResponseHeadersRead);
         if (buffer == "false")
         {
             // Streamed: the client has the headers and the first event while the backend is still writing.
             using var streamed = await sending;
             using var reader = new StreamReader(await streamed.Content.ReadAsStreamAsync());
             Assert.Equal(HttpStatusCode.OK, streamed.StatusCode);
-            Assert.Equal("data: first", await reader.ReadLineAsync().WaitAsync(Timeout));
+            Assert.Equal("data: first", await reader.ReadLineAsync().WaitAsync(TestTimeouts.Request));
             rest.SetResult();
-            Assert.Equal("\ndata: second\n\n", await reader.ReadToEndAsync().WaitAsync(Timeout));
+            Assert.Equal("\ndata: second\n\n", await reader.ReadToEndAsync().WaitAsync(TestTimeouts.Request));
             return;
         }
 
@@ -112,11 +114,11 @@ public sealed class ForwardRequestPolicyTests : IAsyncLifetime
         // A first request compiles the gateway's path: on a loaded machine that alone took longer than a short timeout
         // (a 504 before the headers, which is not what this test is about).
         var client = factory.CreateClient();
-        using var warmUp = await SendAsync(client, HttpCompletionOption.ResponseContentRead);
-        using var response = await SendAsync(client, HttpCompletionOption.ResponseHeadersRead);
+        using var warmUp = await client.PostChatAsync();
+        using var response = await client.PostChatAsync(completion: HttpCompletionOption.ResponseHeadersRead);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.Equal("data: first\n\ndata: second\n\n", await response.Content.ReadAsStringAsync().WaitAsync(Timeout));
+        Assert.Equal("data: first\n\ndata: second\n\n", await response.Content.ReadAsStringAsync().WaitAsync(TestTimeouts.Request));
     }
 
     [Fact]
@@ -133,7 +135,7 @@ public sealed class ForwardRequestPolicyTests : IAsyncLifetime
         request.Headers.Add("api-key", GatewayFactory.PrimaryKey);
 
         using var client = new HttpClient { BaseAddress = factory.ClientOptions.BaseAddress };
-        using var response = await client.SendAsync(request).WaitAsync(Timeout);
+        using var response = await client.SendAsync(request).WaitAsync(TestTimeouts.Request);
 
         Assert.Equal(HttpStatusCode.GatewayTimeout, response.StatusCode);
         Assert.Equal("forward-request|Timeout", response.Headers.GetValues("x-error").Single());
@@ -149,7 +151,7 @@ public sealed class ForwardRequestPolicyTests : IAsyncLifetime
         using var apim = new TestApim(ErrorAsHeaderPolicy("""timeout="120" """));
         using var factory = new GatewayFactory(apim, _backend.Url, time: time);
 
-        var sending = SendAsync(factory.CreateClient(), HttpCompletionOption.ResponseContentRead);
+        var sending = factory.CreateClient().PostChatAsync(completion: HttpCompletionOption.ResponseContentRead);
         await WaitForTimerAsync(time, TimeSpan.FromSeconds(120));
         time.Advance(TimeSpan.FromSeconds(119));
         await Task.Delay(100);
@@ -176,49 +178,25 @@ public sealed class ForwardRequestPolicyTests : IAsyncLifetime
         using var apim = new TestApim(ErrorAsHeaderPolicy("""buffer-response="false" """));
         using var factory = new GatewayFactory(apim, _backend.Url, settings: new Dictionary<string, string> { ["Gateway:Forwarding:IdleTimeout"] = "00:00:00.300" });
 
-        using var response = await SendAsync(factory.CreateClient(), HttpCompletionOption.ResponseHeadersRead);
+        using var response = await factory.CreateClient().PostChatAsync(completion: HttpCompletionOption.ResponseHeadersRead);
         using var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
-        Assert.Equal("data: first", await reader.ReadLineAsync().WaitAsync(Timeout));
-        var cut = await Record.ExceptionAsync(() => reader.ReadToEndAsync().WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.Equal("data: first", await reader.ReadLineAsync().WaitAsync(TestTimeouts.Request));
+        var cut = await Record.ExceptionAsync(() => reader.ReadToEndAsync().WaitAsync(IdleCutWithin));
 
         Assert.True(cut is IOException or HttpRequestException, cut?.ToString() ?? "the stream ended normally");
     }
 
     /// <summary>A policy forwarding with <paramref name="attributes"/>, whose on-error answers 504 with the error's source and reason in <c>x-error</c>.</summary>
-    private static string ErrorAsHeaderPolicy(string attributes) => $$"""
-        <policies>
-          <inbound>
-            <set-backend-service backend-id="aoai-eastus2-gpt-4o" />
-          </inbound>
-          <backend>
-            <forward-request {{attributes}} />
-          </backend>
-          <on-error>
-            <return-response>
-              <set-status code="504" reason="Gateway Timeout" />
-              <set-header name="x-error" exists-action="override"><value>@(context.LastError.Source + "|" + context.LastError.Reason)</value></set-header>
-            </return-response>
-          </on-error>
-        </policies>
-        """;
+    private static string ErrorAsHeaderPolicy(string attributes) =>
+        TestPolicy.With(TestPolicy.ToEastUs2, $"<forward-request {attributes} />", onError: TestPolicy.AnswerWithError(504, "Gateway Timeout"));
 
     private static async Task WaitForTimerAsync(ObservedTime time, TimeSpan dueTime)
     {
         var waited = Stopwatch.StartNew();
         while (!time.Timers.Contains(dueTime))
         {
-            Assert.True(waited.Elapsed < Timeout, $"no timer of {dueTime} was started on the gateway's clock");
+            Assert.True(waited.Elapsed < TestTimeouts.Request, $"no timer of {dueTime} was started on the gateway's clock");
             await Task.Delay(10);
         }
-    }
-
-    private static async Task<HttpResponseMessage> SendAsync(HttpClient client, HttpCompletionOption completion)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Post, ChatPath)
-        {
-            Content = new StringContent("{}", Encoding.UTF8, "application/json"),
-        };
-        request.Headers.Add("api-key", GatewayFactory.PrimaryKey);
-        return await client.SendAsync(request, completion).WaitAsync(Timeout);
     }
 }

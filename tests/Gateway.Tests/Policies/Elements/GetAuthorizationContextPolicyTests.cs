@@ -1,5 +1,4 @@
 using System.Net;
-using System.Text;
 using System.Text.Json;
 using Gateway.Policies;
 using Gateway.Tests.Support;
@@ -12,8 +11,6 @@ namespace Gateway.Tests.Policies.Elements;
 public sealed class GetAuthorizationContextPolicyTests : IAsyncLifetime
 {
     private const string Token = "gho_l0cal-g1thub-t0ken";
-    private const string ChatPath = "/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21";
-    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
     private RecordingBackend _backend = null!;
 
     public async Task InitializeAsync() => _backend = await RecordingBackend.StartAsync();
@@ -239,24 +236,8 @@ public sealed class GetAuthorizationContextPolicyTests : IAsyncLifetime
     };
 
     /// <summary>An API policy that routes to the recording backend, whose on-error answers 502 with the error's source and reason in <c>x-error</c>.</summary>
-    private static string Policy(string inbound) => $$"""
-        <policies>
-          <inbound>
-            <set-backend-service backend-id="aoai-eastus2-gpt-4o" />
-            {{inbound}}
-          </inbound>
-          <backend>
-            <forward-request />
-          </backend>
-          <outbound />
-          <on-error>
-            <return-response>
-              <set-status code="502" reason="No connection" />
-              <set-header name="x-error" exists-action="override"><value>@(context.LastError.Source + "|" + context.LastError.Reason)</value></set-header>
-            </return-response>
-          </on-error>
-        </policies>
-        """;
+    private static string Policy(string inbound) =>
+        TestPolicy.With(TestPolicy.ToEastUs2 + inbound, outbound: string.Empty, onError: TestPolicy.AnswerWithError(502, "No connection"));
 
     private static string? Header(HttpResponseMessage response, string name) =>
         response.Headers.TryGetValues(name, out var values) ? values.Single() : null;
@@ -268,20 +249,6 @@ public sealed class GetAuthorizationContextPolicyTests : IAsyncLifetime
         return await SendAsync(factory.CreateClient(), headers);
     }
 
-    private static async Task<HttpResponseMessage> SendAsync(HttpClient client, Dictionary<string, string>? headers = null)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Post, ChatPath)
-        {
-            Content = new StringContent("{}", Encoding.UTF8, "application/json"),
-        };
-        request.Headers.Add("api-key", GatewayFactory.PrimaryKey);
-        foreach (var (name, value) in headers ?? [])
-        {
-            request.Headers.TryAddWithoutValidation(name, value);
-        }
-
-        var response = await client.SendAsync(request).WaitAsync(Timeout);
-        await response.Content.LoadIntoBufferAsync();
-        return response;
-    }
+    private static Task<HttpResponseMessage> SendAsync(HttpClient client, Dictionary<string, string>? headers = null) =>
+        client.PostChatAsync(headers: headers?.Select(h => (h.Key, h.Value)));
 }

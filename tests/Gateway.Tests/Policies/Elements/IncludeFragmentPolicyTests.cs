@@ -1,5 +1,4 @@
 using System.Net;
-using System.Text;
 using Gateway.Apim;
 using Gateway.Policies;
 using Gateway.Tests.Support;
@@ -36,9 +35,7 @@ public sealed class IncludeFragmentPolicyTests : IDisposable
         }
 
         using var factory = new GatewayFactory(_apim, "http://127.0.0.1:9");
-        using var request = new HttpRequestMessage(HttpMethod.Post, "/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21") { Content = new StringContent("{}", Encoding.UTF8, "application/json") };
-        request.Headers.Add("api-key", GatewayFactory.PrimaryKey);
-        using var response = await factory.CreateClient().SendAsync(request).WaitAsync(TimeSpan.FromSeconds(30));
+        using var response = await factory.CreateClient().PostChatAsync();
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("chat-app", response.Headers.GetValues("x-seen").Single());

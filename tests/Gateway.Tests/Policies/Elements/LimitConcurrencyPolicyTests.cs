@@ -10,8 +10,6 @@ namespace Gateway.Tests.Policies.Elements;
 
 public sealed class LimitConcurrencyPolicyTests : IAsyncLifetime, IDisposable
 {
-    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
-
     private const string TooManyRequests = """{ "statusCode": 429, "message": "Too many concurrent requests." }""";
 
     private const string GatedPolicy = """
@@ -253,7 +251,7 @@ public sealed class LimitConcurrencyPolicyTests : IAsyncLifetime, IDisposable
 
     private static async Task WaitUntilAsync(Func<bool> condition)
     {
-        using var deadline = new CancellationTokenSource(Timeout);
+        using var deadline = new CancellationTokenSource(TestTimeouts.Request);
         while (!condition())
         {
             await Task.Delay(20, deadline.Token);
@@ -265,7 +263,7 @@ public sealed class LimitConcurrencyPolicyTests : IAsyncLifetime, IDisposable
         using var request = new HttpRequestMessage(HttpMethod.Post, "/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21") { Content = new StringContent("{}", Encoding.UTF8, "application/json") };
         request.Headers.Add("api-key", GatewayFactory.PrimaryKey);
         request.Headers.Add("x-team", team);
-        var response = await client.SendAsync(request, cancellationToken).WaitAsync(Timeout, cancellationToken);
+        var response = await client.SendAsync(request, cancellationToken).WaitAsync(TestTimeouts.Request, cancellationToken);
         await response.Content.LoadIntoBufferAsync(cancellationToken);
         return response;
     }

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Text;
 using System.Text.Json.Nodes;
 using Gateway.Tests.Support;
 
@@ -66,17 +65,6 @@ public class MockResponsePolicyTests
         Assert.Equal("data: [DONE]\n\n", await response.Content.ReadAsStringAsync());
     }
 
-    private static async Task<HttpResponseMessage> SendAsync(HttpClient client, bool down)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Post, "/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21") { Content = new StringContent("{}", Encoding.UTF8, "application/json") };
-        request.Headers.Add("api-key", GatewayFactory.PrimaryKey);
-        if (down)
-        {
-            request.Headers.Add("x-down", "1");
-        }
-
-        var response = await client.SendAsync(request).WaitAsync(TimeSpan.FromSeconds(30));
-        await response.Content.LoadIntoBufferAsync();
-        return response;
-    }
+    private static Task<HttpResponseMessage> SendAsync(HttpClient client, bool down) =>
+        client.PostChatAsync(headers: down ? [("x-down", "1")] : null);
 }

@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Net;
-using System.Text;
 using Gateway.Apim;
 using Gateway.Policies;
 using Gateway.Tests.Support;
@@ -486,17 +485,8 @@ public sealed class QuotaPolicyTests : IDisposable
         Assert.Contains(error.Problems, p => p.Contains(expected, StringComparison.Ordinal));
     }
 
-    private static async Task<HttpResponseMessage> SendAsync(HttpClient client, string team, string status = "200", string count = "1", string key = GatewayFactory.PrimaryKey, string body = "{}")
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Post, "/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21") { Content = new StringContent(body, Encoding.UTF8, "application/json") };
-        request.Headers.Add("api-key", key);
-        request.Headers.Add("x-team", team);
-        request.Headers.Add("x-status", status);
-        request.Headers.Add("x-count", count);
-        var response = await client.SendAsync(request).WaitAsync(TimeSpan.FromSeconds(30));
-        await response.Content.LoadIntoBufferAsync();
-        return response;
-    }
+    private static Task<HttpResponseMessage> SendAsync(HttpClient client, string team, string status = "200", string count = "1", string key = GatewayFactory.PrimaryKey, string body = "{}") =>
+        client.PostChatAsync(body: body, key: key, headers: [("x-team", team), ("x-status", status), ("x-count", count)]);
 
     /// <summary>
     /// The gateway on the fake clock with <paramref name="inbound"/> as the inbound section of product <c>starter</c>'s

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Text;
 using Gateway.Tests.Support;
 
 namespace Gateway.Tests.Policies.Elements;
@@ -7,7 +6,6 @@ namespace Gateway.Tests.Policies.Elements;
 /// <summary>set-method and check-header through the gateway, against a recording backend.</summary>
 public sealed class RequestShapingPolicyTests : IAsyncLifetime
 {
-    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
     private RecordingBackend _backend = null!;
 
     public async Task InitializeAsync() => _backend = await RecordingBackend.StartAsync();
@@ -46,7 +44,7 @@ public sealed class RequestShapingPolicyTests : IAsyncLifetime
         using var request = new HttpRequestMessage(HttpMethod.Get, "/openai/v1/models");
         request.Headers.Add("api-key", GatewayFactory.PrimaryKey);
 
-        using var response = await factory.CreateClient().SendAsync(request).WaitAsync(Timeout);
+        using var response = await factory.CreateClient().SendAsync(request).WaitAsync(TestTimeouts.Request);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var received = Assert.Single(_backend.Requests);
@@ -93,33 +91,8 @@ public sealed class RequestShapingPolicyTests : IAsyncLifetime
 
     private async Task<HttpResponseMessage> SendAsync(string inbound, string? team = null, string onError = "")
     {
-        using var apim = new TestApim($$"""
-            <policies>
-              <inbound>
-                <set-backend-service backend-id="aoai-eastus2-gpt-4o" />
-                {{inbound}}
-              </inbound>
-              <backend>
-                <forward-request buffer-response="false" />
-              </backend>
-              <on-error>
-                {{onError}}
-              </on-error>
-            </policies>
-            """);
+        using var apim = new TestApim(TestPolicy.With(TestPolicy.ToEastUs2 + inbound, TestPolicy.ForwardUnbuffered, onError: onError));
         using var factory = new GatewayFactory(apim, _backend.Url);
-        using var request = new HttpRequestMessage(HttpMethod.Post, "/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21")
-        {
-            Content = new StringContent("""{"messages":[]}""", Encoding.UTF8, "application/json"),
-        };
-        request.Headers.Add("api-key", GatewayFactory.PrimaryKey);
-        if (team is not null)
-        {
-            request.Headers.Add("x-team", team);
-        }
-
-        var response = await factory.CreateClient().SendAsync(request).WaitAsync(Timeout);
-        await response.Content.LoadIntoBufferAsync();
-        return response;
+        return await factory.CreateClient().PostChatAsync(body: """{"messages":[]}""", headers: team is null ? null : [("x-team", team)]);
     }
 }

@@ -1,14 +1,11 @@
-using System.Text;
 using Gateway.Policies;
 using Gateway.Policies.Elements;
 using Gateway.Tests.Support;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace Gateway.Tests.Policies.Elements;
 
 public sealed class RetryPolicyTests : IAsyncLifetime
 {
-    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
     private RecordingBackend _backend = null!;
 
     public async Task InitializeAsync() => _backend = await RecordingBackend.StartAsync();
@@ -41,13 +38,7 @@ public sealed class RetryPolicyTests : IAsyncLifetime
             </policies>
             """);
         using var factory = new GatewayFactory(apim, _backend.Url);
-        using var request = new HttpRequestMessage(HttpMethod.Post, "/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21")
-        {
-            Content = new StringContent("""{"messages":[{"role":"user","content":"again"}]}""", Encoding.UTF8, "application/json"),
-        };
-        request.Headers.Add("api-key", GatewayFactory.PrimaryKey);
-
-        using var response = await factory.CreateClient().SendAsync(request).WaitAsync(Timeout);
+        using var response = await factory.CreateClient().PostChatAsync(body: """{"messages":[{"role":"user","content":"again"}]}""");
 
         Assert.Equal(finalStatus, (int)response.StatusCode);
         Assert.Equal(backendCalls, _backend.Requests.Count);
@@ -82,13 +73,7 @@ public sealed class RetryPolicyTests : IAsyncLifetime
             </policies>
             """);
         using var factory = new GatewayFactory(apim, _backend.Url, settings: new Dictionary<string, string> { ["Apim:Backends:aoai-eastus2-gpt-4o:Url"] = "http://127.0.0.1:9/openai" });
-        using var request = new HttpRequestMessage(HttpMethod.Post, "/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21")
-        {
-            Content = new StringContent("{}", Encoding.UTF8, "application/json"),
-        };
-        request.Headers.Add("api-key", GatewayFactory.PrimaryKey);
-
-        using var response = await factory.CreateClient().SendAsync(request).WaitAsync(Timeout);
+        using var response = await factory.CreateClient().PostChatAsync();
 
         Assert.Equal(503, (int)response.StatusCode);
         Assert.Equal("forward-request BackendConnectionFailure after 1 try", response.Headers.GetValues("x-error").Single());
@@ -121,14 +106,9 @@ public sealed class RetryPolicyTests : IAsyncLifetime
               </backend>
             </policies>
             """);
-        using var factory = new GatewayFactory(apim, _backend.Url, testServices: services => services.AddSingleton<TimeProvider>(time));
-        using var request = new HttpRequestMessage(HttpMethod.Post, "/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21")
-        {
-            Content = new StringContent("{}", Encoding.UTF8, "application/json"),
-        };
-        request.Headers.Add("api-key", GatewayFactory.PrimaryKey);
+        using var factory = new GatewayFactory(apim, _backend.Url, time: time);
 
-        var sending = factory.CreateClient().SendAsync(request);
+        var sending = factory.CreateClient().PostChatAsync();
         for (var i = 0; i < waits.Length; i++)
         {
             await WaitForRetryTimersAsync(time, i + 1);
@@ -138,7 +118,7 @@ public sealed class RetryPolicyTests : IAsyncLifetime
             time.Advance(TimeSpan.FromMilliseconds(1));
         }
 
-        using var response = await sending.WaitAsync(Timeout);
+        using var response = await sending.WaitAsync(TestTimeouts.Request);
 
         Assert.Equal(200, (int)response.StatusCode);
         Assert.Equal(count + 1, _backend.Requests.Count);
@@ -198,7 +178,7 @@ public sealed class RetryPolicyTests : IAsyncLifetime
         var waited = System.Diagnostics.Stopwatch.StartNew();
         while (RetryTimers(time).Count() < count)
         {
-            Assert.True(waited.Elapsed < Timeout, $"{RetryTimers(time).Count()} retry wait(s) started, expected {count}");
+            Assert.True(waited.Elapsed < TestTimeouts.Request, $"{RetryTimers(time).Count()} retry wait(s) started, expected {count}");
             await Task.Delay(10);
         }
     }

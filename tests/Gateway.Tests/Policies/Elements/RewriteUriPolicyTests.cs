@@ -1,4 +1,3 @@
-using System.Text;
 using Gateway.Tests.Support;
 
 namespace Gateway.Tests.Policies.Elements;
@@ -31,10 +30,7 @@ public sealed class RewriteUriPolicyTests : IAsyncLifetime
             </policies>
             """);
         using var factory = new GatewayFactory(apim, _backend.Url);
-        using var request = new HttpRequestMessage(HttpMethod.Post, "/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21&trace=1") { Content = new StringContent("{}", Encoding.UTF8, "application/json") };
-        request.Headers.Add("api-key", GatewayFactory.PrimaryKey);
-
-        using var response = await factory.CreateClient().SendAsync(request).WaitAsync(TimeSpan.FromSeconds(30));
+        using var response = await factory.CreateClient().PostChatAsync("/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21&trace=1");
 
         Assert.Equal(expected, Assert.Single(_backend.Requests).PathAndQuery);
     }

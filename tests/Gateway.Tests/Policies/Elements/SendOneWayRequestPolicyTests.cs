@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Net;
-using System.Text;
 using Gateway.Tests.Support;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
@@ -10,9 +9,7 @@ namespace Gateway.Tests.Policies.Elements;
 
 public sealed class SendOneWayRequestPolicyTests : IAsyncLifetime
 {
-    private const string ChatPath = "/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21";
     private const string ChatBody = """{"messages":[{"role":"user","content":"hi"}]}""";
-    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
     private RecordingBackend _backend = null!;
 
     public async Task InitializeAsync() => _backend = await RecordingBackend.StartAsync();
@@ -34,7 +31,7 @@ public sealed class SendOneWayRequestPolicyTests : IAsyncLifetime
             """));
         using var factory = new GatewayFactory(apim, _backend.Url);
 
-        using var response = await SendAsync(factory.CreateClient());
+        using var response = await factory.CreateClient().PostChatAsync(body: ChatBody);
 
         // The gated hook holds every request until it is opened (at dispose): the response came back regardless.
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
@@ -54,7 +51,7 @@ public sealed class SendOneWayRequestPolicyTests : IAsyncLifetime
             """));
         using var factory = new GatewayFactory(apim, _backend.Url);
 
-        using var response = await SendAsync(factory.CreateClient());
+        using var response = await factory.CreateClient().PostChatAsync(body: ChatBody);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var mirror = await _backend.ArrivalAsync("/mirror");
@@ -96,7 +93,7 @@ public sealed class SendOneWayRequestPolicyTests : IAsyncLifetime
             """));
         using var factory = new GatewayFactory(apim, _backend.Url, time: time);
 
-        using var response = await SendAsync(factory.CreateClient());
+        using var response = await factory.CreateClient().PostChatAsync(body: ChatBody);
         await _backend.ArrivalAsync("/hang");
         await time.WaitForTimerAsync(TimeSpan.FromSeconds(seconds));
         time.Advance(TimeSpan.FromSeconds(seconds - 1));
@@ -105,7 +102,7 @@ public sealed class SendOneWayRequestPolicyTests : IAsyncLifetime
         time.Advance(TimeSpan.FromSeconds(1));
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        await abandoned.Task.WaitAsync(Timeout);
+        await abandoned.Task.WaitAsync(TestTimeouts.Request);
     }
 
     [Fact]
@@ -129,7 +126,7 @@ public sealed class SendOneWayRequestPolicyTests : IAsyncLifetime
             });
         });
 
-        using var response = await SendAsync(factory.CreateClient());
+        using var response = await factory.CreateClient().PostChatAsync(body: ChatBody);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Null(response.Headers.TryGetValues("x-error", out var errors) ? errors.Single() : null);
@@ -137,7 +134,7 @@ public sealed class SendOneWayRequestPolicyTests : IAsyncLifetime
         var waited = Stopwatch.StartNew();
         while (!collector.GetSnapshot().Any(r => r.Level == LogLevel.Warning && r.Message.StartsWith($"send-one-way-request to {target} failed", StringComparison.Ordinal)))
         {
-            Assert.True(waited.Elapsed < Timeout, "the failure was not logged");
+            Assert.True(waited.Elapsed < TestTimeouts.Request, "the failure was not logged");
             await Task.Delay(10);
         }
 
@@ -145,36 +142,6 @@ public sealed class SendOneWayRequestPolicyTests : IAsyncLifetime
     }
 
     /// <summary>An API policy forwarding to the recording backend, with <paramref name="outbound"/> after the response; on-error names the error in <c>x-error</c>.</summary>
-    private static string Policy(string outbound, string inbound = "") => $$"""
-        <policies>
-          <inbound>
-            <set-backend-service backend-id="aoai-eastus2-gpt-4o" />
-            {{inbound}}
-          </inbound>
-          <backend>
-            <forward-request />
-          </backend>
-          <outbound>
-            {{outbound}}
-          </outbound>
-          <on-error>
-            <return-response>
-              <set-status code="502" reason="Failed" />
-              <set-header name="x-error" exists-action="override"><value>@(context.LastError.Source + "|" + context.LastError.Reason)</value></set-header>
-            </return-response>
-          </on-error>
-        </policies>
-        """;
-
-    private static async Task<HttpResponseMessage> SendAsync(HttpClient client)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Post, ChatPath)
-        {
-            Content = new StringContent(ChatBody, Encoding.UTF8, "application/json"),
-        };
-        request.Headers.Add("api-key", GatewayFactory.PrimaryKey);
-        var response = await client.SendAsync(request).WaitAsync(Timeout);
-        await response.Content.LoadIntoBufferAsync();
-        return response;
-    }
+    private static string Policy(string outbound, string inbound = "") =>
+        TestPolicy.With(TestPolicy.ToEastUs2 + inbound, outbound: outbound, onError: TestPolicy.AnswerWithError(502, "Failed"));
 }

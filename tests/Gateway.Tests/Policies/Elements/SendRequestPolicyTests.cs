@@ -1,5 +1,4 @@
 using System.Net;
-using System.Text;
 using Gateway.Identity;
 using Gateway.Policies;
 using Gateway.Tests.Support;
@@ -13,7 +12,6 @@ public sealed class SendRequestPolicyTests : IAsyncLifetime
 {
     private const string ChatPath = "/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21";
     private const string ChatBody = """{"messages":[{"role":"user","content":"hi"}]}""";
-    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
     private RecordingBackend _backend = null!;
 
     public async Task InitializeAsync() => _backend = await RecordingBackend.StartAsync();
@@ -313,41 +311,13 @@ public sealed class SendRequestPolicyTests : IAsyncLifetime
         PolicyLoader.Load($"<policies>{sections}</policies>", "policy.xml", PolicyScope.Api, new Gateway.Apim.NamedValues(new Dictionary<string, string?>()));
 
     /// <summary>An API policy that routes to the recording backend, whose on-error answers 502 with the error's source and reason in <c>x-error</c>.</summary>
-    private static string Policy(string inbound, string backend = "<forward-request />", string outbound = "") => $$"""
-        <policies>
-          <inbound>
-            <set-backend-service backend-id="aoai-eastus2-gpt-4o" />
-            {{inbound}}
-          </inbound>
-          <backend>
-            {{backend}}
-          </backend>
-          <outbound>
-            {{outbound}}
-          </outbound>
-          <on-error>
-            <return-response>
-              <set-status code="502" reason="Side call failed" />
-              <set-header name="x-error" exists-action="override"><value>@(context.LastError.Source + "|" + context.LastError.Reason)</value></set-header>
-            </return-response>
-          </on-error>
-        </policies>
-        """;
+    private static string Policy(string inbound, string backend = TestPolicy.Forward, string outbound = "") =>
+        TestPolicy.With(TestPolicy.ToEastUs2 + inbound, backend, outbound, TestPolicy.AnswerWithError(502, "Side call failed"));
 
     private static string? Header(HttpResponseMessage response, string name) =>
         response.Headers.TryGetValues(name, out var values) ? values.Single() : null;
 
-    private static async Task<HttpResponseMessage> SendAsync(HttpClient client)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Post, ChatPath)
-        {
-            Content = new StringContent(ChatBody, Encoding.UTF8, "application/json"),
-        };
-        request.Headers.Add("api-key", GatewayFactory.PrimaryKey);
-        var response = await client.SendAsync(request).WaitAsync(Timeout);
-        await response.Content.LoadIntoBufferAsync();
-        return response;
-    }
+    private static Task<HttpResponseMessage> SendAsync(HttpClient client) => client.PostChatAsync(body: ChatBody);
 
     /// <summary>A managed identity whose token endpoint cannot be reached.</summary>
     private sealed class UnreachableIdentity : IManagedIdentityTokenProvider

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Text;
 using Gateway.Tests.Support;
 
 namespace Gateway.Tests.Policies.Elements;
@@ -7,7 +6,6 @@ namespace Gateway.Tests.Policies.Elements;
 public sealed class SetBackendServicePolicyTests : IAsyncLifetime
 {
     private const string Operation = "/deployments/gpt-4o/chat/completions?api-version=2024-10-21";
-    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
     private RecordingBackend _backend = null!;
 
     public async Task InitializeAsync() => _backend = await RecordingBackend.StartAsync();
@@ -61,15 +59,6 @@ public sealed class SetBackendServicePolicyTests : IAsyncLifetime
         Assert.Equal("/custom/openai" + Operation, Assert.Single(_backend.Requests).PathAndQuery);
     }
 
-    private static async Task<HttpResponseMessage> SendAsync(HttpClient client, string? backendId)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Post, "/openai" + Operation) { Content = new StringContent("{}", Encoding.UTF8, "application/json") };
-        request.Headers.Add("api-key", GatewayFactory.PrimaryKey);
-        if (backendId is not null)
-        {
-            request.Headers.Add("x-backend-id", backendId);
-        }
-
-        return await client.SendAsync(request).WaitAsync(Timeout);
-    }
+    private static Task<HttpResponseMessage> SendAsync(HttpClient client, string? backendId) =>
+        client.PostChatAsync("/openai" + Operation, headers: backendId is null ? null : [("x-backend-id", backendId)]);
 }

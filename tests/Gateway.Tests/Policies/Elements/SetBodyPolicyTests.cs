@@ -8,7 +8,6 @@ namespace Gateway.Tests.Policies.Elements;
 public sealed class SetBodyPolicyTests : IAsyncLifetime
 {
     private const string Body = """{"messages":[{"role":"user","content":"hello"}]}""";
-    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
     private RecordingBackend _backend = null!;
 
     public async Task InitializeAsync() => _backend = await RecordingBackend.StartAsync();
@@ -107,34 +106,15 @@ public sealed class SetBodyPolicyTests : IAsyncLifetime
 
     private async Task<HttpResponseMessage> SendAsync(string inbound, string outbound = "")
     {
-        var apim = new TestApim($$"""
-            <policies>
-              <inbound>
-                <set-backend-service backend-id="aoai-eastus2-gpt-4o" />
-                {{inbound}}
-              </inbound>
-              <backend>
-                <forward-request buffer-response="false" />
-              </backend>
-              <outbound>
-                {{outbound}}
-              </outbound>
-              <on-error>
-                <set-header name="x-error" exists-action="override"><value>@(context.LastError.Source + "|" + context.LastError.Reason + "|" + context.LastError.Message)</value></set-header>
-              </on-error>
-            </policies>
-            """);
+        var apim = new TestApim(TestPolicy.With(
+            TestPolicy.ToEastUs2 + inbound,
+            TestPolicy.ForwardUnbuffered,
+            outbound,
+            """<set-header name="x-error" exists-action="override"><value>@(context.LastError.Source + "|" + context.LastError.Reason + "|" + context.LastError.Message)</value></set-header>"""));
         using (apim)
         {
             using var factory = new GatewayFactory(apim, _backend.Url);
-            using var request = new HttpRequestMessage(HttpMethod.Post, "/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21")
-            {
-                Content = new StringContent(Body, Encoding.UTF8, "application/json"),
-            };
-            request.Headers.Add("api-key", GatewayFactory.PrimaryKey);
-            var response = await factory.CreateClient().SendAsync(request).WaitAsync(Timeout);
-            await response.Content.LoadIntoBufferAsync();
-            return response;
+            return await factory.CreateClient().PostChatAsync(body: Body);
         }
     }
 }

@@ -1,12 +1,10 @@
 using System.Net;
-using System.Text;
 using Gateway.Tests.Support;
 
 namespace Gateway.Tests.Policies.Elements;
 
 public sealed class SetHeaderPolicyTests : IAsyncLifetime
 {
-    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
     private RecordingBackend _backend = null!;
 
     public async Task InitializeAsync() => _backend = await RecordingBackend.StartAsync();
@@ -84,16 +82,8 @@ public sealed class SetHeaderPolicyTests : IAsyncLifetime
     }
 
     /// <summary>A chat call with the subscription key and one header of the client's.</summary>
-    private static async Task<HttpResponseMessage> SendChatAsync(GatewayFactory factory, string header, string value)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Post, "/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21")
-        {
-            Content = new StringContent("{}", Encoding.UTF8, "application/json"),
-        };
-        request.Headers.Add("api-key", GatewayFactory.PrimaryKey);
-        request.Headers.Add(header, value);
-        return await factory.CreateClient().SendAsync(request).WaitAsync(Timeout);
-    }
+    private static Task<HttpResponseMessage> SendChatAsync(GatewayFactory factory, string header, string value) =>
+        factory.CreateClient().PostChatAsync(headers: [(header, value)]);
 
     /// <summary>A header's values as one comma-separated list, whether they came as one line or several.</summary>
     private static string? List(string? header) => header is null ? null : string.Join(",", header.Split(',').Select(v => v.Trim()));

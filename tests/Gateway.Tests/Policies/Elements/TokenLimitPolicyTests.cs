@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Net;
-using System.Text;
 using Gateway.Policies;
 using Gateway.Policies.Elements;
 using Gateway.Tests.Support;
@@ -10,8 +9,6 @@ namespace Gateway.Tests.Policies.Elements;
 
 public sealed class TokenLimitPolicyTests : IAsyncLifetime, IDisposable
 {
-    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
-
     // 41 min 54 s before the hour, as in the API Management 403 quoted in docs/fidelity.md.
     private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 1, 15, 9, 18, 6, TimeSpan.Zero));
     private readonly TestApim _apim = new();
@@ -292,8 +289,7 @@ public sealed class TokenLimitPolicyTests : IAsyncLifetime, IDisposable
             """);
         using var client = factory.CreateClient();
 
-        using var request = Request(ModelAnswers.HelloWorldStream(includeUsage));
-        using var streamed = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead).WaitAsync(Timeout);
+        using var streamed = await client.PostChatAsync(body: ModelAnswers.HelloWorldStream(includeUsage), headers: [("x-team", "a")], completion: HttpCompletionOption.ResponseHeadersRead);
         using var reader = new StreamReader(await streamed.Content.ReadAsStreamAsync());
 
         // The headers left before any usage was known: a stream's prompt is always estimated (9), and charged.
@@ -302,12 +298,12 @@ public sealed class TokenLimitPolicyTests : IAsyncLifetime, IDisposable
         Assert.Equal("9", Header(streamed, "x-consumed"));
 
         // The first chunk reaches the client while the backend has not written the rest.
-        Assert.Contains("\"role\":\"assistant\"", await reader.ReadLineAsync().WaitAsync(Timeout), StringComparison.Ordinal);
-        Assert.Equal(string.Empty, await reader.ReadLineAsync().WaitAsync(Timeout));
-        Assert.Contains("\"content\":\"Hello\"", await reader.ReadLineAsync().WaitAsync(Timeout), StringComparison.Ordinal);
+        Assert.Contains("\"role\":\"assistant\"", await reader.ReadLineAsync().WaitAsync(TestTimeouts.Request), StringComparison.Ordinal);
+        Assert.Equal(string.Empty, await reader.ReadLineAsync().WaitAsync(TestTimeouts.Request));
+        Assert.Contains("\"content\":\"Hello\"", await reader.ReadLineAsync().WaitAsync(TestTimeouts.Request), StringComparison.Ordinal);
         Assert.False(rest.Task.IsCompleted);
         rest.SetResult();
-        var remainder = await reader.ReadToEndAsync().WaitAsync(Timeout);
+        var remainder = await reader.ReadToEndAsync().WaitAsync(TestTimeouts.Request);
         Assert.Contains("\"content\":\" world\"", remainder, StringComparison.Ordinal);
         Assert.EndsWith("data: [DONE]\n\n", remainder, StringComparison.Ordinal);
 
@@ -380,21 +376,8 @@ public sealed class TokenLimitPolicyTests : IAsyncLifetime, IDisposable
         return new GatewayFactory(_apim, _backend.Url, time: time ?? _time);
     }
 
-    private static HttpRequestMessage Request(string body, string team = "a")
-    {
-        var request = new HttpRequestMessage(HttpMethod.Post, "/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21") { Content = new StringContent(body, Encoding.UTF8, "application/json") };
-        request.Headers.Add("api-key", GatewayFactory.PrimaryKey);
-        request.Headers.Add("x-team", team);
-        return request;
-    }
-
-    private static async Task<HttpResponseMessage> SendAsync(HttpClient client, string team, string body = "{}")
-    {
-        using var request = Request(body, team);
-        var response = await client.SendAsync(request).WaitAsync(Timeout);
-        await response.Content.LoadIntoBufferAsync();
-        return response;
-    }
+    private static Task<HttpResponseMessage> SendAsync(HttpClient client, string team, string body = "{}") =>
+        client.PostChatAsync(body: body, headers: [("x-team", team)]);
 
     /// <summary>Asks for the remaining tokens until they read <paramref name="expected"/> (a stream is counted once it has been sent, just after the client has it all).</summary>
     private static async Task<string> ProbeUntilAsync(HttpClient client, int expected)
@@ -402,9 +385,7 @@ public sealed class TokenLimitPolicyTests : IAsyncLifetime, IDisposable
         var clock = Stopwatch.StartNew();
         while (true)
         {
-            using var request = Request("{}");
-            request.Headers.Add("x-probe", "1");
-            using var probe = await client.SendAsync(request).WaitAsync(Timeout);
+            using var probe = await client.PostChatAsync(headers: [("x-team", "a"), ("x-probe", "1")]);
             var remaining = Header(probe, "x-remaining");
             if (remaining == expected.ToString(System.Globalization.CultureInfo.InvariantCulture) || clock.Elapsed > TimeSpan.FromSeconds(10))
             {

@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.Text;
 using Gateway.Pipeline;
 using Gateway.Policies;
 using Gateway.Policies.Elements;
@@ -73,11 +72,7 @@ public class TracePolicyTests
             </policies>
             """);
         using var factory = new GatewayFactory(apim, "http://127.0.0.1:9");
-        using var request = new HttpRequestMessage(HttpMethod.Post, "/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21") { Content = new StringContent("{}", Encoding.UTF8, "application/json") };
-        request.Headers.Add("api-key", GatewayFactory.PrimaryKey);
-
-        var response = await factory.CreateClient().SendAsync(request).WaitAsync(TimeSpan.FromSeconds(30));
-        await response.Content.LoadIntoBufferAsync();
+        var response = await factory.CreateClient().PostChatAsync();
         return ([.. events], response);
     }
 

@@ -5,9 +5,6 @@ using System.Text;
 using Gateway.Apim;
 using Gateway.Policies;
 using Gateway.Tests.Support;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.TestHost;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
@@ -21,7 +18,6 @@ public sealed class ValidateJwtPolicyTests : IAsyncLifetime, IDisposable
     private const string Audience = "api://gateway";
     private const string NotPresent = """{"statusCode": 401, "message": "JWT not present."}""";
     private const string Invalid = """{"statusCode": 401, "message": "Invalid JWT."}""";
-    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
     private static readonly DateTimeOffset Now = new(2025, 3, 1, 12, 0, 0, TimeSpan.Zero);
     private static readonly byte[] HmacKey = Encoding.ASCII.GetBytes("a-local-hmac-key-of-256-bits-!!!");
     private static readonly string HmacKeyBase64 = Convert.ToBase64String(HmacKey);
@@ -348,7 +344,6 @@ public sealed class ValidateJwtPolicyTests : IAsyncLifetime, IDisposable
             headers["x-session"] = "user=1; " + Token(Hmac());
         }
 
-
         using var response = await SendAsync(client, headers: headers);
 
         Assert.Equal(status, response.StatusCode);
@@ -524,7 +519,7 @@ public sealed class ValidateJwtPolicyTests : IAsyncLifetime, IDisposable
               <issuer-signing-keys><key>{{jwt-signing-key}}</key></issuer-signing-keys>
             </validate-jwt>
             """,
-            configure: builder => builder.UseSetting("Apim:NamedValues:jwt-signing-key", HmacKeyBase64));
+            settings: new Dictionary<string, string> { ["Apim:NamedValues:jwt-signing-key"] = HmacKeyBase64 });
 
         using var valid = await SendAsync(client, authorization: "Bearer " + Token(Hmac()));
 
@@ -678,26 +673,15 @@ public sealed class ValidateJwtPolicyTests : IAsyncLifetime, IDisposable
 
     private static string Message(HttpResponseMessage response) => response.Headers.GetValues("x-error").Single().Split('|', 3)[2];
 
-    private static async Task<HttpResponseMessage> SendAsync(HttpClient client, string? authorization = null, string query = "", Dictionary<string, string>? headers = null)
+    private static Task<HttpResponseMessage> SendAsync(HttpClient client, string? authorization = null, string query = "", Dictionary<string, string>? headers = null)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Post, "/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21" + query)
-        {
-            Content = new StringContent("{}", Encoding.UTF8, "application/json"),
-        };
-        request.Headers.Add("api-key", GatewayFactory.PrimaryKey);
+        var all = (headers ?? []).Select(h => (h.Key, h.Value)).ToList();
         if (authorization is not null)
         {
-            request.Headers.TryAddWithoutValidation("Authorization", authorization);
+            all.Insert(0, ("Authorization", authorization));
         }
 
-        foreach (var (name, value) in headers ?? new Dictionary<string, string>())
-        {
-            request.Headers.TryAddWithoutValidation(name, value);
-        }
-
-        var response = await client.SendAsync(request).WaitAsync(Timeout);
-        await response.Content.LoadIntoBufferAsync().WaitAsync(Timeout);
-        return response;
+        return client.PostChatAsync(ChatCalls.ChatPath + query, headers: all);
     }
 
     /// <summary>
@@ -705,7 +689,7 @@ public sealed class ValidateJwtPolicyTests : IAsyncLifetime, IDisposable
     /// output variable holds. on-error reports <c>context.LastError</c> in <c>x-error</c> (single line) and lets the
     /// element's own response through unless <paramref name="onError"/> answers.
     /// </summary>
-    private HttpClient Start(string validateJwt, string onError = "", Action<IWebHostBuilder>? configure = null)
+    private HttpClient Start(string validateJwt, string onError = "", IReadOnlyDictionary<string, string>? settings = null)
     {
         File.WriteAllText(_apim.PolicyPath, $$"""
             <policies>
@@ -731,13 +715,7 @@ public sealed class ValidateJwtPolicyTests : IAsyncLifetime, IDisposable
               </on-error>
             </policies>
             """);
-        var factory = Track(new GatewayFactory(_apim, "http://127.0.0.1:9"));
-        var configured = Track(factory.WithWebHostBuilder(builder =>
-        {
-            builder.ConfigureTestServices(services => services.AddSingleton<TimeProvider>(_time));
-            configure?.Invoke(builder);
-        }));
-        return configured.CreateClient();
+        return Track(new GatewayFactory(_apim, "http://127.0.0.1:9", time: _time, settings: settings)).CreateClient();
     }
 
     private T Track<T>(T disposable)

@@ -1,0 +1,11 @@
+namespace Gateway.Tests.Support;
+
+/// <summary>How long a test waits, in real time, before it fails instead of hanging.</summary>
+internal static class TestTimeouts
+{
+    /// <summary>
+    /// For one step of a request: the gateway's answer, its body, a backend or a timer being reached. Generous, so a loaded
+    /// machine does not fail a correct test; a test that waits less says so with a constant of its own.
+    /// </summary>
+    public static readonly TimeSpan Request = TimeSpan.FromSeconds(30);
+}
