@@ -36,7 +36,7 @@ internal sealed class RequestContext : IContext, IRequest, IDisposable
         OperationPath = operationPath;
         _started = services.Time.GetTimestamp();
         Timestamp = services.Time.GetUtcNow().UtcDateTime;
-        RequestId = NewRequestId();
+        RequestId = services.Random.NewGuid();
         RequestHeaders = new(httpContext.Request.Headers);
     }
 
@@ -272,21 +272,6 @@ internal sealed class RequestContext : IContext, IRequest, IDisposable
         {
             (_abandoned ??= []).Add(call.Discard());
         }
-    }
-
-    /// <summary>
-    /// A version 4 GUID from <see cref="Random.Shared"/>: unique for every request like API Management's
-    /// <c>context.RequestId</c>, without the system call that <see cref="Guid.NewGuid"/> makes for cryptographic
-    /// randomness on every request (a request id is an identifier, not a secret). Not the injected
-    /// <see cref="RandomSource"/>: tests script its sequence for pool selection, which request ids must not consume.
-    /// </summary>
-    private static Guid NewRequestId()
-    {
-        Span<byte> bytes = stackalloc byte[16];
-        Random.Shared.NextBytes(bytes);
-        bytes[7] = (byte)((bytes[7] & 0x0F) | 0x40);
-        bytes[8] = (byte)((bytes[8] & 0x3F) | 0x80);
-        return new Guid(bytes);
     }
 
     internal static QueryString ToQueryString(IReadOnlyDictionary<string, string[]> query) =>
