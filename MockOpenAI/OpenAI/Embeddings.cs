@@ -5,7 +5,7 @@ using TokenCounting;
 
 namespace MockOpenAI.OpenAI;
 
-/// <summary>Embeddings in Azure OpenAI's shape: one unit vector per input, as floats or base64 (little-endian float32).</summary>
+/// <summary>Embeddings in Azure OpenAI's shape: one unit vector per input (<see cref="WordOverlapEmbedding"/>), as floats or base64 (little-endian float32).</summary>
 internal static class Embeddings
 {
     public static EmbeddingsRequest Parse(JsonElement body, int modelDimensions, TokenCounter tokens)
@@ -44,7 +44,7 @@ internal static class Embeddings
         var data = new JsonArray();
         for (var i = 0; i < request.Inputs.Count; i++)
         {
-            var vector = SyntheticText.Embedding(request.Inputs[i].Text, request.Dimensions);
+            var vector = WordOverlapEmbedding.Of(request.Inputs[i].Text, request.Dimensions);
             data.Add(new JsonObject
             {
                 ["object"] = "embedding",

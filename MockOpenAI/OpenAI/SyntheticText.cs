@@ -29,25 +29,4 @@ internal static class SyntheticText
 
         return words;
     }
-
-    /// <summary>A unit-length vector, deterministic for the input.</summary>
-    public static float[] Embedding(string input, int dimensions)
-    {
-        var random = new Random(Seed(input));
-        var vector = new float[dimensions];
-        double norm = 0;
-        for (var i = 0; i < dimensions; i++)
-        {
-            vector[i] = (float)(random.NextDouble() * 2 - 1);
-            norm += vector[i] * vector[i];
-        }
-
-        var scale = (float)(1 / Math.Sqrt(norm));
-        for (var i = 0; i < dimensions; i++)
-        {
-            vector[i] *= scale;
-        }
-
-        return vector;
-    }
 }
