@@ -31,6 +31,7 @@ internal static partial class GatewayExtensions
         builder.Services.AddSingleton(new RandomSource(new Random()));
         builder.Services.AddOptions<AdminOptions>().BindConfiguration(AdminOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddResettableState<Caching.PolicyCache>();
+        builder.Services.AddResettableState<Caching.SemanticCache>();
         builder.Services.AddResettableState<RateLimiting.RateLimitCounters>();
         builder.Services.AddResettableState<RateLimiting.QuotaCounters>();
         builder.Services.AddResettableState<Backends.CircuitBreakers>();

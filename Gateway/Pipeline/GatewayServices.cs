@@ -13,6 +13,7 @@ internal sealed class GatewayServices(
     TimeProvider time,
     RandomSource random,
     PolicyCache cache,
+    SemanticCache semanticCache,
     RateLimiting.RateLimitCounters rateLimits,
     RateLimiting.QuotaCounters quotas,
     RateLimiting.ConcurrencyLimits concurrency,
@@ -44,6 +45,9 @@ internal sealed class GatewayServices(
     public RateLimiting.TokenLimits TokenLimits { get; } = tokenLimits;
 
     public PolicyCache Cache { get; } = cache;
+
+    /// <summary>The vector store of the semantic cache policies.</summary>
+    public SemanticCache SemanticCache { get; } = semanticCache;
 
     public RandomSource Random { get; } = random;
 

@@ -8,6 +8,7 @@ internal static class PolicyElements
 {
     private static readonly PolicySection[] Anywhere = [PolicySection.Inbound, PolicySection.Backend, PolicySection.Outbound, PolicySection.OnError];
     private static readonly PolicySection[] RequestSections = [PolicySection.Inbound, PolicySection.Backend];
+    private static readonly string[] SemanticCacheLookupAttributes = ["score-threshold", "embeddings-backend-id", "embeddings-backend-auth", "ignore-system-messages", "max-message-count"];
     private static readonly string[] TokenLimitAttributes = ["counter-key", "tokens-per-minute", "token-quota", "token-quota-period", "estimate-prompt-tokens", "retry-after-header-name", "retry-after-variable-name", "remaining-tokens-header-name", "remaining-tokens-variable-name", "remaining-quota-tokens-header-name", "remaining-quota-tokens-variable-name", "tokens-consumed-header-name", "tokens-consumed-variable-name"];
 
     private static readonly Dictionary<string, ElementDefinition> Definitions = new(StringComparer.Ordinal)
@@ -15,6 +16,8 @@ internal static class PolicyElements
         // The reference lists inbound only; Microsoft's deployed samples also get tokens in outbound (docs/fidelity.md).
         ["authentication-managed-identity"] = new(AuthenticationManagedIdentityPolicy.Parse, [PolicySection.Inbound, PolicySection.Outbound], ["resource", "client-id", "output-token-variable-name", "ignore-error"]),
         ["azure-openai-emit-token-metric"] = new(EmitTokenMetricPolicy.Parse, [PolicySection.Inbound], ["namespace"]),
+        ["azure-openai-semantic-cache-lookup"] = new(SemanticCacheLookupPolicy.Parse, [PolicySection.Inbound], SemanticCacheLookupAttributes),
+        ["azure-openai-semantic-cache-store"] = new(reader => SemanticCacheStorePolicy.Parse(reader, withCacheResponse: false), [PolicySection.Outbound], ["duration"]),
         ["azure-openai-token-limit"] = new(reader => TokenLimitPolicy.Parse(reader, quotaExpressions: false), [PolicySection.Inbound], TokenLimitAttributes),
         ["base"] = new(BasePolicy.Parse, Anywhere, []),
         ["cache-lookup-value"] = new(CacheLookupValuePolicy.Parse, Anywhere, ["key", "variable-name", "default-value", "caching-type"]),
@@ -29,6 +32,8 @@ internal static class PolicyElements
         ["include-fragment"] = new(IncludeFragmentPolicy.Parse, Anywhere, ["fragment-id"]),
         ["limit-concurrency"] = new(LimitConcurrencyPolicy.Parse, Anywhere, ["key", "max-count"]),
         ["llm-emit-token-metric"] = new(EmitTokenMetricPolicy.Parse, [PolicySection.Inbound], ["namespace"]),
+        ["llm-semantic-cache-lookup"] = new(SemanticCacheLookupPolicy.Parse, [PolicySection.Inbound], SemanticCacheLookupAttributes),
+        ["llm-semantic-cache-store"] = new(reader => SemanticCacheStorePolicy.Parse(reader, withCacheResponse: true), [PolicySection.Outbound], ["duration", "cache-response"]),
         ["llm-token-limit"] = new(reader => TokenLimitPolicy.Parse(reader, quotaExpressions: true), [PolicySection.Inbound], TokenLimitAttributes),
         ["log-to-eventhub"] = new(LogToEventHubPolicy.Parse, Anywhere, ["logger-id", "partition-id", "partition-key"]),
         ["mock-response"] = new(MockResponsePolicy.Parse, [PolicySection.Inbound, PolicySection.Outbound, PolicySection.OnError], ["status-code", "content-type"]),
