@@ -87,7 +87,7 @@ public sealed class AdminApiTests : IDisposable
         using var body = JsonDocument.Parse(await reset.Content.ReadAsStringAsync().WaitAsync(TestTimeouts.Request));
         Assert.Equal("all", body.RootElement.GetProperty("scope").GetString());
         Assert.Equal(
-            ["cache:caches", "rate-limit:counters", "quota:counters", "circuit-breakers:breakers", "token-limit:counters", "token-metrics:counters"],
+            ["cache:caches", "semantic-cache:caches", "rate-limit:counters", "quota:counters", "circuit-breakers:breakers", "token-limit:counters", "token-metrics:counters"],
             body.RootElement.GetProperty("reset").EnumerateArray().Select(e => $"{e.GetProperty("name").GetString()}:{e.GetProperty("scope").GetString()}"));
         Assert.Equal(HttpStatusCode.OK, servedAgain.StatusCode);
         Assert.Equal("none", servedAgain.Headers.GetValues("x-stored").Single());
@@ -145,7 +145,7 @@ public sealed class AdminApiTests : IDisposable
 
         Assert.Equal(HttpStatusCode.OK, state.StatusCode);
         Assert.Equal(
-            """{"states":[{"name":"cache","scope":"caches","entries":1},{"name":"rate-limit","scope":"counters","entries":2},{"name":"quota","scope":"counters","entries":0},{"name":"circuit-breakers","scope":"breakers","entries":0},{"name":"token-limit","scope":"counters","entries":0},{"name":"token-metrics","scope":"counters","entries":0}],"breakers":[],"tokenMetrics":[]}""",
+            """{"states":[{"name":"cache","scope":"caches","entries":1},{"name":"semantic-cache","scope":"caches","entries":0},{"name":"rate-limit","scope":"counters","entries":2},{"name":"quota","scope":"counters","entries":0},{"name":"circuit-breakers","scope":"breakers","entries":0},{"name":"token-limit","scope":"counters","entries":0},{"name":"token-metrics","scope":"counters","entries":0}],"breakers":[],"tokenMetrics":[]}""",
             await state.Content.ReadAsStringAsync().WaitAsync(TestTimeouts.Request));
     }
 
