@@ -389,6 +389,27 @@ public sealed partial class PolicyCorpusTests(RegionalAccounts accounts) : IClas
         Assert.Equal(Header(forgotten, "x-corpus-this-request"), Header(forgotten, "x-corpus-first-request"));
     }
 
+    [Fact, PolicyFile("semantic-cache-lookup-store.xml")]
+    public async Task SemanticCache_AParaphraseIsAnsweredFromTheCache_AnUnrelatedQuestionReachesTheAccount()
+    {
+        Start(embeddingsBackend: true);
+
+        // The mock's embeddings follow word overlap: "Which way is it to the harbour?" is at a cosine distance of about
+        // 0.2 from the question (within 0.8), "Tell me a joke about cats." at about 1 (docs/mock.md, "Embeddings").
+        using var first = await SendAsync(ChatPath, Chat);
+        using var paraphrase = await SendAsync(ChatPath, """{"messages":[{"role":"user","content":"Which way is it to the harbour?"}],"max_tokens":5}""");
+        using var unrelated = await SendAsync(ChatPath, """{"messages":[{"role":"user","content":"Tell me a joke about cats."}],"max_tokens":5}""");
+
+        var answer = await AssertOkAsync(first);
+        Assert.Equal(answer["id"]!.GetValue<string>(), (await AssertOkAsync(paraphrase))["id"]!.GetValue<string>());
+        Assert.NotEqual(answer["id"]!.GetValue<string>(), (await AssertOkAsync(unrelated))["id"]!.GetValue<string>());
+        var journal = await RegionalAccounts.JournalAsync(accounts.EastUs2);
+        Assert.Equal(2, journal.Count(e => e.Path.EndsWith("/chat/completions", StringComparison.Ordinal)));
+        var embeddings = journal.Where(e => e.Path == "/openai/deployments/text-embedding-3-small/embeddings").ToList();
+        Assert.Equal(3, embeddings.Count);
+        Assert.All(embeddings, e => Assert.Contains("aud=https://cognitiveservices.azure.com", e.Headers["x-mock-token-claims"], StringComparison.Ordinal));
+    }
+
     // Transformations.
 
     [Fact, PolicyFile("rewrite-uri-to-v1.xml")]
@@ -1050,7 +1071,7 @@ public sealed partial class PolicyCorpusTests(RegionalAccounts accounts) : IClas
     /// <paramref name="backendCredentials"/>, every single backend logs in with the gateway's managed identity (topology
     /// <c>credentials</c>).
     /// </summary>
-    private void Start(bool backendCredentials = false, Dictionary<string, string?>? settings = null, Action<IServiceCollection>? services = null, [CallerMemberName] string test = "")
+    private void Start(bool backendCredentials = false, Dictionary<string, string?>? settings = null, Action<IServiceCollection>? services = null, bool embeddingsBackend = false, [CallerMemberName] string test = "")
     {
         var file = typeof(PolicyCorpusTests).GetMethod(test)!.GetCustomAttribute<PolicyFileAttribute>()!.File;
         CopyFolder(InProcessGateway.ShippedApimPath, _apim);
@@ -1059,6 +1080,11 @@ public sealed partial class PolicyCorpusTests(RegionalAccounts accounts) : IClas
         if (backendCredentials)
         {
             AddBackendCredentials(Path.Combine(_apim, "topology.json"));
+        }
+
+        if (embeddingsBackend)
+        {
+            AddEmbeddingsBackend(Path.Combine(_apim, "topology.json"), accounts.EastUs2.Http.BaseAddress!);
         }
 
         var configuration = new Dictionary<string, string?>
@@ -1088,6 +1114,16 @@ public sealed partial class PolicyCorpusTests(RegionalAccounts accounts) : IClas
             Directory.CreateDirectory(Path.GetDirectoryName(copy)!);
             File.Copy(file, copy, overwrite: true);
         }
+    }
+
+    /// <summary>The backend a semantic cache embeds through: its URL is the whole embeddings address of East US 2's deployment.</summary>
+    private static void AddEmbeddingsBackend(string topologyPath, Uri account)
+    {
+        var topology = JsonNode.Parse(File.ReadAllText(topologyPath))!;
+        topology["backends"]!.AsArray().Add(JsonNode.Parse($$"""
+            { "id": "corpus-embeddings", "account": "aoai-eastus2", "url": "{{account.ToString().TrimEnd('/')}}/openai/deployments/text-embedding-3-small/embeddings", "protocol": "http" }
+            """));
+        File.WriteAllText(topologyPath, topology.ToJsonString());
     }
 
     private static void AddBackendCredentials(string topologyPath)
