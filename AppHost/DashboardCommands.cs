@@ -114,7 +114,7 @@ internal static class DashboardCommands
                     return CommandResults.Failure($"The gateway answered {(int)response.StatusCode}: {body}");
                 }
 
-                var cleared = JsonNode.Parse(body)!["states"]!.AsArray().Select(s => $"{s!["name"]} ({s["entries"]})");
+                var cleared = JsonNode.Parse(body)?["reset"]?.AsArray().Select(s => $"{s?["name"]} ({s?["entries"]})") ?? [];
                 return CommandResults.Success($"Reset {chosen}: " + string.Join(", ", cleared));
             }, Options("Clears counters, caches or circuit breakers, as POST /_gateway/admin/reset does.", "ArrowReset", scope))
             .WithCommand(GatewayState, "Show state", async context =>
