@@ -57,7 +57,7 @@ internal static class DashboardCommands
                 fault["deployment"] = scope;
             }
 
-            return CallMockAsync(context, endpoint, adminPassword, HttpMethod.Post, fault);
+            return CallMockAsync(context, mock.Resource.Name, endpoint, adminPassword, HttpMethod.Post, fault);
         }
 
         return mock
@@ -87,7 +87,7 @@ internal static class DashboardCommands
                 ["seconds"] = Number(context, "seconds", 60),
                 ["latencyMs"] = Number(context, "latencyMs", 2000),
             }), Options("Adds latency before every answer, for a while.", "Timer", Seconds(60, "How long"), Input("latencyMs", "Added latency (ms)", 2000), deployment))
-            .WithCommand(MockRecover, "Recover", context => CallMockAsync(context, endpoint, adminPassword, HttpMethod.Delete, null), Options("Ends every fault at once.", "HeartPulse"));
+            .WithCommand(MockRecover, "Recover", context => CallMockAsync(context, mock.Resource.Name, endpoint, adminPassword, HttpMethod.Delete, null), Options("Ends every fault at once.", "HeartPulse"));
     }
 
     /// <summary>The gateway's reset and state commands, calling its admin endpoints with <paramref name="adminKey"/>.</summary>
@@ -154,7 +154,7 @@ internal static class DashboardCommands
         return text.ToString();
     }
 
-    private static async Task<ExecuteCommandResult> CallMockAsync(ExecuteCommandContext context, EndpointReference endpoint, IResourceBuilder<ParameterResource> adminPassword, HttpMethod method, JsonObject? fault)
+    private static async Task<ExecuteCommandResult> CallMockAsync(ExecuteCommandContext context, string account, EndpointReference endpoint, IResourceBuilder<ParameterResource> adminPassword, HttpMethod method, JsonObject? fault)
     {
         var password = await adminPassword.Resource.GetValueAsync(context.CancellationToken);
         using var request = new HttpRequestMessage(method, new Uri(new Uri(endpoint.Url), FaultsPath));
@@ -169,13 +169,13 @@ internal static class DashboardCommands
         if (!response.IsSuccessStatusCode)
         {
             var message = response.Content.Headers.ContentType?.MediaType == "application/json" ? (string?)JsonNode.Parse(body)?["error"]?["message"] : null;
-            return CommandResults.Failure($"{context.ResourceName} answered {(int)response.StatusCode}: {message ?? body}");
+            return CommandResults.Failure($"{account} answered {(int)response.StatusCode}: {message ?? body}");
         }
 
         var faults = JsonNode.Parse(body)!["faults"]!.AsArray();
         return CommandResults.Success(faults.Count == 0
-            ? $"{context.ResourceName}: no fault in force."
-            : $"{context.ResourceName}: " + string.Join("; ", faults.Select(Describe)));
+            ? $"{account}: no fault in force."
+            : $"{account}: " + string.Join("; ", faults.Select(Describe)));
     }
 
     private static async Task<HttpResponseMessage> CallGatewayAsync(ExecuteCommandContext context, EndpointReference endpoint, IResourceBuilder<ParameterResource> adminKey, HttpMethod method, string pathAndQuery)
