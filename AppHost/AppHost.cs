@@ -23,7 +23,8 @@ var gateway = builder.AddProject<Projects.Gateway>("gateway")
     .WithEnvironment(ConfigurationNames.GatewayAdminKey, adminKey)
     .WithSubscriptionKeys(subscriptions)
     .WithHttpHealthCheck("/health")
-    .WithExternalHttpEndpoints();
+    .WithExternalHttpEndpoints()
+    .WithAdminCommands(adminKey);
 
 // validate-azure-ad-token reads tenants' OpenID documents from the gateway's own local Entra tenant, never the internet.
 gateway.WithEnvironment(ConfigurationNames.GatewayEntraAuthority, ReferenceExpression.Create($"{gateway.GetEndpoint("http")}/_gateway/entra"));
@@ -39,7 +40,8 @@ foreach (var namedValue in builder.Configuration.GetSection(ConfigurationNames.A
 
 foreach (var account in topology.Accounts)
 {
-    var mock = builder.AddMockAccount(account, identity.PublicKeyPem, mockAdminPassword);
+    var mock = builder.AddMockAccount(account, identity.PublicKeyPem, mockAdminPassword)
+        .WithFaultCommands(account, mockAdminPassword);
     gateway.WithBackendsOf(topology, account, mock);
 }
 

@@ -4,7 +4,7 @@ using MockOpenAI.Server;
 
 namespace MockOpenAI;
 
-/// <summary>The mock account's wiring: its options, the token check, faults, latency, metrics and the WireMock server.</summary>
+/// <summary>The mock account's wiring: its options, the token check, faults (scripted and account-wide), latency, metrics and the WireMock server.</summary>
 internal static class MockAccountExtensions
 {
     public static TBuilder AddMockAccount<TBuilder>(this TBuilder builder)
@@ -16,6 +16,7 @@ internal static class MockAccountExtensions
         builder.Services.AddSingleton<BearerTokenValidator>();
         builder.Services.AddSingleton<StreamRelay>();
         builder.Services.AddSingleton<FaultInjector>();
+        builder.Services.AddSingleton<AccountFaults>();
         builder.Services.AddSingleton<MockMetrics>();
 
         // One store per process: each mock process is one account, and stored responses belong to their account.

@@ -15,6 +15,9 @@ internal static class AzureErrors
 
     public const string ServerError = """{"error":{"code":"InternalServerError","message":"The server had an error while processing your request. Sorry about that!"}}""";
 
+    /// <summary>The 503 of an account-wide <c>fail</c> fault: the envelope of <see cref="ServerError"/> (no Azure source gives a 503 body; docs/fidelity.md).</summary>
+    public const string ServiceUnavailable = """{"error":{"code":"ServiceUnavailable","message":"The service is temporarily unable to process your request. Please try again later."}}""";
+
     public const string DeploymentNotFound = """{"error":{"code":"DeploymentNotFound","message":"The API deployment for this resource does not exist. If you created the deployment within the last 5 minutes, please wait a moment and try again."}}""";
 
     /// <summary>The 429 of a deployment over its tokens-per-minute ("token rate limit") or requests-per-minute ("call rate limit").</summary>

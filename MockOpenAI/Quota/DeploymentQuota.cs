@@ -61,6 +61,20 @@ internal sealed class DeploymentQuota
         }
     }
 
+    /// <summary>
+    /// The headers' view of the quota for a request something else refuses (a throttle fault) with
+    /// <paramref name="retryAfter"/>: the limits and what remains, charging nothing.
+    /// </summary>
+    public QuotaDecision Refused(TimeSpan retryAfter)
+    {
+        lock (_lock)
+        {
+            var now = _time.GetUtcNow();
+            Expire(now);
+            return Decide(QuotaLimit.Requests, retryAfter, now);
+        }
+    }
+
     /// <summary>When enough charged tokens leave the window for <paramref name="needed"/> more to fit.</summary>
     private DateTimeOffset TokensFreeAt(int needed)
     {

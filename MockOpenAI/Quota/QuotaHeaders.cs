@@ -15,10 +15,19 @@ internal static class QuotaHeaders
         yield return new("x-ratelimit-reset-tokens", Duration(decision.ResetTokens));
         if (!decision.Admitted)
         {
-            // Whole seconds rounded up, so a client that waits Retry-After always finds the quota free.
-            yield return new("Retry-After", Number((int)Math.Ceiling(decision.RetryAfter.TotalSeconds)));
-            yield return new("retry-after-ms", Number((int)Math.Ceiling(decision.RetryAfter.TotalMilliseconds)));
+            foreach (var header in RetryAfter(decision.RetryAfter))
+            {
+                yield return header;
+            }
         }
+    }
+
+    /// <summary><c>Retry-After</c> and <c>retry-after-ms</c> for a wait: all a refusal carries where no quota is kept.</summary>
+    public static IEnumerable<KeyValuePair<string, string>> RetryAfter(TimeSpan wait)
+    {
+        // Whole seconds rounded up, so a client that waits Retry-After always finds the quota free.
+        yield return new("Retry-After", Number((int)Math.Ceiling(wait.TotalSeconds)));
+        yield return new("retry-after-ms", Number((int)Math.Ceiling(wait.TotalMilliseconds)));
     }
 
     /// <summary>OpenAI's duration format: <c>850ms</c>, <c>6.5s</c>, <c>1m0s</c>.</summary>

@@ -4,19 +4,23 @@ using System.Text;
 namespace MockOpenAI.Server;
 
 /// <summary>
-/// Guards WireMock's admin API (<c>/__admin</c>) in front of WireMock's own check: HTTP Basic credentials compared in
-/// constant time, and a 401 with a <c>WWW-Authenticate</c> challenge for missing or wrong ones (WireMock itself answers
-/// a wrong password with a 500).
+/// Guards WireMock's admin API (<c>/__admin</c>) in front of WireMock's own check, and the mock's own fault control
+/// (<c>/__mock</c>, <see cref="FaultsApi"/>): HTTP Basic credentials compared in constant time, and a 401 with a
+/// <c>WWW-Authenticate</c> challenge for missing or wrong ones (WireMock itself answers a wrong password with a 500).
 /// </summary>
 internal sealed class AdminGuard(string username, string password)
 {
     public const string AdminPath = "/__admin";
 
+    /// <summary>The prefix of the mock's own admin endpoints.</summary>
+    public const string MockAdminPath = "/__mock";
+
     private readonly byte[] _expected = SHA256.HashData(Encoding.UTF8.GetBytes($"{username}:{password}"));
 
     public void Install(IApplicationBuilder app) => app.Use(async (context, next) =>
     {
-        if (!context.Request.Path.StartsWithSegments(AdminPath) || Allows(context.Request.Headers.Authorization.ToString()))
+        var guarded = context.Request.Path.StartsWithSegments(AdminPath) || context.Request.Path.StartsWithSegments(MockAdminPath);
+        if (!guarded || Allows(context.Request.Headers.Authorization.ToString()))
         {
             await next(context);
             return;

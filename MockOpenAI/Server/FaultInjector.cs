@@ -16,11 +16,15 @@ namespace MockOpenAI.Server;
 /// </list>
 /// A client that gives up while a fault holds its request is counted in <c>mockopenai.requests.cancelled</c>. Plain
 /// status faults (429 with Retry-After, 500, 503 for the next N requests) need no header: a mapping with WireMock's
-/// scenario fields does them (README, "Script faults").
+/// scenario fields does them (README, "Script faults"). The account-wide hang of <see cref="AccountFaults"/> comes the
+/// same way, as <c>account-hang=ID</c>: the request is held until that hang ends, then its connection drops.
 /// </summary>
-internal sealed class FaultInjector(TimeProvider time, MockMetrics metrics)
+internal sealed class FaultInjector(TimeProvider time, MockMetrics metrics, AccountFaults accountFaults)
 {
     public const string FaultHeader = "x-mock-fault";
+
+    /// <summary>The value that holds a request for the account-wide hang whose id follows.</summary>
+    public const string AccountHang = "account-hang=";
 
     private const string AbortAfter = "abort-after=";
     private const string Delay = "delay=";
@@ -58,6 +62,19 @@ internal sealed class FaultInjector(TimeProvider time, MockMetrics metrics)
         {
             // The client gives up, as it must.
             await WaitAsync(Timeout.InfiniteTimeSpan, context.RequestAborted);
+        }
+        else if (fault.StartsWith(AccountHang, StringComparison.Ordinal)
+            && long.TryParse(fault[AccountHang.Length..], NumberStyles.None, CultureInfo.InvariantCulture, out var hang))
+        {
+            // Held until the hang ends; then the request was never answered, as far as the client can tell.
+            if (await accountFaults.HoldAsync(hang, context.RequestAborted))
+            {
+                context.Abort();
+            }
+            else
+            {
+                metrics.Cancelled(MockMetrics.Waiting);
+            }
         }
         else if (fault.StartsWith(AbortAfter, StringComparison.Ordinal)
             && int.TryParse(fault[AbortAfter.Length..], NumberStyles.None, CultureInfo.InvariantCulture, out var count)

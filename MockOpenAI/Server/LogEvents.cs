@@ -8,4 +8,8 @@ internal static class LogEvents
 {
     // 1xx: the account server.
     public const int AccountStarted = 100;
+
+    // 2xx: account-wide faults (/__mock/faults).
+    public const int FaultSet = 200;
+    public const int FaultsCleared = 201;
 }

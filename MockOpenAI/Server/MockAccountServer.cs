@@ -27,6 +27,7 @@ internal sealed partial class MockAccountServer(
     BearerTokenValidator tokens,
     StreamRelay relay,
     FaultInjector faults,
+    AccountFaults accountFaults,
     LatencyModel latency,
     RandomFaults randomFaults,
     MockMetrics metrics,
@@ -72,6 +73,10 @@ internal sealed partial class MockAccountServer(
 
                 relay.Install((IApplicationBuilder)app);
                 faults.Install((IApplicationBuilder)app, SyntheticStream);
+                if (!string.IsNullOrEmpty(_options.AdminPassword))
+                {
+                    FaultsApi.Install((IApplicationBuilder)app, accountFaults, time, [.. _options.Deployments.Keys], logger);
+                }
             },
             MaxRequestLogCount = _options.JournalSize,
             AllowBodyForAllHttpMethods = false,
@@ -183,6 +188,11 @@ internal sealed partial class MockAccountServer(
                 return (Json(400, AzureErrors.OperationNotSupported(operation.Name, deployment.Model)), name);
             }
 
+            if (await AccountFaultAsync(operation, name, apiVersion ?? "v1") is { } faulted)
+            {
+                return (faulted, name);
+            }
+
             if (randomFaults.NextFails())
             {
                 return (Json(500, AzureErrors.ServerError), name);
@@ -200,6 +210,44 @@ internal sealed partial class MockAccountServer(
             }
         }
     }
+
+    /// <summary>
+    /// The account-wide faults (<see cref="AccountFaults"/>) for one request: a slow-down's latency on the account's
+    /// clock, then the answer of the fault that decides it, or null to go on. A throttle answers the quota's 429 (the
+    /// call-rate wording, the fault's Retry-After); a hang or a reset is carried out by <see cref="FaultInjector"/>
+    /// once WireMock has journaled the request.
+    /// </summary>
+    private async Task<IResponseMessage?> AccountFaultAsync(InferenceOperation operation, string deployment, string apiVersion)
+    {
+        var verdict = accountFaults.Decide(deployment);
+        if (verdict.Delay > TimeSpan.Zero)
+        {
+            await Task.Delay(verdict.Delay, time);
+        }
+
+        switch (verdict.Fault)
+        {
+            case { Kind: FaultKind.Throttle } throttle:
+                metrics.RateLimited(deployment, operation.OperationId, "fault");
+                var headers = _quotas.TryGetValue(deployment, out var quota) ? QuotaHeaders.Of(quota.Refused(throttle.RetryAfter)) : QuotaHeaders.RetryAfter(throttle.RetryAfter);
+                return Json(429, AzureErrors.RateLimited(operation.OperationId, apiVersion, tokens: false, (int)Math.Ceiling(throttle.RetryAfter.TotalSeconds)), headers);
+            case { Kind: FaultKind.Fail } fail:
+                return Json(fail.Status, fail.Status == 503 ? AzureErrors.ServiceUnavailable : AzureErrors.ServerError);
+            case { Kind: FaultKind.Hang } hang:
+                return Fault(FaultInjector.AccountHang + hang.Id.ToString(CultureInfo.InvariantCulture));
+            case { Kind: FaultKind.Reset }:
+                return Fault("reset");
+            default:
+                return null;
+        }
+    }
+
+    /// <summary>An answer without a body whose <see cref="FaultInjector.FaultHeader"/> tells the injector what to do.</summary>
+    private static ResponseMessage Fault(string fault) => new()
+    {
+        StatusCode = 200,
+        Headers = new Dictionary<string, WireMockList<string>>(StringComparer.OrdinalIgnoreCase) { [FaultInjector.FaultHeader] = new WireMockList<string>(fault) },
+    };
 
     private async Task<IResponseMessage> AnswerAsync(IRequestMessage request, JsonElement body, InferenceOperation operation, string name, DeploymentOptions deployment, string apiVersion)
     {

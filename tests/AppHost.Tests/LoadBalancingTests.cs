@@ -3,8 +3,11 @@ using System.ClientModel.Primitives;
 using System.Diagnostics;
 using System.Net;
 using System.Text;
+using Aspire.Hosting;
+using Aspire.Hosting.ApplicationModel;
 using Azure.AI.OpenAI;
 using Gateway.Apim.Model;
+using Microsoft.Extensions.DependencyInjection;
 using OpenAI.Chat;
 
 namespace AppHost.Tests;
@@ -199,6 +202,65 @@ public sealed class LoadBalancingTests(LoadBalancedAppFixture app) : IClassFixtu
         Assert.Equal(HttpStatusCode.OK, state.StatusCode);
         Assert.Contains("\"name\":\"rate-limit\"", await state.Content.ReadAsStringAsync().WaitAsync(Timeout), StringComparison.Ordinal);
     }
+
+    [SkippableFact]
+    public async Task DashboardCommands_MockThrottleOnPriorityOne_MovesChatsToAnotherAccount_UntilMockRecover()
+    {
+        Skip.If(app.IsDeployed, "runs the local AppHost's dashboard commands");
+        const string PriorityOne = "aoai-eastus2";
+        var commands = app.App.Services.GetRequiredService<ResourceCommandService>();
+        using var cancellation = new CancellationTokenSource(Timeout);
+        await app.ClearJournalsAsync();
+        ExecuteCommandResult recovered, reset;
+        try
+        {
+            // The dashboard's button, with the numbers a person would type: the priority-1 account throttles gpt-4o for a minute.
+            var throttled = await commands.ExecuteCommandAsync(PriorityOne, "mock-throttle", Arguments(("seconds", "120"), ("retryAfter", "30"), ("deployment", "gpt-4o")), cancellation.Token);
+            Assert.True(throttled.Success, throttled.Message);
+            Assert.Contains("throttle (gpt-4o) until", throttled.Message, StringComparison.Ordinal);
+
+            // The first chat meets the 429 and the policy's retry takes it to a priority-2 member; the tripped breaker
+            // (Retry-After: 30) sends the next ones there directly, unless the machine is so slow that it closes first.
+            for (var i = 0; i < 4; i++)
+            {
+                using var request = ChatRequest();
+                request.Headers.Add("api-key", LoadBalancedAppFixture.ChatAppSecondaryKey);
+                using var response = await app.Http.SendAsync(request, cancellation.Token);
+                Assert.True(response.StatusCode == HttpStatusCode.OK, await response.Content.ReadAsStringAsync(cancellation.Token));
+            }
+
+            // Priority 1 answered only 429s, so priority 2 served every chat.
+            Assert.InRange((await app.JournalAsync(PriorityOne)).Count, 1, 4);
+            Assert.Equal(4, (await app.JournalAsync("aoai-swedencentral")).Count + (await app.JournalAsync("aoai-japaneast")).Count);
+            var state = await commands.ExecuteCommandAsync("gateway", "gateway-state", cancellation.Token);
+            Assert.True(state.Success, state.Message);
+            Assert.Contains($"{PriorityOne}-gpt-4o", state.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            // Whatever happened above, the other tests of the class get a healthy priority 1 back.
+            recovered = await commands.ExecuteCommandAsync(PriorityOne, "mock-recover", cancellation.Token);
+            reset = await commands.ExecuteCommandAsync("gateway", "gateway-reset", Arguments(("scope", "breakers")), cancellation.Token);
+        }
+
+        Assert.True(recovered.Success, recovered.Message);
+        Assert.Equal($"{PriorityOne}: no fault in force.", recovered.Message);
+        Assert.True(reset.Success, reset.Message);
+        Assert.StartsWith("Reset breakers: circuit-breakers (", reset.Message, StringComparison.Ordinal);
+
+        // Recovered, and the breaker reset: chats are priority 1's again.
+        await app.ClearJournalsAsync();
+        using var again = ChatRequest();
+        again.Headers.Add("api-key", LoadBalancedAppFixture.ChatAppSecondaryKey);
+        using var served = await app.Http.SendAsync(again, cancellation.Token);
+        Assert.Equal(HttpStatusCode.OK, served.StatusCode);
+        Assert.Single(await app.JournalAsync(PriorityOne));
+    }
+
+#pragma warning disable ASPIREINTERACTION001 // Command arguments are InteractionInputs, experimental in Aspire 13.6.
+    private static InteractionInputCollection Arguments(params (string Name, string Value)[] values) =>
+        new([.. values.Select(v => new InteractionInput { Name = v.Name, InputType = InputType.Text, Value = v.Value })]);
+#pragma warning restore ASPIREINTERACTION001
 
     [SkippableFact]
     public void Gateway_UnderTest_ListensOnADynamicPortNotTheFixedDevelopmentOne()

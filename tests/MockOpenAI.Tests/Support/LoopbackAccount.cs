@@ -42,13 +42,15 @@ internal sealed class LoopbackAccount : IAsyncDisposable
         var metrics = new MockMetrics(_meters.GetRequiredService<IMeterFactory>());
         Relay = new StreamRelay(time, metrics);
         Responses = new ResponseStore(Options.Create(options), time);
+        Faults = new AccountFaults(time);
         var validator = new BearerTokenValidator(Options.Create(new MockOpenAI.Identity.LocalIdentityOptions { PublicKey = _key.ExportSubjectPublicKeyInfoPem() }), time);
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["urls"] = $"http://127.0.0.1:{port}" }).Build();
         _server = new MockAccountServer(
             Options.Create(options),
             validator,
             Relay,
-            new FaultInjector(time, metrics),
+            new FaultInjector(time, metrics, Faults),
+            Faults,
             new LatencyModel(new Random(1)),
             new RandomFaults(Options.Create(options), new Random(1)),
             metrics,
@@ -75,6 +77,9 @@ internal sealed class LoopbackAccount : IAsyncDisposable
     public StreamRelay Relay { get; }
 
     public ResponseStore Responses { get; }
+
+    /// <summary>The account-wide faults (<c>/__mock/faults</c>).</summary>
+    public AccountFaults Faults { get; }
 
     /// <summary>Starts an account; it accepts the tokens of <c>signingKey</c>'s issuer (a gateway's, say) when given, else of its own.</summary>
     public static async Task<LoopbackAccount> StartAsync(FakeTimeProvider time, MockOpenAIOptions options, bool withAdmin = true, RSA? signingKey = null)
