@@ -60,27 +60,43 @@ internal sealed class ForwardRequestPolicy(ElementInfo info, ForwardOptions opti
         var timeout = TimeoutOf(context);
         var followRedirects = FollowRedirects(context);
 
+        // Null unless a listener takes the GenAI spans or metrics: then each execution is one try, with its span.
+        var genAI = Telemetry.GenAIRequest.Of(context);
+
         // A pool picks its member here, on every execution: a retry around forward-request may reach another one.
-        var breaker = BackendSelection.Choose(context);
+        CircuitBreaker? breaker;
+        try
+        {
+            breaker = BackendSelection.Choose(context);
+        }
+        catch (PolicyExecutionException ex) when (genAI is not null)
+        {
+            genAI.Unavailable(ex);
+            throw;
+        }
+
         var generation = breaker?.Generation;
+        genAI?.Start(context.Target);
         try
         {
             await context.Services.Forwarder.ForwardAsync(context, options, timeout, followRedirects);
         }
-        catch (PolicyExecutionException ex) when (breaker is not null)
+        catch (PolicyExecutionException ex) when (breaker is not null || genAI is not null)
         {
+            genAI?.Failed(ex);
             if (ex.Response is { } response)
             {
-                breaker.OnResponse(response.StatusCode, response.Headers, generation);
+                breaker?.OnResponse(response.StatusCode, response.Headers, generation);
             }
             else
             {
-                breaker.OnError(ex.Reason, generation);
+                breaker?.OnError(ex.Reason, generation);
             }
 
             throw;
         }
 
+        genAI?.Responded(context.Response);
         breaker?.OnResponse(context.Response.StatusCode, context.Response.Headers, generation);
         return PolicyFlow.Continue;
     }
