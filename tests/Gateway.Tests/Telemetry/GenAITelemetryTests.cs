@@ -218,6 +218,37 @@ public sealed class GenAITelemetryTests : IAsyncLifetime, IDisposable
         Assert.Equal("429", Assert.Single(metrics.Of(GenAIMetrics.OperationDurationName), m => m.Tags.ContainsKey("error.type")).Tags["error.type"]);
     }
 
+    [Fact]
+    public async Task PoolExhausted_TheTryThatFindsEveryBreakerTripped_IsAFailedSpanWithTheWait()
+    {
+        await using var members = await MemberBackends.StartAsync();
+        members.Otherwise["p1"] = 429;
+        members.Otherwise["p2"] = 429;
+        using var apim = new TestApim(TestPolicy.With(
+            """<set-backend-service backend-id="pool" />""",
+            """
+            <retry condition="@(context.Response.StatusCode == 429)" count="3" interval="0">
+              <forward-request buffer-request-body="true" />
+            </retry>
+            """));
+        TestTopology.AddBackends(
+            apim,
+            TestTopology.Single("p1", members.Url + "/p1/openai", Throttled),
+            TestTopology.Single("p2", members.Url + "/p2/openai", Throttled),
+            TestTopology.Pool("pool", ("p1", 1, 1), ("p2", 2, 1)));
+        using var factory = new GatewayFactory(apim, members.Url, time: new FakeTimeProvider(new DateTimeOffset(2026, 3, 2, 8, 0, 0, TimeSpan.Zero)));
+
+        using var response = await factory.CreateClient().PostChatAsync(body: ChatCalls.OneUserMessage, headers: [Traceparent()]);
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        var tries = _spans.OrderBy(s => (int)s.GetTagItem("apim.forward.try")!).ToList();
+        Assert.Equal(["429", "429", "BackendUnavailable"], tries.Select(s => (string)s.GetTagItem("error.type")!));
+        var nowhere = tries[2];
+        Assert.Null(nowhere.GetTagItem("server.address"));
+        Assert.Equal(ActivityStatusCode.Error, nowhere.Status);
+        Assert.Equal(60.0, Assert.Single(nowhere.Events).Tags.Single(t => t.Key == "apim.backend.retry_after").Value);
+    }
+
     [Theory]
     [InlineData("Gateway:Telemetry:CaptureMessageContent", "true")]
     [InlineData("OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT", "SPAN_ONLY")]
