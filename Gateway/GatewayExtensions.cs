@@ -45,6 +45,9 @@ internal static partial class GatewayExtensions
         // Callers may send keys in the query string, which ASP.NET Core's request logs print whatever the level.
         Telemetry.RedactingLoggerFactory.Register(builder.Services);
         builder.Services.AddSingleton<Telemetry.PolicyMetrics>();
+        builder.Services.AddSingleton<Telemetry.GenAIMetrics>();
+        builder.Services.AddOptions<Telemetry.GenAIOptions>().BindConfiguration(Telemetry.GenAIOptions.SectionName)
+            .PostConfigure<IConfiguration>((options, configuration) => options.CaptureMessageContent |= Telemetry.GenAIOptions.OptsIn(configuration[Telemetry.GenAIOptions.ContentVariable]));
         builder.Services.AddResettableState<Telemetry.TokenMetricTotals>();
         builder.Services.ConfigureOpenTelemetryMeterProvider(metrics =>
         {

@@ -15,7 +15,9 @@ if (args.Length > 0 && args[0] == ValidateCommand.Name)
 }
 
 var builder = WebApplication.CreateBuilder(args);
-builder.AddServiceDefaults(extraMeters: [Gateway.Telemetry.PolicyMetrics.MeterName], extraSources: [GatewayTelemetry.SourceName]);
+builder.AddServiceDefaults(
+    extraMeters: [Gateway.Telemetry.PolicyMetrics.MeterName, Gateway.Telemetry.GenAIMetrics.MeterName],
+    extraSources: [GatewayTelemetry.SourceName, Gateway.Telemetry.GenAITelemetry.SourceName]);
 builder.AddGateway();
 
 var app = builder.Build();

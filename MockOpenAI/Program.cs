@@ -6,7 +6,7 @@ var builder = Host.CreateApplicationBuilder(args);
 // WireMock hosts its own Kestrel server; it listens where ASP.NET Core would (ASPNETCORE_URLS or --urls).
 builder.Configuration.AddEnvironmentVariables("ASPNETCORE_");
 builder.Configuration.AddCommandLine(args);
-builder.AddServiceDefaults(extraMeters: [MockMetrics.MeterName]);
+builder.AddServiceDefaults(extraMeters: [MockMetrics.MeterName], extraSources: [MockTelemetry.SourceName]);
 builder.AddMockAccount();
 
 await builder.Build().RunAsync();

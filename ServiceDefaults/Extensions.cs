@@ -37,20 +37,21 @@ public static class Extensions
     private static void ConfigureOpenTelemetry<TBuilder>(this TBuilder builder, string[] extraMeters, string[] extraSources)
         where TBuilder : IHostApplicationBuilder
     {
-        // Traces and OpenTelemetry logs are recorded only when something exports them (the AppHost sets the OTLP
-        // endpoint): without an exporter every span and log record would be built for nobody, on every request.
-        // Metrics stay: without a reader their instruments cost nothing, and tests read them in process.
+        // Traces, metrics and OpenTelemetry logs are recorded only when something exports them (the AppHost sets the
+        // OTLP endpoint): without an exporter every span, measurement and log record would be made for nobody, on every
+        // request, and an instrument nothing listens to reports itself disabled, so the services skip their recording.
+        // Tests that read spans or metrics in process listen with their own ActivityListener or MeterListener.
+        if (string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
+        {
+            return;
+        }
+
         builder.Services.AddOpenTelemetry()
             .WithMetrics(metrics => metrics
                 .AddAspNetCoreInstrumentation()
                 .AddHttpClientInstrumentation()
                 .AddRuntimeInstrumentation()
                 .AddMeter(extraMeters));
-        if (string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
-        {
-            return;
-        }
-
         builder.Logging.AddOpenTelemetry(logging =>
         {
             logging.IncludeFormattedMessage = true;

@@ -9,9 +9,9 @@ namespace Gateway.Backends;
 /// backend gets no requests for <c>tripDuration</c> or, with <c>acceptRetryAfter</c>, for as long as the tripping
 /// response's <c>Retry-After</c> (seconds or an HTTP date; <c>retry-after-ms</c> when it has no Retry-After) asks; at that
 /// instant the breaker closes again with its counts cleared. Outcomes of requests that were already under way when it
-/// tripped are ignored.
+/// tripped are ignored. <c>tripped</c> and <c>closed</c> are called outside the lock, once per change.
 /// </summary>
-internal sealed class CircuitBreaker(CircuitBreakerRule rule, TimeProvider time, Action<DateTimeOffset>? tripped = null)
+internal sealed class CircuitBreaker(CircuitBreakerRule rule, TimeProvider time, Action<DateTimeOffset>? tripped = null, Action? closed = null)
 {
     private const string RetryAfterMilliseconds = "retry-after-ms";
 
@@ -38,12 +38,21 @@ internal sealed class CircuitBreaker(CircuitBreakerRule rule, TimeProvider time,
     /// <summary>Whether the backend may get a request now; when not, <paramref name="trippedUntil"/> is when it may again.</summary>
     public bool IsAvailable(out DateTimeOffset trippedUntil)
     {
+        bool reopened;
+        bool available;
         lock (_lock)
         {
-            Close(time.GetUtcNow());
+            reopened = Close(time.GetUtcNow());
             trippedUntil = _trippedUntil ?? default;
-            return _trippedUntil is null;
+            available = _trippedUntil is null;
         }
+
+        if (reopened)
+        {
+            closed?.Invoke();
+        }
+
+        return available;
     }
 
     /// <summary>Counts a response of the backend to a request sent in <paramref name="generation"/> (null: the current one).</summary>
@@ -77,16 +86,31 @@ internal sealed class CircuitBreaker(CircuitBreakerRule rule, TimeProvider time,
 
     private void Record(bool failed, IReadOnlyDictionary<string, string[]>? headers, int? generation)
     {
-        DateTimeOffset until;
+        var reopened = false;
+        var trips = Trips(failed, headers, generation, ref reopened);
+        if (reopened)
+        {
+            closed?.Invoke();
+        }
+
+        if (trips is { } until)
+        {
+            tripped?.Invoke(until);
+        }
+    }
+
+    /// <summary>Counts the outcome; returns when the breaker stays tripped until, if this outcome tripped it.</summary>
+    private DateTimeOffset? Trips(bool failed, IReadOnlyDictionary<string, string[]>? headers, int? generation, ref bool reopened)
+    {
         lock (_lock)
         {
             var now = time.GetUtcNow();
-            Close(now);
+            reopened = Close(now);
 
             // While tripped, or for a request sent before the last trip ended (a slow answer arriving late), nothing counts.
             if (_trippedUntil is not null || (generation is { } sent && sent != _generation))
             {
-                return;
+                return null;
             }
 
             while (_outcomes.TryPeek(out var oldest) && oldest.At <= now - rule.Interval)
@@ -98,7 +122,7 @@ internal sealed class CircuitBreaker(CircuitBreakerRule rule, TimeProvider time,
             if (!failed && rule.Percentage is null)
             {
                 // A count threshold needs only the failures.
-                return;
+                return null;
             }
 
             _outcomes.Enqueue((now, failed));
@@ -108,18 +132,17 @@ internal sealed class CircuitBreaker(CircuitBreakerRule rule, TimeProvider time,
                 : _failures * 100L >= rule.Percentage!.Value * _outcomes.Count);
             if (!trips)
             {
-                return;
+                return null;
             }
 
-            until = now + ((headers is null ? null : RetryAfter(headers, now)) ?? rule.TripDuration);
+            var until = now + ((headers is null ? null : RetryAfter(headers, now)) ?? rule.TripDuration);
             _trippedUntil = until;
+            return until;
         }
-
-        tripped?.Invoke(until);
     }
 
-    /// <summary>Ends a trip whose time is up: the backend takes requests again, its earlier failures forgotten.</summary>
-    private void Close(DateTimeOffset now)
+    /// <summary>Ends a trip whose time is up: the backend takes requests again, its earlier failures forgotten. True when it ended one.</summary>
+    private bool Close(DateTimeOffset now)
     {
         if (_trippedUntil is { } until && now >= until)
         {
@@ -127,6 +150,9 @@ internal sealed class CircuitBreaker(CircuitBreakerRule rule, TimeProvider time,
             _outcomes.Clear();
             _failures = 0;
             _generation++;
+            return true;
         }
+
+        return false;
     }
 }

@@ -7,7 +7,7 @@ namespace Gateway.Backends;
 /// The circuit breakers of this gateway instance (API Management keeps breaker state per instance), one per backend
 /// that has a rule. A breaker outlives reloads of <c>apim/</c> as long as its backend's rule stays the same.
 /// </summary>
-internal sealed partial class CircuitBreakers(TimeProvider time, ILogger<CircuitBreakers> logger) : Admin.IResettableState
+internal sealed partial class CircuitBreakers(TimeProvider time, ILogger<CircuitBreakers> logger, GenAIMetrics? metrics = null) : Admin.IResettableState
 {
     private readonly ConcurrentDictionary<string, CircuitBreaker> _breakers = new(StringComparer.OrdinalIgnoreCase);
 
@@ -41,7 +41,15 @@ internal sealed partial class CircuitBreakers(TimeProvider time, ILogger<Circuit
     public void Reset() => _breakers.Clear();
 
     private CircuitBreaker Create(string backendId, CircuitBreakerRule rule) =>
-        new(rule, time, until => Log.Tripped(logger, backendId, rule.Name, until));
+        new(
+            rule,
+            time,
+            until =>
+            {
+                Log.Tripped(logger, backendId, rule.Name, until);
+                metrics?.BreakerChanged(backendId, "open");
+            },
+            () => metrics?.BreakerChanged(backendId, "closed"));
 
     private static partial class Log
     {

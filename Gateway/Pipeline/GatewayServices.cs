@@ -21,6 +21,8 @@ internal sealed class GatewayServices(
     SessionCookies sessionCookies,
     RateLimiting.TokenLimits tokenLimits,
     Telemetry.PolicyMetrics metrics,
+    Telemetry.GenAIMetrics genAIMetrics,
+    Microsoft.Extensions.Options.IOptions<Telemetry.GenAIOptions> genAIOptions,
     OpenIdConfigurationCache openIdConfigurations,
     SendRequestClient sendRequests,
     Credentials.CredentialManager credentials,
@@ -28,6 +30,12 @@ internal sealed class GatewayServices(
     ILoggerFactory loggers)
 {
     public Telemetry.PolicyMetrics Metrics { get; } = metrics;
+
+    /// <summary>The model-call metrics of <c>forward-request</c>'s tries (Telemetry/GenAIRequest).</summary>
+    public Telemetry.GenAIMetrics GenAIMetrics { get; } = genAIMetrics;
+
+    /// <summary>What the GenAI spans record (message content or not).</summary>
+    public Telemetry.GenAIOptions GenAIOptions { get; } = genAIOptions.Value;
 
     /// <summary>Where <c>trace</c> writes.</summary>
     public ILogger TraceLog { get; } = loggers.CreateLogger("Gateway.Policies.Trace");

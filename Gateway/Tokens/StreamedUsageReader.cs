@@ -9,9 +9,10 @@ namespace Gateway.Tokens;
 /// Follows a model's event stream as it goes by, line by line, holding only the line in progress: it keeps the usage
 /// a chunk reports (the last chunk, when the request set <c>stream_options.include_usage</c>) and the generated text of
 /// every choice (content, refusals, tool-call arguments, completions text, responses deltas), to count when no chunk
-/// reports usage.
+/// reports usage. Each chunk, parsed, is also shown to <c>onChunk</c> when given (the GenAI telemetry reads the model,
+/// id and finish reasons from it).
 /// </summary>
-internal sealed class StreamedUsageReader(TokenCounter counter)
+internal sealed class StreamedUsageReader(TokenCounter counter, Action<JsonElement>? onChunk = null)
 {
     /// <summary>A longer line is skipped rather than held.</summary>
     public const int MaxLineBytes = 1024 * 1024;
@@ -62,14 +63,18 @@ internal sealed class StreamedUsageReader(TokenCounter counter)
     /// <summary>The usage a chunk reported, or else the prompt estimate and the generated text counted.</summary>
     public TokenUsage Result(long promptTokens)
     {
+        Flush();
+        return _reported ?? TokenUsage.Estimate(promptTokens, _texts.Values.Sum(text => (long)counter.Count(text.ToString())));
+    }
+
+    /// <summary>Reads a last line that has no final newline (a stream cut after it).</summary>
+    public void Flush()
+    {
         if (!_skipping && _line.WrittenCount > 0)
         {
-            // A stream cut after its last line without a final newline.
             ReadLine(_line.WrittenSpan);
             _line.Clear();
         }
-
-        return _reported ?? TokenUsage.Estimate(promptTokens, _texts.Values.Sum(text => (long)counter.Count(text.ToString())));
     }
 
     private void ReadLine(ReadOnlySpan<byte> line)
@@ -98,6 +103,7 @@ internal sealed class StreamedUsageReader(TokenCounter counter)
             }
 
             CollectText(chunk);
+            onChunk?.Invoke(chunk);
         }
         catch (JsonException)
         {

@@ -134,8 +134,15 @@ internal sealed partial class MockAccountServer(
     private async Task<IResponseMessage> HandleMeasuredAsync(IRequestMessage request, InferenceOperation operation, RouteFamily family)
     {
         var started = time.GetTimestamp();
+        using var activity = MockTelemetry.Start(operation);
         var (response, deployment) = await HandleAsync(request, operation, family);
-        metrics.Completed(deployment ?? string.Empty, operation.OperationId, response.StatusCode is int status ? status : 200, time.GetElapsedTime(started));
+        var status = response.StatusCode is int code ? code : 200;
+        metrics.Completed(deployment ?? string.Empty, operation.OperationId, status, time.GetElapsedTime(started));
+        if (activity is not null)
+        {
+            MockTelemetry.Completed(activity, deployment, status);
+        }
+
         return response;
     }
 
@@ -262,6 +269,7 @@ internal sealed partial class MockAccountServer(
 
             await Task.Delay(latency.Request(delays), time);
             metrics.Used(name, operation.OperationId, embeddings.PromptTokens, 0);
+            MockTelemetry.Answered(deployment.ReportedModel, null, embeddings.PromptTokens, null, []);
             return Json(200, Embeddings.Render(embeddings, deployment.ReportedModel), headers);
         }
 
@@ -275,9 +283,10 @@ internal sealed partial class MockAccountServer(
 
         metrics.Used(name, operation.OperationId, generation.PromptTokens, generation.CompletionTokens);
         var created = time.GetUtcNow().ToUnixTimeSeconds();
+        var id = (operation == InferenceOperation.ChatCompletions ? "chatcmpl-" : "cmpl-") + NewId();
+        MockTelemetry.Answered(deployment.ReportedModel, id, generation.PromptTokens, generation.CompletionTokens, generation.Choices.Select(c => c.FinishReason));
         if (generation.Stream)
         {
-            var id = (operation == InferenceOperation.ChatCompletions ? "chatcmpl-" : "cmpl-") + NewId();
             var chunks = operation == InferenceOperation.ChatCompletions
                 ? ChatCompletions.Chunks(id, created, deployment.ReportedModel, generation)
                 : Completions.Chunks(id, created, deployment.ReportedModel, generation);
@@ -286,8 +295,8 @@ internal sealed partial class MockAccountServer(
 
         await Task.Delay(latency.Completion(delays, generation.Choices.Max(c => c.Tokens)), time);
         var answer = operation == InferenceOperation.ChatCompletions
-            ? ChatCompletions.Completion("chatcmpl-" + NewId(), created, deployment.ReportedModel, generation)
-            : Completions.Completion("cmpl-" + NewId(), created, deployment.ReportedModel, generation);
+            ? ChatCompletions.Completion(id, created, deployment.ReportedModel, generation)
+            : Completions.Completion(id, created, deployment.ReportedModel, generation);
         return Json(200, answer, quotaHeaders);
     }
 
@@ -320,6 +329,7 @@ internal sealed partial class MockAccountServer(
         var created = time.GetUtcNow();
         var id = "resp_" + NewId();
         var messageId = "msg_" + NewId();
+        MockTelemetry.Answered(deployment.ReportedModel, id, turn.Generation.PromptTokens, turn.Generation.CompletionTokens, turn.Generation.Choices.Select(c => c.FinishReason));
         var answer = Responses.Completed(turn, id, messageId, created.ToUnixTimeSeconds(), deployment.ReportedModel);
         if (turn.Generation.Stream)
         {

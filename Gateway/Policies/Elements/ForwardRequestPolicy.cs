@@ -55,7 +55,15 @@ internal sealed class ForwardRequestPolicy(ElementInfo info, ForwardOptions opti
             new ForwardOptions(timeout, milliseconds is not null, bufferRequestBody, bufferResponse, failOnErrorStatusCode, followRedirects, version));
     }
 
-    public override async ValueTask<PolicyFlow> ExecuteAsync(RequestContext context, ExecutionFrame frame)
+    public override ValueTask<PolicyFlow> ExecuteAsync(RequestContext context, ExecutionFrame frame)
+    {
+        // Null unless a listener takes the GenAI spans or metrics: then each execution is one try, with its span. The
+        // path nobody observes is a method of its own, so that it carries nothing more across its await.
+        var genAI = Telemetry.GenAIRequest.Of(context);
+        return genAI is null ? ForwardAsync(context) : ForwardObservedAsync(context, genAI);
+    }
+
+    private async ValueTask<PolicyFlow> ForwardAsync(RequestContext context)
     {
         var timeout = TimeoutOf(context);
         var followRedirects = FollowRedirects(context);
@@ -69,20 +77,62 @@ internal sealed class ForwardRequestPolicy(ElementInfo info, ForwardOptions opti
         }
         catch (PolicyExecutionException ex) when (breaker is not null)
         {
-            if (ex.Response is { } response)
-            {
-                breaker.OnResponse(response.StatusCode, response.Headers, generation);
-            }
-            else
-            {
-                breaker.OnError(ex.Reason, generation);
-            }
-
+            Failed(breaker, ex, generation);
             throw;
         }
 
         breaker?.OnResponse(context.Response.StatusCode, context.Response.Headers, generation);
         return PolicyFlow.Continue;
+    }
+
+    private async ValueTask<PolicyFlow> ForwardObservedAsync(RequestContext context, Telemetry.GenAIRequest genAI)
+    {
+        var timeout = TimeoutOf(context);
+        var followRedirects = FollowRedirects(context);
+        CircuitBreaker? breaker;
+        try
+        {
+            breaker = BackendSelection.Choose(context);
+        }
+        catch (PolicyExecutionException ex)
+        {
+            genAI.Unavailable(ex);
+            throw;
+        }
+
+        var generation = breaker?.Generation;
+        genAI.Start(context.Target);
+        try
+        {
+            await context.Services.Forwarder.ForwardAsync(context, options, timeout, followRedirects);
+        }
+        catch (PolicyExecutionException ex)
+        {
+            genAI.Failed(ex);
+            if (breaker is not null)
+            {
+                Failed(breaker, ex, generation);
+            }
+
+            throw;
+        }
+
+        genAI.Responded(context.Response);
+        breaker?.OnResponse(context.Response.StatusCode, context.Response.Headers, generation);
+        return PolicyFlow.Continue;
+    }
+
+    /// <summary>Counts a failed try on the backend's breaker: its error response, or the reason it got none.</summary>
+    private static void Failed(CircuitBreaker breaker, PolicyExecutionException error, int? generation)
+    {
+        if (error.Response is { } response)
+        {
+            breaker.OnResponse(response.StatusCode, response.Headers, generation);
+        }
+        else
+        {
+            breaker.OnError(error.Reason, generation);
+        }
     }
 
     private static bool TryParseTimeout(string? text, out int value) =>

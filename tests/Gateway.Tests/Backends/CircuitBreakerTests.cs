@@ -195,6 +195,25 @@ public sealed class CircuitBreakerTests
     }
 
     [Fact]
+    public void TripAndClose_AreEachReportedOnce_WhenTheyHappen()
+    {
+        var changes = new List<string>();
+        var breaker = new CircuitBreaker(Rule(count: 1, interval: "PT10S", ranges: [(429, 429)]), _time, _ => changes.Add("open"), () => changes.Add("closed"));
+
+        breaker.OnResponse(429, NoHeaders);
+        var whileTripped = breaker.IsAvailable(out _);
+        _time.Advance(TimeSpan.FromMinutes(1));
+        var afterTheTrip = breaker.IsAvailable(out _);
+        breaker.OnResponse(200, NoHeaders);
+        var stillClosed = breaker.IsAvailable(out _);
+
+        Assert.False(whileTripped);
+        Assert.True(afterTheTrip);
+        Assert.True(stillClosed);
+        Assert.Equal(["open", "closed"], changes);
+    }
+
+    [Fact]
     public void Registry_KeepsABreakerAcrossReloadsWhileItsRuleIsTheSame()
     {
         var breakers = new CircuitBreakers(_time, NullLogger<CircuitBreakers>.Instance);

@@ -38,7 +38,7 @@ internal sealed class HostedMockAccount : IAsyncDisposable
         });
         builder.Configuration.AddInMemoryCollection(settings);
         builder.Configuration["urls"] = url;
-        builder.AddServiceDefaults(extraMeters: [MockMetrics.MeterName]);
+        builder.AddServiceDefaults(extraMeters: [MockMetrics.MeterName], extraSources: [MockTelemetry.SourceName]);
         builder.AddMockAccount();
         testServices(builder.Services);
         var host = builder.Build();
