@@ -45,6 +45,9 @@ internal static partial class GatewayExtensions
         Telemetry.RedactingLoggerFactory.Register(builder.Services);
         builder.Services.AddSingleton<Telemetry.PolicyMetrics>();
         builder.Services.AddResettableState<Telemetry.TokenMetricTotals>();
+        builder.Services.AddResettableState<Telemetry.BackendTraffic>();
+        builder.Services.AddSingleton<Admin.Page.PageSessions>();
+        builder.Services.AddSingleton<Admin.Page.LoginThrottle>();
         builder.Services.ConfigureOpenTelemetryMeterProvider(metrics =>
         {
             foreach (var (name, exported) in Telemetry.PolicyMetrics.ExportNames)

@@ -20,6 +20,7 @@ internal sealed class GatewayServices(
     SessionCookies sessionCookies,
     RateLimiting.TokenLimits tokenLimits,
     Telemetry.PolicyMetrics metrics,
+    Telemetry.BackendTraffic traffic,
     OpenIdConfigurationCache openIdConfigurations,
     SendRequestClient sendRequests,
     Credentials.CredentialManager credentials,
@@ -27,6 +28,9 @@ internal sealed class GatewayServices(
     ILoggerFactory loggers)
 {
     public Telemetry.PolicyMetrics Metrics { get; } = metrics;
+
+    /// <summary>Each backend's answers in the last minute, for the gateway page.</summary>
+    public Telemetry.BackendTraffic Traffic { get; } = traffic;
 
     /// <summary>Where <c>trace</c> writes.</summary>
     public ILogger TraceLog { get; } = loggers.CreateLogger("Gateway.Policies.Trace");

@@ -67,22 +67,33 @@ internal sealed class ForwardRequestPolicy(ElementInfo info, ForwardOptions opti
         {
             await context.Services.Forwarder.ForwardAsync(context, options, timeout, followRedirects);
         }
-        catch (PolicyExecutionException ex) when (breaker is not null)
+        catch (PolicyExecutionException ex)
         {
+            Record(context, ex.Response?.StatusCode);
             if (ex.Response is { } response)
             {
-                breaker.OnResponse(response.StatusCode, response.Headers, generation);
+                breaker?.OnResponse(response.StatusCode, response.Headers, generation);
             }
             else
             {
-                breaker.OnError(ex.Reason, generation);
+                breaker?.OnError(ex.Reason, generation);
             }
 
             throw;
         }
 
+        Record(context, context.Response.StatusCode);
         breaker?.OnResponse(context.Response.StatusCode, context.Response.Headers, generation);
         return PolicyFlow.Continue;
+    }
+
+    /// <summary>Counts the answer of the backend entity the request went to, for the gateway page (nothing for a plain URL).</summary>
+    private static void Record(RequestContext context, int? statusCode)
+    {
+        if (context.Target?.BackendId is { } backendId)
+        {
+            context.Services.Traffic.Record(backendId, statusCode);
+        }
     }
 
     private static bool TryParseTimeout(string? text, out int value) =>
