@@ -1,0 +1,160 @@
+using System.ClientModel;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Azure.AI.OpenAI;
+using Microsoft.Playwright;
+using OpenAI.Chat;
+
+namespace AppHost.Tests;
+
+/// <summary>
+/// The gateway page (<c>/_gateway/ui/</c>) in a real headless Chromium against the whole Aspire app: the dashboard links
+/// it from the gateway's resource, the sign-in form takes the admin key, and when the priority-1 account of the gpt-4o
+/// pool throttles, the page shows that member tripped, without a reload. Screenshots go to <see cref="ArtifactsFolder"/>
+/// (and, with <c>REFRESH_DOCS_IMAGES=1</c>, to <c>docs/images/</c>). The browser is the system's Chromium
+/// (<see cref="ChromiumPath"/>; <c>.ci/run</c> installs it), never one Playwright downloads.
+/// </summary>
+[Collection(AspireAppGroup.Name)]
+public sealed class GatewayPageBrowserTests(LoadBalancedAppFixture app) : IClassFixture<LoadBalancedAppFixture>
+{
+    public const string ChromiumPath = "/usr/bin/chromium";
+
+    /// <summary>Set to 1 to copy the screenshots over the README's (<c>docs/images/</c>); CI never sets it.</summary>
+    public const string RefreshDocsImages = "REFRESH_DOCS_IMAGES";
+
+    private const string PriorityOneAccount = "aoai-eastus2";
+    private const string PriorityOneBackend = "aoai-eastus2-gpt-4o";
+    private const string PagePath = "/_gateway/ui/";
+    private static readonly TimeSpan Timeout = LoadBalancedAppFixture.Timeout;
+
+    private static readonly string[] ChromiumArgs =
+    [
+        "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    ];
+
+    /// <summary>Where the screenshots are saved: under the test output, so a run never changes the clone.</summary>
+    public static string ArtifactsFolder { get; } = Path.Combine(AppContext.BaseDirectory, "artifacts", "gateway-page");
+
+    [SkippableFact]
+    public async Task PriorityOneThrottles_ThePageShowsItsBackendTrippedWithoutAReload()
+    {
+        Skip.If(app.IsDeployed, "drives the local AppHost's gateway page and mocks");
+        Skip.IfNot(File.Exists(ChromiumPath), $"no Chromium at {ChromiumPath} (Debian's package 'chromium'; .ci/run installs it)");
+        using var cancellation = new CancellationTokenSource(Timeout);
+
+        // The dashboard links the page from the gateway's resource.
+        await app.App.ResourceNotifications.WaitForResourceAsync(
+            "gateway",
+            e => e.Snapshot.Urls.Any(u => u.Url.EndsWith(PagePath, StringComparison.Ordinal)),
+            cancellation.Token);
+
+        using var playwright = await Playwright.CreateAsync().WaitAsync(Timeout);
+        IBrowser browser;
+        try
+        {
+            browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions { ExecutablePath = ChromiumPath, Headless = true, Args = ChromiumArgs }).WaitAsync(Timeout);
+        }
+        catch (PlaywrightException ex)
+        {
+            Skip.If(true, $"Chromium at {ChromiumPath} does not start here: {ex.Message}");
+            throw;
+        }
+
+        await using (browser)
+        {
+            Directory.CreateDirectory(ArtifactsFolder);
+            var page = await browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1280, Height = 900 } }).WaitAsync(Timeout);
+            page.SetDefaultTimeout((float)Timeout.TotalMilliseconds);
+
+            // Not signed in: the page sends the browser to the form; the key goes in the form's body, never in a URL.
+            await page.GotoAsync(new Uri(app.GatewayUrl, PagePath).ToString()).WaitAsync(Timeout);
+            Assert.EndsWith("/_gateway/ui/login", page.Url, StringComparison.Ordinal);
+            await page.Locator("#key").FillAsync(LoadBalancedAppFixture.AdminKey).WaitAsync(Timeout);
+            await page.Locator("button[type=submit]").ClickAsync().WaitAsync(Timeout);
+            await page.WaitForURLAsync(u => u.EndsWith(PagePath, StringComparison.Ordinal)).WaitAsync(Timeout);
+            Assert.DoesNotContain(LoadBalancedAppFixture.AdminKey, page.Url, StringComparison.Ordinal);
+
+            var breaker = page.Locator($"tr[data-backend=\"{PriorityOneBackend}\"] .state");
+            await page.Locator($"tr[data-backend=\"{PriorityOneBackend}\"] .state[data-state=closed]").WaitForAsync().WaitAsync(Timeout);
+
+            // Some traffic first, so the pool and the traffic columns have something to show.
+            var chat = new AzureOpenAIClient(app.GatewayUrl, new ApiKeyCredential(app.Key)).GetChatClient("gpt-4o");
+            for (var i = 0; i < 3; i++)
+            {
+                await chat.CompleteChatAsync([new UserChatMessage($"Hello {i}")], cancellationToken: cancellation.Token);
+            }
+
+            await page.Locator($"tr[data-backend=\"{PriorityOneBackend}\"] .requests").Filter(new() { HasNotText = "0" }).WaitForAsync().WaitAsync(Timeout);
+            await ScreenshotAsync(page, "gateway-page.png");
+
+            var mapping = await ThrottleAsync(PriorityOneAccount, TimeSpan.FromSeconds(60), cancellation.Token);
+            try
+            {
+                // The call itself succeeds: the gateway's retry goes to a priority-2 member once the breaker trips.
+                await chat.CompleteChatAsync([new UserChatMessage("Hello while throttled")], cancellationToken: cancellation.Token);
+
+                // No reload: the page's own polling shows the trip, with its cause.
+                await page.Locator($"tr[data-backend=\"{PriorityOneBackend}\"] .state[data-state=open]").WaitForAsync().WaitAsync(Timeout);
+                Assert.Contains("tripped until", await breaker.InnerTextAsync().WaitAsync(Timeout), StringComparison.Ordinal);
+                Assert.Contains("status 429", await page.Locator($"tr[data-backend=\"{PriorityOneBackend}\"] .why").InnerTextAsync().WaitAsync(Timeout), StringComparison.Ordinal);
+                await ScreenshotAsync(page, "gateway-page-tripped.png");
+            }
+            finally
+            {
+                await EndThrottleAsync(PriorityOneAccount, mapping);
+                using var reset = new HttpRequestMessage(HttpMethod.Post, new Uri(app.GatewayUrl, "/_gateway/admin/reset?scope=breakers")) { Headers = { { "x-admin-key", LoadBalancedAppFixture.AdminKey } } };
+                using var answer = await app.Http.SendAsync(reset).WaitAsync(Timeout);
+            }
+        }
+
+        CopyToDocsWhenAsked();
+    }
+
+    /// <summary>
+    /// Makes <paramref name="account"/> answer every gpt-4o call with a 429 and <c>Retry-After</c> through a WireMock admin
+    /// mapping (README, "Script faults"); returns the mapping's id. The one place to switch to the mocks' <c>mock-throttle</c>
+    /// resource command once it exists.
+    /// </summary>
+    private async Task<string> ThrottleAsync(string account, TimeSpan retryAfter, CancellationToken cancellationToken)
+    {
+        var seconds = ((int)retryAfter.TotalSeconds).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var mapping = $$$"""
+            {
+              "Priority": 1,
+              "Request": { "Path": { "Matchers": [ { "Name": "RegexMatcher", "Pattern": "^/openai/deployments/gpt-4o/" } ] }, "Methods": [ "POST" ] },
+              "Response": { "StatusCode": 429, "Headers": { "Retry-After": "{{{seconds}}}", "retry-after-ms": "{{{seconds}}}000", "Content-Type": "application/json" },
+                            "Body": "{\"error\":{\"code\":\"429\",\"message\":\"Throttled by the gateway page test.\"}}" }
+            }
+            """;
+        using var content = new StringContent(mapping, System.Text.Encoding.UTF8, "application/json");
+        using var response = await app.MockAdmin.PostAsync(new Uri(app.MockUrls[account], "/__admin/mappings"), content, cancellationToken);
+        response.EnsureSuccessStatusCode();
+        var answer = await response.Content.ReadFromJsonAsync<JsonElement>(cancellationToken);
+        return answer.GetProperty("Guid").GetString()!;
+    }
+
+    private async Task EndThrottleAsync(string account, string mapping)
+    {
+        using var response = await app.MockAdmin.DeleteAsync(new Uri(app.MockUrls[account], "/__admin/mappings/" + mapping)).WaitAsync(Timeout);
+        response.EnsureSuccessStatusCode();
+    }
+
+    private static async Task ScreenshotAsync(IPage page, string name) =>
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ArtifactsFolder, name), FullPage = true }).WaitAsync(Timeout);
+
+    private static void CopyToDocsWhenAsked()
+    {
+        if (Environment.GetEnvironmentVariable(RefreshDocsImages) != "1")
+        {
+            return;
+        }
+
+        var images = Path.Combine(LoadBalancedAppFixture.RepoRoot, "docs", "images");
+        Directory.CreateDirectory(images);
+        foreach (var file in Directory.GetFiles(ArtifactsFolder, "*.png"))
+        {
+            File.Copy(file, Path.Combine(images, Path.GetFileName(file)), overwrite: true);
+        }
+    }
+}
