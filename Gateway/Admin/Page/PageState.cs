@@ -58,15 +58,3 @@ internal sealed record PageState(
             new(limit, keys.Reveals(usage.Key) ? HiddenKey : usage.Key, usage.Used, usage.Limit);
     }
 }
-
-/// <summary>A single backend on the page: its breaker (<c>none</c> without a rule, <c>closed</c>, or <c>open</c> with the trip) and its traffic.</summary>
-internal sealed record PageBackend(string Id, string? Region, string Breaker, BreakerTrip? Trip, BackendTrafficSummary Traffic);
-
-/// <summary>A pool on the page: its members, the one the next request goes to (round robin; null when weighted or exhausted), and whether none is available.</summary>
-internal sealed record PagePool(string Id, IReadOnlyList<PagePoolMember> Members, string? Next, bool Exhausted);
-
-/// <summary>A pool member: priority, weight, whether its breaker lets requests through, and whether the pool picks from it now.</summary>
-internal sealed record PagePoolMember(string BackendId, int Priority, int Weight, bool Available, bool Selectable);
-
-/// <summary>A token-limit counter key: which limit (<c>tokens-per-minute</c> or <c>token-quota</c>), the tokens used and the limit.</summary>
-internal sealed record PageTokenCounter(string Limit, string Key, long Used, long Max);
