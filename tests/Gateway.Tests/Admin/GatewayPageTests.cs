@@ -233,6 +233,50 @@ public sealed class GatewayPageTests : IDisposable
     }
 
     [Fact]
+    public async Task State_ARetryThatFailsOver_CountsEachMembersAnswer()
+    {
+        await using var backend = await RecordingBackend.StartAsync();
+        backend.Answer = async context =>
+        {
+            if (context.Request.Path.StartsWithSegments("/first", StringComparison.Ordinal))
+            {
+                context.Response.StatusCode = (int)HttpStatusCode.TooManyRequests;
+                context.Response.Headers.RetryAfter = "30";
+                return;
+            }
+
+            await ModelAnswers.Completion(9, 11)(context);
+        };
+        using var apim = new TestApim("""
+            <policies>
+              <inbound><set-backend-service backend-id="page-pool" /></inbound>
+              <backend>
+                <retry condition="@(context.Response.StatusCode == 429)" count="2" interval="0" first-fast-retry="true">
+                  <forward-request buffer-request-body="true" buffer-response="false" />
+                </retry>
+              </backend>
+            </policies>
+            """);
+        const string Condition = "\"count\": 1, \"interval\": \"PT1M\", \"statusCodeRanges\": [ { \"min\": 429, \"max\": 429 } ]";
+        TestTopology.AddBackends(
+            apim,
+            TestTopology.Single("first", backend.Url + "/first", Condition, acceptRetryAfter: true),
+            TestTopology.Single("second", backend.Url + "/second", Condition, acceptRetryAfter: true),
+            TestTopology.Pool("page-pool", ("first", 1, 1), ("second", 2, 1)));
+        using var factory = CreateFactory(apim, backend.Url);
+        var client = Browser(factory);
+        using var login = await LogInAsync(client, AdminKey);
+
+        using var answered = await client.PostChatAsync();
+        using var state = await SendAsync(client, HttpMethod.Get, Page + "/state");
+
+        Assert.Equal(HttpStatusCode.OK, answered.StatusCode);
+        using var json = JsonDocument.Parse(await state.Content.ReadAsStringAsync().WaitAsync(TestTimeouts.Request));
+        Assert.Equal("""{"backendId":"first","requests":1,"statuses":{"429":1}}""", Backend(json.RootElement, "first").GetProperty("traffic").GetRawText());
+        Assert.Equal("""{"backendId":"second","requests":1,"statuses":{"2xx":1}}""", Backend(json.RootElement, "second").GetProperty("traffic").GetRawText());
+    }
+
+    [Fact]
     public async Task State_CounterKeyHoldingASubscriptionKey_IsHidden()
     {
         await using var backend = await RecordingBackend.StartAsync();
