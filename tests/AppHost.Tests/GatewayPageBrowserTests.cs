@@ -25,6 +25,7 @@ public sealed class GatewayPageBrowserTests(LoadBalancedAppFixture app) : IClass
     private const string PriorityOneAccount = "aoai-eastus2";
     private const string PriorityOneBackend = "aoai-eastus2-gpt-4o";
     private const string PagePath = "/_gateway/ui/";
+    private static readonly string[] PriorityTwoBackends = ["aoai-swedencentral-gpt-4o", "aoai-japaneast-gpt-4o"];
     private static readonly TimeSpan Timeout = LoadBalancedAppFixture.Timeout;
 
     private static readonly string[] ChromiumArgs =
@@ -98,7 +99,15 @@ public sealed class GatewayPageBrowserTests(LoadBalancedAppFixture app) : IClass
                 await page.Locator($"tr[data-backend=\"{PriorityOneBackend}\"] .state[data-state=open]").WaitForAsync().WaitAsync(Timeout);
                 Assert.Contains("tripped until", await breaker.InnerTextAsync().WaitAsync(Timeout), StringComparison.Ordinal);
                 Assert.Contains("status 429", await page.Locator($"tr[data-backend=\"{PriorityOneBackend}\"] .why").InnerTextAsync().WaitAsync(Timeout), StringComparison.Ordinal);
+
+                // A poll may show the trip before the retry's answer from a priority-2 member is counted: wait for that too.
+                await page.Locator(string.Join(", ", PriorityTwoBackends.Select(b => $"tr[data-backend=\"{b}\"] .requests"))).Filter(new() { HasNotText = "0" }).First.WaitForAsync().WaitAsync(Timeout);
                 await ScreenshotAsync(page, "gateway-page-tripped.png");
+
+                // The state behind the screenshot, read with the page's own cookie, kept next to it for whoever looks at a failure.
+                var state = await page.EvaluateAsync<string>("async () => await (await fetch('/_gateway/ui/state', { cache: 'no-store' })).text()").WaitAsync(Timeout);
+                await File.WriteAllTextAsync(Path.Combine(ArtifactsFolder, "state-tripped.json"), state, cancellation.Token);
+                Assert.DoesNotContain(LoadBalancedAppFixture.ChatAppKey, state, StringComparison.Ordinal);
             }
             finally
             {
