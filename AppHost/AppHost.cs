@@ -10,7 +10,8 @@ var subscriptions = SubscriptionDefinition.Load(apimPath);
 var identity = LocalIdentityKeys.Create(builder.Configuration[ConfigurationNames.LocalIdentitySigningKey]);
 var signingKey = builder.AddParameter("local-identity-signing-key", identity.PrivateKeyPem, secret: true);
 
-// The key of the gateway's admin endpoints (POST /_gateway/admin/reset), generated once and kept in user secrets.
+// The key of the gateway's admin endpoints (POST /_gateway/admin/reset) and of its page (/_gateway/ui/, linked from the
+// gateway's resource in the dashboard), generated once and kept in user secrets.
 var adminKey = builder.AddParameter("gateway-admin-key", new GenerateParameterDefault { MinLength = 32, Special = false }, secret: true, persist: true);
 
 // The password of the mocks' WireMock admin API (user "admin"): mappings and journals, generated once and kept in user secrets.
@@ -24,7 +25,8 @@ var gateway = builder.AddProject<Projects.Gateway>("gateway")
     .WithSubscriptionKeys(subscriptions)
     .WithHttpHealthCheck("/health")
     .WithExternalHttpEndpoints()
-    .WithAdminCommands(adminKey);
+    .WithAdminCommands(adminKey)
+    .WithUrlForEndpoint("http", _ => new() { Url = "/_gateway/ui/", DisplayText = "Gateway page (sign in with gateway-admin-key)" });
 
 // validate-azure-ad-token reads tenants' OpenID documents from the gateway's own local Entra tenant, never the internet.
 gateway.WithEnvironment(ConfigurationNames.GatewayEntraAuthority, ReferenceExpression.Create($"{gateway.GetEndpoint("http")}/_gateway/entra"));

@@ -49,6 +49,9 @@ internal static partial class GatewayExtensions
         builder.Services.AddOptions<Telemetry.GenAIOptions>().BindConfiguration(Telemetry.GenAIOptions.SectionName)
             .PostConfigure<IConfiguration>((options, configuration) => options.CaptureMessageContent |= Telemetry.GenAIOptions.OptsIn(configuration[Telemetry.GenAIOptions.ContentVariable]));
         builder.Services.AddResettableState<Telemetry.TokenMetricTotals>();
+        builder.Services.AddResettableState<Telemetry.BackendTraffic>();
+        builder.Services.AddSingleton<Admin.Page.PageSessions>();
+        builder.Services.AddSingleton<Admin.Page.LoginThrottle>();
         builder.Services.ConfigureOpenTelemetryMeterProvider(metrics =>
         {
             foreach (var (name, exported) in Telemetry.PolicyMetrics.ExportNames)

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Gateway.Admin.Page;
 using Gateway.Telemetry;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
@@ -36,6 +37,7 @@ internal static partial class AdminApi
         admin.MapPost("/reset", Reset);
         admin.MapGet("/state", State);
         Log.Enabled(logger, Prefix + "/admin", KeyHeader);
+        app.MapGatewayPage();
         return app;
     }
 

@@ -11,14 +11,13 @@ namespace Gateway.Admin;
 /// </summary>
 internal sealed partial class AdminKeyFilter(IOptions<AdminOptions> options, ILogger<AdminKeyFilter> logger) : IEndpointFilter
 {
-    private readonly byte[] _digest = SHA256.HashData(Encoding.UTF8.GetBytes(options.Value.AdminKey ?? string.Empty));
+    private readonly byte[] _digest = Digest(options.Value.AdminKey);
 
     public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
         var request = context.HttpContext.Request;
         string presented = request.Headers[AdminApi.KeyHeader].ToString();
-        var digest = SHA256.HashData(Encoding.UTF8.GetBytes(presented));
-        if (!(CryptographicOperations.FixedTimeEquals(digest, _digest) & presented.Length > 0))
+        if (!Matches(presented, _digest))
         {
             Log.Refused(logger, request.Method, request.Path, presented.Length == 0 ? "missing" : "wrong");
             return TypedResults.Json(
@@ -28,6 +27,13 @@ internal sealed partial class AdminKeyFilter(IOptions<AdminOptions> options, ILo
 
         return await next(context);
     }
+
+    /// <summary>The SHA-256 digest a presented key is compared against.</summary>
+    public static byte[] Digest(string? key) => SHA256.HashData(Encoding.UTF8.GetBytes(key ?? string.Empty));
+
+    /// <summary>Whether <paramref name="presented"/> is the key of <paramref name="digest"/>, in constant time (digests of equal length, no early exit); an empty key never is.</summary>
+    public static bool Matches(string presented, byte[] digest) =>
+        CryptographicOperations.FixedTimeEquals(Digest(presented), digest) & presented.Length > 0;
 
     private static partial class Log
     {

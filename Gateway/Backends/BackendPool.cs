@@ -39,7 +39,56 @@ internal sealed class BackendPool : BackendEntity
     /// <summary>The member the next request goes to; null when no member is available (the pool is exhausted).</summary>
     public Backend? Select(Func<Backend, bool> isAvailable, RandomSource random)
     {
-        for (var group = 0; group < _groups.Length; group++)
+        if (Eligible(isAvailable, out var group) is not { } weighted)
+        {
+            return null;
+        }
+
+        if (Array.TrueForAll(weighted, m => m.Weight == weighted[0].Weight))
+        {
+            // Round robin; the counter only moves forward, and wraps around harmlessly as an unsigned number.
+            var turn = (uint)(Interlocked.Increment(ref _turns[group]) - 1);
+            return weighted[turn % (uint)weighted.Length].Backend;
+        }
+
+        var point = random.NextDouble() * weighted.Sum(m => m.Weight);
+        foreach (var member in weighted)
+        {
+            point -= member.Weight;
+            if (point < 0)
+            {
+                return member.Backend;
+            }
+        }
+
+        return weighted[^1].Backend;
+    }
+
+    /// <summary>
+    /// The members <see cref="Select"/> would choose from now, without choosing (for the gateway page): empty when the
+    /// pool is exhausted. With round robin, <paramref name="next"/> is the member the next request goes to; with weights
+    /// it is null (the choice is random).
+    /// </summary>
+    public IReadOnlyList<PoolMember> Candidates(Func<Backend, bool> isAvailable, out Backend? next)
+    {
+        next = null;
+        if (Eligible(isAvailable, out var group) is not { } weighted)
+        {
+            return [];
+        }
+
+        if (Array.TrueForAll(weighted, m => m.Weight == weighted[0].Weight))
+        {
+            next = weighted[(uint)Volatile.Read(ref _turns[group]) % (uint)weighted.Length].Backend;
+        }
+
+        return weighted;
+    }
+
+    /// <summary>The first group with an available member, as its members that take traffic (weight 0 only when all are); null when none is available.</summary>
+    private PoolMember[]? Eligible(Func<Backend, bool> isAvailable, out int group)
+    {
+        for (group = 0; group < _groups.Length; group++)
         {
             var available = Array.FindAll(_groups[group], m => isAvailable(m.Backend));
             if (available.Length == 0)
@@ -48,29 +97,7 @@ internal sealed class BackendPool : BackendEntity
             }
 
             var weighted = Array.FindAll(available, m => m.Weight > 0);
-            if (weighted.Length == 0)
-            {
-                weighted = available;
-            }
-
-            if (Array.TrueForAll(weighted, m => m.Weight == weighted[0].Weight))
-            {
-                // Round robin; the counter only moves forward, and wraps around harmlessly as an unsigned number.
-                var turn = (uint)(Interlocked.Increment(ref _turns[group]) - 1);
-                return weighted[turn % (uint)weighted.Length].Backend;
-            }
-
-            var point = random.NextDouble() * weighted.Sum(m => m.Weight);
-            foreach (var member in weighted)
-            {
-                point -= member.Weight;
-                if (point < 0)
-                {
-                    return member.Backend;
-                }
-            }
-
-            return weighted[^1].Backend;
+            return weighted.Length == 0 ? available : weighted;
         }
 
         return null;

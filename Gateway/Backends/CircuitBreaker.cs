@@ -19,6 +19,7 @@ internal sealed class CircuitBreaker(CircuitBreakerRule rule, TimeProvider time,
     private readonly Queue<(DateTimeOffset At, bool Failed)> _outcomes = new();
     private int _failures;
     private DateTimeOffset? _trippedUntil;
+    private BreakerTrip? _trip;
     private int _generation;
 
     public CircuitBreakerRule Rule => rule;
@@ -55,15 +56,37 @@ internal sealed class CircuitBreaker(CircuitBreakerRule rule, TimeProvider time,
         return available;
     }
 
+    /// <summary>The trip in force now, with what caused it; null while the breaker is closed.</summary>
+    public BreakerTrip? CurrentTrip
+    {
+        get
+        {
+            bool reopened;
+            BreakerTrip? trip;
+            lock (_lock)
+            {
+                reopened = Close(time.GetUtcNow());
+                trip = _trip;
+            }
+
+            if (reopened)
+            {
+                closed?.Invoke();
+            }
+
+            return trip;
+        }
+    }
+
     /// <summary>Counts a response of the backend to a request sent in <paramref name="generation"/> (null: the current one).</summary>
     public void OnResponse(int statusCode, IReadOnlyDictionary<string, string[]> headers, int? generation = null)
     {
         var failed = rule.IsFailure(statusCode);
-        Record(failed, failed && rule.AcceptRetryAfter ? headers : null, generation);
+        Record(failed, failed && rule.AcceptRetryAfter ? headers : null, generation, statusCode, errorReason: null);
     }
 
     /// <summary>Counts a forwarding error (no response), by its <c>context.LastError.Reason</c>.</summary>
-    public void OnError(string reason, int? generation = null) => Record(rule.IsFailure(reason), headers: null, generation);
+    public void OnError(string reason, int? generation = null) => Record(rule.IsFailure(reason), headers: null, generation, statusCode: null, reason);
 
     /// <summary>How long a response asks callers to wait; null when it does not say (or says zero).</summary>
     public static TimeSpan? RetryAfter(IReadOnlyDictionary<string, string[]> headers, DateTimeOffset now)
@@ -84,10 +107,10 @@ internal sealed class CircuitBreaker(CircuitBreakerRule rule, TimeProvider time,
         return null;
     }
 
-    private void Record(bool failed, IReadOnlyDictionary<string, string[]>? headers, int? generation)
+    private void Record(bool failed, IReadOnlyDictionary<string, string[]>? headers, int? generation, int? statusCode, string? errorReason)
     {
         var reopened = false;
-        var trips = Trips(failed, headers, generation, ref reopened);
+        var trips = Trips(failed, headers, generation, statusCode, errorReason, ref reopened);
         if (reopened)
         {
             closed?.Invoke();
@@ -100,7 +123,7 @@ internal sealed class CircuitBreaker(CircuitBreakerRule rule, TimeProvider time,
     }
 
     /// <summary>Counts the outcome; returns when the breaker stays tripped until, if this outcome tripped it.</summary>
-    private DateTimeOffset? Trips(bool failed, IReadOnlyDictionary<string, string[]>? headers, int? generation, ref bool reopened)
+    private DateTimeOffset? Trips(bool failed, IReadOnlyDictionary<string, string[]>? headers, int? generation, int? statusCode, string? errorReason, ref bool reopened)
     {
         lock (_lock)
         {
@@ -135,8 +158,10 @@ internal sealed class CircuitBreaker(CircuitBreakerRule rule, TimeProvider time,
                 return null;
             }
 
-            var until = now + ((headers is null ? null : RetryAfter(headers, now)) ?? rule.TripDuration);
+            var retryAfter = headers is null ? null : RetryAfter(headers, now);
+            var until = now + (retryAfter ?? rule.TripDuration);
             _trippedUntil = until;
+            _trip = new BreakerTrip(now, until, statusCode, errorReason, retryAfter is not null, rule.Name);
             return until;
         }
     }
@@ -147,6 +172,7 @@ internal sealed class CircuitBreaker(CircuitBreakerRule rule, TimeProvider time,
         if (_trippedUntil is { } until && now >= until)
         {
             _trippedUntil = null;
+            _trip = null;
             _outcomes.Clear();
             _failures = 0;
             _generation++;

@@ -30,12 +30,15 @@ internal sealed partial class CircuitBreakers(TimeProvider time, ILogger<Circuit
 
     public int Count => _breakers.Count;
 
-    /// <summary>Each backend's breaker as it stands now, by backend id: closed, or tripped until when.</summary>
+    /// <summary>Each backend's breaker as it stands now, by backend id: closed, or tripped until when and why.</summary>
     public IReadOnlyList<BreakerState> Snapshot() =>
     [
         .. _breakers.OrderBy(b => b.Key, StringComparer.OrdinalIgnoreCase)
-            .Select(b => b.Value.IsAvailable(out var until) ? new BreakerState(b.Key, "closed", null) : new BreakerState(b.Key, "open", until)),
+            .Select(b => b.Value.CurrentTrip is { } trip ? new BreakerState(b.Key, "open", trip.Until, trip) : new BreakerState(b.Key, "closed", null, null)),
     ];
+
+    /// <summary>The trip in force on <paramref name="backendId"/>'s breaker; null when it is closed or has none yet.</summary>
+    public BreakerTrip? TripOf(string backendId) => _breakers.TryGetValue(backendId, out var breaker) ? breaker.CurrentTrip : null;
 
     /// <summary>Closes every breaker: each backend starts again with no failures counted.</summary>
     public void Reset() => _breakers.Clear();
@@ -58,5 +61,5 @@ internal sealed partial class CircuitBreakers(TimeProvider time, ILogger<Circuit
     }
 }
 
-/// <summary>A backend's circuit breaker in <c>GET /_gateway/admin/state</c>: <c>closed</c>, or <c>open</c> until <see cref="TrippedUntil"/>.</summary>
-internal sealed record BreakerState(string BackendId, string State, DateTimeOffset? TrippedUntil);
+/// <summary>A backend's circuit breaker in <c>GET /_gateway/admin/state</c>: <c>closed</c>, or <c>open</c> until <see cref="TrippedUntil"/> because of <see cref="Trip"/>.</summary>
+internal sealed record BreakerState(string BackendId, string State, DateTimeOffset? TrippedUntil, BreakerTrip? Trip);

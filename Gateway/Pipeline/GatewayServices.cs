@@ -23,6 +23,7 @@ internal sealed class GatewayServices(
     Telemetry.PolicyMetrics metrics,
     Telemetry.GenAIMetrics genAIMetrics,
     Microsoft.Extensions.Options.IOptions<Telemetry.GenAIOptions> genAIOptions,
+    Telemetry.BackendTraffic traffic,
     OpenIdConfigurationCache openIdConfigurations,
     SendRequestClient sendRequests,
     Credentials.CredentialManager credentials,
@@ -36,6 +37,9 @@ internal sealed class GatewayServices(
 
     /// <summary>What the GenAI spans record (message content or not).</summary>
     public Telemetry.GenAIOptions GenAIOptions { get; } = genAIOptions.Value;
+
+    /// <summary>Each backend's answers in the last minute, for the gateway page.</summary>
+    public Telemetry.BackendTraffic Traffic { get; } = traffic;
 
     /// <summary>Where <c>trace</c> writes.</summary>
     public ILogger TraceLog { get; } = loggers.CreateLogger("Gateway.Policies.Trace");

@@ -59,6 +59,23 @@ internal sealed class KeyedStates<TState>(TimeProvider time)
         return false;
     }
 
+    /// <summary>Reads every key's state under its lock, one key at a time (for the gateway page; not on the request path).</summary>
+    public List<TResult> Read<TResult>(Func<string, TState, TResult?> read)
+        where TResult : class
+    {
+        var results = new List<TResult>();
+        foreach (var (key, state) in _states)
+        {
+            using var scope = state.Gate.EnterScope();
+            if (!state.Evicted && read(key, state) is { } result)
+            {
+                results.Add(result);
+            }
+        }
+
+        return results;
+    }
+
     private void SweepIfDue(DateTimeOffset now)
     {
         var due = Interlocked.Read(ref _nextSweep);

@@ -33,6 +33,7 @@ internal sealed class PeriodCounters(TimeProvider time)
         }
 
         var remaining = limit - (usage.Used - own + need);
+        usage.Limit = limit;
         usage.Used += charge;
         return new PeriodLease(this, key, usage, usage.Start, charge, remaining);
     }
@@ -51,8 +52,17 @@ internal sealed class PeriodCounters(TimeProvider time)
         }
     }
 
+    /// <summary>Every key with a period in force now, with what it used and the limit its last admitted request was checked against.</summary>
+    public List<CounterUsage> Snapshot()
+    {
+        var now = _time.GetUtcNow();
+        return _keys.Read((key, usage) => usage.Begun && usage.End > now ? new CounterUsage(key, usage.Used, usage.Limit) : null);
+    }
+
     private sealed class Usage : KeyState
     {
+        public long Limit { get; set; }
+
         public bool Begun { get; private set; }
 
         public DateTimeOffset Start { get; private set; }

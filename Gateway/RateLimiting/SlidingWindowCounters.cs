@@ -42,6 +42,7 @@ internal sealed class SlidingWindowCounters(TimeProvider time)
         }
 
         var remaining = limit - (buckets.Total - own + need);
+        buckets.Limit = limit;
         buckets.Add(bucket, charge);
         return new WindowLease(this, key, buckets, bucket, charge, remaining);
     }
@@ -61,6 +62,17 @@ internal sealed class SlidingWindowCounters(TimeProvider time)
         }
     }
 
+    /// <summary>Every key with tokens in the window now, with the limit its last admitted request was checked against.</summary>
+    public List<CounterUsage> Snapshot()
+    {
+        var bucket = BucketAt(_time.GetUtcNow());
+        return _keys.Read((key, buckets) =>
+        {
+            buckets.Advance(bucket);
+            return buckets.Total == 0 ? null : new CounterUsage(key, buckets.Total, buckets.Limit);
+        });
+    }
+
     private static long BucketAt(DateTimeOffset now) => now.UtcTicks / BucketSize.Ticks;
 
     /// <summary>The ring of one key: the charges of the buckets from <c>Newest - BucketCount + 1</c> to <c>Newest</c>.</summary>
@@ -70,6 +82,9 @@ internal sealed class SlidingWindowCounters(TimeProvider time)
         private long _newest;
 
         public long Total { get; private set; }
+
+        /// <summary>The limit of the last request admitted on the key (policies name the limit, not the counter).</summary>
+        public long Limit { get; set; }
 
         public override bool IsIdle(DateTimeOffset now)
         {

@@ -48,5 +48,12 @@ internal sealed class TokenLimits(TimeProvider time) : IResettableState
     public long QuotaUsed(string key, TokenQuotaPeriod period) =>
         _quota.Used(QuotaKey(key, period), TokenQuotaPeriods.At(period, _time.GetUtcNow()).Start);
 
+    /// <summary>Each counter key's tokens in the last minute against its <c>tokens-per-minute</c>, by key.</summary>
+    public IReadOnlyList<CounterUsage> RateSnapshot() => [.. _rate.Snapshot().OrderBy(u => u.Key, StringComparer.Ordinal)];
+
+    /// <summary>Each counter key's tokens in its current quota period against its <c>token-quota</c>; the key reads <c>{period}/{counter key}</c>.</summary>
+    public IReadOnlyList<CounterUsage> QuotaSnapshot() =>
+        [.. _quota.Snapshot().Select(u => u with { Key = u.Key.Replace('\n', '/') }).OrderBy(u => u.Key, StringComparer.Ordinal)];
+
     private static string QuotaKey(string key, TokenQuotaPeriod period) => $"{period}\n{key}";
 }

@@ -22,6 +22,11 @@ internal sealed class SubscriptionKeyStore
     /// <summary>Names of subscriptions that have no key, so nobody can use them (worth a warning at start).</summary>
     public IEnumerable<string> WithoutKeys => _entries.Where(e => e.Primary.Length == 0 && e.Secondary.Length == 0).Select(e => e.Definition.Name);
 
+    /// <summary>Whether <paramref name="text"/> (a counter key, say) contains a subscription's key, so must not be shown.</summary>
+    public bool Reveals(string text) => _entries.Any(e =>
+        (e.Primary.Length > 0 && text.Contains(e.Primary, StringComparison.Ordinal))
+        || (e.Secondary.Length > 0 && text.Contains(e.Secondary, StringComparison.Ordinal)));
+
     /// <param name="subscriptions">The subscriptions of <c>apim/subscriptions.json</c>.</param>
     /// <param name="keys">Their keys, from configuration.</param>
     /// <param name="products">The products, by id; a product-scoped subscription must name one of them.</param>

@@ -47,4 +47,8 @@ internal static class LogEvents
     public const int AdminDisabled = 701;
     public const int AdminReset = 702;
     public const int AdminKeyRefused = 703;
+    public const int PageSignedIn = 704;
+    public const int PageSignInRefused = 705;
+    public const int PageSignInThrottled = 706;
+    public const int PageSignedOut = 707;
 }

@@ -208,14 +208,13 @@ public sealed class LoadBalancingTests(LoadBalancedAppFixture app) : IClassFixtu
     {
         Skip.If(app.IsDeployed, "runs the local AppHost's dashboard commands");
         const string PriorityOne = "aoai-eastus2";
-        var commands = app.App.Services.GetRequiredService<ResourceCommandService>();
         using var cancellation = new CancellationTokenSource(Timeout);
         await app.ClearJournalsAsync();
         ExecuteCommandResult recovered, reset;
         try
         {
             // The dashboard's button, with the numbers a person would type: the priority-1 account throttles gpt-4o for a minute.
-            var throttled = await commands.ExecuteCommandAsync(PriorityOne, "mock-throttle", Arguments(("seconds", "120"), ("retryAfter", "30"), ("deployment", "gpt-4o")), cancellation.Token);
+            var throttled = await DashboardCommands.RunAsync(app.App, PriorityOne, "mock-throttle", cancellation.Token, ("seconds", "120"), ("retryAfter", "30"), ("deployment", "gpt-4o"));
             Assert.True(throttled.Success, throttled.Message);
             Assert.Contains("throttle (gpt-4o) until", throttled.Message, StringComparison.Ordinal);
 
@@ -232,15 +231,15 @@ public sealed class LoadBalancingTests(LoadBalancedAppFixture app) : IClassFixtu
             // Priority 1 answered only 429s, so priority 2 served every chat.
             Assert.InRange((await app.JournalAsync(PriorityOne)).Count, 1, 4);
             Assert.Equal(4, (await app.JournalAsync("aoai-swedencentral")).Count + (await app.JournalAsync("aoai-japaneast")).Count);
-            var state = await commands.ExecuteCommandAsync("gateway", "gateway-state", cancellation.Token);
+            var state = await DashboardCommands.RunAsync(app.App, "gateway", "gateway-state", cancellation.Token);
             Assert.True(state.Success, state.Message);
             Assert.Contains($"{PriorityOne}-gpt-4o", state.Message, StringComparison.Ordinal);
         }
         finally
         {
             // Whatever happened above, the other tests of the class get a healthy priority 1 back.
-            recovered = await commands.ExecuteCommandAsync(PriorityOne, "mock-recover", cancellation.Token);
-            reset = await commands.ExecuteCommandAsync("gateway", "gateway-reset", Arguments(("scope", "breakers")), cancellation.Token);
+            recovered = await DashboardCommands.RunAsync(app.App, PriorityOne, "mock-recover", cancellation.Token);
+            reset = await DashboardCommands.RunAsync(app.App, "gateway", "gateway-reset", cancellation.Token, ("scope", "breakers"));
         }
 
         Assert.True(recovered.Success, recovered.Message);
@@ -256,11 +255,6 @@ public sealed class LoadBalancingTests(LoadBalancedAppFixture app) : IClassFixtu
         Assert.Equal(HttpStatusCode.OK, served.StatusCode);
         Assert.Single(await app.JournalAsync(PriorityOne));
     }
-
-#pragma warning disable ASPIREINTERACTION001 // Command arguments are InteractionInputs, experimental in Aspire 13.6.
-    private static InteractionInputCollection Arguments(params (string Name, string Value)[] values) =>
-        new([.. values.Select(v => new InteractionInput { Name = v.Name, InputType = InputType.Text, Value = v.Value })]);
-#pragma warning restore ASPIREINTERACTION001
 
     [SkippableFact]
     public void Gateway_UnderTest_ListensOnADynamicPortNotTheFixedDevelopmentOne()

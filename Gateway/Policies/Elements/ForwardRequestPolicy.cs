@@ -75,13 +75,13 @@ internal sealed class ForwardRequestPolicy(ElementInfo info, ForwardOptions opti
         {
             await context.Services.Forwarder.ForwardAsync(context, options, timeout, followRedirects);
         }
-        catch (PolicyExecutionException ex) when (breaker is not null)
+        catch (PolicyExecutionException ex)
         {
-            Failed(breaker, ex, generation);
+            Failed(context, breaker, ex, generation);
             throw;
         }
 
-        breaker?.OnResponse(context.Response.StatusCode, context.Response.Headers, generation);
+        Responded(context, breaker, generation);
         return PolicyFlow.Continue;
     }
 
@@ -109,29 +109,44 @@ internal sealed class ForwardRequestPolicy(ElementInfo info, ForwardOptions opti
         catch (PolicyExecutionException ex)
         {
             genAI.Failed(ex);
-            if (breaker is not null)
-            {
-                Failed(breaker, ex, generation);
-            }
-
+            Failed(context, breaker, ex, generation);
             throw;
         }
 
         genAI.Responded(context.Response);
-        breaker?.OnResponse(context.Response.StatusCode, context.Response.Headers, generation);
+        Responded(context, breaker, generation);
         return PolicyFlow.Continue;
     }
 
-    /// <summary>Counts a failed try on the backend's breaker: its error response, or the reason it got none.</summary>
-    private static void Failed(CircuitBreaker breaker, PolicyExecutionException error, int? generation)
+    /// <summary>
+    /// Counts a try that got an answer: on the gateway page's traffic of the backend entity (nothing for a plain URL)
+    /// and on its breaker.
+    /// </summary>
+    private static void Responded(RequestContext context, CircuitBreaker? breaker, int? generation)
     {
+        Record(context, context.Response.StatusCode);
+        breaker?.OnResponse(context.Response.StatusCode, context.Response.Headers, generation);
+    }
+
+    /// <summary>Counts a failed try the same way: its error response, or the reason it got none.</summary>
+    private static void Failed(RequestContext context, CircuitBreaker? breaker, PolicyExecutionException error, int? generation)
+    {
+        Record(context, error.Response?.StatusCode);
         if (error.Response is { } response)
         {
-            breaker.OnResponse(response.StatusCode, response.Headers, generation);
+            breaker?.OnResponse(response.StatusCode, response.Headers, generation);
         }
         else
         {
-            breaker.OnError(error.Reason, generation);
+            breaker?.OnError(error.Reason, generation);
+        }
+    }
+
+    private static void Record(RequestContext context, int? statusCode)
+    {
+        if (context.Target?.BackendId is { } backendId)
+        {
+            context.Services.Traffic.Record(backendId, statusCode);
         }
     }
 

@@ -87,7 +87,7 @@ public sealed class AdminApiTests : IDisposable
         using var body = JsonDocument.Parse(await reset.Content.ReadAsStringAsync().WaitAsync(TestTimeouts.Request));
         Assert.Equal("all", body.RootElement.GetProperty("scope").GetString());
         Assert.Equal(
-            ["cache:caches", "semantic-cache:caches", "rate-limit:counters", "quota:counters", "circuit-breakers:breakers", "token-limit:counters", "token-metrics:counters"],
+            ["cache:caches", "semantic-cache:caches", "rate-limit:counters", "quota:counters", "circuit-breakers:breakers", "token-limit:counters", "token-metrics:counters", "backend-traffic:counters"],
             body.RootElement.GetProperty("reset").EnumerateArray().Select(e => $"{e.GetProperty("name").GetString()}:{e.GetProperty("scope").GetString()}"));
         Assert.Equal(HttpStatusCode.OK, servedAgain.StatusCode);
         Assert.Equal("none", servedAgain.Headers.GetValues("x-stored").Single());
@@ -145,7 +145,7 @@ public sealed class AdminApiTests : IDisposable
 
         Assert.Equal(HttpStatusCode.OK, state.StatusCode);
         Assert.Equal(
-            """{"states":[{"name":"cache","scope":"caches","entries":1},{"name":"semantic-cache","scope":"caches","entries":0},{"name":"rate-limit","scope":"counters","entries":2},{"name":"quota","scope":"counters","entries":0},{"name":"circuit-breakers","scope":"breakers","entries":0},{"name":"token-limit","scope":"counters","entries":0},{"name":"token-metrics","scope":"counters","entries":0}],"breakers":[],"tokenMetrics":[]}""",
+            """{"states":[{"name":"cache","scope":"caches","entries":1},{"name":"semantic-cache","scope":"caches","entries":0},{"name":"rate-limit","scope":"counters","entries":2},{"name":"quota","scope":"counters","entries":0},{"name":"circuit-breakers","scope":"breakers","entries":0},{"name":"token-limit","scope":"counters","entries":0},{"name":"token-metrics","scope":"counters","entries":0},{"name":"backend-traffic","scope":"counters","entries":0}],"breakers":[],"tokenMetrics":[]}""",
             await state.Content.ReadAsStringAsync().WaitAsync(TestTimeouts.Request));
     }
 
@@ -184,7 +184,7 @@ public sealed class AdminApiTests : IDisposable
         Assert.Equal((HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.TooManyRequests), (first.StatusCode, second.StatusCode, throttled.StatusCode));
         using var json = JsonDocument.Parse(await state.Content.ReadAsStringAsync().WaitAsync(TestTimeouts.Request));
         Assert.Equal(
-            """[{"backendId":"metered","state":"open","trippedUntil":"2026-12-05T10:01:00+00:00"}]""",
+            """[{"backendId":"metered","state":"open","trippedUntil":"2026-12-05T10:01:00+00:00","trip":{"at":"2026-12-05T10:00:00+00:00","until":"2026-12-05T10:01:00+00:00","statusCode":429,"errorReason":null,"retryAfterHonoured":false,"rule":"metered-breaker"}}]""",
             json.RootElement.GetProperty("breakers").GetRawText());
         Assert.Equal(
             """[{"name":"Completion Tokens","dimensions":{"Subscription ID":"chat-app","namespace":"tests"},"value":22},{"name":"Prompt Tokens","dimensions":{"Subscription ID":"chat-app","namespace":"tests"},"value":18},{"name":"Total Tokens","dimensions":{"Subscription ID":"chat-app","namespace":"tests"},"value":40}]""",
