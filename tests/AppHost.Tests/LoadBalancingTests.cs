@@ -3,11 +3,9 @@ using System.ClientModel.Primitives;
 using System.Diagnostics;
 using System.Net;
 using System.Text;
-using Aspire.Hosting;
 using Aspire.Hosting.ApplicationModel;
 using Azure.AI.OpenAI;
 using Gateway.Apim.Model;
-using Microsoft.Extensions.DependencyInjection;
 using OpenAI.Chat;
 
 namespace AppHost.Tests;
