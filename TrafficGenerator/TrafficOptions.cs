@@ -17,12 +17,10 @@ internal sealed class TrafficOptions : IValidatableObject
     /// <summary>Subscription keys by subscription name; requests rotate through the subscriptions. Never logged.</summary>
     public Dictionary<string, string> Subscriptions { get; set; } = new(StringComparer.Ordinal);
 
-    /// <summary>The chat deployment (chat, streamed chat and Responses name it as the model).</summary>
-    [Required]
+    /// <summary>The chat deployment (chat, streamed chat and Responses name it as the model); needed unless their weights are 0.</summary>
     public string ChatDeployment { get; set; } = string.Empty;
 
-    /// <summary>The embeddings deployment.</summary>
-    [Required]
+    /// <summary>The embeddings deployment; needed unless its weight is 0.</summary>
     public string EmbeddingsDeployment { get; set; } = string.Empty;
 
     /// <summary>Steady (one rate) or bursty (a quiet period, then a burst, over and over).</summary>
@@ -82,6 +80,16 @@ internal sealed class TrafficOptions : IValidatableObject
         if (Mix.Chat < 0 || Mix.StreamedChat < 0 || Mix.Responses < 0 || Mix.Embeddings < 0 || Mix.Chat + Mix.StreamedChat + Mix.Responses + Mix.Embeddings == 0)
         {
             yield return new ValidationResult("Traffic:Mix weights must be 0 or more, and not all 0.", [nameof(Mix)]);
+        }
+
+        if (string.IsNullOrWhiteSpace(ChatDeployment) && Mix.Chat + Mix.StreamedChat + Mix.Responses > 0)
+        {
+            yield return new ValidationResult("Traffic:ChatDeployment is needed while chat or Responses calls are in the mix.", [nameof(ChatDeployment)]);
+        }
+
+        if (string.IsNullOrWhiteSpace(EmbeddingsDeployment) && Mix.Embeddings > 0)
+        {
+            yield return new ValidationResult("Traffic:EmbeddingsDeployment is needed while embeddings are in the mix (or set Traffic:Mix:Embeddings to 0).", [nameof(EmbeddingsDeployment)]);
         }
     }
 }
