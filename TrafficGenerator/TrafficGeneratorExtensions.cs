@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Options;
 using TrafficGenerator.Calls;
 using TrafficGenerator.Reporting;
 
@@ -11,7 +12,7 @@ internal static class TrafficGeneratorExtensions
     {
         builder.Services.AddOptions<TrafficOptions>().BindConfiguration(TrafficOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton(TimeProvider.System);
-        builder.Services.AddSingleton<GatewayCalls>();
+        builder.Services.AddSingleton(sp => new GatewayCalls(sp.GetRequiredService<IOptions<TrafficOptions>>().Value));
         builder.Services.AddSingleton<TrafficStats>();
         builder.Services.AddSingleton<TrafficMetrics>();
         builder.Services.AddHostedService<TrafficWorker>();

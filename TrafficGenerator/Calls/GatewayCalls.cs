@@ -1,6 +1,5 @@
 using System.ClientModel;
 using System.ClientModel.Primitives;
-using Microsoft.Extensions.Options;
 using OpenAI;
 using OpenAI.Chat;
 using OpenAI.Responses;
@@ -27,9 +26,11 @@ internal sealed class GatewayCalls
     private readonly TrafficOptions _options;
     private readonly Dictionary<string, OpenAIClient> _clients = new(StringComparer.Ordinal);
 
-    public GatewayCalls(IOptions<TrafficOptions> options)
+    /// <param name="options">The gateway, the keys and the deployments.</param>
+    /// <param name="transport">The clients' transport; null for HTTP (tests give a stub).</param>
+    public GatewayCalls(TrafficOptions options, PipelineTransport? transport = null)
     {
-        _options = options.Value;
+        _options = options;
         var endpoint = new Uri(_options.GatewayUrl!, "/openai/v1/");
         foreach (var (subscription, key) in _options.Subscriptions)
         {
@@ -41,6 +42,11 @@ internal sealed class GatewayCalls
                 // Retries are a setting, off by default: see TrafficOptions.MaxRetries.
                 RetryPolicy = new ClientRetryPolicy(_options.MaxRetries),
             };
+            if (transport is not null)
+            {
+                clientOptions.Transport = transport;
+            }
+
             clientOptions.AddPolicy(new ApiKeyHeaderPolicy(key), PipelinePosition.PerCall);
             _clients[subscription] = new OpenAIClient(new ApiKeyCredential(key), clientOptions);
         }
