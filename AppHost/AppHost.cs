@@ -47,4 +47,8 @@ foreach (var account in topology.Accounts)
     gateway.WithBackendsOf(topology, account, mock);
 }
 
+// A mix of SDK calls from every subscription, to watch failover and throttling live: stopped until started from the
+// dashboard (or --Traffic:AutoStart true).
+builder.AddTrafficGenerator(gateway, topology, subscriptions);
+
 builder.Build().Run();

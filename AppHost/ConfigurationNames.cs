@@ -12,6 +12,8 @@ internal static class ConfigurationNames
     public const string ApimNamedValues = "Apim:NamedValues";
     public const string LocalIdentitySigningKey = "LocalIdentity:SigningKey";
     public const string MockOpenAILatency = "MockOpenAI:Latency";
+    public const string Traffic = "Traffic";
+    public const string TrafficAutoStart = "Traffic:AutoStart";
 
     // Set on the gateway.
     public const string GatewayApimPath = "Apim__Path";
@@ -41,4 +43,14 @@ internal static class ConfigurationNames
     public static string MockDeploymentVersion(string deployment) => $"MockOpenAI__Deployments__{deployment}__Version";
 
     public static string MockDeploymentCapacity(string deployment) => $"MockOpenAI__Deployments__{deployment}__Capacity";
+
+    // Set on the traffic generator.
+    public const string TrafficGatewayUrl = "Traffic__GatewayUrl";
+    public const string TrafficChatDeployment = "Traffic__ChatDeployment";
+    public const string TrafficEmbeddingsDeployment = "Traffic__EmbeddingsDeployment";
+
+    /// <summary>A <c>Traffic:</c> setting of the AppHost (<c>Burst:Length</c>) as the generator's environment variable.</summary>
+    public static string TrafficSetting(string path) => $"Traffic__{path.Replace(":", "__", StringComparison.Ordinal)}";
+
+    public static string TrafficSubscriptionKey(string subscription) => $"Traffic__Subscriptions__{subscription}";
 }

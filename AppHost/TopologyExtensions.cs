@@ -63,7 +63,7 @@ internal static class TopologyExtensions
         var builder = gateway.ApplicationBuilder;
         foreach (var subscription in subscriptions)
         {
-            var primary = builder.AddParameter($"{subscription.Name}-primary-key", new GenerateParameterDefault { MinLength = 32, Special = false }, secret: true, persist: true);
+            var primary = builder.AddParameter(PrimaryKeyParameter(subscription.Name), new GenerateParameterDefault { MinLength = 32, Special = false }, secret: true, persist: true);
             var secondary = builder.AddParameter($"{subscription.Name}-secondary-key", new GenerateParameterDefault { MinLength = 32, Special = false }, secret: true, persist: true);
             gateway.WithEnvironment(ConfigurationNames.GatewayPrimaryKey(subscription.Name), primary)
                 .WithEnvironment(ConfigurationNames.GatewaySecondaryKey(subscription.Name), secondary);
@@ -71,4 +71,7 @@ internal static class TopologyExtensions
 
         return gateway;
     }
+
+    /// <summary>The name of the secret parameter holding a subscription's primary key.</summary>
+    public static string PrimaryKeyParameter(string subscription) => $"{subscription}-primary-key";
 }
