@@ -51,4 +51,5 @@ internal static class LogEvents
     public const int PageSignInRefused = 705;
     public const int PageSignInThrottled = 706;
     public const int PageSignedOut = 707;
+    public const int PageCrossSite = 708;
 }

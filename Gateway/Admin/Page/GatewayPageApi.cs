@@ -32,6 +32,8 @@ internal static partial class GatewayPageApi
 
     public const string WrongKeyMessage = "That is not the gateway's admin key.";
 
+    public const string CrossSiteMessage = "Sign in from the gateway page itself.";
+
     public static WebApplication MapGatewayPage(this WebApplication app)
     {
         var page = app.MapGroup(Path).AddEndpointFilter(async (context, next) =>
@@ -71,7 +73,13 @@ internal static partial class GatewayPageApi
         [FromServices] ILoggerFactory loggers)
     {
         var logger = loggers.CreateLogger("Gateway.Admin.Page");
-        if (!throttle.Allows(out var wait))
+        if (IsCrossSite(context.Request))
+        {
+            Log.CrossSite(logger);
+            return LoginPage(StatusCodes.Status403Forbidden, CrossSiteMessage);
+        }
+
+        if (!throttle.TryAttempt(out var wait))
         {
             var seconds = Math.Max(1, (long)Math.Ceiling(wait.TotalSeconds));
             Log.Throttled(logger, LoginThrottle.MaxFailures);
@@ -84,11 +92,11 @@ internal static partial class GatewayPageApi
             : string.Empty;
         if (!AdminKeyFilter.Matches(presented, AdminKeyFilter.Digest(options.Value.AdminKey)))
         {
-            throttle.Failed();
             Log.Refused(logger, presented.Length == 0 ? "missing" : "wrong");
             return LoginPage(StatusCodes.Status401Unauthorized, WrongKeyMessage);
         }
 
+        throttle.Succeeded();
         context.Response.Cookies.Append(CookieName, sessions.Start(), new CookieOptions
         {
             HttpOnly = true,
@@ -102,8 +110,14 @@ internal static partial class GatewayPageApi
         return TypedResults.Redirect(Path + "/");
     }
 
-    private static RedirectHttpResult LogOut(HttpContext context, [FromServices] PageSessions sessions, [FromServices] ILoggerFactory loggers)
+    private static Results<RedirectHttpResult, ContentHttpResult> LogOut(HttpContext context, [FromServices] PageSessions sessions, [FromServices] ILoggerFactory loggers)
     {
+        if (IsCrossSite(context.Request))
+        {
+            Log.CrossSite(loggers.CreateLogger("Gateway.Admin.Page"));
+            return LoginPage(StatusCodes.Status403Forbidden, CrossSiteMessage);
+        }
+
         sessions.End(context.Request.Cookies[CookieName]);
         context.Response.Cookies.Delete(CookieName, new CookieOptions { Path = Path, HttpOnly = true, SameSite = SameSiteMode.Strict, Secure = context.Request.IsHttps });
         Log.SignedOut(loggers.CreateLogger("Gateway.Admin.Page"));
@@ -121,6 +135,22 @@ internal static partial class GatewayPageApi
         sessions.IsValid(context.Request.Cookies[CookieName])
             ? TypedResults.Ok(PageState.Read(artifacts, breakers, traffic, tokens, time))
             : TypedResults.Json(new AdminError(StatusCodes.Status401Unauthorized, "Sign in at " + Path + "/login first."), statusCode: StatusCodes.Status401Unauthorized);
+
+    /// <summary>
+    /// Whether a browser sent the post from another site (Fetch Metadata's <c>Sec-Fetch-Site</c>, else <c>Origin</c>):
+    /// such posts are refused before anything is counted, so no other page can sign in, sign out or spend the sign-in
+    /// limit. Clients that are not browsers send neither header and are not refused.
+    /// </summary>
+    public static bool IsCrossSite(HttpRequest request)
+    {
+        if (request.Headers.TryGetValue("Sec-Fetch-Site", out var site))
+        {
+            return site.ToString() is not ("same-origin" or "none");
+        }
+
+        var origin = request.Headers.Origin.ToString();
+        return origin.Length > 0 && !string.Equals(origin, $"{request.Scheme}://{request.Host}", StringComparison.OrdinalIgnoreCase);
+    }
 
     private static Results<FileContentHttpResult, NotFound> Asset(string name) =>
         PageAssets.Find(name) is { } asset ? TypedResults.Bytes(asset.Content, asset.ContentType) : TypedResults.NotFound();
@@ -140,6 +170,9 @@ internal static partial class GatewayPageApi
 
         [LoggerMessage(LogEvents.PageSignInThrottled, LogLevel.Warning, "Gateway page: refused a sign-in unchecked, after {Failures} wrong keys within a minute")]
         public static partial void Throttled(ILogger logger, int failures);
+
+        [LoggerMessage(LogEvents.PageCrossSite, LogLevel.Warning, "Gateway page: refused a sign-in or sign-out posted from another site")]
+        public static partial void CrossSite(ILogger logger);
 
         [LoggerMessage(LogEvents.PageSignedOut, LogLevel.Information, "Gateway page: signed out")]
         public static partial void SignedOut(ILogger logger);

@@ -3,7 +3,8 @@ namespace Gateway.Admin.Page;
 /// <summary>
 /// Limits guesses of the admin key on the page's sign-in form, for every client together (so that many addresses gain
 /// nothing): after <see cref="MaxFailures"/> wrong keys within a <see cref="Window"/> on the injected clock, every
-/// attempt is refused, the right key too, until that window ends.
+/// attempt is refused, the right key too, until that window ends. Only same-origin posts count (GatewayPageApi refuses
+/// cross-site ones first), so another web site cannot lock the admin out.
 /// </summary>
 internal sealed class LoginThrottle(TimeProvider time)
 {
@@ -15,18 +16,11 @@ internal sealed class LoginThrottle(TimeProvider time)
     private DateTimeOffset _windowEnd;
     private int _failures;
 
-    /// <summary>Whether an attempt may be checked now; when not, <paramref name="retryAfter"/> is how long until one may.</summary>
-    public bool Allows(out TimeSpan retryAfter)
-    {
-        lock (_lock)
-        {
-            var now = time.GetUtcNow();
-            retryAfter = _windowEnd - now;
-            return now >= _windowEnd || _failures < MaxFailures;
-        }
-    }
-
-    public void Failed()
+    /// <summary>
+    /// Takes an attempt, counted as wrong until <see cref="Succeeded"/> gives it back, so that attempts checked at the
+    /// same time cannot exceed the limit together; false, with <paramref name="retryAfter"/>, once the limit is reached.
+    /// </summary>
+    public bool TryAttempt(out TimeSpan retryAfter)
     {
         lock (_lock)
         {
@@ -37,7 +31,23 @@ internal sealed class LoginThrottle(TimeProvider time)
                 _failures = 0;
             }
 
+            retryAfter = _windowEnd - now;
+            if (_failures >= MaxFailures)
+            {
+                return false;
+            }
+
             _failures++;
+            return true;
+        }
+    }
+
+    /// <summary>Gives back the attempt of a right key.</summary>
+    public void Succeeded()
+    {
+        lock (_lock)
+        {
+            _failures = Math.Max(0, _failures - 1);
         }
     }
 }

@@ -130,6 +130,30 @@ public sealed class GatewayPageTests : IDisposable
     }
 
     [Theory]
+    [InlineData("Sec-Fetch-Site", "cross-site")]
+    [InlineData("Sec-Fetch-Site", "same-site")]
+    [InlineData("Origin", "https://elsewhere.example")]
+    public async Task Login_PostedFromAnotherSite_Gets403_AndSpendsNothingOfTheLimit(string header, string value)
+    {
+        using var factory = CreateFactory();
+        var client = Browser(factory);
+        for (var i = 0; i < LoginThrottle.MaxFailures + 5; i++)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, Page + "/login") { Content = new FormUrlEncodedContent([new(GatewayPageApi.KeyField, "wrong-key-" + i)]) };
+            request.Headers.Add(header, value);
+            using var refused = await SendAsync(client, request);
+            Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
+        }
+
+        using var sameOrigin = new HttpRequestMessage(HttpMethod.Post, Page + "/login") { Content = new FormUrlEncodedContent([new(GatewayPageApi.KeyField, AdminKey)]) };
+        sameOrigin.Headers.Add("Sec-Fetch-Site", "same-origin");
+        using var signedIn = await SendAsync(client, sameOrigin);
+
+        Assert.Equal(HttpStatusCode.Redirect, signedIn.StatusCode);
+        Assert.Contains(signedIn.Headers.GetValues("Set-Cookie"), c => c.StartsWith(GatewayPageApi.CookieName + "=", StringComparison.Ordinal));
+    }
+
+    [Theory]
     [InlineData("/login", false)]
     [InlineData("/", true)]
     [InlineData("/state", true)]
