@@ -14,6 +14,9 @@ namespace TrafficGenerator.Calls;
 /// </summary>
 internal sealed class GatewayCalls
 {
+    /// <summary>What the client's own credential holds: not a secret (the subscription key travels in api-key).</summary>
+    public const string UnusedCredential = "not-used-the-key-is-in-api-key";
+
     private static readonly string[] Prompts =
     [
         "Say hello in five words.",
@@ -48,7 +51,9 @@ internal sealed class GatewayCalls
             }
 
             clientOptions.AddPolicy(new ApiKeyHeaderPolicy(key), PipelinePosition.PerCall);
-            _clients[subscription] = new OpenAIClient(new ApiKeyCredential(key), clientOptions);
+            // The client sends its credential as a bearer token; the key goes only in api-key (ApiKeyHeaderPolicy), so
+            // that a policy which forwards Authorization can never pass the subscription key on to a backend.
+            _clients[subscription] = new OpenAIClient(new ApiKeyCredential(UnusedCredential), clientOptions);
         }
     }
 

@@ -7,6 +7,7 @@ using AppHost.Tests;
 using OpenAI;
 using OpenAI.Chat;
 using OpenAI.Responses;
+using TrafficGenerator.Calls;
 
 namespace OpenAIV1.Tests;
 

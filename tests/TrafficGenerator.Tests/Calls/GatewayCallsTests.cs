@@ -28,6 +28,7 @@ public sealed class GatewayCallsTests
         var request = Assert.Single(gateway.Requests);
         Assert.Equal(path, request.Path);
         Assert.Equal("key-of-search-indexer", request.ApiKey);
+        Assert.DoesNotContain("key-of-search-indexer", request.Authorization ?? string.Empty, StringComparison.Ordinal);
         Assert.Equal(model, request.Body.GetProperty("model").GetString());
         Assert.Equal(operation == TrafficOperation.StreamedChat, request.Body.TryGetProperty("stream", out var stream) && stream.GetBoolean());
         if (operation == TrafficOperation.Responses)

@@ -7,7 +7,7 @@ using System.Text.Json;
 namespace TrafficGenerator.Tests.Support;
 
 /// <summary>
-/// Stands in for the gateway behind the clients' transport: records every request (path, <c>api-key</c>, JSON body) and
+/// Stands in for the gateway behind the clients' transport: records every request (path, <c>api-key</c>, <c>Authorization</c>, JSON body) and
 /// answers with the status and body the test gives.
 /// </summary>
 internal sealed class StubGateway(HttpStatusCode status, string body = """{"error":{"code":"429","message":"Throttled."}}""") : HttpMessageHandler
@@ -22,9 +22,10 @@ internal sealed class StubGateway(HttpStatusCode status, string body = """{"erro
         Requests.Enqueue(new RecordedRequest(
             request.RequestUri!.AbsolutePath,
             request.Headers.TryGetValues("api-key", out var keys) ? string.Join(",", keys) : null,
+            request.Headers.Authorization?.ToString(),
             JsonDocument.Parse(content).RootElement.Clone()));
         return new HttpResponseMessage(status) { Content = new StringContent(body, Encoding.UTF8, "application/json") };
     }
 }
 
-internal sealed record RecordedRequest(string Path, string? ApiKey, JsonElement Body);
+internal sealed record RecordedRequest(string Path, string? ApiKey, string? Authorization, JsonElement Body);
