@@ -87,7 +87,7 @@ internal static class DashboardCommands
                 ["seconds"] = Number(context, "seconds", 60),
                 ["latencyMs"] = Number(context, "latencyMs", 2000),
             }), Options("Adds latency before every answer, for a while.", "Timer", Seconds(60, "How long"), Input("latencyMs", "Added latency (ms)", 2000), deployment))
-            .WithCommand(MockRecover, "Recover", context => CallMockAsync(context, mock.Resource.Name, endpoint, adminPassword, HttpMethod.Delete, null), Options("Ends every fault at once.", "HeartPulse"));
+            .WithCommand(MockRecover, "Recover", context => CallMockAsync(context, mock.Resource.Name, endpoint, adminPassword, HttpMethod.Delete, null), Options("Ends every fault at once (a request already slowed down still waits out its delay).", "HeartPulse"));
     }
 
     /// <summary>The gateway's reset and state commands, calling its admin endpoints with <paramref name="adminKey"/>.</summary>

@@ -8,8 +8,8 @@ namespace MockOpenAI.OpenAI;
 /// (weight <see cref="WordWeight"/>) and of their adjacent word pairs (weight <see cref="PairWeight"/>), up to hash
 /// collisions: a paraphrase that keeps most words scores close to 1, a text that shares no word scores about 0. Words
 /// are runs of letters and digits, compared without case, so punctuation and capitals do not matter; the same text
-/// always gets the same vector. A text with no word at all gets a fixed vector of its own, so every vector has unit
-/// length. docs/mock.md has the model with worked figures.
+/// always gets the same vector. A text with no word at all (or whose features cancel out in very few dimensions) gets
+/// the fixed vector of the empty text, so every vector has unit length. docs/mock.md has the model with worked figures.
 /// </summary>
 internal static class WordOverlapEmbedding
 {
@@ -19,6 +19,28 @@ internal static class WordOverlapEmbedding
 
     /// <summary>A unit-length vector of <paramref name="dimensions"/> floats for <paramref name="text"/>.</summary>
     public static float[] Of(string text, int dimensions)
+    {
+        var vector = Unscaled(text, dimensions);
+        var norm = SquaredNorm(vector);
+        if (norm == 0)
+        {
+            // No word at all, or (in very few dimensions) features that cancel out: the fixed vector of the empty text.
+            Array.Clear(vector);
+            Add(vector, string.Empty, WordWeight);
+            norm = SquaredNorm(vector);
+        }
+
+        var scale = (float)(1 / Math.Sqrt(norm));
+        for (var i = 0; i < dimensions; i++)
+        {
+            vector[i] *= scale;
+        }
+
+        return vector;
+    }
+
+    /// <summary>The weighted features before scaling: what <see cref="Of"/> scales to unit length.</summary>
+    public static float[] Unscaled(string text, int dimensions)
     {
         var vector = new float[dimensions];
         string? previous = null;
@@ -33,24 +55,18 @@ internal static class WordOverlapEmbedding
             previous = word;
         }
 
-        if (previous is null)
-        {
-            Add(vector, string.Empty, WordWeight);
-        }
+        return vector;
+    }
 
+    private static double SquaredNorm(float[] vector)
+    {
         double norm = 0;
         foreach (var value in vector)
         {
             norm += value * value;
         }
 
-        var scale = (float)(1 / Math.Sqrt(norm));
-        for (var i = 0; i < dimensions; i++)
-        {
-            vector[i] *= scale;
-        }
-
-        return vector;
+        return norm;
     }
 
     /// <summary>The words of a text: runs of letters and digits, lower-cased.</summary>

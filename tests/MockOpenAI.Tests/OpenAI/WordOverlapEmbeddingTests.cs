@@ -21,6 +21,15 @@ public class WordOverlapEmbeddingTests
     }
 
     [Fact]
+    public void Of_FeaturesThatCancelOutInOneDimension_StillGiveAUnitVector()
+    {
+        // In one dimension every feature adds +w or -w to the same number: three words and two pairs can sum to 0.
+        var cancelling = Enumerable.Range(0, 1000).Select(i => $"a{i} b{i} c{i}").First(t => WordOverlapEmbedding.Unscaled(t, 1)[0] == 0);
+
+        Assert.Equal(1, Math.Abs(WordOverlapEmbedding.Of(cancelling, 1)[0]), 5);
+    }
+
+    [Fact]
     public void Of_SameText_SameVector()
     {
         Assert.Equal(WordOverlapEmbedding.Of("How do circuit breakers work?", Dimensions), WordOverlapEmbedding.Of("How do circuit breakers work?", Dimensions));
