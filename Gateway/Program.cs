@@ -23,6 +23,8 @@ builder.AddGateway();
 var app = builder.Build();
 if (!app.TryLoadArtifacts())
 {
+    // Disposing the app flushes the console logger's queue: without it, the process can end before the problems are printed.
+    await app.DisposeAsync();
     return 1;
 }
 

@@ -38,7 +38,9 @@ public sealed class TopologyModelTests : IDisposable
             Assert.All(MockCommands, command => Assert.Contains(command, commands));
         }
 
-        Assert.Equal(5, projects.Count);
+        // The mocks, the gateway and the traffic generator: nothing else.
+        Assert.Equal(accounts.Length + 2, projects.Count);
+        Assert.Contains("traffic", projects.Keys);
         var gateway = projects["gateway"];
         Assert.Contains("gateway-reset", gateway.Annotations.OfType<ResourceCommandAnnotation>().Select(c => c.Name));
         Assert.Contains("gateway-state", gateway.Annotations.OfType<ResourceCommandAnnotation>().Select(c => c.Name));
