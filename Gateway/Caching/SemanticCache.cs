@@ -6,9 +6,11 @@ namespace Gateway.Caching;
 /// The vector store behind the semantic cache policies: API Management keeps it in an external Redis with RediSearch,
 /// the gateway in memory, per instance. Entries are grouped in partitions (API, operation and the <c>vary-by</c>
 /// values); a lookup compares the prompt's vector with every live entry of its partition by cosine distance
-/// (1 − cosine similarity) and takes the nearest one within the threshold. Search cost is bounded: at most
-/// <see cref="MaxEntriesPerPartition"/> entries a partition (the one closest to expiring is evicted for a new one) and
-/// <see cref="MaxPartitions"/> partitions (expired entries are swept, then the partition that expires first goes).
+/// (1 − cosine similarity) and takes the nearest one within the threshold. Bounded in search cost and in memory: at
+/// most <see cref="MaxEntriesPerPartition"/> entries a partition, <see cref="MaxPartitions"/> partitions,
+/// <see cref="MaxEntries"/> entries and <see cref="MaxBytes"/> of vectors and bodies in all; past a bound, expired
+/// entries go first, then those closest to expiring. A partition is an array replaced as a whole on every store, so a
+/// lookup takes the lock only to pick the array up and compares vectors outside it: lookups never wait for each other.
 /// Entries expire on the injected clock.
 /// </summary>
 internal sealed class SemanticCache(TimeProvider time) : IResettableState
@@ -19,12 +21,19 @@ internal sealed class SemanticCache(TimeProvider time) : IResettableState
     /// <summary>How many partitions (distinct API, operation and vary-by values) the cache holds.</summary>
     public const int MaxPartitions = 1000;
 
+    /// <summary>How many entries the whole cache holds.</summary>
+    public const int MaxEntries = 10_000;
+
+    /// <summary>How many bytes of vectors and response bodies the whole cache holds.</summary>
+    public const long MaxBytes = 64L * 1024 * 1024;
+
     // Identical vectors can compute to a distance a rounding error above 0: a threshold of 0 must still match them.
     private const double DistanceTolerance = 1e-6;
 
     private readonly Lock _lock = new();
-    private readonly Dictionary<string, List<SemanticCacheEntry>> _partitions = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, SemanticCacheEntry[]> _partitions = new(StringComparer.Ordinal);
     private int _count;
+    private long _bytes;
 
     public string Name => "semantic-cache";
 
@@ -41,65 +50,91 @@ internal sealed class SemanticCache(TimeProvider time) : IResettableState
         }
     }
 
+    /// <summary>The bytes the entries hold now (vectors and bodies).</summary>
+    public long Bytes
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _bytes;
+            }
+        }
+    }
+
     /// <summary>The live entry of <paramref name="partition"/> nearest to <paramref name="vector"/>, if its cosine distance is at most <paramref name="threshold"/>.</summary>
     public SemanticCacheEntry? Find(string partition, float[] vector, double threshold)
     {
-        var now = time.GetUtcNow();
+        SemanticCacheEntry[]? entries;
         lock (_lock)
         {
-            if (!_partitions.TryGetValue(partition, out var entries))
-            {
-                return null;
-            }
-
-            SemanticCacheEntry? nearest = null;
-            var nearestDistance = double.MaxValue;
-            foreach (var entry in entries)
-            {
-                if (entry.Expires <= now || entry.Vector.Length != vector.Length)
-                {
-                    continue;
-                }
-
-                var distance = 1 - CosineSimilarity(entry.Vector, vector);
-                if (distance < nearestDistance)
-                {
-                    nearest = entry;
-                    nearestDistance = distance;
-                }
-            }
-
-            return nearest is not null && nearestDistance <= threshold + DistanceTolerance ? nearest : null;
+            _partitions.TryGetValue(partition, out entries);
         }
+
+        if (entries is null)
+        {
+            return null;
+        }
+
+        var now = time.GetUtcNow();
+        SemanticCacheEntry? nearest = null;
+        var nearestDistance = double.MaxValue;
+        foreach (var entry in entries)
+        {
+            if (entry.Expires <= now || entry.Vector.Length != vector.Length)
+            {
+                continue;
+            }
+
+            var distance = 1 - CosineSimilarity(entry.Vector, vector);
+            if (distance < nearestDistance)
+            {
+                nearest = entry;
+                nearestDistance = distance;
+            }
+        }
+
+        return nearest is not null && nearestDistance <= threshold + DistanceTolerance ? nearest : null;
     }
 
     /// <summary>Adds an entry to <paramref name="partition"/>, making room as the bounds require.</summary>
     public void Store(string partition, SemanticCacheEntry entry)
     {
+        var size = SizeOf(entry);
+        if (size > MaxBytes)
+        {
+            return;
+        }
+
         var now = time.GetUtcNow();
         lock (_lock)
         {
-            if (!_partitions.TryGetValue(partition, out var entries))
+            if (!_partitions.TryGetValue(partition, out var entries) && _partitions.Count >= MaxPartitions)
             {
+                SweepExpired(now);
                 if (_partitions.Count >= MaxPartitions)
                 {
-                    MakeRoomForPartition(now);
+                    Remove(_partitions.MinBy(p => p.Value.Max(e => e.Expires)).Key);
                 }
-
-                entries = [];
-                _partitions[partition] = entries;
             }
 
-            _count -= entries.RemoveAll(e => e.Expires <= now);
-            if (entries.Count >= MaxEntriesPerPartition)
+            var kept = (entries ?? []).Where(e => e.Expires > now).ToList();
+            if (kept.Count >= MaxEntriesPerPartition)
             {
-                var soonest = entries.MinBy(e => e.Expires)!;
-                entries.Remove(soonest);
-                _count--;
+                kept.Remove(kept.MinBy(e => e.Expires)!);
             }
 
-            entries.Add(entry);
-            _count++;
+            kept.Add(entry);
+            Replace(partition, [.. kept]);
+            if (_count > MaxEntries || _bytes > MaxBytes)
+            {
+                SweepExpired(now);
+            }
+
+            while (_count > MaxEntries || _bytes > MaxBytes)
+            {
+                EvictSoonestExpiring();
+            }
         }
     }
 
@@ -109,6 +144,7 @@ internal sealed class SemanticCache(TimeProvider time) : IResettableState
         {
             _partitions.Clear();
             _count = 0;
+            _bytes = 0;
         }
     }
 
@@ -126,22 +162,45 @@ internal sealed class SemanticCache(TimeProvider time) : IResettableState
         return normA == 0 || normB == 0 ? 0 : dot / Math.Sqrt(normA * normB);
     }
 
-    private void MakeRoomForPartition(DateTimeOffset now)
+    private static long SizeOf(SemanticCacheEntry entry) => (entry.Vector.Length * (long)sizeof(float)) + entry.Body.Length;
+
+    private void SweepExpired(DateTimeOffset now)
     {
         foreach (var (key, entries) in _partitions.ToList())
         {
-            _count -= entries.RemoveAll(e => e.Expires <= now);
-            if (entries.Count == 0)
+            if (entries.Any(e => e.Expires <= now))
             {
-                _partitions.Remove(key);
+                Replace(key, [.. entries.Where(e => e.Expires > now)]);
             }
         }
-
-        if (_partitions.Count >= MaxPartitions)
-        {
-            var (key, entries) = _partitions.MinBy(p => p.Value.Max(e => e.Expires));
-            _count -= entries.Count;
-            _partitions.Remove(key);
-        }
     }
+
+    private void EvictSoonestExpiring()
+    {
+        var (key, entries) = _partitions.MinBy(p => p.Value.Min(e => e.Expires));
+        var soonest = entries.MinBy(e => e.Expires)!;
+        Replace(key, [.. entries.Where(e => !ReferenceEquals(e, soonest))]);
+    }
+
+    /// <summary>Puts <paramref name="entries"/> in place of the partition's array (none: the partition goes), keeping the totals.</summary>
+    private void Replace(string partition, SemanticCacheEntry[] entries)
+    {
+        if (_partitions.TryGetValue(partition, out var old))
+        {
+            _count -= old.Length;
+            _bytes -= old.Sum(SizeOf);
+        }
+
+        if (entries.Length == 0)
+        {
+            _partitions.Remove(partition);
+            return;
+        }
+
+        _partitions[partition] = entries;
+        _count += entries.Length;
+        _bytes += entries.Sum(SizeOf);
+    }
+
+    private void Remove(string partition) => Replace(partition, []);
 }

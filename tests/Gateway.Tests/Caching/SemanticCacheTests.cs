@@ -53,6 +53,42 @@ public sealed class SemanticCacheTests
     }
 
     [Fact]
+    public void Store_OverTheWholeCachesEntries_EvictsTheEntryClosestToExpiring_InAnyPartition()
+    {
+        var cache = new SemanticCache(_time);
+        cache.Store("soon", Entry([1, 0], "soonest", 10));
+        for (var i = 1; i < SemanticCache.MaxEntries; i++)
+        {
+            cache.Store("p" + (i % (SemanticCache.MaxPartitions - 1)), Entry([0, 1], "later", 60));
+        }
+
+        cache.Store("p1", Entry([0, 1], "newest", 60));
+
+        Assert.Equal(SemanticCache.MaxEntries, cache.Count);
+        Assert.Null(cache.Find("soon", [1, 0], 0.01));
+    }
+
+    [Fact]
+    public void Store_OverTheWholeCachesBytes_EvictsUntilItFits_AndRefusesAnEntryLargerThanTheCache()
+    {
+        var cache = new SemanticCache(_time);
+        var quarter = (int)(SemanticCache.MaxBytes / 4);
+        for (var i = 0; i < 5; i++)
+        {
+            cache.Store("p" + i, new SemanticCacheEntry([1, 0], 200, "OK", "application/json", new byte[quarter], _time.GetUtcNow().AddSeconds(10 + i)));
+        }
+
+        cache.Store("huge", new SemanticCacheEntry([1, 0], 200, "OK", "application/json", new byte[SemanticCache.MaxBytes + 1], _time.GetUtcNow().AddSeconds(60)));
+
+        Assert.Equal(3, cache.Count);
+        Assert.True(cache.Bytes <= SemanticCache.MaxBytes);
+        Assert.Null(cache.Find("p0", [1, 0], 0.01));
+        Assert.Null(cache.Find("p1", [1, 0], 0.01));
+        Assert.NotNull(cache.Find("p4", [1, 0], 0.01));
+        Assert.Null(cache.Find("huge", [1, 0], 0.01));
+    }
+
+    [Fact]
     public void Reset_ForgetsEverything()
     {
         var cache = new SemanticCache(_time);
