@@ -122,11 +122,23 @@ internal sealed class BackendForwarder(IHttpForwarder forwarder, IForwarderHttpC
             ForwarderError.RequestCanceled or ForwarderError.RequestBodyCanceled => new OperationCanceledException("The client closed the request."),
 
             // The client failed while sending its body (it went away, or sent a broken chunk): not the backend's
-            // failure, so no circuit breaker counts it.
-            ForwarderError.RequestBodyClient => new PolicyExecutionException(Source, ErrorReasons.ClientConnectionFailure, "The client's request body could not be read."),
+            // failure, so no circuit breaker counts it. YARP also reports this when the backend's failure cut the body's
+            // copy short (it calls the order ambiguous); a client still connected whose body was not refused as
+            // malformed did nothing wrong, and the backend's error is the cause.
+            ForwarderError.RequestBodyClient when !BackendCutTheBodyShort(http) => new PolicyExecutionException(Source, ErrorReasons.ClientConnectionFailure, "The client's request body could not be read."),
             _ => new PolicyExecutionException(Source, ErrorReasons.BackendConnectionFailure, $"The backend service at {target.Authority} could not be reached ({error})."),
         };
     }
+
+    /// <summary>
+    /// Whether a body copy YARP blames on the client (<see cref="ForwarderError.RequestBodyClient"/>) was in fact cut
+    /// short by the backend: the client is still connected, its body was not refused as malformed, and sending to the
+    /// backend failed too (YARP reports both exceptions together).
+    /// </summary>
+    private static bool BackendCutTheBodyShort(HttpContext http) =>
+        !http.RequestAborted.IsCancellationRequested
+        && http.Features.Get<IForwarderErrorFeature>()?.Exception is AggregateException { InnerExceptions: [var body, HttpRequestException] }
+        && body is not BadHttpRequestException;
 }
 
 /// <summary>YARP's client with automatic redirects on, for <c>forward-request follow-redirects="true"</c>.</summary>
