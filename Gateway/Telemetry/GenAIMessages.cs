@@ -16,7 +16,7 @@ internal static class GenAIMessages
     /// </summary>
     public static string? Input(JsonElement body, string operation)
     {
-        if (operation == GenAITelemetry.Embeddings || body.ValueKind != JsonValueKind.Object)
+        if (operation == GenAIConventions.Embeddings || body.ValueKind != JsonValueKind.Object)
         {
             return null;
         }
@@ -38,7 +38,7 @@ internal static class GenAIMessages
                 WriteMessage(writer, "user", prompt.GetString()!, null);
                 written++;
             }
-            else if (operation != GenAITelemetry.Embeddings && body.TryGetProperty("input", out var input))
+            else if (operation != GenAIConventions.Embeddings && body.TryGetProperty("input", out var input))
             {
                 if (input.ValueKind == JsonValueKind.String)
                 {

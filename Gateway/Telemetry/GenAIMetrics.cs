@@ -77,7 +77,7 @@ internal sealed class GenAIMetrics
             var tags = ConventionTags(attempt);
             if (attempt.ErrorType is { } error)
             {
-                tags.Add(GenAITelemetry.ErrorType, error);
+                tags.Add(GenAIConventions.ErrorType, error);
             }
 
             _duration.Record(attempt.Elapsed.TotalSeconds, tags);
@@ -96,12 +96,12 @@ internal sealed class GenAIMetrics
         if (_tokenUsage.Enabled)
         {
             var input = ConventionTags(attempt);
-            input.Add(GenAITelemetry.TokenType, "input");
+            input.Add(GenAIConventions.TokenType, "input");
             _tokenUsage.Record(usage.PromptTokens, input);
-            if (attempt.Operation != GenAITelemetry.Embeddings)
+            if (attempt.Operation != GenAIConventions.Embeddings)
             {
                 var output = ConventionTags(attempt);
-                output.Add(GenAITelemetry.TokenType, "output");
+                output.Add(GenAIConventions.TokenType, "output");
                 _tokenUsage.Record(usage.CompletionTokens, output);
             }
         }
@@ -117,19 +117,19 @@ internal sealed class GenAIMetrics
     {
         var tags = new System.Diagnostics.TagList
         {
-            { GenAITelemetry.OperationName, attempt.Operation },
-            { GenAITelemetry.ProviderName, GenAITelemetry.Provider },
-            { GenAITelemetry.RequestModel, attempt.RequestModel },
+            { GenAIConventions.OperationName, attempt.Operation },
+            { GenAIConventions.ProviderName, GenAIConventions.Provider },
+            { GenAIConventions.RequestModel, attempt.RequestModel },
         };
         if (attempt.ResponseModel is { } model)
         {
-            tags.Add(GenAITelemetry.ResponseModel, model);
+            tags.Add(GenAIConventions.ResponseModel, model);
         }
 
         if (attempt.ServerAddress is { } address)
         {
-            tags.Add(GenAITelemetry.ServerAddress, address);
-            tags.Add(GenAITelemetry.ServerPort, attempt.ServerPort);
+            tags.Add(GenAIConventions.ServerAddress, address);
+            tags.Add(GenAIConventions.ServerPort, attempt.ServerPort);
         }
 
         return tags;
@@ -139,6 +139,6 @@ internal sealed class GenAIMetrics
     {
         { GenAITelemetry.SubscriptionName, subscription },
         { "apim.deployment", deployment },
-        { GenAITelemetry.TokenType, type },
+        { GenAIConventions.TokenType, type },
     };
 }

@@ -173,24 +173,24 @@ internal sealed class GenAIRequest
             var name = _requestModel is null ? _operation : _operation + " " + _requestModel;
             activity = GenAITelemetry.Source.StartActivity(name, ActivityKind.Client, parentContext: default, tags:
             [
-                new(GenAITelemetry.OperationName, _operation),
-                new(GenAITelemetry.ProviderName, GenAITelemetry.Provider),
-                new(GenAITelemetry.System, GenAITelemetry.Provider),
-                new(GenAITelemetry.RequestModel, _requestModel),
+                new(GenAIConventions.OperationName, _operation),
+                new(GenAIConventions.ProviderName, GenAIConventions.Provider),
+                new(GenAIConventions.System, GenAIConventions.Provider),
+                new(GenAIConventions.RequestModel, _requestModel),
                 new(GenAITelemetry.TryNumber, _tries),
             ]);
             if (activity is not null)
             {
                 if (target is not null)
                 {
-                    activity.SetTag(GenAITelemetry.ServerAddress, target.Url.Host);
-                    activity.SetTag(GenAITelemetry.ServerPort, target.Url.Port);
+                    activity.SetTag(GenAIConventions.ServerAddress, target.Url.Host);
+                    activity.SetTag(GenAIConventions.ServerPort, target.Url.Port);
                     activity.SetTag(GenAITelemetry.BackendId, target.BackendId);
                 }
 
                 if (_inputMessages is not null)
                 {
-                    activity.SetTag(GenAITelemetry.InputMessages, _inputMessages);
+                    activity.SetTag(GenAIConventions.InputMessages, _inputMessages);
                 }
             }
         }

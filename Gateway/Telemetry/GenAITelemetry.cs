@@ -10,29 +10,8 @@ internal static class GenAITelemetry
 {
     public const string SourceName = "Gateway.GenAI";
 
-    /// <summary>
-    /// The provider, as the conventions' well-known value for Azure OpenAI. Set both as <c>gen_ai.provider.name</c> (the
-    /// current name) and <c>gen_ai.system</c> (the older one): the Aspire dashboard shows a span in its GenAI view when
-    /// either is set, and its earlier versions read only <c>gen_ai.system</c>.
-    /// </summary>
-    public const string Provider = "azure.ai.openai";
-
-    public const string OperationName = "gen_ai.operation.name";
-    public const string ProviderName = "gen_ai.provider.name";
-    public const string System = "gen_ai.system";
-    public const string RequestModel = "gen_ai.request.model";
-    public const string ResponseModel = "gen_ai.response.model";
-    public const string ResponseId = "gen_ai.response.id";
-    public const string FinishReasons = "gen_ai.response.finish_reasons";
-    public const string InputTokens = "gen_ai.usage.input_tokens";
-    public const string OutputTokens = "gen_ai.usage.output_tokens";
-    public const string TokenType = "gen_ai.token.type";
-    public const string InputMessages = "gen_ai.input.messages";
-    public const string OutputMessages = "gen_ai.output.messages";
-    public const string ServerAddress = "server.address";
-    public const string ServerPort = "server.port";
-    public const string ErrorType = "error.type";
-    public const string StatusCode = "http.response.status_code";
+    // The conventions' own names and values are GenAIConventions' (ServiceDefaults), shared with the mock accounts;
+    // these are the gateway's own.
 
     /// <summary>The backend entity the try went to (a gateway attribute, as on the policy spans).</summary>
     public const string BackendId = "apim.backend.id";
@@ -48,10 +27,6 @@ internal static class GenAITelemetry
     /// <summary>On <see cref="TryFailedEvent"/>: the seconds the backend's Retry-After (or retry-after-ms) asked for.</summary>
     public const string RetryAfter = "apim.backend.retry_after";
 
-    public const string Chat = "chat";
-    public const string TextCompletion = "text_completion";
-    public const string Embeddings = "embeddings";
-
     public static readonly ActivitySource Source = new(SourceName);
 
     /// <summary>
@@ -64,14 +39,14 @@ internal static class GenAITelemetry
         if (operationId.Contains("ChatCompletions", StringComparison.OrdinalIgnoreCase)
             || operationId.EndsWith("Responses_Create", StringComparison.OrdinalIgnoreCase))
         {
-            return Chat;
+            return GenAIConventions.Chat;
         }
 
         if (operationId.EndsWith("Completions_Create", StringComparison.OrdinalIgnoreCase))
         {
-            return TextCompletion;
+            return GenAIConventions.TextCompletion;
         }
 
-        return operationId.Contains("embeddings", StringComparison.OrdinalIgnoreCase) ? Embeddings : null;
+        return operationId.Contains("embeddings", StringComparison.OrdinalIgnoreCase) ? GenAIConventions.Embeddings : null;
     }
 }

@@ -72,41 +72,41 @@ internal sealed class GenAITry(Activity? activity, TimeProvider time, int number
 
         if (StatusCode is { } status)
         {
-            activity.SetTag(GenAITelemetry.StatusCode, status);
+            activity.SetTag(GenAIConventions.StatusCode, status);
         }
 
         if (Facts is { } facts)
         {
-            activity.SetTag(GenAITelemetry.ResponseModel, facts.Model);
-            activity.SetTag(GenAITelemetry.ResponseId, facts.Id);
+            activity.SetTag(GenAIConventions.ResponseModel, facts.Model);
+            activity.SetTag(GenAIConventions.ResponseId, facts.Id);
             if (facts.FinishReasons.Count > 0)
             {
-                activity.SetTag(GenAITelemetry.FinishReasons, facts.FinishReasons.ToArray());
+                activity.SetTag(GenAIConventions.FinishReasons, facts.FinishReasons.ToArray());
             }
 
             if (facts.Usage is { } usage)
             {
-                activity.SetTag(GenAITelemetry.InputTokens, usage.PromptTokens);
-                if (operation != GenAITelemetry.Embeddings)
+                activity.SetTag(GenAIConventions.InputTokens, usage.PromptTokens);
+                if (operation != GenAIConventions.Embeddings)
                 {
-                    activity.SetTag(GenAITelemetry.OutputTokens, usage.CompletionTokens);
+                    activity.SetTag(GenAIConventions.OutputTokens, usage.CompletionTokens);
                 }
             }
         }
 
         if (outputMessages is not null)
         {
-            activity.SetTag(GenAITelemetry.OutputMessages, outputMessages);
+            activity.SetTag(GenAIConventions.OutputMessages, outputMessages);
         }
 
         if (ErrorType is { } error)
         {
-            activity.SetTag(GenAITelemetry.ErrorType, error);
+            activity.SetTag(GenAIConventions.ErrorType, error);
             activity.SetStatus(ActivityStatusCode.Error, ErrorMessage ?? error);
-            var tags = new ActivityTagsCollection { [GenAITelemetry.ErrorType] = error };
+            var tags = new ActivityTagsCollection { [GenAIConventions.ErrorType] = error };
             if (StatusCode is { } failedStatus)
             {
-                tags[GenAITelemetry.StatusCode] = failedStatus;
+                tags[GenAIConventions.StatusCode] = failedStatus;
             }
 
             if (RetryAfterSeconds is { } wait)

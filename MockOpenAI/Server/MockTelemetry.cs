@@ -12,13 +12,11 @@ internal static class MockTelemetry
 {
     public const string SourceName = "MockOpenAI";
 
-    public const string Provider = "azure.ai.openai";
-
     public static readonly ActivitySource Source = new(SourceName);
 
     /// <summary>The conventions' operation: the Responses API has no value of its own, and is a chat.</summary>
     public static string OperationOf(InferenceOperation operation) =>
-        operation == InferenceOperation.Embeddings ? "embeddings" : operation == InferenceOperation.Completions ? "text_completion" : "chat";
+        operation == InferenceOperation.Embeddings ? GenAIConventions.Embeddings : operation == InferenceOperation.Completions ? GenAIConventions.TextCompletion : GenAIConventions.Chat;
 
     /// <summary>Starts the request's span; null when nothing listens.</summary>
     public static Activity? Start(InferenceOperation operation)
@@ -31,9 +29,9 @@ internal static class MockTelemetry
         var name = OperationOf(operation);
         return Source.StartActivity(name, ActivityKind.Server, parentContext: default, tags:
         [
-            new("gen_ai.operation.name", name),
-            new("gen_ai.provider.name", Provider),
-            new("gen_ai.system", Provider),
+            new(GenAIConventions.OperationName, name),
+            new(GenAIConventions.ProviderName, GenAIConventions.Provider),
+            new(GenAIConventions.System, GenAIConventions.Provider),
         ]);
     }
 
@@ -45,18 +43,18 @@ internal static class MockTelemetry
             return;
         }
 
-        activity.SetTag("gen_ai.response.model", responseModel);
-        activity.SetTag("gen_ai.response.id", responseId);
-        activity.SetTag("gen_ai.usage.input_tokens", inputTokens);
+        activity.SetTag(GenAIConventions.ResponseModel, responseModel);
+        activity.SetTag(GenAIConventions.ResponseId, responseId);
+        activity.SetTag(GenAIConventions.InputTokens, inputTokens);
         if (outputTokens is { } output)
         {
-            activity.SetTag("gen_ai.usage.output_tokens", output);
+            activity.SetTag(GenAIConventions.OutputTokens, output);
         }
 
         var reasons = finishReasons.ToArray();
         if (reasons.Length > 0)
         {
-            activity.SetTag("gen_ai.response.finish_reasons", reasons);
+            activity.SetTag(GenAIConventions.FinishReasons, reasons);
         }
     }
 
@@ -65,14 +63,14 @@ internal static class MockTelemetry
     {
         if (deployment is not null)
         {
-            activity.SetTag("gen_ai.request.model", deployment);
+            activity.SetTag(GenAIConventions.RequestModel, deployment);
             activity.DisplayName = activity.OperationName + " " + deployment;
         }
 
-        activity.SetTag("http.response.status_code", status);
+        activity.SetTag(GenAIConventions.StatusCode, status);
         if (status >= 400)
         {
-            activity.SetTag("error.type", status.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            activity.SetTag(GenAIConventions.ErrorType, status.ToString(System.Globalization.CultureInfo.InvariantCulture));
             activity.SetStatus(ActivityStatusCode.Error);
         }
 
