@@ -119,8 +119,15 @@ internal sealed class GenAIMetrics
         {
             { GenAIConventions.OperationName, attempt.Operation },
             { GenAIConventions.ProviderName, GenAIConventions.Provider },
-            { GenAIConventions.RequestModel, attempt.RequestModel },
         };
+
+        // The requested model is the client's own text until a backend answers it: a metric dimension only then, so
+        // that requests naming made-up models cannot multiply the series.
+        if (attempt.StatusCode is < 400)
+        {
+            tags.Add(GenAIConventions.RequestModel, attempt.RequestModel);
+        }
+
         if (attempt.ResponseModel is { } model)
         {
             tags.Add(GenAIConventions.ResponseModel, model);

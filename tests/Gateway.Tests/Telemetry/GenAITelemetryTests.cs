@@ -215,7 +215,13 @@ public sealed class GenAITelemetryTests : IAsyncLifetime, IDisposable
         Assert.Equal("p2", Assert.Single(metrics.Of(GenAIMetrics.RetriesName)).Tags["apim.backend.id"]);
         var opened = Assert.Single(metrics.Of(GenAIMetrics.BreakerChangesName));
         Assert.Equal(("p1", "open"), ((string)opened.Tags["apim.backend.id"]!, (string)opened.Tags["apim.backend.circuit_breaker.state"]!));
-        Assert.Equal("429", Assert.Single(metrics.Of(GenAIMetrics.OperationDurationName), m => m.Tags.ContainsKey("error.type")).Tags["error.type"]);
+        var durations = metrics.Of(GenAIMetrics.OperationDurationName);
+        var failedDuration = Assert.Single(durations, m => m.Tags.ContainsKey("error.type"));
+        Assert.Equal("429", failedDuration.Tags["error.type"]);
+
+        // The requested model is a dimension only once a backend answered it: a made-up model cannot multiply the series.
+        Assert.False(failedDuration.Tags.ContainsKey("gen_ai.request.model"));
+        Assert.Equal("gpt-4o", Assert.Single(durations, m => !m.Tags.ContainsKey("error.type")).Tags["gen_ai.request.model"]);
     }
 
     [Fact]
