@@ -1,16 +1,7 @@
 using System.Net;
-using System.Net.Http.Headers;
-using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
-using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Options;
-using MockContentSafety;
-using MockContentSafety.Analysis;
-using MockContentSafety.Server;
-using MockHosting;
 using MockOpenAI.Tests.Support;
 
 namespace MockOpenAI.Tests.EndToEnd;
@@ -55,9 +46,7 @@ public sealed class ContentSafetyEndToEndTests : IAsyncLifetime, IDisposable
     private readonly RSA _key = RSA.Create(2048);
     private readonly string _apim = Directory.CreateTempSubdirectory("apim-content-safety-").FullName;
     private LoopbackAccount _account = null!;
-    private ContentSafetyServer _safety = null!;
-    private HttpClient _safetyHttp = null!;
-    private BearerTokenValidator _validator = null!;
+    private LoopbackContentSafety _safety = null!;
 
     public async Task InitializeAsync()
     {
@@ -65,25 +54,13 @@ public sealed class ContentSafetyEndToEndTests : IAsyncLifetime, IDisposable
         options.Deployments["gpt-4o"] = new DeploymentOptions { Model = "gpt-4o", Version = "2024-11-20" };
         _account = await LoopbackAccount.StartAsync(_time, options, signingKey: _key);
 
-        var port = FreePort();
-        _safetyHttp = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
-        _validator = new BearerTokenValidator(Options.Create(new MockHosting.LocalIdentityOptions { PublicKey = _key.ExportSubjectPublicKeyInfoPem() }), _time);
-        _safety = new ContentSafetyServer(
-            Options.Create(new MockContentSafetyOptions()),
-            _validator,
-            new BlocklistStore(Guid.NewGuid),
-            new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["urls"] = $"http://127.0.0.1:{port}" }).Build(),
-            NullLogger<ContentSafetyServer>.Instance);
-        await _safety.StartAsync(CancellationToken.None).WaitAsync(TestTimeouts.Request);
-        WriteApim(_safetyHttp.BaseAddress!);
+        _safety = await LoopbackContentSafety.StartAsync(_key, _time);
+        WriteApim(_safety.Http.BaseAddress!);
     }
 
     public async Task DisposeAsync()
     {
-        await _safety.StopAsync(CancellationToken.None).WaitAsync(TestTimeouts.Request);
-        _safety.Dispose();
-        _safetyHttp.Dispose();
-        _validator.Dispose();
+        await _safety.DisposeAsync();
         await _account.DisposeAsync();
     }
 
@@ -147,17 +124,7 @@ public sealed class ContentSafetyEndToEndTests : IAsyncLifetime, IDisposable
     private async Task AddBlocklistItemAsync(string text)
     {
         var token = (await _account.Issuer.GetTokenAsync("https://cognitiveservices.azure.com", null, CancellationToken.None).AsTask().WaitAsync(TestTimeouts.Request)).Token;
-        foreach (var (method, path, json) in new[]
-        {
-            (HttpMethod.Patch, "/contentsafety/text/blocklists/blocklist1?api-version=2024-09-01", """{"description":"end to end"}"""),
-            (HttpMethod.Post, "/contentsafety/text/blocklists/blocklist1:addOrUpdateBlocklistItems?api-version=2024-09-01", $$"""{"blocklistItems":[{"text":"{{text}}"}]}"""),
-        })
-        {
-            using var request = new HttpRequestMessage(method, path) { Content = new StringContent(json, Encoding.UTF8, "application/json") };
-            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
-            using var response = await _safetyHttp.SendAsync(request).WaitAsync(TestTimeouts.Request);
-            Assert.True(response.IsSuccessStatusCode, $"{method} {path}: {(int)response.StatusCode}");
-        }
+        await _safety.AddBlocklistItemAsync(token, "blocklist1", text);
     }
 
     private async Task<string> JournalAsync() =>
@@ -188,12 +155,5 @@ public sealed class ContentSafetyEndToEndTests : IAsyncLifetime, IDisposable
               "credentials": { "managedIdentity": { "resource": "https://cognitiveservices.azure.com" } } }
             """));
         File.WriteAllText(path, topology.ToJsonString());
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }
