@@ -1,5 +1,5 @@
 using Microsoft.Extensions.Options;
-using MockOpenAI.Identity;
+using MockHosting;
 using MockOpenAI.Server;
 
 namespace MockOpenAI;

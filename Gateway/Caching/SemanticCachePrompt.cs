@@ -26,43 +26,63 @@ internal static class SemanticCachePrompt
                 return null;
             }
 
-            var messages = new List<string>();
-            if (root.TryGetProperty("messages", out var chat) && chat.ValueKind == JsonValueKind.Array)
-            {
-                AddMessages(messages, chat, ignoreSystemMessages);
-            }
-            else if (root.TryGetProperty("prompt", out var prompt))
-            {
-                AddText(messages, prompt);
-            }
-            else if (root.TryGetProperty("input", out var input))
-            {
-                if (!ignoreSystemMessages && root.TryGetProperty("instructions", out var instructions))
-                {
-                    AddText(messages, instructions);
-                }
-
-                if (input.ValueKind == JsonValueKind.Array)
-                {
-                    AddMessages(messages, input, ignoreSystemMessages);
-                }
-                else
-                {
-                    AddText(messages, input);
-                }
-            }
-
-            if (messages.Count == 0 || messages.Count > maxMessageCount)
-            {
-                return null;
-            }
-
-            return string.Join('\n', messages);
+            var messages = Messages(root, ignoreSystemMessages);
+            return messages.Count == 0 || messages.Count > maxMessageCount ? null : string.Join('\n', messages);
         }
         catch (JsonException)
         {
             return null;
         }
+    }
+
+    /// <summary>
+    /// The text content of any request, streamed or not, one message a line (what <c>llm-content-safety</c> checks), or
+    /// null when the body is not JSON or holds no text.
+    /// </summary>
+    public static string? AllText(ReadOnlyMemory<byte> body)
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(body);
+            var messages = document.RootElement.ValueKind == JsonValueKind.Object ? Messages(document.RootElement, ignoreSystemMessages: false) : [];
+            return messages.Count == 0 ? null : string.Join('\n', messages);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>A chat's message contents, a completion's prompt, or a Responses request's instructions and input.</summary>
+    private static List<string> Messages(JsonElement root, bool ignoreSystemMessages)
+    {
+        var messages = new List<string>();
+        if (root.TryGetProperty("messages", out var chat) && chat.ValueKind == JsonValueKind.Array)
+        {
+            AddMessages(messages, chat, ignoreSystemMessages);
+        }
+        else if (root.TryGetProperty("prompt", out var prompt))
+        {
+            AddText(messages, prompt);
+        }
+        else if (root.TryGetProperty("input", out var input))
+        {
+            if (!ignoreSystemMessages && root.TryGetProperty("instructions", out var instructions))
+            {
+                AddText(messages, instructions);
+            }
+
+            if (input.ValueKind == JsonValueKind.Array)
+            {
+                AddMessages(messages, input, ignoreSystemMessages);
+            }
+            else
+            {
+                AddText(messages, input);
+            }
+        }
+
+        return messages;
     }
 
     private static void AddMessages(List<string> messages, JsonElement list, bool ignoreSystemMessages)

@@ -174,6 +174,11 @@ internal sealed partial class GatewayHandler(ArtifactsProvider provider, Gateway
         {
             foreach (var section in Sections)
             {
+                if (section == PolicySection.Outbound)
+                {
+                    await context.RunBeforeOutboundAsync();
+                }
+
                 if (await RunSectionAsync(context, chain, section) == PolicyFlow.Return)
                 {
                     return;

@@ -17,6 +17,7 @@ internal sealed class RequestContext : IContext, IRequest, IDisposable
     private List<Action>? _onCompleted;
     private List<Action>? _onResponseSent;
     private List<Action<ResponseState>>? _onBackendResponse;
+    private List<Func<RequestContext, Task>>? _beforeOutbound;
     private Dictionary<string, string>? _pendingResponseHeaders;
     private Dictionary<Type, object>? _slots;
     private Dictionary<string, string[]>? _query;
@@ -199,6 +200,22 @@ internal sealed class RequestContext : IContext, IRequest, IDisposable
 
     /// <summary>Headers policies add to whatever response the client finally gets (rate-limit counters, say).</summary>
     public void SetPendingResponseHeader(string name, string value) => (_pendingResponseHeaders ??= new(StringComparer.OrdinalIgnoreCase))[name] = value;
+
+    /// <summary>
+    /// A check of the backend's answer that may still fail the request (<c>llm-content-safety</c>'s
+    /// <c>enforce-on-completions</c>): run when the backend section has ended, before the outbound section; a
+    /// <see cref="PolicyExecutionException"/> it throws goes to on-error like any policy error.
+    /// </summary>
+    public void BeforeOutbound(Func<RequestContext, Task> check) => (_beforeOutbound ??= []).Add(check);
+
+    /// <summary>Runs the checks registered with <see cref="BeforeOutbound"/>, in order.</summary>
+    public async Task RunBeforeOutboundAsync()
+    {
+        foreach (var check in _beforeOutbound ?? (IEnumerable<Func<RequestContext, Task>>)[])
+        {
+            await check(this);
+        }
+    }
 
     /// <summary>Work that needs the final response (deferred rate-limit increments); run once the pipeline has finished.</summary>
     public void OnCompleted(Action action) => (_onCompleted ??= []).Add(action);

@@ -31,6 +31,9 @@ internal static class PolicyElements
         ["get-authorization-context"] = new(GetAuthorizationContextPolicy.Parse, [PolicySection.Inbound], ["provider-id", "authorization-id", "context-variable-name", "identity-type", "identity", "ignore-error"]),
         ["include-fragment"] = new(IncludeFragmentPolicy.Parse, Anywhere, ["fragment-id"]),
         ["limit-concurrency"] = new(LimitConcurrencyPolicy.Parse, Anywhere, ["key", "max-count"]),
+        // The reference lists global, workspace, product and API scopes (not operation); window-size and
+        // window-overlap-size are refused by the parser (one window).
+        ["llm-content-safety"] = new(LlmContentSafetyPolicy.Parse, [PolicySection.Inbound, PolicySection.Outbound], ["backend-id", "shield-prompt", "enforce-on-completions"], [PolicyScope.Global, PolicyScope.Product, PolicyScope.Api]),
         ["llm-emit-token-metric"] = new(EmitTokenMetricPolicy.Parse, [PolicySection.Inbound], ["namespace"]),
         ["llm-semantic-cache-lookup"] = new(SemanticCacheLookupPolicy.Parse, [PolicySection.Inbound], SemanticCacheLookupAttributes),
         ["llm-semantic-cache-store"] = new(reader => SemanticCacheStorePolicy.Parse(reader, withCacheResponse: true), [PolicySection.Outbound], ["duration", "cache-response"]),

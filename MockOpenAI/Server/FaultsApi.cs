@@ -5,7 +5,7 @@ using System.Text.Json.Nodes;
 namespace MockOpenAI.Server;
 
 /// <summary>
-/// The account-wide fault control at <see cref="Path"/>, guarded like WireMock's admin API (<see cref="AdminGuard"/>):
+/// The account-wide fault control at <see cref="Path"/>, guarded like WireMock's admin API (<see cref="MockHosting.AdminGuard"/>):
 /// <c>POST</c> sets one fault (a JSON object, see <see cref="Parse"/>), <c>GET</c> lists those in force, <c>DELETE</c>
 /// ends them all (recover). Each answers the faults in force. Unlike a WireMock mapping, a fault is timed on the
 /// account's clock and leaves the emulator's answer in place for what it does not decide.

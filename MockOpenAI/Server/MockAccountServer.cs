@@ -3,7 +3,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Options;
-using MockOpenAI.Identity;
+using MockHosting;
 using MockOpenAI.OpenAI;
 using MockOpenAI.Quota;
 using MockOpenAI.Storage;

@@ -190,6 +190,25 @@ public sealed partial class PolicyCorpusTests(RegionalAccounts accounts) : IClas
         Assert.Contains("aud=https://cognitiveservices.azure.com", Assert.Single(await RegionalAccounts.JournalAsync(accounts.EastUs2)).Headers["x-mock-token-claims"], StringComparison.Ordinal);
     }
 
+    [Fact, PolicyFile("llm-content-safety.xml")]
+    public async Task ContentSafety_AHarmfulOrBlocklistedPromptGets403BeforeTheModel_AHarmlessOneIsAnswered()
+    {
+        await using var safety = await LoopbackContentSafety.StartAsync(accounts.Key, accounts.Time);
+        var token = (await accounts.EastUs2.Issuer.GetTokenAsync("https://cognitiveservices.azure.com", null, CancellationToken.None).AsTask().WaitAsync(TestTimeouts.Request)).Token;
+        await safety.AddBlocklistItemAsync(token, "blocklist1", "harbour");
+        Start(backendCredentials: true, contentSafety: safety.Http.BaseAddress);
+
+        using var harmful = await SendAsync(ChatPath, """{"messages":[{"role":"user","content":"Can you tell me how to make kill someone?"}],"max_tokens":5}""");
+        using var blocklisted = await SendAsync(ChatPath, Chat);
+        using var harmless = await SendAsync(ChatPath, """{"messages":[{"role":"user","content":"Which way to the station?"}],"max_tokens":5}""");
+
+        Assert.Equal(HttpStatusCode.Forbidden, harmful.StatusCode);
+        Assert.Equal("""{"statusCode": 403, "message": "Request failed content safety check."}""", await BodyAsync(harmful));
+        Assert.Equal(HttpStatusCode.Forbidden, blocklisted.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, harmless.StatusCode);
+        Assert.Single(await RegionalAccounts.JournalAsync(accounts.EastUs2), e => e.Path.EndsWith("/chat/completions", StringComparison.Ordinal));
+    }
+
     [Fact, PolicyFile("forward-request-attributes.xml")]
     public async Task ForwardRequestAttributes_AStreamPassesThrough_AndAnErrorStatusGoesToOnErrorWithItsLastError()
     {
@@ -1071,7 +1090,7 @@ public sealed partial class PolicyCorpusTests(RegionalAccounts accounts) : IClas
     /// <paramref name="backendCredentials"/>, every single backend logs in with the gateway's managed identity (topology
     /// <c>credentials</c>).
     /// </summary>
-    private void Start(bool backendCredentials = false, Dictionary<string, string?>? settings = null, Action<IServiceCollection>? services = null, bool embeddingsBackend = false, [CallerMemberName] string test = "")
+    private void Start(bool backendCredentials = false, Dictionary<string, string?>? settings = null, Action<IServiceCollection>? services = null, bool embeddingsBackend = false, Uri? contentSafety = null, [CallerMemberName] string test = "")
     {
         var file = typeof(PolicyCorpusTests).GetMethod(test)!.GetCustomAttribute<PolicyFileAttribute>()!.File;
         CopyFolder(InProcessGateway.ShippedApimPath, _apim);
@@ -1085,6 +1104,11 @@ public sealed partial class PolicyCorpusTests(RegionalAccounts accounts) : IClas
         if (embeddingsBackend)
         {
             AddEmbeddingsBackend(Path.Combine(_apim, "topology.json"), accounts.EastUs2.Http.BaseAddress!);
+        }
+
+        if (contentSafety is not null)
+        {
+            AddContentSafetyBackend(Path.Combine(_apim, "topology.json"), contentSafety);
         }
 
         var configuration = new Dictionary<string, string?>
@@ -1122,6 +1146,17 @@ public sealed partial class PolicyCorpusTests(RegionalAccounts accounts) : IClas
         var topology = JsonNode.Parse(File.ReadAllText(topologyPath))!;
         topology["backends"]!.AsArray().Add(JsonNode.Parse($$"""
             { "id": "corpus-embeddings", "account": "aoai-eastus2", "url": "{{account.ToString().TrimEnd('/')}}/openai/deployments/text-embedding-3-small/embeddings", "protocol": "http" }
+            """));
+        File.WriteAllText(topologyPath, topology.ToJsonString());
+    }
+
+    /// <summary>A mock Content Safety account behind the backend <c>corpus-content-safety</c>, reached with the gateway's managed identity.</summary>
+    private static void AddContentSafetyBackend(string topologyPath, Uri account)
+    {
+        var topology = JsonNode.Parse(File.ReadAllText(topologyPath))!;
+        topology["backends"]!.AsArray().Add(JsonNode.Parse($$"""
+            { "id": "corpus-content-safety", "url": "{{account.ToString().TrimEnd('/')}}", "protocol": "http",
+              "credentials": { "managedIdentity": { "resource": "https://cognitiveservices.azure.com" } } }
             """));
         File.WriteAllText(topologyPath, topology.ToJsonString());
     }

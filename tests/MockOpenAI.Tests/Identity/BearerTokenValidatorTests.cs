@@ -2,7 +2,7 @@ using System.Security.Cryptography;
 using Gateway.Identity;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
-using MockOpenAI.Identity;
+using MockHosting;
 
 namespace MockOpenAI.Tests.Identity;
 
@@ -84,7 +84,7 @@ public sealed class BearerTokenValidatorTests : IDisposable
     public void Dispose() => _key.Dispose();
 
     private BearerTokenValidator Validator(RSA key) =>
-        new(Options.Create(new MockOpenAI.Identity.LocalIdentityOptions { PublicKey = key.ExportSubjectPublicKeyInfoPem() }), _time);
+        new(Options.Create(new MockHosting.LocalIdentityOptions { PublicKey = key.ExportSubjectPublicKeyInfoPem() }), _time);
 
     private static LocalSigningKey SigningKey(RSA key) =>
         new(Options.Create(new Gateway.Identity.LocalIdentityOptions { SigningKey = key.ExportPkcs8PrivateKeyPem() }));

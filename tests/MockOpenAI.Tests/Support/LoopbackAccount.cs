@@ -9,7 +9,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
-using MockOpenAI.Identity;
+using MockHosting;
 using MockOpenAI.Server;
 using MockOpenAI.Storage;
 
@@ -43,7 +43,7 @@ internal sealed class LoopbackAccount : IAsyncDisposable
         Relay = new StreamRelay(time, metrics);
         Responses = new ResponseStore(Options.Create(options), time);
         Faults = new AccountFaults(time);
-        var validator = new BearerTokenValidator(Options.Create(new MockOpenAI.Identity.LocalIdentityOptions { PublicKey = _key.ExportSubjectPublicKeyInfoPem() }), time);
+        var validator = new BearerTokenValidator(Options.Create(new MockHosting.LocalIdentityOptions { PublicKey = _key.ExportSubjectPublicKeyInfoPem() }), time);
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["urls"] = $"http://127.0.0.1:{port}" }).Build();
         _server = new MockAccountServer(
             Options.Create(options),

@@ -3,7 +3,7 @@ using Microsoft.IdentityModel.JsonWebTokens;
 using WireMock.Logging;
 using WireMock.Types;
 
-namespace MockOpenAI.Server;
+namespace MockHosting;
 
 /// <summary>
 /// Keeps secrets out of WireMock's request journal (<c>/__admin/requests</c>): each entry's <c>Authorization</c>,

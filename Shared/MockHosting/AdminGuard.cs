@@ -1,14 +1,16 @@
 using System.Security.Cryptography;
 using System.Text;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
 
-namespace MockOpenAI.Server;
+namespace MockHosting;
 
 /// <summary>
 /// Guards WireMock's admin API (<c>/__admin</c>) in front of WireMock's own check, and the mock's own fault control
-/// (<c>/__mock</c>, <see cref="FaultsApi"/>): HTTP Basic credentials compared in constant time, and a 401 with a
+/// (<c>/__mock</c>: MockOpenAI's fault control): HTTP Basic credentials compared in constant time, and a 401 with a
 /// <c>WWW-Authenticate</c> challenge for missing or wrong ones (WireMock itself answers a wrong password with a 500).
 /// </summary>
-internal sealed class AdminGuard(string username, string password)
+internal sealed class AdminGuard(string username, string password, string realm = "MockOpenAI admin")
 {
     public const string AdminPath = "/__admin";
 
@@ -27,7 +29,7 @@ internal sealed class AdminGuard(string username, string password)
         }
 
         context.Response.StatusCode = StatusCodes.Status401Unauthorized;
-        context.Response.Headers.WWWAuthenticate = "Basic realm=\"MockOpenAI admin\"";
+        context.Response.Headers.WWWAuthenticate = $"Basic realm=\"{realm}\"";
     });
 
     private bool Allows(string authorization)

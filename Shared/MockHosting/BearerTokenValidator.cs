@@ -3,10 +3,10 @@ using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 
-namespace MockOpenAI.Identity;
+namespace MockHosting;
 
 /// <summary>
-/// Verifies bearer tokens the way an Azure OpenAI account with local auth disabled does: signature, issuer, audience
+/// Verifies bearer tokens the way an Azure AI services account (Azure OpenAI, Content Safety) with local auth disabled does: signature, issuer, audience
 /// and lifetime (against the injected clock).
 /// </summary>
 internal sealed class BearerTokenValidator : IDisposable

@@ -1,7 +1,7 @@
 using System.ComponentModel.DataAnnotations;
 using LocalIdentity;
 
-namespace MockOpenAI.Identity;
+namespace MockHosting;
 
 /// <summary>
 /// What an account accepts as Microsoft Entra ID tokens: RS256 JWTs signed by the local issuer's key, for the

@@ -1,0 +1,148 @@
+using System.Text;
+using System.Text.Json;
+
+namespace Gateway.ContentSafety;
+
+/// <summary>
+/// The text of a model's answer that <c>llm-content-safety</c> checks: each choice's <c>message.content</c> (chat) or
+/// <c>text</c> (completions), or the <c>output_text</c> parts of a Responses answer, one a line; for a stream (server-sent
+/// events), the deltas of the same fields joined.
+/// </summary>
+internal static class CompletionText
+{
+    /// <summary>The answer's text, or null when it holds none (or is neither JSON nor an event stream).</summary>
+    public static string? Of(ReadOnlySpan<byte> body, string? contentType)
+    {
+        try
+        {
+            return contentType is not null && contentType.StartsWith("text/event-stream", StringComparison.OrdinalIgnoreCase)
+                ? FromStream(Encoding.UTF8.GetString(body))
+                : FromJson(body);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    private static string? FromJson(ReadOnlySpan<byte> body)
+    {
+        var reader = new Utf8JsonReader(body);
+        using var document = JsonDocument.ParseValue(ref reader);
+        var root = document.RootElement;
+        if (root.ValueKind != JsonValueKind.Object)
+        {
+            return null;
+        }
+
+        var parts = new List<string>();
+        if (root.TryGetProperty("choices", out var choices) && choices.ValueKind == JsonValueKind.Array)
+        {
+            foreach (var choice in choices.EnumerateArray())
+            {
+                if (choice.ValueKind != JsonValueKind.Object)
+                {
+                    continue;
+                }
+
+                if (choice.TryGetProperty("message", out var message) && message.ValueKind == JsonValueKind.Object
+                    && message.TryGetProperty("content", out var content) && content.ValueKind == JsonValueKind.String)
+                {
+                    parts.Add(content.GetString()!);
+                }
+                else if (choice.TryGetProperty("text", out var text) && text.ValueKind == JsonValueKind.String)
+                {
+                    parts.Add(text.GetString()!);
+                }
+            }
+        }
+        else if (root.TryGetProperty("output", out var output) && output.ValueKind == JsonValueKind.Array)
+        {
+            foreach (var item in output.EnumerateArray())
+            {
+                if (item.ValueKind == JsonValueKind.Object && item.TryGetProperty("content", out var content) && content.ValueKind == JsonValueKind.Array)
+                {
+                    parts.AddRange(content.EnumerateArray()
+                        .Where(p => p.ValueKind == JsonValueKind.Object && p.TryGetProperty("text", out var t) && t.ValueKind == JsonValueKind.String)
+                        .Select(p => p.GetProperty("text").GetString()!));
+                }
+            }
+        }
+
+        return parts.Count == 0 ? null : string.Join('\n', parts);
+    }
+
+    /// <summary>Chat and completion chunks' <c>delta.content</c> and <c>text</c> per choice, and Responses' <c>response.output_text.delta</c>.</summary>
+    private static string? FromStream(string events)
+    {
+        var choices = new SortedDictionary<int, StringBuilder>();
+        foreach (var line in events.Split('\n'))
+        {
+            var trimmed = line.TrimEnd('\r');
+            if (!trimmed.StartsWith("data:", StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            var data = trimmed["data:".Length..].Trim();
+            if (data.Length == 0 || data == "[DONE]")
+            {
+                continue;
+            }
+
+            using var chunk = JsonDocument.Parse(data);
+            var root = chunk.RootElement;
+            if (root.ValueKind != JsonValueKind.Object)
+            {
+                continue;
+            }
+
+            if (root.TryGetProperty("type", out var type) && type.ValueKind == JsonValueKind.String)
+            {
+                if (type.GetString() == "response.output_text.delta" && root.TryGetProperty("delta", out var delta) && delta.ValueKind == JsonValueKind.String)
+                {
+                    Append(choices, 0, delta.GetString()!);
+                }
+
+                continue;
+            }
+
+            if (!root.TryGetProperty("choices", out var list) || list.ValueKind != JsonValueKind.Array)
+            {
+                continue;
+            }
+
+            foreach (var choice in list.EnumerateArray())
+            {
+                if (choice.ValueKind != JsonValueKind.Object)
+                {
+                    continue;
+                }
+
+                var index = choice.TryGetProperty("index", out var i) && i.TryGetInt32(out var n) ? n : 0;
+                if (choice.TryGetProperty("delta", out var delta) && delta.ValueKind == JsonValueKind.Object
+                    && delta.TryGetProperty("content", out var content) && content.ValueKind == JsonValueKind.String)
+                {
+                    Append(choices, index, content.GetString()!);
+                }
+                else if (choice.TryGetProperty("text", out var text) && text.ValueKind == JsonValueKind.String)
+                {
+                    Append(choices, index, text.GetString()!);
+                }
+            }
+        }
+
+        var texts = choices.Values.Select(b => b.ToString()).Where(t => t.Length > 0).ToList();
+        return texts.Count == 0 ? null : string.Join('\n', texts);
+    }
+
+    private static void Append(SortedDictionary<int, StringBuilder> choices, int index, string text)
+    {
+        if (!choices.TryGetValue(index, out var builder))
+        {
+            choices[index] = builder = new StringBuilder();
+        }
+
+        builder.Append(text);
+    }
+}

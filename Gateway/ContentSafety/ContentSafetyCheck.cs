@@ -1,0 +1,162 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Gateway.Backends;
+using Gateway.Forwarding;
+using Gateway.Identity;
+using Gateway.Pipeline;
+using Gateway.Policies;
+using Microsoft.AspNetCore.WebUtilities;
+
+namespace Gateway.ContentSafety;
+
+/// <summary>
+/// Sends one text to Azure AI Content Safety through a backend of the topology (its URL, e.g.
+/// <c>https://&lt;name&gt;.cognitiveservices.azure.com</c>, and its credentials, normally a managed identity for
+/// <c>https://cognitiveservices.azure.com</c>): <c>text:analyze</c> when a category or a blocklist is configured,
+/// <c>text:shieldPrompt</c> when asked, at the GA api-version. The verdict is the first reason to block, or null.
+/// A call that fails (no answer, a status other than 2xx, an unreadable body, no token) is a reason to block too:
+/// API Management answers its 403 then (docs/fidelity.md, "llm-content-safety").
+/// </summary>
+internal static class ContentSafetyCheck
+{
+    /// <summary>The GA api-version of Azure AI Content Safety's text operations.</summary>
+    public const string ApiVersion = "2024-09-01";
+
+    /// <summary>The most text (Unicode code points) Azure AI Content Safety analyzes in one call.</summary>
+    public const int MaxTextLength = 10_000;
+
+    /// <summary>How long one Content Safety call may take before it counts as failed.</summary>
+    public static readonly TimeSpan CallTimeout = TimeSpan.FromSeconds(10);
+
+    /// <summary>The reason to block <paramref name="text"/>, or null when it passes.</summary>
+    public static async Task<string?> ViolationAsync(RequestContext context, string source, ContentSafetySettings settings, string text, bool shield)
+    {
+        if (text.EnumerateRunes().Count() > MaxTextLength)
+        {
+            return $"The text is longer than the {MaxTextLength} characters Azure AI Content Safety analyzes.";
+        }
+
+        if (!context.Services.Backends.TryGet(settings.BackendId, out var entity) || entity is not Backend backend)
+        {
+            throw new PolicyExecutionException(source, ErrorReasons.BackendNotFound, $"Backend '{settings.BackendId}' is not a single backend of the topology.");
+        }
+
+        if (settings.Analyzes)
+        {
+            var request = new JsonObject { ["text"] = text };
+            if (settings.Thresholds.Count > 0)
+            {
+                request["categories"] = new JsonArray([.. settings.Thresholds.Keys.Select(k => (JsonNode)k)]);
+            }
+
+            if (settings.Blocklists.Count > 0)
+            {
+                request["blocklistNames"] = new JsonArray([.. settings.Blocklists.Select(b => (JsonNode)b)]);
+                request["haltOnBlocklistHit"] = true;
+            }
+
+            request["outputType"] = settings.OutputType;
+            using var analysis = await CallAsync(context, source, backend.Target, "text:analyze", request);
+            if (analysis is null)
+            {
+                return "The call to Azure AI Content Safety (text:analyze) failed.";
+            }
+
+            if (Violation(analysis.RootElement, settings) is { } found)
+            {
+                return found;
+            }
+        }
+
+        if (shield)
+        {
+            using var attack = await CallAsync(context, source, backend.Target, "text:shieldPrompt", new JsonObject { ["userPrompt"] = text, ["documents"] = new JsonArray() });
+            if (attack is null)
+            {
+                return "The call to Azure AI Content Safety (text:shieldPrompt) failed.";
+            }
+
+            if (attack.RootElement.ValueKind == JsonValueKind.Object
+                && attack.RootElement.TryGetProperty("userPromptAnalysis", out var user) && user.ValueKind == JsonValueKind.Object
+                && user.TryGetProperty("attackDetected", out var detected) && detected.ValueKind == JsonValueKind.True)
+            {
+                return "Prompt Shields detected a user prompt attack.";
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>A matched blocklist, or a category whose severity reaches its threshold.</summary>
+    private static string? Violation(JsonElement result, ContentSafetySettings settings)
+    {
+        if (result.ValueKind != JsonValueKind.Object)
+        {
+            return "Azure AI Content Safety's answer is not a JSON object.";
+        }
+
+        if (result.TryGetProperty("blocklistsMatch", out var matches) && matches.ValueKind == JsonValueKind.Array && matches.GetArrayLength() > 0)
+        {
+            var first = matches[0];
+            var name = first.ValueKind == JsonValueKind.Object && first.TryGetProperty("blocklistName", out var n) && n.ValueKind == JsonValueKind.String ? n.GetString() : "?";
+            return $"The text matched blocklist '{name}'.";
+        }
+
+        if (result.TryGetProperty("categoriesAnalysis", out var categories) && categories.ValueKind == JsonValueKind.Array)
+        {
+            foreach (var analysis in categories.EnumerateArray())
+            {
+                if (analysis.ValueKind == JsonValueKind.Object
+                    && analysis.TryGetProperty("category", out var category) && category.ValueKind == JsonValueKind.String
+                    && settings.Thresholds.TryGetValue(category.GetString()!, out var threshold)
+                    && analysis.TryGetProperty("severity", out var severity) && severity.TryGetInt32(out var level)
+                    && level >= threshold)
+                {
+                    return $"{category.GetString()} severity {level} reached the threshold {threshold}.";
+                }
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>POSTs to <c>{backend}/contentsafety/{operation}</c>; the parsed answer, or null when the call failed.</summary>
+    private static async Task<JsonDocument?> CallAsync(RequestContext context, string source, BackendTarget target, string operation, JsonObject body)
+    {
+        var aborted = context.HttpContext.RequestAborted;
+        try
+        {
+            var query = QueryHelpers.ParseQuery(target.Url.Query).ToDictionary(q => q.Key, q => q.Value.Select(v => v ?? string.Empty).ToArray(), StringComparer.OrdinalIgnoreCase);
+            query["api-version"] = [ApiVersion];
+            var headers = new HeaderDictionary { ["Content-Type"] = "application/json" };
+            if (target.Credentials is { } credentials)
+            {
+                query = credentials.WithQuery(query);
+                await credentials.ApplyAsync(headers, context.Services.ManagedIdentity, aborted);
+            }
+
+            var url = new Uri(target.Url.GetLeftPart(UriPartial.Path).TrimEnd('/') + "/contentsafety/" + operation + RequestContext.ToQueryString(query).ToUriComponent());
+            var request = new PreparedRequest(
+                url,
+                HttpMethods.Post,
+                headers.ToDictionary(h => h.Key, h => h.Value.Select(v => v ?? string.Empty).ToArray(), StringComparer.OrdinalIgnoreCase),
+                JsonSerializer.SerializeToUtf8Bytes(body),
+                Identity: null,
+                CallTimeout);
+            var response = await context.Services.SendRequests.SendAsync(request, source, aborted);
+            if (response.StatusCode is < 200 or > 299)
+            {
+                context.Trace($"{source}: Azure AI Content Safety answered {operation} with {response.StatusCode}.");
+                return null;
+            }
+
+            return JsonDocument.Parse(response.Body ?? ReadOnlyMemory<byte>.Empty);
+        }
+        catch (Exception ex) when (!aborted.IsCancellationRequested && ex is PolicyExecutionException or ManagedIdentityTokenException or JsonException)
+        {
+            // A timeout, a refused connection, no token or an unreadable answer: nothing was checked, so nothing passes.
+            context.Trace($"{source}: the call to Azure AI Content Safety ({operation}) failed ({ex.GetType().Name}).");
+            return null;
+        }
+    }
+}
