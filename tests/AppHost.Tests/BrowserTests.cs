@@ -1,4 +1,5 @@
 using System.ClientModel;
+using Aspire.Hosting.Testing;
 using Azure.AI.OpenAI;
 using Microsoft.Playwright;
 using OpenAI.Chat;
@@ -6,14 +7,16 @@ using OpenAI.Chat;
 namespace AppHost.Tests;
 
 /// <summary>
-/// The gateway page (<c>/_gateway/ui/</c>) in a real headless Chromium against the whole Aspire app: the dashboard links
-/// it from the gateway's resource, the sign-in form takes the admin key, and when the priority-1 account of the gpt-4o
-/// pool throttles (the dashboard's <c>mock-throttle</c> command), the page shows that member tripped, without a reload. Screenshots go to <see cref="ArtifactsFolder"/>
-/// (and, with <c>REFRESH_DOCS_IMAGES=1</c>, to <c>docs/images/</c>). The browser is the system's Chromium
-/// (<see cref="ChromiumPath"/>; <c>.ci/run</c> installs it), never one Playwright downloads.
+/// The README's walkthrough in a real headless Chromium against the whole Aspire app, dashboard included. The gateway
+/// page (<c>/_gateway/ui/</c>): the dashboard links it from the gateway's resource, the sign-in form takes the admin key,
+/// and when the priority-1 account of the gpt-4o pool throttles (the dashboard's <c>mock-throttle</c> command), the page
+/// shows that member tripped, without a reload. The dashboard: its resources page lists the gateway, the mock accounts and
+/// the traffic generator, and its GenAI view shows the gateway's spans of a chat call. Screenshots go to
+/// <see cref="ArtifactsFolder"/> (and, with <c>REFRESH_DOCS_IMAGES=1</c>, to <c>docs/images/</c>). The browser is the
+/// system's Chromium (<see cref="ChromiumPath"/>; <c>.ci/run</c> installs it), never one Playwright downloads.
 /// </summary>
 [Collection(AspireAppGroup.Name)]
-public sealed class GatewayPageBrowserTests(LoadBalancedAppFixture app) : IClassFixture<LoadBalancedAppFixture>
+public sealed class BrowserTests(BrowserAppFixture app) : IClassFixture<BrowserAppFixture>
 {
     public const string ChromiumPath = "/usr/bin/chromium";
 
@@ -33,10 +36,10 @@ public sealed class GatewayPageBrowserTests(LoadBalancedAppFixture app) : IClass
     ];
 
     /// <summary>Where the screenshots are saved: under the test output, so a run never changes the clone.</summary>
-    public static string ArtifactsFolder { get; } = Path.Combine(AppContext.BaseDirectory, "artifacts", "gateway-page");
+    public static string ArtifactsFolder { get; } = Path.Combine(AppContext.BaseDirectory, "artifacts", "screenshots");
 
     [SkippableFact]
-    public async Task PriorityOneThrottles_ThePageShowsItsBackendTrippedWithoutAReload()
+    public async Task GatewayPage_PriorityOneThrottles_ShowsItsBackendTrippedWithoutAReload()
     {
         Skip.If(app.IsDeployed, "drives the local AppHost's gateway page and mocks");
         Skip.IfNot(File.Exists(ChromiumPath), $"no Chromium at {ChromiumPath} (Debian's package 'chromium'; .ci/run installs it)");
@@ -49,20 +52,8 @@ public sealed class GatewayPageBrowserTests(LoadBalancedAppFixture app) : IClass
             cancellation.Token);
 
         using var playwright = await Playwright.CreateAsync().WaitAsync(Timeout);
-        IBrowser browser;
-        try
+        await using (var browser = await LaunchChromiumAsync(playwright))
         {
-            browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions { ExecutablePath = ChromiumPath, Headless = true, Args = ChromiumArgs }).WaitAsync(Timeout);
-        }
-        catch (PlaywrightException ex)
-        {
-            Skip.If(true, $"Chromium at {ChromiumPath} does not start here: {ex.Message}");
-            throw;
-        }
-
-        await using (browser)
-        {
-            Directory.CreateDirectory(ArtifactsFolder);
             var page = await browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1280, Height = 900 } }).WaitAsync(Timeout);
             page.SetDefaultTimeout((float)Timeout.TotalMilliseconds);
 
@@ -119,8 +110,110 @@ public sealed class GatewayPageBrowserTests(LoadBalancedAppFixture app) : IClass
         CopyToDocsWhenAsked();
     }
 
-    private static async Task ScreenshotAsync(IPage page, string name) =>
-        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ArtifactsFolder, name), FullPage = true }).WaitAsync(Timeout);
+    [SkippableFact]
+    public async Task Dashboard_AfterChatCalls_ListsTheResourcesAndShowsTheGatewaysGenAISpans()
+    {
+        Skip.If(app.IsDeployed, "opens the local AppHost's dashboard");
+        Skip.IfNot(File.Exists(ChromiumPath), $"no Chromium at {ChromiumPath} (Debian's package 'chromium'; .ci/run installs it)");
+        using var cancellation = new CancellationTokenSource(Timeout);
+
+        // The login URL holds the dashboard's browser token: it is opened, never written anywhere.
+        var login = await app.App.GetDashboardUrlAsync(cancellation.Token);
+        var dashboard = new Uri(login.GetLeftPart(UriPartial.Authority));
+
+        // A few chat calls, so that the gateway and the account that answered have GenAI spans.
+        var chat = new AzureOpenAIClient(app.GatewayUrl, new ApiKeyCredential(app.Key)).GetChatClient("gpt-4o");
+        for (var i = 0; i < 3; i++)
+        {
+            await chat.CompleteChatAsync([new UserChatMessage($"What does a circuit breaker do? ({i})")], cancellationToken: cancellation.Token);
+        }
+
+        using var playwright = await Playwright.CreateAsync().WaitAsync(Timeout);
+        await using var browser = await LaunchChromiumAsync(playwright);
+        var page = await browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1400, Height = 800 } }).WaitAsync(Timeout);
+        page.SetDefaultTimeout((float)Timeout.TotalMilliseconds);
+        try
+        {
+            await page.GotoAsync(login.ToString()).WaitAsync(Timeout);
+        }
+        catch (PlaywrightException)
+        {
+            // Playwright's message would quote the URL, token and all.
+            throw new InvalidOperationException($"The dashboard's login page at {dashboard} did not open.");
+        }
+
+        // The resources page: every resource of the topology, and the traffic generator waiting for its start button.
+        foreach (var resource in new[] { "gateway", PriorityOneAccount, "aoai-swedencentral", "aoai-japaneast", "traffic" })
+        {
+            await page.Locator($"[aria-label=\"Project: {resource}\"]").WaitForAsync().WaitAsync(Timeout);
+        }
+
+        await DismissCertificateWarningAsync(page);
+        await ScreenshotAsync(page, "dashboard-resources.png");
+
+        // The traces page marks a trace with GenAI spans with a "GenAI details" button (the spans arrive over OTLP in
+        // batches, so it may take a few seconds); the dialog opens on the trace's first GenAI span: the gateway's try.
+        await page.GotoAsync(new Uri(dashboard, "/traces").ToString()).WaitAsync(Timeout);
+        var genAI = page.Locator("fluent-button[aria-label=\"GenAI details\"]").First;
+        // The visualizer's own markers: its tab "Input & output" and the span's title, "resource: span name".
+        var dialog = page.GetByText("Input & output", new() { Exact = true });
+        try
+        {
+            await genAI.ClickAsync().WaitAsync(Timeout);
+            await dialog.WaitForAsync().WaitAsync(Timeout);
+        }
+        catch (TimeoutException)
+        {
+            await ScreenshotAsync(page, "dashboard-failed.png", fullPage: false);
+            throw;
+        }
+
+        await DismissCertificateWarningAsync(page);
+        await ScreenshotAsync(page, "dashboard-genai.png", fullPage: false);
+        await page.GetByText("gateway: chat gpt-4o").First.WaitForAsync().WaitAsync(Timeout);
+
+        // Its details: the GenAI conventions' attributes the gateway set, with the provider and the model that answered.
+        await page.GetByText("Details", new() { Exact = true }).First.ClickAsync().WaitAsync(Timeout);
+        await page.GetByText("gen_ai.provider.name").First.WaitForAsync().WaitAsync(Timeout);
+        var details = await page.Locator("body").InnerTextAsync().WaitAsync(Timeout);
+        Assert.Contains("azure.ai.openai", details, StringComparison.Ordinal);
+        Assert.Contains("gen_ai.response.model", details, StringComparison.Ordinal);
+        Assert.Contains("gpt-5.1", details, StringComparison.Ordinal);
+        Assert.Contains("apim.backend.id", details, StringComparison.Ordinal);
+
+        CopyToDocsWhenAsked();
+    }
+
+    private static async Task<IBrowser> LaunchChromiumAsync(IPlaywright playwright)
+    {
+        try
+        {
+            Directory.CreateDirectory(ArtifactsFolder);
+            return await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions { ExecutablePath = ChromiumPath, Headless = true, Args = ChromiumArgs }).WaitAsync(Timeout);
+        }
+        catch (PlaywrightException ex)
+        {
+            Skip.If(true, $"Chromium at {ChromiumPath} does not start here: {ex.Message}");
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Closes the dashboard's "No trusted development certificate" bar, when it shows: the app runs over http and needs
+    /// no certificate, and the bar would only cover the screenshots.
+    /// </summary>
+    private static async Task DismissCertificateWarningAsync(IPage page)
+    {
+        var bar = page.Locator(".dashboard-message-bar").Filter(new() { HasText = "No trusted development certificate" });
+        if (await bar.CountAsync().WaitAsync(Timeout) > 0)
+        {
+            await bar.First.Locator(".dashboard-message-bar-dismiss").ClickAsync().WaitAsync(Timeout);
+            await bar.WaitForAsync(new() { State = WaitForSelectorState.Detached }).WaitAsync(Timeout);
+        }
+    }
+
+    private static async Task ScreenshotAsync(IPage page, string name, bool fullPage = true) =>
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ArtifactsFolder, name), FullPage = fullPage }).WaitAsync(Timeout);
 
     private static void CopyToDocsWhenAsked()
     {
