@@ -26,7 +26,7 @@ var gateway = builder.AddProject<Projects.Gateway>("gateway")
     .WithHttpHealthCheck("/health")
     .WithExternalHttpEndpoints()
     .WithAdminCommands(adminKey)
-    .WithUrlForEndpoint("http", _ => new() { Url = "/_gateway/ui/", DisplayText = "Gateway page (sign in with gateway-admin-key)" });
+    .WithUrlForEndpoint("http", GatewayPageUrl);
 
 // validate-azure-ad-token reads tenants' OpenID documents from the gateway's own local Entra tenant, never the internet.
 gateway.WithEnvironment(ConfigurationNames.GatewayEntraAuthority, ReferenceExpression.Create($"{gateway.GetEndpoint("http")}/_gateway/entra"));
@@ -52,3 +52,13 @@ foreach (var account in topology.Accounts)
 builder.AddTrafficGenerator(gateway, topology, subscriptions);
 
 builder.Build().Run();
+
+// Listed before the endpoint's own URL (a higher DisplayOrder sorts first): the dashboard shows a resource's first URL
+// and folds the others under "+1", where a newcomer would not find the page. Aspire 13.6 marks the field obsolete only
+// because it will become a property of the same name.
+static ResourceUrlAnnotation GatewayPageUrl(EndpointReference endpoint)
+{
+#pragma warning disable CS0618
+    return new() { Url = "/_gateway/ui/", DisplayText = "Gateway page (sign in with gateway-admin-key)", DisplayOrder = 1 };
+#pragma warning restore CS0618
+}

@@ -79,6 +79,12 @@ public class LoadBalancedAppFixture : IAsyncLifetime
     /// <summary>More AppHost settings (<c>--Name=value</c>) a derived fixture needs.</summary>
     protected virtual IEnumerable<string> ExtraArguments => [];
 
+    /// <summary>
+    /// Whether the app runs the Aspire dashboard (<see cref="DistributedApplicationTestingBuilderOptions.EnableDashboard"/>):
+    /// off, as Aspire testing has it, except for a fixture whose tests open the dashboard.
+    /// </summary>
+    protected virtual bool RunsDashboard => false;
+
     public async Task InitializeAsync()
     {
         if (Deployed is { } target)
@@ -96,6 +102,7 @@ public class LoadBalancedAppFixture : IAsyncLifetime
         using var cancellation = new CancellationTokenSource(Timeout);
         // Command-line values outrank the AppHost's user secrets, where a developer's own generated keys live.
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>(
+            new DistributedApplicationTestingBuilderOptions { EnableDashboard = RunsDashboard },
             [
                 "--Apim:Path=" + ApimPathUnderTest,
 
