@@ -29,6 +29,9 @@ public sealed class BrowserTests(BrowserAppFixture app) : IClassFixture<BrowserA
     private static readonly string[] PriorityTwoBackends = ["aoai-swedencentral-gpt-4o", "aoai-japaneast-gpt-4o"];
     private static readonly TimeSpan Timeout = LoadBalancedAppFixture.Timeout;
 
+    /// <summary>The screenshots the README shows (docs/images/).</summary>
+    private static readonly string[] DocsImages = ["gateway-page.png", "gateway-page-tripped.png", "dashboard-resources.png", "dashboard-genai.png"];
+
     private static readonly string[] ChromiumArgs =
     [
         "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -224,9 +227,10 @@ public sealed class BrowserTests(BrowserAppFixture app) : IClassFixture<BrowserA
 
         var images = Path.Combine(LoadBalancedAppFixture.RepoRoot, "docs", "images");
         Directory.CreateDirectory(images);
-        foreach (var file in Directory.GetFiles(ArtifactsFolder, "*.png"))
+        // Only the README's images: a failure's screenshot stays in the test output.
+        foreach (var name in DocsImages.Where(name => File.Exists(Path.Combine(ArtifactsFolder, name))))
         {
-            File.Copy(file, Path.Combine(images, Path.GetFileName(file)), overwrite: true);
+            File.Copy(Path.Combine(ArtifactsFolder, name), Path.Combine(images, name), overwrite: true);
         }
     }
 }
