@@ -79,7 +79,7 @@ public class ShippedPolicyBenchmarks : IDisposable
     public Task Shipped() => _shipped.SendAsync();
 
     /// <summary>Sends requests through one policy for <paramref name="duration"/>, one at a time, and prints the rate.</summary>
-    public static async Task<int> LoopAsync(string policy, TimeSpan duration)
+    public static async Task<int> LoopAsync(string policy, TimeSpan duration, bool sampleAllocations = false)
     {
         using var host = policy switch
         {
@@ -96,6 +96,7 @@ public class ShippedPolicyBenchmarks : IDisposable
 
         await host.ExpectAsync(200);
         Console.WriteLine($"pid {Environment.ProcessId}: {policy} for {duration.TotalSeconds} s");
+        using var sampler = sampleAllocations ? new AllocationSampler() : null;
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var cpu = System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime;
         var allocated = GC.GetTotalAllocatedBytes(precise: true);
@@ -109,6 +110,7 @@ public class ShippedPolicyBenchmarks : IDisposable
         cpu = System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime - cpu;
         allocated = GC.GetTotalAllocatedBytes(precise: true) - allocated;
         Console.WriteLine($"{requests} requests, {clock.Elapsed.TotalMicroseconds / requests:F1} us each, {cpu.TotalMicroseconds / requests:F1} us of CPU each (all threads), {allocated / requests:N0} bytes allocated each");
+        sampler?.Report(Console.Out, allocated / requests);
         return 0;
     }
 }

@@ -5,10 +5,12 @@ using Gateway.Bench;
 //   dotnet run -c Release --project bench/PolicyBench -- --filter '*' --job short
 // Request benchmarks report a ratio against the baseline (a policy that only returns), measured in the same run.
 // To profile one of the side-by-side policies in memory (attach perf or dotnet-trace to the process it prints):
-//   dotnet run -c Release --project bench/PolicyBench -- loop shipped|article|forward-only SECONDS
-if (args is ["loop", var policy, var seconds])
+//   dotnet run -c Release --project bench/PolicyBench -- loop shipped|article|forward-only SECONDS [allocations]
+// ("allocations" adds the types allocated, sampled from the runtime's allocation ticks; it slows the loop.)
+if (args is ["loop", var policy, var seconds, ..] && args.Length <= 4)
 {
-    return await ShippedPolicyBenchmarks.LoopAsync(policy, TimeSpan.FromSeconds(int.Parse(seconds, System.Globalization.CultureInfo.InvariantCulture)));
+    var allocations = args.Length == 4 && args[3] == "allocations";
+    return await ShippedPolicyBenchmarks.LoopAsync(policy, TimeSpan.FromSeconds(int.Parse(seconds, System.Globalization.CultureInfo.InvariantCulture)), allocations);
 }
 
 BenchmarkSwitcher.FromTypes([typeof(RequestBenchmarks), typeof(ShippedPolicyBenchmarks), typeof(LoadBenchmarks), typeof(LimiterBenchmarks), typeof(PoolBenchmarks), typeof(CounterBenchmarks)]).Run(args);
