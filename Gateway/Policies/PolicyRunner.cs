@@ -21,8 +21,10 @@ internal static class PolicyRunner
 
     public static async ValueTask<PolicyFlow> RunElementsAsync(RequestContext context, ExecutionFrame frame, IReadOnlyList<PolicyElement> elements)
     {
-        foreach (var element in elements)
+        // By index: a foreach over the interface would box an enumerator for every list run, on every request.
+        for (var i = 0; i < elements.Count; i++)
         {
+            var element = elements[i];
             PolicyFlow flow;
             try
             {

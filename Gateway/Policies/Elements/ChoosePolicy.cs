@@ -6,10 +6,10 @@ namespace Gateway.Policies.Elements;
 /// <summary><c>choose</c>: runs the first <c>when</c> whose condition holds, else <c>otherwise</c>.</summary>
 internal sealed class ChoosePolicy : PolicyElement
 {
-    private readonly IReadOnlyList<(PolicyValue Condition, IReadOnlyList<PolicyElement> Body)> _whens;
+    private readonly (PolicyValue Condition, IReadOnlyList<PolicyElement> Body)[] _whens;
     private readonly IReadOnlyList<PolicyElement>? _otherwise;
 
-    private ChoosePolicy(ElementInfo info, IReadOnlyList<(PolicyValue, IReadOnlyList<PolicyElement>)> whens, IReadOnlyList<PolicyElement>? otherwise)
+    private ChoosePolicy(ElementInfo info, (PolicyValue, IReadOnlyList<PolicyElement>)[] whens, IReadOnlyList<PolicyElement>? otherwise)
         : base(info)
     {
         _whens = whens;
@@ -61,7 +61,7 @@ internal sealed class ChoosePolicy : PolicyElement
             reader.Error("<choose> needs at least one <when> (API Management refuses a <choose> without one)");
         }
 
-        return new ChoosePolicy(reader.Info, whens, otherwise);
+        return new ChoosePolicy(reader.Info, [.. whens], otherwise);
     }
 
     public override async ValueTask<PolicyFlow> ExecuteAsync(RequestContext context, ExecutionFrame frame)
