@@ -57,11 +57,13 @@ internal sealed class TokenMetricTotals : Admin.IResettableState, IDisposable
 
     private void Add(string counter, long value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
     {
-        var series = _series.GetOrAdd(counter, _ => new ConcurrentDictionary<SeriesKey, Sum>());
-        var key = SeriesKey.Of(tags);
-        if (!series.TryGetValue(key, out var sum))
+        var series = _series.GetOrAdd(counter, static _ => new ConcurrentDictionary<SeriesKey, Sum>(SeriesKey.Comparer));
+
+        // Found by the measurement's own tags: no key is built for a series already known, so a request's three
+        // measurements allocate nothing here.
+        if (!series.GetAlternateLookup<ReadOnlySpan<KeyValuePair<string, object?>>>().TryGetValue(tags, out var sum))
         {
-            sum = series.Count < MaxSeries ? series.GetOrAdd(key, _ => new Sum()) : series.GetOrAdd(SeriesKey.Overflow, _ => new Sum());
+            sum = series.Count < MaxSeries ? series.GetOrAdd(SeriesKey.Of(tags), _ => new Sum()) : series.GetOrAdd(SeriesKey.Overflow, _ => new Sum());
         }
 
         Interlocked.Add(ref sum.Value, value);
@@ -77,12 +79,14 @@ internal sealed class TokenMetricTotals : Admin.IResettableState, IDisposable
     {
         public static readonly SeriesKey Overflow = new(OverflowDimension + "=true", [new(OverflowDimension, "true")]);
 
+        public static readonly KeyComparer Comparer = new();
+
         public static SeriesKey Of(ReadOnlySpan<KeyValuePair<string, object?>> tags)
         {
             var dimensions = new KeyValuePair<string, string?>[tags.Length];
             for (var i = 0; i < tags.Length; i++)
             {
-                dimensions[i] = new(tags[i].Key, Convert.ToString(tags[i].Value, System.Globalization.CultureInfo.InvariantCulture));
+                dimensions[i] = new(tags[i].Key, ValueText(tags[i].Value));
             }
 
             Array.Sort(dimensions, (a, b) => string.CompareOrdinal(a.Key, b.Key));
@@ -94,6 +98,75 @@ internal sealed class TokenMetricTotals : Admin.IResettableState, IDisposable
         public bool Equals(SeriesKey? other) => other is not null && string.Equals(Text, other.Text, StringComparison.Ordinal);
 
         public override int GetHashCode() => StringComparer.Ordinal.GetHashCode(Text);
+
+        private static string? ValueText(object? value) => Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture);
+
+        /// <summary>
+        /// Compares keys by their dimensions, in any order, and a measurement's tags with a key without building one.
+        /// The hash is a sum over the dimensions, so the tags' order does not change it.
+        /// </summary>
+        public sealed class KeyComparer : IEqualityComparer<SeriesKey>, IAlternateEqualityComparer<ReadOnlySpan<KeyValuePair<string, object?>>, SeriesKey>
+        {
+            public bool Equals(SeriesKey? x, SeriesKey? y) => x is null ? y is null : x.Equals(y);
+
+            public int GetHashCode(SeriesKey key)
+            {
+                var hash = 0;
+                foreach (var (name, value) in key.Dimensions)
+                {
+                    hash += Hash(name, value);
+                }
+
+                return hash;
+            }
+
+            public bool Equals(ReadOnlySpan<KeyValuePair<string, object?>> tags, SeriesKey key)
+            {
+                if (tags.Length != key.Dimensions.Length)
+                {
+                    return false;
+                }
+
+                foreach (var tag in tags)
+                {
+                    if (!Holds(key.Dimensions, tag.Key, ValueText(tag.Value)))
+                    {
+                        return false;
+                    }
+                }
+
+                return true;
+            }
+
+            public int GetHashCode(ReadOnlySpan<KeyValuePair<string, object?>> tags)
+            {
+                var hash = 0;
+                foreach (var tag in tags)
+                {
+                    hash += Hash(tag.Key, ValueText(tag.Value));
+                }
+
+                return hash;
+            }
+
+            public SeriesKey Create(ReadOnlySpan<KeyValuePair<string, object?>> tags) => Of(tags);
+
+            private static int Hash(string name, string? value) =>
+                HashCode.Combine(StringComparer.Ordinal.GetHashCode(name), value is null ? 0 : StringComparer.Ordinal.GetHashCode(value));
+
+            private static bool Holds(KeyValuePair<string, string?>[] dimensions, string name, string? value)
+            {
+                foreach (var dimension in dimensions)
+                {
+                    if (string.Equals(dimension.Key, name, StringComparison.Ordinal))
+                    {
+                        return string.Equals(dimension.Value, value, StringComparison.Ordinal);
+                    }
+                }
+
+                return false;
+            }
+        }
     }
 }
 
