@@ -22,11 +22,22 @@ internal static class UsageJson
             return reader.Result(request.PromptTokens);
         }
 
+        // Read once with a reader, not into a document: a response is read on every request that counts tokens.
         try
         {
-            var json = new Utf8JsonReader(body);
-            using var document = JsonDocument.ParseValue(ref json);
-            return From(document.RootElement);
+            var reader = new Utf8JsonReader(body);
+            if (!reader.Read())
+            {
+                return null;
+            }
+
+            if (reader.TokenType != JsonTokenType.StartObject)
+            {
+                reader.Skip();
+                return null;
+            }
+
+            return ReadObject(ref reader);
         }
         catch (JsonException)
         {
@@ -55,6 +66,82 @@ internal static class UsageJson
         }
 
         return root.TryGetProperty("response", out var response) ? From(response) : null;
+    }
+
+    /// <summary>
+    /// The usage of the object the reader is at (its <c>usage</c>, else its <c>response</c>'s), as <see cref="From"/>
+    /// reads it; the whole object is read, so a malformed one gives a <see cref="JsonException"/>.
+    /// </summary>
+    private static TokenUsage? ReadObject(ref Utf8JsonReader reader)
+    {
+        TokenUsage? usage = null;
+        TokenUsage? response = null;
+        var hasUsage = false;
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            if (reader.ValueTextEquals("usage"u8))
+            {
+                reader.Read();
+                if (reader.TokenType == JsonTokenType.StartObject)
+                {
+                    hasUsage = true;
+                    usage = ReadUsage(ref reader);
+                    continue;
+                }
+            }
+            else if (reader.ValueTextEquals("response"u8))
+            {
+                reader.Read();
+                if (reader.TokenType == JsonTokenType.StartObject)
+                {
+                    response = ReadObject(ref reader);
+                    continue;
+                }
+            }
+            else
+            {
+                reader.Read();
+            }
+
+            reader.Skip();
+        }
+
+        return hasUsage ? usage : response;
+    }
+
+    private static TokenUsage? ReadUsage(ref Utf8JsonReader reader)
+    {
+        long? promptTokens = null, inputTokens = null, completionTokens = null, outputTokens = null, totalTokens = null;
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            var name = reader.ValueTextEquals("prompt_tokens"u8) ? 1
+                : reader.ValueTextEquals("input_tokens"u8) ? 2
+                : reader.ValueTextEquals("completion_tokens"u8) ? 3
+                : reader.ValueTextEquals("output_tokens"u8) ? 4
+                : reader.ValueTextEquals("total_tokens"u8) ? 5
+                : 0;
+            reader.Read();
+            long? value = reader.TokenType == JsonTokenType.Number && reader.TryGetInt64(out var number) ? number : null;
+            switch (name)
+            {
+                case 1: promptTokens = value; break;
+                case 2: inputTokens = value; break;
+                case 3: completionTokens = value; break;
+                case 4: outputTokens = value; break;
+                case 5: totalTokens = value; break;
+            }
+
+            reader.Skip();
+        }
+
+        var prompt = promptTokens ?? inputTokens;
+        if (prompt is null)
+        {
+            return null;
+        }
+
+        var completion = completionTokens ?? outputTokens ?? 0;
+        return new TokenUsage(prompt.Value, completion, totalTokens ?? (prompt.Value + completion), Estimated: false);
     }
 
     public static bool IsEventStream(string? contentType) =>
