@@ -18,6 +18,9 @@ internal sealed class BackendPool : BackendEntity
     public const int DefaultWeight = 1;
 
     private readonly PoolMember[][] _groups;
+
+    /// <summary>Per group, the members that take traffic when all are available (what <see cref="Eligible"/> gives then).</summary>
+    private readonly PoolMember[][] _takingTraffic;
     private readonly int[] _turns;
 
     public BackendPool(string id, IEnumerable<PoolMember> members, PoolSessionAffinity? sessionAffinity = null)
@@ -26,6 +29,7 @@ internal sealed class BackendPool : BackendEntity
         SessionAffinity = sessionAffinity;
         Members = [.. members];
         _groups = [.. Members.GroupBy(m => m.Priority).OrderBy(g => g.Key).Select(g => g.ToArray())];
+        _takingTraffic = [.. _groups.Select(TakingTraffic)];
         _turns = new int[_groups.Length];
     }
 
@@ -44,7 +48,7 @@ internal sealed class BackendPool : BackendEntity
             return null;
         }
 
-        if (Array.TrueForAll(weighted, m => m.Weight == weighted[0].Weight))
+        if (WeighTheSame(weighted))
         {
             // Round robin; the counter only moves forward, and wraps around harmlessly as an unsigned number.
             var turn = (uint)(Interlocked.Increment(ref _turns[group]) - 1);
@@ -77,7 +81,7 @@ internal sealed class BackendPool : BackendEntity
             return [];
         }
 
-        if (Array.TrueForAll(weighted, m => m.Weight == weighted[0].Weight))
+        if (WeighTheSame(weighted))
         {
             next = weighted[(uint)Volatile.Read(ref _turns[group]) % (uint)weighted.Length].Backend;
         }
@@ -90,16 +94,41 @@ internal sealed class BackendPool : BackendEntity
     {
         for (group = 0; group < _groups.Length; group++)
         {
-            var available = Array.FindAll(_groups[group], m => isAvailable(m.Backend));
-            if (available.Length == 0)
+            var members = _groups[group];
+            var availableCount = 0;
+            foreach (var member in members)
             {
-                continue;
+                availableCount += isAvailable(member.Backend) ? 1 : 0;
             }
 
-            var weighted = Array.FindAll(available, m => m.Weight > 0);
-            return weighted.Length == 0 ? available : weighted;
+            if (availableCount == members.Length)
+            {
+                // The usual case, on every request: nothing tripped, nothing to allocate.
+                return _takingTraffic[group];
+            }
+
+            if (availableCount > 0 && Array.FindAll(members, m => isAvailable(m.Backend)) is { Length: > 0 } available)
+            {
+                return TakingTraffic(available);
+            }
         }
 
         return null;
     }
+
+    private static bool WeighTheSame(PoolMember[] members)
+    {
+        foreach (var member in members)
+        {
+            if (member.Weight != members[0].Weight)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static PoolMember[] TakingTraffic(PoolMember[] available) =>
+        Array.FindAll(available, m => m.Weight > 0) is { Length: > 0 } weighted ? weighted : available;
 }

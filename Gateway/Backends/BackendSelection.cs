@@ -41,7 +41,7 @@ internal static class BackendSelection
                 var session = pool.SessionAffinity is { } affinity ? context.Services.SessionCookies.SessionFor(context, pool, affinity) : null;
                 var member = session?.Member is { } pinned && (breakers.For(pinned)?.IsAvailable(out _) ?? true)
                     ? pinned
-                    : pool.Select(b => breakers.For(b)?.IsAvailable(out _) ?? true, context.Services.Random);
+                    : pool.Select(breakers.IsAvailable, context.Services.Random);
                 if (member is null)
                 {
                     // An exhausted pool pins no one: the client keeps whatever cookie it has.

@@ -11,6 +11,9 @@ internal sealed partial class CircuitBreakers(TimeProvider time, ILogger<Circuit
 {
     private readonly ConcurrentDictionary<string, CircuitBreaker> _breakers = new(StringComparer.OrdinalIgnoreCase);
 
+    /// <summary>Whether a backend may get a request now (true when it has no breaker); made once, not per request.</summary>
+    public Func<Backend, bool> IsAvailable => field ??= backend => For(backend)?.IsAvailable(out _) ?? true;
+
     /// <summary>The breaker of <paramref name="backend"/>; null when it has no circuit-breaker rule.</summary>
     public CircuitBreaker? For(Backend backend)
     {

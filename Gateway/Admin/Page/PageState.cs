@@ -39,7 +39,7 @@ internal sealed record PageState(
             .OrderBy(p => p.Id, StringComparer.OrdinalIgnoreCase)
             .Select(pool =>
             {
-                var candidates = pool.Candidates(b => breakers.For(b)?.IsAvailable(out _) ?? true, out var next);
+                var candidates = pool.Candidates(breakers.IsAvailable, out var next);
                 return new PagePool(
                     pool.Id,
                     [.. pool.Members.Select(m => new PagePoolMember(m.Backend.Id, m.Priority, m.Weight, breakers.For(m.Backend)?.IsAvailable(out _) ?? true, candidates.Contains(m)))],
