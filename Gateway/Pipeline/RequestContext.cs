@@ -135,6 +135,9 @@ internal sealed class RequestContext : IContext, IRequest, IDisposable
         ? new BackendUrlView(target, OperationPath, Query)
         : new UrlView(HttpContext.Request, HttpContext.Request.Path, Query);
 
+    /// <summary>Whether the query (as policies have left it) has <paramref name="name"/>, without copying it.</summary>
+    public bool HasQueryParameter(string name) => _query?.ContainsKey(name) ?? HttpContext.Request.Query.ContainsKey(name);
+
     /// <summary>The query string as the policy left it (the request's own when nothing read or changed it).</summary>
     public QueryString BuildQueryString() => _query is null ? HttpContext.Request.QueryString : ToQueryString(_query);
 

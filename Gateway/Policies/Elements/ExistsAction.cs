@@ -26,21 +26,22 @@ internal static class ExistsActions
         }
     }
 
-    /// <summary>Applies the action to a multi-valued collection (headers or query parameters).</summary>
-    public static void Apply(ExistsAction action, string[]? existing, IReadOnlyList<string> values, Action<string[]> set, Action remove)
+    /// <summary>Applies the action to <paramref name="name"/> in a multi-valued collection (headers or query parameters).</summary>
+    public static void Apply(ExistsAction action, IDictionary<string, string[]> collection, string name, IReadOnlyList<string> values)
     {
+        var exists = collection.TryGetValue(name, out var existing);
         switch (action)
         {
             case ExistsAction.Delete:
-                remove();
+                collection.Remove(name);
                 break;
-            case ExistsAction.Skip when existing is not null:
+            case ExistsAction.Skip when exists:
                 break;
-            case ExistsAction.Append when existing is not null:
-                set([.. existing, .. values]);
+            case ExistsAction.Append when exists:
+                collection[name] = [.. existing!, .. values];
                 break;
             default:
-                set([.. values]);
+                collection[name] = [.. values];
                 break;
         }
     }

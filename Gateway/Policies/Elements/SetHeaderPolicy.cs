@@ -42,9 +42,12 @@ internal sealed class SetHeaderPolicy(ElementInfo info, PolicyValue name, Exists
             newValues.Add(value.EvaluateString(context, Name) ?? string.Empty);
         }
 
-        if (newValues.Exists(v => v.AsSpan().ContainsAnyExcept(ValueChars)))
+        foreach (var value in newValues)
         {
-            throw new PolicyExecutionException(Name, ErrorReasons.InvalidHeaderValue, $"The value of header '{headerName}' holds a control or non-ASCII character.");
+            if (value.AsSpan().ContainsAnyExcept(ValueChars))
+            {
+                throw new PolicyExecutionException(Name, ErrorReasons.InvalidHeaderValue, $"The value of header '{headerName}' holds a control or non-ASCII character.");
+            }
         }
 
         if (newValues.Count > 1 && !SeparateHeaders.Contains(headerName))
@@ -53,12 +56,7 @@ internal sealed class SetHeaderPolicy(ElementInfo info, PolicyValue name, Exists
             newValues = [string.Join(",", newValues)];
         }
 
-        ExistsActions.Apply(
-            action,
-            headers.TryGetValue(headerName, out var existing) ? existing : null,
-            newValues,
-            set => headers[headerName] = set,
-            () => headers.Remove(headerName));
+        ExistsActions.Apply(action, headers, headerName, newValues);
     }
 
     /// <summary>RFC 9110 token characters, the only ones a header name may hold.</summary>

@@ -21,14 +21,13 @@ internal sealed class SetQueryParameterPolicy(ElementInfo info, PolicyValue name
             throw new PolicyExecutionException(Name, ErrorReasons.InvalidQueryParameterName, "The query parameter name is empty.");
         }
 
-        var newValues = values.Select(v => v.EvaluateString(context, Name) ?? string.Empty).ToList();
-        var query = context.Query;
-        ExistsActions.Apply(
-            action,
-            query.TryGetValue(parameterName, out var existing) ? existing : null,
-            newValues,
-            set => query[parameterName] = set,
-            () => query.Remove(parameterName));
+        // Deleting a parameter the request does not have changes nothing: the query is not copied for it.
+        if (action != ExistsAction.Delete || context.HasQueryParameter(parameterName))
+        {
+            var newValues = values.Select(v => v.EvaluateString(context, Name) ?? string.Empty).ToList();
+            ExistsActions.Apply(action, context.Query, parameterName, newValues);
+        }
+
         return ValueTask.FromResult(PolicyFlow.Continue);
     }
 }

@@ -38,4 +38,29 @@ public sealed class SetQueryParameterPolicyTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("/openai/deployments/gpt-4o/chat/completions?" + query, Assert.Single(_backend.Requests).PathAndQuery);
     }
+
+    [Theory]
+    [InlineData("", "api-version=2024-10-21")]
+    [InlineData("""<set-query-parameter name="added"><value>new</value></set-query-parameter>""", "api-version=2024-10-21&added=new")]
+    public async Task SetQueryParameter_Delete_MatchesTheNameInAnyCase_BeforeOrAfterOtherChanges(string before, string query)
+    {
+        using var apim = new TestApim($$"""
+            <policies>
+              <inbound>
+                <set-backend-service backend-id="aoai-eastus2-gpt-4o" />
+                {{before}}
+                <set-query-parameter name="TEAM" exists-action="delete" />
+                <set-query-parameter name="absent" exists-action="delete" />
+              </inbound>
+              <backend>
+                <forward-request buffer-response="false" />
+              </backend>
+            </policies>
+            """);
+        using var factory = new GatewayFactory(apim, _backend.Url);
+        using var response = await factory.CreateClient().PostChatAsync("/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21&team=client");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("/openai/deployments/gpt-4o/chat/completions?" + query, Assert.Single(_backend.Requests).PathAndQuery);
+    }
 }
