@@ -124,7 +124,7 @@ internal sealed class SideBySideRun(BenchSettings settings, TargetLauncher launc
 
     /// <summary>What each kind of process does with telemetry; the harness starts every process without OTEL_* variables.</summary>
     public static string Telemetry(Target target) => target.Kind == TargetKind.Gateway
-        ? "OpenTelemetry metrics of ASP.NET Core, HttpClient, the runtime and the gateway (ServiceDefaults), no reader; no traces or "
-            + "OpenTelemetry logs, which ServiceDefaults records only when an OTLP endpoint is set (none here): nothing exported"
+        ? "no OpenTelemetry metrics, traces or logs: ServiceDefaults registers them only when an OTLP endpoint is set (none here); "
+            + "the gateway's own meters have no listener but its page's token totals (in process): nothing exported"
         : "none (no OpenTelemetry in the process), nothing exported";
 }
