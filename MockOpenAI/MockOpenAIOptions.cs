@@ -4,7 +4,7 @@ using TokenCounting;
 namespace MockOpenAI;
 
 /// <summary>One emulated Azure OpenAI account: its region and deployments.</summary>
-internal sealed class MockOpenAIOptions
+internal sealed class MockOpenAIOptions : MockHosting.IMockServerOptions
 {
     public const string SectionName = "MockOpenAI";
 

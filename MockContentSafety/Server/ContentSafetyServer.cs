@@ -10,7 +10,6 @@ using WireMock;
 using WireMock.RequestBuilders;
 using WireMock.ResponseBuilders;
 using WireMock.Server;
-using WireMock.Settings;
 using WireMock.Types;
 using WireMock.Util;
 
@@ -48,27 +47,7 @@ internal sealed partial class ContentSafetyServer(
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        var urls = (configuration["urls"] ?? "http://localhost:5091").Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        _server = WireMockServer.Start(new WireMockServerSettings
-        {
-            Urls = urls,
-            StartAdminInterface = !string.IsNullOrEmpty(_options.AdminPassword),
-            AdminUsername = _options.AdminUsername,
-            AdminPassword = _options.AdminPassword,
-            PreWireMockMiddlewareInit = app =>
-            {
-                if (!string.IsNullOrEmpty(_options.AdminPassword))
-                {
-                    new AdminGuard(_options.AdminUsername, _options.AdminPassword, "MockContentSafety admin").Install((IApplicationBuilder)app);
-                }
-            },
-            MaxRequestLogCount = _options.JournalSize,
-            AllowBodyForAllHttpMethods = false,
-        });
-
-        JournalRedaction.Install(_server);
-        _server.Given(Request.Create().WithPath("/health").UsingGet())
-            .RespondWith(Response.Create().WithStatusCode(200).WithBody("Healthy"));
+        _server = MockServer.Start(_options, configuration, "http://localhost:5091", "MockContentSafety admin");
         Map(Request.Create().WithPath(Prefix + "/text:analyze").UsingPost(), AnalyzeAsync);
         Map(Request.Create().WithPath(Prefix + "/text:shieldPrompt").UsingPost(), ShieldPromptAsync);
         Map(Request.Create().WithPath(Prefix + "/text/blocklists").UsingGet(), _ => Task.FromResult(ListBlocklists()));
