@@ -28,8 +28,14 @@ internal sealed partial class ContentSafetyServer(
     IConfiguration configuration,
     ILogger<ContentSafetyServer> logger) : IHostedService, IDisposable
 {
-    /// <summary>The api-versions the account answers (the GA versions of Azure's specifications).</summary>
-    public static readonly string[] ApiVersions = ["2024-09-01", "2023-10-01"];
+    /// <summary>The api-versions the account answers: the GA versions of Azure's specifications, and the preview with regular-expression blocklist items.</summary>
+    public static readonly string[] ApiVersions = ["2024-09-01", "2023-10-01", RegexItemsApiVersion];
+
+    /// <summary>
+    /// The api-version whose blocklist items have <c>isRegex</c> (<c>TextBlocklistItem</c> of Azure's
+    /// <c>preview/2024-09-15-preview/contentsafety.json</c>); the GA versions have no such field and ignore it.
+    /// </summary>
+    public const string RegexItemsApiVersion = "2024-09-15-preview";
 
     /// <summary>Below any mapping added through the admin API, as in the Azure OpenAI mock.</summary>
     public const int EmulatorPriority = 1000;
@@ -236,7 +242,8 @@ internal sealed partial class ContentSafetyServer(
             return Bad("The field 'blocklistItems' must hold 1 to 100 items.");
         }
 
-        var items = new List<(string, string?)>();
+        var regexItems = Query(request, "api-version") == RegexItemsApiVersion;
+        var items = new List<(string, string?, Regex?, bool?)>();
         foreach (var node in list)
         {
             var text = node?["text"] is JsonValue t && t.TryGetValue<string>(out var s) ? s : null;
@@ -246,11 +253,30 @@ internal sealed partial class ContentSafetyServer(
                 return Bad("Each blocklist item needs a 'text' of 1 to 128 characters (and a 'description' of at most 1024).");
             }
 
-            items.Add((text, description));
+            if (!regexItems)
+            {
+                // The GA versions' items have no isRegex: an item is its text, whatever else the request says.
+                items.Add((text, description, null, null));
+                continue;
+            }
+
+            var isRegex = false;
+            if (node?["isRegex"] is { } flag && !(flag is JsonValue f && f.TryGetValue(out isRegex)))
+            {
+                return Bad("The field 'isRegex' must be a boolean.");
+            }
+
+            var regex = isRegex ? BlocklistPatterns.ForRegex(text) : null;
+            if (isRegex && regex is null)
+            {
+                return Bad($"The text '{text}' of a blocklist item with 'isRegex' is not a valid regular expression.");
+            }
+
+            items.Add((text, description, regex, isRegex));
         }
 
         return blocklists.AddOrUpdate(name, items) is { } stored
-            ? Json(200, new JsonObject { ["blocklistItems"] = new JsonArray([.. stored.Select(i => (JsonNode)Item(i))]) }.ToJsonString())
+            ? Json(200, new JsonObject { ["blocklistItems"] = new JsonArray([.. stored.Select(i => (JsonNode)Item(i, regexItems))]) }.ToJsonString())
             : MissingBlocklist(name);
     }
 
@@ -280,7 +306,8 @@ internal sealed partial class ContentSafetyServer(
 
         var skip = int.TryParse(Query(request, "skip"), out var s) && s > 0 ? s : 0;
         var top = int.TryParse(Query(request, "top"), out var t) && t >= 0 ? t : int.MaxValue;
-        return Json(200, new JsonObject { ["value"] = new JsonArray([.. items.Skip(skip).Take(top).Select(i => (JsonNode)Item(i))]) }.ToJsonString());
+        var regexItems = Query(request, "api-version") == RegexItemsApiVersion;
+        return Json(200, new JsonObject { ["value"] = new JsonArray([.. items.Skip(skip).Take(top).Select(i => (JsonNode)Item(i, regexItems))]) }.ToJsonString());
     }
 
     private ResponseMessage GetItem(IRequestMessage request)
@@ -293,7 +320,7 @@ internal sealed partial class ContentSafetyServer(
         }
 
         return items.FirstOrDefault(i => i.Id == id) is { } item
-            ? Json(200, Item(item).ToJsonString())
+            ? Json(200, Item(item, Query(request, "api-version") == RegexItemsApiVersion).ToJsonString())
             : Json(404, ContentSafetyErrors.NotFound($"BlocklistItem '{id}' does not exist in blocklist '{name}'."));
     }
 
@@ -399,7 +426,8 @@ internal sealed partial class ContentSafetyServer(
         return list;
     }
 
-    private static JsonObject Item(BlocklistItem item)
+    /// <summary>An item as an api-version shows it: <c>isRegex</c> only where the version has the field, and only when true (as its example answers).</summary>
+    private static JsonObject Item(BlocklistItem item, bool regexItems)
     {
         var node = new JsonObject { ["blocklistItemId"] = item.Id };
         if (item.Description is not null)
@@ -408,6 +436,11 @@ internal sealed partial class ContentSafetyServer(
         }
 
         node["text"] = item.Text;
+        if (regexItems && item.IsRegex)
+        {
+            node["isRegex"] = true;
+        }
+
         return node;
     }
 
