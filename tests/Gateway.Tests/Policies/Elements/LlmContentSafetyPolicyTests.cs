@@ -265,23 +265,14 @@ public sealed partial class LlmContentSafetyPolicyTests : IAsyncLifetime, IDispo
     public async Task Outbound_AStreamedAnswerThatPasses_IsForwardedWhole_WindowByWindow()
     {
         Answer = "A calm and friendly answer about the weather today.";
-        File.WriteAllText(_apim.PolicyPath, TestPolicy.With(
-            inbound: "<base />\n" + TestPolicy.ToEastUs2,
-            backend: TestPolicy.ForwardUnbuffered,
-            outbound: $"""
-                <base />
-                <llm-content-safety backend-id="{Backend}" window-size="@(16)" window-overlap-size="4">
-                  <categories><category name="Hate" threshold="2" /></categories>
-                </llm-content-safety>
-                """));
-        var client = Track(new GatewayFactory(_apim, _backend.Url)).CreateClient();
 
-        using var response = await client.PostChatAsync(body: StreamedChat);
-        var body = await response.Content.ReadAsStringAsync();
+        var body = await StreamAsync(inbound: string.Empty, outbound: $"""
+            <llm-content-safety backend-id="{Backend}" window-size="@(16)" window-overlap-size="4">
+              <categories><category name="Hate" threshold="2" /></categories>
+            </llm-content-safety>
+            """);
 
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.Equal(Answer, StreamedText(body));
-        Assert.EndsWith("data: [DONE]\n\n", body, StringComparison.Ordinal);
+        AssertWhole(body);
         var windows = SafetyCalls("text:analyze").Select(c => JsonNode.Parse(c.Body)!["text"]!.GetValue<string>());
         Assert.Equal(Gateway.ContentSafety.TextWindows.Of(Answer, 16, 4).Select(w => Answer[w.Start..w.End]), windows);
     }
@@ -291,29 +282,20 @@ public sealed partial class LlmContentSafetyPolicyTests : IAsyncLifetime, IDispo
     public async Task AStreamedAnswer_CheckedByAnInboundAndAnOutboundElement_GoesThroughBoth()
     {
         Answer = "A calm answer.";
-        File.WriteAllText(_apim.PolicyPath, TestPolicy.With(
+
+        var body = await StreamAsync(
             inbound: $"""
-                <base />
-                {TestPolicy.ToEastUs2}
                 <llm-content-safety backend-id="{Backend}" enforce-on-completions="true" window-size="5">
                   <categories><category name="Hate" threshold="2" /></categories>
                 </llm-content-safety>
                 """,
-            backend: TestPolicy.ForwardUnbuffered,
             outbound: $"""
-                <base />
                 <llm-content-safety backend-id="{Backend}">
                   <categories><category name="Violence" threshold="2" /></categories>
                 </llm-content-safety>
-                """));
-        var client = Track(new GatewayFactory(_apim, _backend.Url)).CreateClient();
+                """);
 
-        using var response = await client.PostChatAsync(body: StreamedChat);
-        var body = await response.Content.ReadAsStringAsync();
-
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.Equal(Answer, StreamedText(body));
-        Assert.EndsWith("data: [DONE]\n\n", body, StringComparison.Ordinal);
+        AssertWhole(body);
         var calls = SafetyCalls("text:analyze").Select(c => JsonNode.Parse(c.Body)!).ToList();
         // The inbound element: the prompt's four windows ("Tell ", "me a ", "story", "."), then the answer's.
         Assert.Equal(["A cal", "m ans", "wer."], calls.Where(c => c["categories"]![0]!.GetValue<string>() == "Hate").Skip(4).Select(c => c["text"]!.GetValue<string>()));
@@ -550,6 +532,26 @@ public sealed partial class LlmContentSafetyPolicyTests : IAsyncLifetime, IDispo
     private static string StreamedText(string events) => string.Concat(events.Split('\n')
         .Where(l => l.StartsWith("data: {", StringComparison.Ordinal))
         .Select(l => JsonNode.Parse(l["data: ".Length..])!["choices"]![0]!["delta"]!["content"]?.GetValue<string>()));
+
+    /// <summary>A streamed chat through a gateway with these policies after the shipped ones (the backend unbuffered): the events the client got, with a 200.</summary>
+    private async Task<string> StreamAsync(string inbound, string outbound)
+    {
+        File.WriteAllText(_apim.PolicyPath, TestPolicy.With(
+            inbound: "<base />\n" + TestPolicy.ToEastUs2 + "\n" + inbound,
+            backend: TestPolicy.ForwardUnbuffered,
+            outbound: "<base />\n" + outbound));
+        var client = Track(new GatewayFactory(_apim, _backend.Url)).CreateClient();
+        using var response = await client.PostChatAsync(body: StreamedChat);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        return await response.Content.ReadAsStringAsync();
+    }
+
+    /// <summary>The client got the whole answer and the stream's end.</summary>
+    private void AssertWhole(string events)
+    {
+        Assert.Equal(Answer, StreamedText(events));
+        Assert.EndsWith("data: [DONE]\n\n", events, StringComparison.Ordinal);
+    }
 
     private static string Chat(string? system, string user)
     {
