@@ -30,12 +30,12 @@ internal static class TrafficExtensions
 
         var settings = builder.Configuration.GetSection(ConfigurationNames.Traffic);
         var deployments = topology.Accounts.SelectMany(a => a.Deployments).ToArray();
-        if (settings["ChatDeployment"] is null && deployments.FirstOrDefault(d => IsChat(d.Model.Name)) is { } chat)
+        if (settings["ChatDeployment"] is null && deployments.FirstOrDefault(d => d.Model.Kind == ModelKind.Chat) is { } chat)
         {
             traffic.WithEnvironment(ConfigurationNames.TrafficChatDeployment, chat.Name);
         }
 
-        if (settings["EmbeddingsDeployment"] is null && deployments.FirstOrDefault(d => IsEmbeddings(d.Model.Name)) is { } embeddings)
+        if (settings["EmbeddingsDeployment"] is null && deployments.FirstOrDefault(d => d.Model.Kind == ModelKind.Embeddings) is { } embeddings)
         {
             traffic.WithEnvironment(ConfigurationNames.TrafficEmbeddingsDeployment, embeddings.Name);
         }
@@ -51,11 +51,4 @@ internal static class TrafficExtensions
 
         return settings.GetValue<bool>("AutoStart") ? traffic : traffic.WithExplicitStart();
     }
-
-    // The mock accounts' rule (MockOpenAI's DeploymentOptions): embedding models by name, instruct and base models take
-    // text completions, the rest chat.
-    private static bool IsEmbeddings(string model) => model.Contains("embedding", StringComparison.OrdinalIgnoreCase);
-
-    private static bool IsChat(string model) =>
-        !IsEmbeddings(model) && !model.Contains("instruct", StringComparison.OrdinalIgnoreCase) && model is not ("davinci-002" or "babbage-002");
 }

@@ -3,7 +3,7 @@ using System.ComponentModel.DataAnnotations;
 namespace MockContentSafety;
 
 /// <summary>One mock Azure AI Content Safety account (section <c>MockContentSafety</c>).</summary>
-internal sealed class MockContentSafetyOptions
+internal sealed class MockContentSafetyOptions : MockHosting.IMockServerOptions
 {
     public const string SectionName = "MockContentSafety";
 

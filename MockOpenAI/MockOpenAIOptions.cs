@@ -1,10 +1,11 @@
 using System.ComponentModel.DataAnnotations;
+using Gateway.Apim.Model;
 using TokenCounting;
 
 namespace MockOpenAI;
 
 /// <summary>One emulated Azure OpenAI account: its region and deployments.</summary>
-internal sealed class MockOpenAIOptions
+internal sealed class MockOpenAIOptions : MockHosting.IMockServerOptions
 {
     public const string SectionName = "MockOpenAI";
 
@@ -96,17 +97,19 @@ internal sealed class DeploymentOptions
     /// <summary>This deployment's own latency; the account's when unset.</summary>
     public LatencyOptions? Latency { get; set; }
 
-    public bool IsEmbeddings => Model.Contains("embedding", StringComparison.OrdinalIgnoreCase);
+    /// <summary>Which inference operation the model takes (the topology's rule).</summary>
+    public ModelKind Kind => ModelKinds.Of(Model);
+
+    public bool IsEmbeddings => Kind == ModelKind.Embeddings;
 
     /// <summary>Models that take text completions (the instruct and base models); the rest are chat models.</summary>
-    public bool IsCompletions =>
-        Model.Contains("instruct", StringComparison.OrdinalIgnoreCase) || Model is "davinci-002" or "babbage-002";
+    public bool IsCompletions => Kind == ModelKind.Completions;
 
     /// <summary>Whether the model can do <paramref name="operation"/>.</summary>
     public bool Supports(OpenAI.InferenceOperation operation) =>
-        operation == OpenAI.InferenceOperation.Embeddings ? IsEmbeddings
-        : operation == OpenAI.InferenceOperation.Completions ? IsCompletions
-        : !IsEmbeddings && !IsCompletions;
+        Kind == (operation == OpenAI.InferenceOperation.Embeddings ? ModelKind.Embeddings
+            : operation == OpenAI.InferenceOperation.Completions ? ModelKind.Completions
+            : ModelKind.Chat);
 
     /// <summary>The model as Azure reports it in responses, e.g. <c>gpt-5.1-2025-11-13</c>.</summary>
     public string ReportedModel => IsEmbeddings || string.IsNullOrEmpty(Version) ? Model : $"{Model}-{Version}";

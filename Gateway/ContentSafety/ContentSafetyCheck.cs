@@ -28,64 +28,85 @@ internal static class ContentSafetyCheck
     /// <summary>How long one Content Safety call may take before it counts as failed.</summary>
     public static readonly TimeSpan CallTimeout = TimeSpan.FromSeconds(10);
 
-    /// <summary>The reason to block <paramref name="text"/>, or null when it passes.</summary>
+    /// <summary>
+    /// The reason to block <paramref name="text"/>, or null when it passes: <c>text:analyze</c> window by window (the
+    /// whole text when no <c>window-size</c> is set), then, with <paramref name="shield"/>, Prompt Shields on the whole text.
+    /// </summary>
     public static async Task<string?> ViolationAsync(RequestContext context, string source, ContentSafetySettings settings, string text, bool shield)
     {
-        if (text.EnumerateRunes().Count() > MaxTextLength)
+        if (settings.Analyzes)
+        {
+            IEnumerable<(int Start, int End)> windows = settings.WindowSize is { } size ? TextWindows.Of(text, size, settings.WindowOverlap) : [(0, text.Length)];
+            foreach (var (start, end) in windows)
+            {
+                if (await AnalyzeAsync(context, source, settings, text[start..end]) is { } found)
+                {
+                    return found;
+                }
+            }
+        }
+
+        return shield ? await ShieldAsync(context, source, settings, text) : null;
+    }
+
+    /// <summary>The reason to block one window of text by <c>text:analyze</c>, or null when it passes (or nothing is configured to analyze).</summary>
+    public static async Task<string?> AnalyzeAsync(RequestContext context, string source, ContentSafetySettings settings, string window)
+    {
+        if (!settings.Analyzes)
+        {
+            return null;
+        }
+
+        if (TooLong(window))
         {
             return $"The text is longer than the {MaxTextLength} characters Azure AI Content Safety analyzes.";
         }
 
-        if (!context.Services.Backends.TryGet(settings.BackendId, out var entity) || entity is not Backend backend)
+        var request = new JsonObject { ["text"] = window };
+        if (settings.Thresholds.Count > 0)
         {
-            throw new PolicyExecutionException(source, ErrorReasons.BackendNotFound, $"Backend '{settings.BackendId}' is not a single backend of the topology.");
+            request["categories"] = new JsonArray([.. settings.Thresholds.Keys.Select(k => (JsonNode)k)]);
         }
 
-        if (settings.Analyzes)
+        if (settings.Blocklists.Count > 0)
         {
-            var request = new JsonObject { ["text"] = text };
-            if (settings.Thresholds.Count > 0)
-            {
-                request["categories"] = new JsonArray([.. settings.Thresholds.Keys.Select(k => (JsonNode)k)]);
-            }
-
-            if (settings.Blocklists.Count > 0)
-            {
-                request["blocklistNames"] = new JsonArray([.. settings.Blocklists.Select(b => (JsonNode)b)]);
-                request["haltOnBlocklistHit"] = true;
-            }
-
-            request["outputType"] = settings.OutputType;
-            using var analysis = await CallAsync(context, source, backend.Target, "text:analyze", request);
-            if (analysis is null)
-            {
-                return "The call to Azure AI Content Safety (text:analyze) failed.";
-            }
-
-            if (Violation(analysis.RootElement, settings) is { } found)
-            {
-                return found;
-            }
+            request["blocklistNames"] = new JsonArray([.. settings.Blocklists.Select(b => (JsonNode)b)]);
+            request["haltOnBlocklistHit"] = true;
         }
 
-        if (shield)
-        {
-            using var attack = await CallAsync(context, source, backend.Target, "text:shieldPrompt", new JsonObject { ["userPrompt"] = text, ["documents"] = new JsonArray() });
-            if (attack is null)
-            {
-                return "The call to Azure AI Content Safety (text:shieldPrompt) failed.";
-            }
-
-            if (attack.RootElement.ValueKind == JsonValueKind.Object
-                && attack.RootElement.TryGetProperty("userPromptAnalysis", out var user) && user.ValueKind == JsonValueKind.Object
-                && user.TryGetProperty("attackDetected", out var detected) && detected.ValueKind == JsonValueKind.True)
-            {
-                return "Prompt Shields detected a user prompt attack.";
-            }
-        }
-
-        return null;
+        request["outputType"] = settings.OutputType;
+        using var analysis = await CallAsync(context, source, Target(source, context, settings), "text:analyze", request);
+        return analysis is null ? "The call to Azure AI Content Safety (text:analyze) failed." : Violation(analysis.RootElement, settings);
     }
+
+    /// <summary>Whether <paramref name="text"/> is over the most Azure AI Content Safety takes in one call.</summary>
+    public static bool TooLong(string text) => text.Length > MaxTextLength && text.EnumerateRunes().Count() > MaxTextLength;
+
+    /// <summary>Prompt Shields on the whole text: the reason to block, or null when it sees no attack.</summary>
+    private static async Task<string?> ShieldAsync(RequestContext context, string source, ContentSafetySettings settings, string text)
+    {
+        if (TooLong(text))
+        {
+            return $"The text is longer than the {MaxTextLength} characters Prompt Shields analyzes.";
+        }
+
+        using var attack = await CallAsync(context, source, Target(source, context, settings), "text:shieldPrompt", new JsonObject { ["userPrompt"] = text, ["documents"] = new JsonArray() });
+        if (attack is null)
+        {
+            return "The call to Azure AI Content Safety (text:shieldPrompt) failed.";
+        }
+
+        return attack.RootElement.ValueKind == JsonValueKind.Object
+            && attack.RootElement.TryGetProperty("userPromptAnalysis", out var user) && user.ValueKind == JsonValueKind.Object
+            && user.TryGetProperty("attackDetected", out var detected) && detected.ValueKind == JsonValueKind.True
+            ? "Prompt Shields detected a user prompt attack."
+            : null;
+    }
+
+    private static BackendTarget Target(string source, RequestContext context, ContentSafetySettings settings) =>
+        context.Services.Backends.TryGet(settings.BackendId, out var entity) && entity is Backend backend
+            ? backend.Target
+            : throw new PolicyExecutionException(source, ErrorReasons.BackendNotFound, $"Backend '{settings.BackendId}' is not a single backend of the topology.");
 
     /// <summary>A matched blocklist, or a category whose severity reaches its threshold.</summary>
     private static string? Violation(JsonElement result, ContentSafetySettings settings)

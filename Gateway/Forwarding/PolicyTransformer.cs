@@ -71,6 +71,12 @@ internal sealed class PolicyTransformer(Uri destination, BackendCall call, Forwa
             return false;
         }
 
+        if (final.BodyFilter is { } filter)
+        {
+            // YARP reads the body from the response's content after this transform.
+            proxyResponse.Content = new FilteredContent(proxyResponse.Content, filter);
+        }
+
         var response = httpContext.Response;
         response.StatusCode = final.StatusCode;
         if (httpContext.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpResponseFeature>() is { } feature)

@@ -31,7 +31,24 @@ internal sealed class ResponseState : IResponse, IMessageBody
     /// <summary>Whether the backend's body was read whole before outbound (<c>buffer-response</c>), so policies can read it.</summary>
     public bool BackendBodyBuffered { get; init; }
 
+    /// <summary>
+    /// What the backend's body goes through on its way to the client (<c>llm-content-safety</c>'s check of a streamed
+    /// answer); null when it goes as it came.
+    /// </summary>
+    public Func<Stream, Stream>? BodyFilter { get; private set; }
+
     IMessageBody IResponse.Body => this;
+
+    /// <summary>
+    /// Sends the backend's body through <paramref name="filter"/> (after any filter already there). The body may come out
+    /// shorter, so it is sent without the backend's <c>Content-Length</c>.
+    /// </summary>
+    public void FilterBody(Func<Stream, Stream> filter)
+    {
+        var before = BodyFilter;
+        BodyFilter = before is null ? filter : body => filter(before(body));
+        Headers.Remove("Content-Length");
+    }
 
     public static ResponseState Empty() => new(StatusCodes.Status200OK, "OK");
 

@@ -33,7 +33,7 @@ internal static class PolicyElements
         ["limit-concurrency"] = new(LimitConcurrencyPolicy.Parse, Anywhere, ["key", "max-count"]),
         // The reference lists global, workspace, product and API scopes (not operation); window-size and
         // window-overlap-size are refused by the parser (one window).
-        ["llm-content-safety"] = new(LlmContentSafetyPolicy.Parse, [PolicySection.Inbound, PolicySection.Outbound], ["backend-id", "shield-prompt", "enforce-on-completions"], [PolicyScope.Global, PolicyScope.Product, PolicyScope.Api]),
+        ["llm-content-safety"] = new(LlmContentSafetyPolicy.Parse, [PolicySection.Inbound, PolicySection.Outbound], ["backend-id", "shield-prompt", "enforce-on-completions", "window-size", "window-overlap-size"], [PolicyScope.Global, PolicyScope.Product, PolicyScope.Api]),
         ["llm-emit-token-metric"] = new(EmitTokenMetricPolicy.Parse, [PolicySection.Inbound], ["namespace"]),
         ["llm-semantic-cache-lookup"] = new(SemanticCacheLookupPolicy.Parse, [PolicySection.Inbound], SemanticCacheLookupAttributes),
         ["llm-semantic-cache-store"] = new(reader => SemanticCacheStorePolicy.Parse(reader, withCacheResponse: true), [PolicySection.Outbound], ["duration", "cache-response"]),

@@ -4,8 +4,9 @@ namespace MockContentSafety.Analysis;
 
 /// <summary>
 /// The account's text blocklists, in memory (one store per mock process, so per account): created and changed through
-/// the blocklist endpoints, consulted by <c>text:analyze</c>. An item matches a text when its text appears in it as whole
-/// words, in any case. Item ids come from the injected source (UUIDs, as the service generates).
+/// the blocklist endpoints, consulted by <c>text:analyze</c>. A text item matches a text when its text appears in it as
+/// whole words, in any case; a regular-expression item when its expression matches (<see cref="BlocklistPatterns"/>).
+/// Item ids come from the injected source (UUIDs, as the service generates).
 /// </summary>
 internal sealed class BlocklistStore(Func<Guid> newId)
 {
@@ -57,10 +58,12 @@ internal sealed class BlocklistStore(Func<Guid> newId)
     }
 
     /// <summary>
-    /// Adds items, or updates the description of an item with the same text (compared in any case); null when the
+    /// Adds items, or updates an item with the same text (compared in any case): its description, and whether it is a
+    /// regular expression when <c>IsRegex</c> is given (with its compiled <c>Regex</c> when true; null: a text item when new,
+    /// unchanged when there). Null when the
     /// blocklist does not exist. Returns the items as stored, with their ids.
     /// </summary>
-    public IReadOnlyList<BlocklistItem>? AddOrUpdate(string name, IEnumerable<(string Text, string? Description)> items)
+    public IReadOnlyList<BlocklistItem>? AddOrUpdate(string name, IEnumerable<(string Text, string? Description, Regex? Regex, bool? IsRegex)> items)
     {
         lock (_lock)
         {
@@ -70,12 +73,16 @@ internal sealed class BlocklistStore(Func<Guid> newId)
             }
 
             var result = new List<BlocklistItem>();
-            foreach (var (text, description) in items)
+            foreach (var (text, description, regex, isRegex) in items)
             {
                 var existing = list.Items.FindIndex(i => string.Equals(i.Text, text, StringComparison.OrdinalIgnoreCase));
                 var item = existing >= 0
                     ? list.Items[existing] with { Description = description }
-                    : new BlocklistItem(newId().ToString(), text, description, TextVerdicts.WholeWord(text));
+                    : new BlocklistItem(newId().ToString(), text, description, false, BlocklistPatterns.ForText(text));
+                if (isRegex is { } kind)
+                {
+                    item = item with { IsRegex = kind, Pattern = kind ? regex! : BlocklistPatterns.ForText(text) };
+                }
                 if (existing >= 0)
                 {
                     list.Items[existing] = item;
@@ -116,15 +123,18 @@ internal sealed class BlocklistStore(Func<Guid> newId)
         }
     }
 
-    /// <summary>Each item of the named blocklists found in <paramref name="text"/>, list by list.</summary>
+    /// <summary>Each item of the named blocklists found in <paramref name="text"/>, list by list (matched outside the lock: a regular expression may take its time).</summary>
     public IReadOnlyList<(string Blocklist, BlocklistItem Item)> Matches(string text, IEnumerable<string> names)
     {
+        List<(string Blocklist, BlocklistItem Item)> candidates;
         lock (_lock)
         {
-            return [.. names.Distinct(StringComparer.Ordinal)
+            candidates = [.. names.Distinct(StringComparer.Ordinal)
                 .Where(_lists.ContainsKey)
-                .SelectMany(n => _lists[n].Items.Where(i => i.Pattern.IsMatch(text)).Select(i => (n, i)))];
+                .SelectMany(n => _lists[n].Items.Select(i => (n, i)))];
         }
+
+        return [.. candidates.Where(c => BlocklistPatterns.Matches(c.Item.Pattern, text))];
     }
 
     private sealed class Blocklist
@@ -135,5 +145,5 @@ internal sealed class BlocklistStore(Func<Guid> newId)
     }
 }
 
-/// <summary>One blocklist item: its id, its text and description, and the pattern that finds it.</summary>
-internal sealed record BlocklistItem(string Id, string Text, string? Description, Regex Pattern);
+/// <summary>One blocklist item: its id, its text and description, whether the text is a regular expression, and the pattern that finds it.</summary>
+internal sealed record BlocklistItem(string Id, string Text, string? Description, bool IsRegex, Regex Pattern);

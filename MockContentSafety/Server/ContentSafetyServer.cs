@@ -10,7 +10,6 @@ using WireMock;
 using WireMock.RequestBuilders;
 using WireMock.ResponseBuilders;
 using WireMock.Server;
-using WireMock.Settings;
 using WireMock.Types;
 using WireMock.Util;
 
@@ -29,8 +28,14 @@ internal sealed partial class ContentSafetyServer(
     IConfiguration configuration,
     ILogger<ContentSafetyServer> logger) : IHostedService, IDisposable
 {
-    /// <summary>The api-versions the account answers (the GA versions of Azure's specifications).</summary>
-    public static readonly string[] ApiVersions = ["2024-09-01", "2023-10-01"];
+    /// <summary>The api-versions the account answers: the GA versions of Azure's specifications, and the preview with regular-expression blocklist items.</summary>
+    public static readonly string[] ApiVersions = ["2024-09-01", "2023-10-01", RegexItemsApiVersion];
+
+    /// <summary>
+    /// The api-version whose blocklist items have <c>isRegex</c> (<c>TextBlocklistItem</c> of Azure's
+    /// <c>preview/2024-09-15-preview/contentsafety.json</c>); the GA versions have no such field and ignore it.
+    /// </summary>
+    public const string RegexItemsApiVersion = "2024-09-15-preview";
 
     /// <summary>Below any mapping added through the admin API, as in the Azure OpenAI mock.</summary>
     public const int EmulatorPriority = 1000;
@@ -48,27 +53,7 @@ internal sealed partial class ContentSafetyServer(
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        var urls = (configuration["urls"] ?? "http://localhost:5091").Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        _server = WireMockServer.Start(new WireMockServerSettings
-        {
-            Urls = urls,
-            StartAdminInterface = !string.IsNullOrEmpty(_options.AdminPassword),
-            AdminUsername = _options.AdminUsername,
-            AdminPassword = _options.AdminPassword,
-            PreWireMockMiddlewareInit = app =>
-            {
-                if (!string.IsNullOrEmpty(_options.AdminPassword))
-                {
-                    new AdminGuard(_options.AdminUsername, _options.AdminPassword, "MockContentSafety admin").Install((IApplicationBuilder)app);
-                }
-            },
-            MaxRequestLogCount = _options.JournalSize,
-            AllowBodyForAllHttpMethods = false,
-        });
-
-        JournalRedaction.Install(_server);
-        _server.Given(Request.Create().WithPath("/health").UsingGet())
-            .RespondWith(Response.Create().WithStatusCode(200).WithBody("Healthy"));
+        _server = MockServer.Start(_options, configuration, "http://localhost:5091", "MockContentSafety admin");
         Map(Request.Create().WithPath(Prefix + "/text:analyze").UsingPost(), AnalyzeAsync);
         Map(Request.Create().WithPath(Prefix + "/text:shieldPrompt").UsingPost(), ShieldPromptAsync);
         Map(Request.Create().WithPath(Prefix + "/text/blocklists").UsingGet(), _ => Task.FromResult(ListBlocklists()));
@@ -257,7 +242,8 @@ internal sealed partial class ContentSafetyServer(
             return Bad("The field 'blocklistItems' must hold 1 to 100 items.");
         }
 
-        var items = new List<(string, string?)>();
+        var regexItems = Query(request, "api-version") == RegexItemsApiVersion;
+        var items = new List<(string, string?, Regex?, bool?)>();
         foreach (var node in list)
         {
             var text = node?["text"] is JsonValue t && t.TryGetValue<string>(out var s) ? s : null;
@@ -267,11 +253,30 @@ internal sealed partial class ContentSafetyServer(
                 return Bad("Each blocklist item needs a 'text' of 1 to 128 characters (and a 'description' of at most 1024).");
             }
 
-            items.Add((text, description));
+            if (!regexItems)
+            {
+                // The GA versions' items have no isRegex: an item is its text, whatever else the request says.
+                items.Add((text, description, null, null));
+                continue;
+            }
+
+            var isRegex = false;
+            if (node?["isRegex"] is { } flag && !(flag is JsonValue f && f.TryGetValue(out isRegex)))
+            {
+                return Bad("The field 'isRegex' must be a boolean.");
+            }
+
+            var regex = isRegex ? BlocklistPatterns.ForRegex(text) : null;
+            if (isRegex && regex is null)
+            {
+                return Bad($"The text '{text}' of a blocklist item with 'isRegex' is not a valid regular expression.");
+            }
+
+            items.Add((text, description, regex, isRegex));
         }
 
         return blocklists.AddOrUpdate(name, items) is { } stored
-            ? Json(200, new JsonObject { ["blocklistItems"] = new JsonArray([.. stored.Select(i => (JsonNode)Item(i))]) }.ToJsonString())
+            ? Json(200, new JsonObject { ["blocklistItems"] = new JsonArray([.. stored.Select(i => (JsonNode)Item(i, regexItems))]) }.ToJsonString())
             : MissingBlocklist(name);
     }
 
@@ -301,7 +306,8 @@ internal sealed partial class ContentSafetyServer(
 
         var skip = int.TryParse(Query(request, "skip"), out var s) && s > 0 ? s : 0;
         var top = int.TryParse(Query(request, "top"), out var t) && t >= 0 ? t : int.MaxValue;
-        return Json(200, new JsonObject { ["value"] = new JsonArray([.. items.Skip(skip).Take(top).Select(i => (JsonNode)Item(i))]) }.ToJsonString());
+        var regexItems = Query(request, "api-version") == RegexItemsApiVersion;
+        return Json(200, new JsonObject { ["value"] = new JsonArray([.. items.Skip(skip).Take(top).Select(i => (JsonNode)Item(i, regexItems))]) }.ToJsonString());
     }
 
     private ResponseMessage GetItem(IRequestMessage request)
@@ -314,7 +320,7 @@ internal sealed partial class ContentSafetyServer(
         }
 
         return items.FirstOrDefault(i => i.Id == id) is { } item
-            ? Json(200, Item(item).ToJsonString())
+            ? Json(200, Item(item, Query(request, "api-version") == RegexItemsApiVersion).ToJsonString())
             : Json(404, ContentSafetyErrors.NotFound($"BlocklistItem '{id}' does not exist in blocklist '{name}'."));
     }
 
@@ -420,7 +426,8 @@ internal sealed partial class ContentSafetyServer(
         return list;
     }
 
-    private static JsonObject Item(BlocklistItem item)
+    /// <summary>An item as an api-version shows it: <c>isRegex</c> only where the version has the field, and only when true (as its example answers).</summary>
+    private static JsonObject Item(BlocklistItem item, bool regexItems)
     {
         var node = new JsonObject { ["blocklistItemId"] = item.Id };
         if (item.Description is not null)
@@ -429,6 +436,11 @@ internal sealed partial class ContentSafetyServer(
         }
 
         node["text"] = item.Text;
+        if (regexItems && item.IsRegex)
+        {
+            node["isRegex"] = true;
+        }
+
         return node;
     }
 

@@ -11,7 +11,6 @@ using WireMock;
 using WireMock.RequestBuilders;
 using WireMock.ResponseBuilders;
 using WireMock.Server;
-using WireMock.Settings;
 using WireMock.Types;
 using WireMock.Util;
 
@@ -57,35 +56,16 @@ internal sealed partial class MockAccountServer(
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        var urls = (configuration["urls"] ?? "http://localhost:5081").Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        _server = WireMockServer.Start(new WireMockServerSettings
+        _server = MockServer.Start(_options, configuration, "http://localhost:5081", "MockOpenAI admin", app =>
         {
-            Urls = urls,
-            StartAdminInterface = !string.IsNullOrEmpty(_options.AdminPassword),
-            AdminUsername = _options.AdminUsername,
-            AdminPassword = _options.AdminPassword,
-            PreWireMockMiddlewareInit = app =>
+            relay.Install(app);
+            faults.Install(app, SyntheticStream);
+            if (!string.IsNullOrEmpty(_options.AdminPassword))
             {
-                if (!string.IsNullOrEmpty(_options.AdminPassword))
-                {
-                    new AdminGuard(_options.AdminUsername, _options.AdminPassword).Install((IApplicationBuilder)app);
-                }
-
-                relay.Install((IApplicationBuilder)app);
-                faults.Install((IApplicationBuilder)app, SyntheticStream);
-                if (!string.IsNullOrEmpty(_options.AdminPassword))
-                {
-                    FaultsApi.Install((IApplicationBuilder)app, accountFaults, time, [.. _options.Deployments.Keys], logger);
-                }
-            },
-            MaxRequestLogCount = _options.JournalSize,
-            AllowBodyForAllHttpMethods = false,
+                FaultsApi.Install(app, accountFaults, time, [.. _options.Deployments.Keys], logger);
+            }
         });
-
-        JournalRedaction.Install(_server);
         _startedAt = time.GetUtcNow();
-        _server.Given(Request.Create().WithPath("/health").UsingGet())
-            .RespondWith(Response.Create().WithStatusCode(200).WithBody("Healthy"));
         foreach (var operation in InferenceOperation.All)
         {
             if (operation.Route is not null)

@@ -415,7 +415,11 @@ internal sealed record ContentSafetyAccountDefinition(string Name, string Region
 internal sealed record DeploymentDefinition(string Name, ModelDefinition Model, SkuDefinition Sku);
 
 /// <summary>The deployed model.</summary>
-internal sealed record ModelDefinition(string Format, string Name, string Version);
+internal sealed record ModelDefinition(string Format, string Name, string Version)
+{
+    /// <summary>Which inference operation the model takes.</summary>
+    public ModelKind Kind => ModelKinds.Of(Name);
+}
 
 /// <summary>The deployment SKU (Standard, GlobalStandard, ...) and its capacity.</summary>
 internal sealed record SkuDefinition(string Name, int Capacity);

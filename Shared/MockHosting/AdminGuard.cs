@@ -10,7 +10,7 @@ namespace MockHosting;
 /// (<c>/__mock</c>: MockOpenAI's fault control): HTTP Basic credentials compared in constant time, and a 401 with a
 /// <c>WWW-Authenticate</c> challenge for missing or wrong ones (WireMock itself answers a wrong password with a 500).
 /// </summary>
-internal sealed class AdminGuard(string username, string password, string realm = "MockOpenAI admin")
+internal sealed class AdminGuard(string username, string password, string realm)
 {
     public const string AdminPath = "/__admin";
 

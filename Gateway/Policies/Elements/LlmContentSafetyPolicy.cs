@@ -11,8 +11,10 @@ namespace Gateway.Policies.Elements;
 /// through the backend <c>backend-id</c> (<see cref="ContentSafetyCheck"/>) and blocks it with API Management's 403 when
 /// a category reaches its threshold, a blocklist matches, or, with <c>shield-prompt</c>, Prompt Shields sees an attack.
 /// With <c>enforce-on-completions</c> (inbound) the model's answer is checked the same way (<c>text:analyze</c>) once the
-/// backend section ends; in the outbound section the element checks the answer itself. A streamed answer is held whole
-/// and checked before a byte of it reaches the client. A failed Content Safety call blocks as a violation does.
+/// backend section ends; in the outbound section the element checks the answer itself. With <c>window-size</c> (and
+/// <c>window-overlap-size</c>) a text is analyzed window by window (<see cref="TextWindows"/>). A streamed answer is
+/// checked as it goes (<see cref="CheckedEventStream"/>): events are forwarded once their text has passed, and a
+/// violation stops the stream instead of answering 403. A failed Content Safety call blocks as a violation does.
 /// </summary>
 internal sealed class LlmContentSafetyPolicy(
     ElementInfo info,
@@ -21,7 +23,9 @@ internal sealed class LlmContentSafetyPolicy(
     PolicyValue? enforceOnCompletions,
     PolicyValue? outputType,
     IReadOnlyList<(PolicyValue Name, PolicyValue Threshold)> categories,
-    IReadOnlyList<PolicyValue> blocklists) : PolicyElement(info)
+    IReadOnlyList<PolicyValue> blocklists,
+    PolicyValue? windowSize = null,
+    PolicyValue? windowOverlap = null) : PolicyElement(info)
 {
     /// <summary>The <c>context.LastError.Reason</c> of a blocked request or answer (as API Management's gateway logs name it).</summary>
     public const string Violated = "ContentSafetyPolicyViolated";
@@ -34,8 +38,22 @@ internal sealed class LlmContentSafetyPolicy(
         var backendId = reader.Value("backend-id", required: true);
         var shield = reader.Value("shield-prompt");
         var enforce = reader.Value("enforce-on-completions");
-        reader.Refuse("window-size", reason: "the text is checked as one window");
-        reader.Refuse("window-overlap-size", reason: "the text is checked as one window");
+        var windowSize = reader.Value("window-size");
+        var windowOverlap = reader.Value("window-overlap-size");
+        if (windowSize is { IsExpression: false } size && !TryWindowSize(size.ToString(), out _))
+        {
+            reader.Error($"attribute 'window-size' of <{reader.Info.Name}> must be a whole number of at least 1, not '{size}'");
+        }
+
+        if (windowOverlap is { IsExpression: false } overlap && !TryWindowOverlap(overlap.ToString(), out _))
+        {
+            reader.Error($"attribute 'window-overlap-size' of <{reader.Info.Name}> must be a whole number of at least 0, not '{overlap}'");
+        }
+        else if (windowSize is { IsExpression: false } literalSize && windowOverlap is { IsExpression: false } literalOverlap
+            && TryWindowSize(literalSize.ToString(), out var sizeValue) && TryWindowOverlap(literalOverlap.ToString(), out var overlapValue) && overlapValue >= sizeValue)
+        {
+            reader.Error($"attribute 'window-overlap-size' of <{reader.Info.Name}> must be less than window-size ({sizeValue}), not {overlapValue}");
+        }
 
         PolicyValue? outputType = null;
         var categories = new List<(PolicyValue, PolicyValue)>();
@@ -69,7 +87,7 @@ internal sealed class LlmContentSafetyPolicy(
             container.Finish();
         }
 
-        return backendId is null ? null : new LlmContentSafetyPolicy(reader.Info, backendId, shield, enforce, outputType, categories, blocklists);
+        return backendId is null ? null : new LlmContentSafetyPolicy(reader.Info, backendId, shield, enforce, outputType, categories, blocklists, windowSize, windowOverlap);
     }
 
     public override async ValueTask<PolicyFlow> ExecuteAsync(RequestContext context, ExecutionFrame frame)
@@ -101,7 +119,11 @@ internal sealed class LlmContentSafetyPolicy(
         return PolicyFlow.Continue;
     }
 
-    /// <summary>The model's answer, when the backend gave a successful one, through <c>text:analyze</c>.</summary>
+    /// <summary>
+    /// The model's answer, when the backend gave a successful one, through <c>text:analyze</c>: a JSON answer read whole
+    /// (a violation goes to on-error with the 403), a streamed one (server-sent events still to be sent) window by window
+    /// as it goes to the client (a violation stops it).
+    /// </summary>
     private async Task CheckAnswerAsync(RequestContext context, ContentSafetySettings settings, ExecutionFrame frame)
     {
         var response = context.Response;
@@ -110,10 +132,21 @@ internal sealed class LlmContentSafetyPolicy(
             return;
         }
 
+        var contentType = response.Headers.TryGetValue("Content-Type", out var type) && type is [var first, ..] ? first : null;
+        if (response.Body is null && CompletionText.IsEventStream(contentType))
+        {
+            response.FilterBody(events => new CheckedEventStream(
+                events,
+                settings.WindowSize,
+                settings.WindowOverlap,
+                (window, _) => ContentSafetyCheck.AnalyzeAsync(context, Name, settings, window),
+                reason => TracePolicy.Write(context, Name, "information", $"Stopped forwarding the streamed answer: {reason}", [])));
+            return;
+        }
+
         try
         {
             var body = await ReadWholeAsync(response, context.HttpContext.RequestAborted);
-            var contentType = response.Headers.TryGetValue("Content-Type", out var type) && type is [var first, ..] ? first : null;
             if (CompletionText.Of(body, contentType) is { } answer
                 && await ContentSafetyCheck.ViolationAsync(context, Name, settings, answer, shield: false) is { } violation)
             {
@@ -147,8 +180,8 @@ internal sealed class LlmContentSafetyPolicy(
     }
 
     /// <summary>
-    /// The backend's whole body. A streamed one is read to its end into the response's buffer, from which the client
-    /// then gets it (as reading <c>context.Response.Body</c> of a stream does): nothing reaches the client unchecked.
+    /// The backend's whole body (or the one a policy set). One not yet buffered is read to its end into the response's
+    /// buffer, from which the client then gets it (as reading <c>context.Response.Body</c> does).
     /// </summary>
     private static async Task<byte[]> ReadWholeAsync(ResponseState response, CancellationToken cancellationToken)
     {
@@ -199,8 +232,43 @@ internal sealed class LlmContentSafetyPolicy(
         }
 
         var lists = blocklists.Select(b => b.EvaluateString(context, Name)?.Trim()).Where(b => !string.IsNullOrEmpty(b)).Select(b => b!).ToList();
-        return new ContentSafetySettings(backend, Bool(context, shieldPrompt, "shield-prompt"), type, thresholds, lists);
+        var (size, overlap) = Windows(context);
+        return new ContentSafetySettings(backend, Bool(context, shieldPrompt, "shield-prompt"), type, thresholds, lists, size, overlap);
     }
+
+    /// <summary><c>window-size</c> (null: one window) and <c>window-overlap-size</c> (ignored without a size: nothing to overlap).</summary>
+    private (int? Size, int Overlap) Windows(RequestContext context)
+    {
+        var sizeText = windowSize?.EvaluateString(context, Name);
+        if (sizeText is null)
+        {
+            return (null, 0);
+        }
+
+        if (!TryWindowSize(sizeText, out var size))
+        {
+            throw Invalid($"window-size must be a whole number of at least 1, not '{sizeText}'.");
+        }
+
+        var overlapText = windowOverlap?.EvaluateString(context, Name);
+        if (overlapText is null)
+        {
+            return (size, 0);
+        }
+
+        if (!TryWindowOverlap(overlapText, out var overlap) || overlap >= size)
+        {
+            throw Invalid($"window-overlap-size must be a whole number from 0 to window-size - 1 ({size - 1}), not '{overlapText}'.");
+        }
+
+        return (size, overlap);
+    }
+
+    private static bool TryWindowSize(string text, out int size) =>
+        int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out size) && size >= 1;
+
+    private static bool TryWindowOverlap(string text, out int overlap) =>
+        int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out overlap);
 
     private bool Bool(RequestContext context, PolicyValue? value, string attribute)
     {

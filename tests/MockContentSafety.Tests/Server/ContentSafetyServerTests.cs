@@ -85,6 +85,70 @@ public sealed class ContentSafetyServerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Blocklists_RegexItemsOnThePreviewVersion_MatchAsRegularExpressions_AndShowIsRegexThereOnly()
+    {
+        const string Preview = "api-version=2024-09-15-preview";
+        using var created = await _account.SendAsync(HttpMethod.Patch, $"/contentsafety/text/blocklists/patterns?{Preview}", "{}");
+        using var added = await _account.SendAsync(HttpMethod.Post, $"/contentsafety/text/blocklists/patterns:addOrUpdateBlocklistItems?{Preview}", """{"blocklistItems":[{"description":"Hate word","text":"hate"},{"description":"A regular expression that matches harmful words.","text":"b[i1][a@][s\\$]","isRegex":true}]}""");
+        using var listedPreview = await _account.SendAsync(HttpMethod.Get, $"/contentsafety/text/blocklists/patterns/blocklistItems?{Preview}");
+        using var listedGa = await _account.SendAsync(HttpMethod.Get, "/contentsafety/text/blocklists/patterns/blocklistItems?api-version=2024-09-01");
+        using var leet = await _account.SendAsync(HttpMethod.Post, Analyze, """{"text":"That is B1@$ at work.","blocklistNames":["patterns"],"haltOnBlocklistHit":true}""");
+        using var inside = await _account.SendAsync(HttpMethod.Post, Analyze, """{"text":"unbiased","blocklistNames":["patterns"],"haltOnBlocklistHit":true}""");
+        using var none = await _account.SendAsync(HttpMethod.Post, Analyze, """{"text":"b-i-a-s","blocklistNames":["patterns"],"haltOnBlocklistHit":true}""");
+
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        Assert.Equal(
+            """{"blocklistItems":[{"blocklistItemId":"00000001-0000-0000-0000-000000000000","description":"Hate word","text":"hate"},{"blocklistItemId":"00000002-0000-0000-0000-000000000000","description":"A regular expression that matches harmful words.","text":"b[i1][a@][s\\$]","isRegex":true}]}""",
+            await added.Content.ReadAsStringAsync());
+        Assert.Contains("\"isRegex\":true", await listedPreview.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.DoesNotContain("isRegex", await listedGa.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(
+            """{"blocklistsMatch":[{"blocklistName":"patterns","blocklistItemId":"00000002-0000-0000-0000-000000000000","blocklistItemText":"b[i1][a@][s\\$]"}],"categoriesAnalysis":[]}""",
+            await leet.Content.ReadAsStringAsync());
+        Assert.Contains("00000002-", await inside.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal("""{"blocklistsMatch":[],"categoriesAnalysis":[{"category":"Hate","severity":0},{"category":"SelfHarm","severity":0},{"category":"Sexual","severity":0},{"category":"Violence","severity":0}]}""", await none.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task Blocklists_IsRegexOnAGaVersion_IsIgnored_AndTheItemIsText()
+    {
+        using var created = await _account.SendAsync(HttpMethod.Patch, "/contentsafety/text/blocklists/words?api-version=2024-09-01", "{}");
+        using var added = await _account.SendAsync(HttpMethod.Post, "/contentsafety/text/blocklists/words:addOrUpdateBlocklistItems?api-version=2024-09-01", """{"blocklistItems":[{"text":"b[i1]as","isRegex":true}]}""");
+        using var asPattern = await _account.SendAsync(HttpMethod.Post, Analyze, """{"text":"b1as","blocklistNames":["words"],"haltOnBlocklistHit":true}""");
+        using var asText = await _account.SendAsync(HttpMethod.Post, Analyze, """{"text":"the b[i1]as word","blocklistNames":["words"],"haltOnBlocklistHit":true}""");
+
+        Assert.Equal("""{"blocklistItems":[{"blocklistItemId":"00000001-0000-0000-0000-000000000000","text":"b[i1]as"}]}""", await added.Content.ReadAsStringAsync());
+        Assert.DoesNotContain("00000001-", await asPattern.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Contains("00000001-", await asText.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("""{"blocklistItems":[{"text":"b[i1","isRegex":true}]}""", "The text \\u0027b[i1\\u0027 of a blocklist item with \\u0027isRegex\\u0027 is not a valid regular expression.")]
+    [InlineData("""{"blocklistItems":[{"text":"bias","isRegex":"yes"}]}""", "The field \\u0027isRegex\\u0027 must be a boolean.")]
+    public async Task Blocklists_ABadRegexItemOnThePreviewVersion_Is400(string body, string message)
+    {
+        using var created = await _account.SendAsync(HttpMethod.Patch, "/contentsafety/text/blocklists/patterns?api-version=2024-09-15-preview", "{}");
+        using var response = await _account.SendAsync(HttpMethod.Post, "/contentsafety/text/blocklists/patterns:addOrUpdateBlocklistItems?api-version=2024-09-15-preview", body);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal($$$"""{"error":{"code":"InvalidRequestBody","message":"{{{message}}}","details":[]}}""", await response.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task Blocklists_ARegexThatBacktracksWithoutEnd_RunsOutOfTimeAsNoMatch()
+    {
+        using var created = await _account.SendAsync(HttpMethod.Patch, "/contentsafety/text/blocklists/patterns?api-version=2024-09-15-preview", "{}");
+        using var added = await _account.SendAsync(HttpMethod.Post, "/contentsafety/text/blocklists/patterns:addOrUpdateBlocklistItems?api-version=2024-09-15-preview", """{"blocklistItems":[{"text":"^(a|aa)+$","isRegex":true}]}""");
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+
+        using var response = await _account.SendAsync(HttpMethod.Post, Analyze, $$"""{"text":"{{new string('a', 5_000)}}!","blocklistNames":["patterns"],"haltOnBlocklistHit":true}""");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.StartsWith("""{"blocklistsMatch":[]""", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.True(System.Diagnostics.Stopwatch.GetElapsedTime(started) < TimeSpan.FromSeconds(10), "the match was not bounded in time");
+    }
+
+    [Fact]
     public async Task Analyze_AnUnknownBlocklist_Is404()
     {
         using var response = await _account.SendAsync(HttpMethod.Post, Analyze, """{"text":"hello","blocklistNames":["nope"]}""");

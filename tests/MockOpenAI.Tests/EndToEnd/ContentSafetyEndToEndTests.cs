@@ -9,7 +9,8 @@ namespace MockOpenAI.Tests.EndToEnd;
 /// <summary>
 /// <c>llm-content-safety</c> end to end: the gateway in process, a real mock Content Safety account and a real mock Azure
 /// OpenAI account, both trusting only the gateway's managed-identity tokens. A blocked prompt gets API Management's 403
-/// and never reaches the model; a harmless one does. Verdicts follow the mock's word table (docs/content-safety.md).
+/// and never reaches the model; a harmless one does. A streamed answer checked in windows stops where a window fails.
+/// Verdicts follow the mock's word table (docs/content-safety.md).
 /// </summary>
 public sealed class ContentSafetyEndToEndTests : IAsyncLifetime, IDisposable
 {
@@ -42,6 +43,30 @@ public sealed class ContentSafetyEndToEndTests : IAsyncLifetime, IDisposable
         </policies>
         """;
 
+    /// <summary>The model's answer checked on its way out, in windows of 40 characters overlapping by 10.</summary>
+    private const string StreamPolicy = """
+        <policies>
+          <inbound>
+            <base />
+            <set-backend-service backend-id="aoai-eastus2-gpt-4o" />
+          </inbound>
+          <backend>
+            <forward-request buffer-response="false" />
+          </backend>
+          <outbound>
+            <base />
+            <llm-content-safety backend-id="content-safety-backend" window-size="40" window-overlap-size="10">
+              <categories output-type="EightSeverityLevels">
+                <category name="Violence" threshold="4" />
+              </categories>
+            </llm-content-safety>
+          </outbound>
+          <on-error>
+            <base />
+          </on-error>
+        </policies>
+        """;
+
     private readonly ObservedTime _time = new(new DateTimeOffset(2026, 12, 5, 9, 0, 0, TimeSpan.Zero));
     private readonly RSA _key = RSA.Create(2048);
     private readonly string _apim = Directory.CreateTempSubdirectory("apim-content-safety-").FullName;
@@ -55,7 +80,7 @@ public sealed class ContentSafetyEndToEndTests : IAsyncLifetime, IDisposable
         _account = await LoopbackAccount.StartAsync(_time, options, signingKey: _key);
 
         _safety = await LoopbackContentSafety.StartAsync(_key, _time);
-        WriteApim(_safety.Http.BaseAddress!);
+        WriteApim(_safety.Http.BaseAddress!, Policy);
     }
 
     public async Task DisposeAsync()
@@ -100,6 +125,33 @@ public sealed class ContentSafetyEndToEndTests : IAsyncLifetime, IDisposable
         Assert.Contains("/chat/completions", await JournalAsync(), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task AStreamedAnswerWithAViolationMidStream_StopsAfterTheTextThatPassed_WithA200AndNoDone()
+    {
+        const string Answer = "Once upon a time there was a quiet village by the sea, where a brave knight set out to kill the dragon of the hills and bring peace home.";
+        var (status, body) = await StreamThroughWindowsAsync(Answer);
+
+        Assert.Equal(HttpStatusCode.OK, status);
+        var text = string.Concat(body.Split('\n')
+            .Where(l => l.StartsWith("data: {", StringComparison.Ordinal))
+            .Select(l => JsonNode.Parse(l["data: ".Length..])!["choices"]![0]!["delta"]!["content"]?.GetValue<string>()));
+        Assert.StartsWith("Once upon a time there was a quiet village", text, StringComparison.Ordinal);
+        Assert.True(Answer.StartsWith(text, StringComparison.Ordinal), text);
+        Assert.DoesNotContain("kill", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("[DONE]", body, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AHarmlessStreamedAnswer_ChecksInWindows_ReachesTheClientWhole()
+    {
+        const string Answer = "Once upon a time there was a quiet village by the sea, where everyone lived in peace and baked bread.";
+        var (status, body) = await StreamThroughWindowsAsync(Answer);
+
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Contains("baked", body, StringComparison.Ordinal);
+        Assert.EndsWith("data: [DONE]\n\n", body, StringComparison.Ordinal);
+    }
+
     private InProcessGateway Gateway() => InProcessGateway.InFrontOf(_time, _key, new Dictionary<string, Uri>
     {
         ["aoai-eastus2-gpt-4o"] = _account.Http.BaseAddress!,
@@ -107,12 +159,18 @@ public sealed class ContentSafetyEndToEndTests : IAsyncLifetime, IDisposable
         ["aoai-japaneast-gpt-4o"] = _account.Http.BaseAddress!,
     }, _apim);
 
-    private static async Task<HttpResponseMessage> ChatAsync(InProcessGateway gateway, string prompt)
+    private static async Task<HttpResponseMessage> ChatAsync(InProcessGateway gateway, string prompt, bool stream = false)
     {
         using var client = new HttpClient { BaseAddress = gateway.Url };
+        var body = new JsonObject { ["messages"] = new JsonArray(new JsonObject { ["role"] = "user", ["content"] = prompt }), ["max_tokens"] = 5 };
+        if (stream)
+        {
+            body["stream"] = true;
+        }
+
         using var request = new HttpRequestMessage(HttpMethod.Post, "/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21")
         {
-            Content = new StringContent(new JsonObject { ["messages"] = new JsonArray(new JsonObject { ["role"] = "user", ["content"] = prompt }), ["max_tokens"] = 5 }.ToJsonString(), Encoding.UTF8, "application/json"),
+            Content = new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json"),
         };
         request.Headers.Add("api-key", InProcessGateway.ChatAppKey);
         var response = await client.SendAsync(request).WaitAsync(TestTimeouts.Request);
@@ -127,11 +185,55 @@ public sealed class ContentSafetyEndToEndTests : IAsyncLifetime, IDisposable
         await _safety.AddBlocklistItemAsync(token, "blocklist1", text);
     }
 
+    /// <summary>A streamed chat through the gateway under <see cref="StreamPolicy"/>, the model answering <paramref name="answer"/>.</summary>
+    private async Task<(HttpStatusCode Status, string Body)> StreamThroughWindowsAsync(string answer)
+    {
+        WriteApim(_safety.Http.BaseAddress!, StreamPolicy);
+        await ScriptStreamAsync(answer);
+        await using var gateway = Gateway();
+        using var response = await ChatAsync(gateway, "Tell me a story.", stream: true);
+        return (response.StatusCode, await response.Content.ReadAsStringAsync());
+    }
+
+    /// <summary>
+    /// Scripts the model's streamed answer through the mock account's admin API (a mapping above the emulator's): one chat
+    /// chunk a word, then <c>[DONE]</c>.
+    /// </summary>
+    private async Task ScriptStreamAsync(string answer)
+    {
+        var events = new StringBuilder();
+        foreach (var word in answer.Split(' ').Select((w, i) => i == 0 ? w : " " + w))
+        {
+            var chunk = new JsonObject
+            {
+                ["id"] = "chatcmpl-scripted",
+                ["object"] = "chat.completion.chunk",
+                ["choices"] = new JsonArray(new JsonObject { ["index"] = 0, ["delta"] = new JsonObject { ["content"] = word }, ["finish_reason"] = null }),
+            };
+            events.Append("data: ").Append(chunk.ToJsonString()).Append("\n\n");
+        }
+
+        events.Append("data: [DONE]\n\n");
+        var mapping = new JsonObject
+        {
+            ["Priority"] = 1,
+            ["Request"] = JsonNode.Parse("""{ "Path": { "Matchers": [ { "Name": "RegexMatcher", "Pattern": "^/openai/deployments/gpt-4o/chat/completions" } ] } }"""),
+            ["Response"] = new JsonObject
+            {
+                ["StatusCode"] = 200,
+                ["Headers"] = new JsonObject { ["Content-Type"] = "text/event-stream" },
+                ["Body"] = events.ToString(),
+            },
+        };
+        using var response = await _account.Admin.PostAsync(new Uri("/__admin/mappings", UriKind.Relative), new StringContent(mapping.ToJsonString(), Encoding.UTF8, "application/json")).WaitAsync(TestTimeouts.Request);
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+    }
+
     private async Task<string> JournalAsync() =>
         await _account.Admin.GetStringAsync(new Uri("/__admin/requests", UriKind.Relative)).WaitAsync(TestTimeouts.Request);
 
-    /// <summary>The shipped apim/ with the policy above, its Content Safety backend at the mock account, and managed-identity credentials on every single backend.</summary>
-    private void WriteApim(Uri contentSafety)
+    /// <summary>The shipped apim/ with <paramref name="policy"/>, its Content Safety backend at the mock account, and managed-identity credentials on every single backend.</summary>
+    private void WriteApim(Uri contentSafety, string policy)
     {
         foreach (var file in Directory.EnumerateFiles(InProcessGateway.ShippedApimPath, "*", SearchOption.AllDirectories))
         {
@@ -140,7 +242,7 @@ public sealed class ContentSafetyEndToEndTests : IAsyncLifetime, IDisposable
             File.Copy(file, target, overwrite: true);
         }
 
-        File.WriteAllText(Path.Combine(_apim, "apis", "azure-openai", "policy.xml"), Policy);
+        File.WriteAllText(Path.Combine(_apim, "apis", "azure-openai", "policy.xml"), policy);
         var path = Path.Combine(_apim, "topology.json");
         var topology = JsonNode.Parse(File.ReadAllText(path), documentOptions: new System.Text.Json.JsonDocumentOptions { CommentHandling = System.Text.Json.JsonCommentHandling.Skip })!;
         var backends = topology["backends"]!.AsArray();

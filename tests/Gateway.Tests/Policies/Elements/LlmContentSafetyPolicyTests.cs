@@ -199,10 +199,10 @@ public sealed partial class LlmContentSafetyPolicyTests : IAsyncLifetime, IDispo
     }
 
     [Theory]
-    [InlineData("A [Violence:6] answer.", HttpStatusCode.Forbidden)]
-    [InlineData("A calm answer.", HttpStatusCode.OK)]
+    [InlineData("A [Violence:6] answer.", "")]
+    [InlineData("A calm answer.", "A calm answer.")]
     [Covers("llm-content-safety", "enforce-on-completions")]
-    public async Task EnforceOnCompletions_AStreamedAnswerIsHeldWholeAndCheckedBeforeTheClientGetsIt(string answer, HttpStatusCode expected)
+    public async Task EnforceOnCompletions_AStreamedAnswerWithoutWindows_IsCheckedWhole_AndAViolationSendsNoTextAndNo403(string answer, string expectedText)
     {
         Answer = answer;
         var client = Start(
@@ -213,20 +213,159 @@ public sealed partial class LlmContentSafetyPolicyTests : IAsyncLifetime, IDispo
             """,
             backend: TestPolicy.ForwardUnbuffered);
 
-        using var response = await client.PostChatAsync(body: """{"messages":[{"role":"user","content":"Tell me a story."}],"stream":true}""");
+        using var response = await client.PostChatAsync(body: StreamedChat);
         var body = await response.Content.ReadAsStringAsync();
 
-        Assert.Equal(expected, response.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("text/event-stream", response.Content.Headers.ContentType?.MediaType);
         Assert.Equal($$"""{"text":"{{answer}}","categories":["Violence"],"outputType":"EightSeverityLevels"}""", SafetyCalls("text:analyze")[1].Body);
-        if (expected == HttpStatusCode.OK)
-        {
-            Assert.EndsWith("data: [DONE]\n\n", body, StringComparison.Ordinal);
-            Assert.Contains("answer.", body, StringComparison.Ordinal);
-        }
-        else
-        {
-            Assert.Equal(Blocked, body);
-        }
+        Assert.Equal(expectedText, StreamedText(body));
+        Assert.Equal(expectedText.Length > 0, body.EndsWith("data: [DONE]\n\n", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("buffer-response=\"false\"")]
+    [InlineData("")]
+    [Covers("llm-content-safety", "window-size", "window-overlap-size", "enforce-on-completions")]
+    public async Task EnforceOnCompletions_AViolationMidStream_StopsForwardingAfterTheTextThatPassed_WithoutA403(string buffering)
+    {
+        Answer = "one two three four five six seven eight [Violence:6] nine ten eleven twelve thirteen";
+        var client = Start(
+            $"""
+            <llm-content-safety backend-id="{Backend}" enforce-on-completions="true" window-size="20" window-overlap-size="12">
+              <categories output-type="EightSeverityLevels"><category name="Violence" threshold="4" /></categories>
+            </llm-content-safety>
+            """,
+            onError: TestPolicy.ErrorHeader,
+            backend: $"<forward-request {buffering} />");
+
+        using var response = await client.PostChatAsync(body: StreamedChat);
+        var body = await response.Content.ReadAsStringAsync();
+
+        // The status and headers went out with the first events: no 403, no on-error.
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.False(response.Headers.Contains("x-error"));
+        var text = StreamedText(body);
+        Assert.StartsWith("one two three four", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("Violence", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("nine", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("[DONE]", body, StringComparison.Ordinal);
+
+        // The answer's windows: 20 characters, each 8 after the one before, checked until the one that holds the marker.
+        var windows = SafetyCalls("text:analyze").Skip(1).Select(c => JsonNode.Parse(c.Body)!["text"]!.GetValue<string>()).ToList();
+        Assert.All(windows, w => Assert.Equal(20, w.Length));
+        Assert.Equal(Answer[..20], windows[0]);
+        Assert.Equal(Answer[8..28], windows[1]);
+        Assert.Contains("[Violence:6]", windows[^1], StringComparison.Ordinal);
+        Assert.Single(windows, w => w.Contains("[Violence:6]", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    [Covers("llm-content-safety", "window-size", "window-overlap-size")]
+    public async Task Outbound_AStreamedAnswerThatPasses_IsForwardedWhole_WindowByWindow()
+    {
+        Answer = "A calm and friendly answer about the weather today.";
+
+        var body = await StreamAsync(inbound: string.Empty, outbound: $"""
+            <llm-content-safety backend-id="{Backend}" window-size="@(16)" window-overlap-size="4">
+              <categories><category name="Hate" threshold="2" /></categories>
+            </llm-content-safety>
+            """);
+
+        AssertWhole(body);
+        var windows = SafetyCalls("text:analyze").Select(c => JsonNode.Parse(c.Body)!["text"]!.GetValue<string>());
+        Assert.Equal(Gateway.ContentSafety.TextWindows.Of(Answer, 16, 4).Select(w => Answer[w.Start..w.End]), windows);
+    }
+
+    [Fact]
+    [Covers("llm-content-safety", "window-size", "enforce-on-completions")]
+    public async Task AStreamedAnswer_CheckedByAnInboundAndAnOutboundElement_GoesThroughBoth()
+    {
+        Answer = "A calm answer.";
+
+        var body = await StreamAsync(
+            inbound: $"""
+                <llm-content-safety backend-id="{Backend}" enforce-on-completions="true" window-size="5">
+                  <categories><category name="Hate" threshold="2" /></categories>
+                </llm-content-safety>
+                """,
+            outbound: $"""
+                <llm-content-safety backend-id="{Backend}">
+                  <categories><category name="Violence" threshold="2" /></categories>
+                </llm-content-safety>
+                """);
+
+        AssertWhole(body);
+        var calls = SafetyCalls("text:analyze").Select(c => JsonNode.Parse(c.Body)!).ToList();
+        // The inbound element: the prompt's four windows ("Tell ", "me a ", "story", "."), then the answer's.
+        Assert.Equal(["A cal", "m ans", "wer."], calls.Where(c => c["categories"]![0]!.GetValue<string>() == "Hate").Skip(4).Select(c => c["text"]!.GetValue<string>()));
+        Assert.Equal("A calm answer.", Assert.Single(calls, c => c["categories"]![0]!.GetValue<string>() == "Violence")["text"]!.GetValue<string>());
+    }
+
+    [Fact]
+    [Covers("llm-content-safety", "window-size", "window-overlap-size", "shield-prompt")]
+    public async Task WindowSize_ThePromptIsAnalyzedWindowByWindow_AndPromptShieldsSeesItWhole()
+    {
+        var client = Start($"""
+            <llm-content-safety backend-id="{Backend}" shield-prompt="true" window-size="4" window-overlap-size="1">
+              <categories><category name="Hate" threshold="4" /></categories>
+            </llm-content-safety>
+            """);
+
+        using var response = await client.PostChatAsync(body: Chat(null, "abcdefghij"));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(["abcd", "defg", "ghij"], SafetyCalls("text:analyze").Select(c => JsonNode.Parse(c.Body)!["text"]!.GetValue<string>()));
+        Assert.Equal("""{"userPrompt":"abcdefghij","documents":[]}""", Assert.Single(SafetyCalls("text:shieldPrompt")).Body);
+    }
+
+    [Fact]
+    [Covers("llm-content-safety", "window-size")]
+    public async Task WindowSize_AViolationInALaterWindowBlocks_AndNoLaterWindowIsSent()
+    {
+        var client = Start($"""
+            <llm-content-safety backend-id="{Backend}" window-size="20">
+              <categories output-type="EightSeverityLevels"><category name="Violence" threshold="4" /></categories>
+            </llm-content-safety>
+            """);
+        var prompt = "A long and harmless [Violence:6] start, and a long harmless ending after it.";
+
+        using var response = await client.PostChatAsync(body: Chat(null, prompt));
+
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        Assert.Equal(Blocked, await response.Content.ReadAsStringAsync());
+        Assert.Equal(0, ChatCalls());
+        Assert.Equal([prompt[..20], prompt[20..40]], SafetyCalls("text:analyze").Select(c => JsonNode.Parse(c.Body)!["text"]!.GetValue<string>()));
+    }
+
+    [Fact]
+    [Covers("llm-content-safety", "window-size")]
+    public async Task WindowSize_APromptOverTenThousandCharacters_IsAnalyzedInWindows()
+    {
+        var client = Start($"""
+            <llm-content-safety backend-id="{Backend}" window-size="5000">
+              <categories><category name="Hate" threshold="4" /></categories>
+            </llm-content-safety>
+            """);
+
+        using var response = await client.PostChatAsync(body: Chat(null, new string('a', 12_000)));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(3, SafetyCalls("text:analyze").Count);
+    }
+
+    [Fact]
+    [Covers("llm-content-safety", "window-size")]
+    public async Task WindowSize_AnExpressionThatIsNotAWholeNumber_FailsTheRequest()
+    {
+        var client = Start(
+            $"""<llm-content-safety backend-id="{Backend}" window-size="@("many")"><categories><category name="Hate" threshold="4" /></categories></llm-content-safety>""",
+            onError: TestPolicy.ErrorHeader);
+
+        using var response = await client.PostChatAsync(body: Chat(null, "hello"));
+
+        Assert.Equal(HttpStatusCode.InternalServerError, response.StatusCode);
+        Assert.Equal("llm-content-safety|ExpressionValueEvaluationFailure", response.Headers.GetValues("x-error").Single());
     }
 
     [Fact]
@@ -350,7 +489,10 @@ public sealed partial class LlmContentSafetyPolicyTests : IAsyncLifetime, IDispo
     [InlineData("""<llm-content-safety backend-id="b"><categories><category name="Spam" threshold="4" /></categories></llm-content-safety>""", "attribute 'name' of <category> must be one of Hate, SelfHarm, Sexual, Violence, not 'Spam'")]
     [InlineData("""<llm-content-safety backend-id="b"><categories><category name="Hate" threshold="8" /></categories></llm-content-safety>""", "attribute 'threshold' of <category> must be a whole number from 0 to 7, not '8'")]
     [InlineData("""<llm-content-safety backend-id="b"><categories output-type="TwoLevels" /></llm-content-safety>""", "attribute 'output-type' of <categories> must be FourSeverityLevels or EightSeverityLevels, not 'TwoLevels'")]
-    [InlineData("""<llm-content-safety backend-id="b" window-size="1000" />""", "window-size=\"1000\" on <llm-content-safety> is not supported by this gateway (the text is checked as one window)")]
+    [InlineData("""<llm-content-safety backend-id="b" window-size="0" />""", "attribute 'window-size' of <llm-content-safety> must be a whole number of at least 1, not '0'")]
+    [InlineData("""<llm-content-safety backend-id="b" window-size="1e3" />""", "attribute 'window-size' of <llm-content-safety> must be a whole number of at least 1, not '1e3'")]
+    [InlineData("""<llm-content-safety backend-id="b" window-size="100" window-overlap-size="-1" />""", "attribute 'window-overlap-size' of <llm-content-safety> must be a whole number of at least 0, not '-1'")]
+    [InlineData("""<llm-content-safety backend-id="b" window-size="100" window-overlap-size="100" />""", "attribute 'window-overlap-size' of <llm-content-safety> must be less than window-size (100), not 100")]
     [InlineData("""<llm-content-safety backend-id="b"><blocklists /><blocklists /></llm-content-safety>""", "<blocklists> may appear only once inside <llm-content-safety>")]
     [InlineData("""<llm-content-safety backend-id="b"><documents /></llm-content-safety>""", "<documents> is not allowed inside <llm-content-safety>")]
     [Covers("llm-content-safety", "backend-id")]
@@ -382,6 +524,33 @@ public sealed partial class LlmContentSafetyPolicyTests : IAsyncLifetime, IDispo
     {
         _factories.Add(factory);
         return factory;
+    }
+
+    private const string StreamedChat = """{"messages":[{"role":"user","content":"Tell me a story."}],"stream":true}""";
+
+    /// <summary>The content of a streamed chat answer's chunks, joined.</summary>
+    private static string StreamedText(string events) => string.Concat(events.Split('\n')
+        .Where(l => l.StartsWith("data: {", StringComparison.Ordinal))
+        .Select(l => JsonNode.Parse(l["data: ".Length..])!["choices"]![0]!["delta"]!["content"]?.GetValue<string>()));
+
+    /// <summary>A streamed chat through a gateway with these policies after the shipped ones (the backend unbuffered): the events the client got, with a 200.</summary>
+    private async Task<string> StreamAsync(string inbound, string outbound)
+    {
+        File.WriteAllText(_apim.PolicyPath, TestPolicy.With(
+            inbound: "<base />\n" + TestPolicy.ToEastUs2 + "\n" + inbound,
+            backend: TestPolicy.ForwardUnbuffered,
+            outbound: "<base />\n" + outbound));
+        var client = Track(new GatewayFactory(_apim, _backend.Url)).CreateClient();
+        using var response = await client.PostChatAsync(body: StreamedChat);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        return await response.Content.ReadAsStringAsync();
+    }
+
+    /// <summary>The client got the whole answer and the stream's end.</summary>
+    private void AssertWhole(string events)
+    {
+        Assert.Equal(Answer, StreamedText(events));
+        Assert.EndsWith("data: [DONE]\n\n", events, StringComparison.Ordinal);
     }
 
     private static string Chat(string? system, string user)
