@@ -112,7 +112,7 @@ internal sealed class LlmContentSafetyPolicy(
 
         try
         {
-            var body = await ReadWholeAsync(response, context.HttpContext.RequestAborted);
+            var body = await response.ReadWholeAsync(context.HttpContext.RequestAborted) ?? [];
             var contentType = response.Headers.TryGetValue("Content-Type", out var type) && type is [var first, ..] ? first : null;
             if (CompletionText.Of(body, contentType) is { } answer
                 && await ContentSafetyCheck.ViolationAsync(context, Name, settings, answer, shield: false) is { } violation)
@@ -144,26 +144,6 @@ internal sealed class LlmContentSafetyPolicy(
         }
 
         return error;
-    }
-
-    /// <summary>
-    /// The backend's whole body. A streamed one is read to its end into the response's buffer, from which the client
-    /// then gets it (as reading <c>context.Response.Body</c> of a stream does): nothing reaches the client unchecked.
-    /// </summary>
-    private static async Task<byte[]> ReadWholeAsync(ResponseState response, CancellationToken cancellationToken)
-    {
-        if (response.Body is { } held)
-        {
-            return held.ToArray();
-        }
-
-        var content = (await response.BackendCall!.Headers).Content;
-        if (!response.BackendBodyBuffered)
-        {
-            await content.LoadIntoBufferAsync(PolicyTransformer.MaxBufferedResponseBytes, cancellationToken);
-        }
-
-        return await content.ReadAsByteArrayAsync(cancellationToken);
     }
 
     private ContentSafetySettings Evaluate(RequestContext context)
