@@ -44,7 +44,14 @@ foreach (var account in topology.Accounts)
 {
     var mock = builder.AddMockAccount(account, identity.PublicKeyPem, mockAdminPassword)
         .WithFaultCommands(account, mockAdminPassword);
-    gateway.WithBackendsOf(topology, account, mock);
+    gateway.WithBackendsOf(topology, account.Name, mock);
+}
+
+// The Content Safety accounts llm-content-safety calls through their backends (content-safety-backend).
+foreach (var account in topology.ContentSafetyAccounts)
+{
+    var mock = builder.AddMockContentSafetyAccount(account, identity.PublicKeyPem, mockAdminPassword);
+    gateway.WithBackendsOf(topology, account.Name, mock);
 }
 
 // A mix of SDK calls from every subscription, to watch failover and throttling live: stopped until started from the

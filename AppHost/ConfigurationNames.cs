@@ -30,11 +30,13 @@ internal static class ConfigurationNames
 
     public static string GatewaySecondaryKey(string subscription) => $"Apim__Subscriptions__{subscription}__SecondaryKey";
 
-    // Set on each mock account.
+    // Set on each mock account (MockPublicKey on both kinds).
     public const string MockAccount = "MockOpenAI__Account";
     public const string MockRegion = "MockOpenAI__Region";
     public const string MockAdminPassword = "MockOpenAI__AdminPassword";
     public const string MockPublicKey = "LocalIdentity__PublicKey";
+    public const string MockContentSafetyAccount = "MockContentSafety__Account";
+    public const string MockContentSafetyAdminPassword = "MockContentSafety__AdminPassword";
 
     public static string MockLatency(string setting) => $"MockOpenAI__Latency__{setting}";
 

@@ -2,7 +2,10 @@ using Gateway.Apim.Model;
 
 namespace AppHost;
 
-/// <summary>Turns the topology of <c>apim/</c> into resources: one mock per account, wired into the gateway.</summary>
+/// <summary>
+/// Turns the topology of <c>apim/</c> into resources: one mock per account (Azure OpenAI or Content Safety), wired into
+/// the gateway.
+/// </summary>
 internal static class TopologyExtensions
 {
     /// <summary>
@@ -37,6 +40,19 @@ internal static class TopologyExtensions
         return mock;
     }
 
+    /// <summary>
+    /// One MockContentSafety per Content Safety account, verifying tokens with <paramref name="publicKeyPem"/>, on a port
+    /// of its own as the Azure OpenAI mocks are. Its WireMock admin API answers user <c>admin</c> with
+    /// <paramref name="adminPassword"/>.
+    /// </summary>
+    public static IResourceBuilder<ProjectResource> AddMockContentSafetyAccount(this IDistributedApplicationBuilder builder, ContentSafetyAccountDefinition account, string publicKeyPem, IResourceBuilder<ParameterResource> adminPassword) =>
+        builder.AddProject<Projects.MockContentSafety>(account.Name, launchProfileName: null)
+            .WithHttpEndpoint(port: FreeLoopbackPort(), name: "http", isProxied: false)
+            .WithEnvironment(ConfigurationNames.MockContentSafetyAccount, account.Name)
+            .WithEnvironment(ConfigurationNames.MockPublicKey, publicKeyPem)
+            .WithEnvironment(ConfigurationNames.MockContentSafetyAdminPassword, adminPassword)
+            .WithHttpHealthCheck("/health");
+
     private static int FreeLoopbackPort()
     {
         using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
@@ -44,14 +60,17 @@ internal static class TopologyExtensions
         return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    /// <summary>Points every single backend of the account at its mock (<c>Apim:Backends:{id}:Url</c>); pools name no account.</summary>
-    public static IResourceBuilder<ProjectResource> WithBackendsOf(this IResourceBuilder<ProjectResource> gateway, Topology topology, AccountDefinition account, IResourceBuilder<ProjectResource> mock)
+    /// <summary>
+    /// Points every single backend of the account (of either kind) at its mock (<c>Apim:Backends:{id}:Url</c>), keeping
+    /// the URL's path: <c>/openai</c>, an embeddings backend's whole <c>/openai/deployments/{name}/embeddings</c>, nothing
+    /// for a Content Safety account's root. Pools name no account.
+    /// </summary>
+    public static IResourceBuilder<ProjectResource> WithBackendsOf(this IResourceBuilder<ProjectResource> gateway, Topology topology, string account, IResourceBuilder<ProjectResource> mock)
     {
         var endpoint = mock.GetEndpoint("http");
-        foreach (var backend in topology.Backends.Where(b => !b.IsPool && string.Equals(b.Account, account.Name, StringComparison.OrdinalIgnoreCase)))
+        foreach (var backend in topology.SinglesOf(account))
         {
-            // The topology's validation guarantees a single backend an absolute URL.
-            gateway.WithEnvironment(ConfigurationNames.GatewayBackendUrl(backend.Id), ReferenceExpression.Create($"{endpoint}{new Uri(backend.Url!).AbsolutePath.TrimEnd('/')}"));
+            gateway.WithEnvironment(ConfigurationNames.GatewayBackendUrl(backend.Id), ReferenceExpression.Create($"{endpoint}{backend.UrlPath}"));
         }
 
         return gateway.WithReference(endpoint).WaitFor(mock);

@@ -1,6 +1,6 @@
-// azd up: API Management in front of the Azure OpenAI accounts of apim/topology.json, with the same artefacts the
-// local gateway runs. Everything API Management gets comes from apim/ through loadJsonContent/loadTextContent, which
-// the compiler inlines: there is no second copy to drift, and no policy text is rewritten here.
+// azd up: API Management in front of the Azure OpenAI and Content Safety accounts of apim/topology.json, with the same
+// artefacts the local gateway runs. Everything API Management gets comes from apim/ through loadJsonContent and
+// loadTextContent, which the compiler inlines: there is no second copy to drift, and no policy text is rewritten here.
 targetScope = 'subscription'
 
 @minLength(1)
@@ -42,7 +42,7 @@ param environmentName string
   'westus'
   'westus2'
 ])
-@description('Region of the resource group, API Management, the identity and monitoring (each Azure OpenAI account has the region of apim/topology.json).')
+@description('Region of the resource group, API Management, the identity and monitoring (each Azure OpenAI and Content Safety account has the region of apim/topology.json).')
 param location string
 
 @allowed([
@@ -137,6 +137,9 @@ var tags = {
 // two environments, or two users, never ask for the same subdomain. Locally the backends' URLs are the mocks'.
 var resourceTokenPlaceholder = 'RESOURCE-TOKEN'
 
+@description('apim/topology.json\'s Content Safety accounts (the list is optional).')
+var contentSafetyAccounts = topology.?contentSafetyAccounts ?? []
+
 @description('apim/topology.json as deployed: the resource token in place of RESOURCE-TOKEN, the environment\'s model versions and capacities.')
 var deployedTopology = union(topology, {
   accounts: map(topology.accounts, account => union(account, {
@@ -149,6 +152,9 @@ var deployedTopology = union(topology, {
         capacity: empty(string(deploymentSettings[?deployment.name].?capacity ?? '')) ? deployment.sku.capacity : int(deploymentSettings[deployment.name].capacity)
       })
     }))
+  }))
+  contentSafetyAccounts: map(contentSafetyAccounts, account => union(account, {
+    customSubDomain: replace(account.customSubDomain, resourceTokenPlaceholder, resourceToken)
   }))
   backends: map(topology.backends, backend => contains(backend, 'url') ? union(backend, { url: replace(backend.url, resourceTokenPlaceholder, resourceToken) }) : backend)
 })
@@ -184,6 +190,18 @@ module openai 'modules/openai.bicep' = [
     scope: resourceGroup
     params: {
       account: deployedTopology.accounts[i]
+      identityName: identity.outputs.name
+      tags: tags
+    }
+  }
+]
+
+module contentSafety 'modules/contentsafety.bicep' = [
+  for (account, i) in contentSafetyAccounts: {
+    name: 'contentsafety-${account.name}'
+    scope: resourceGroup
+    params: {
+      account: deployedTopology.contentSafetyAccounts[i]
       identityName: identity.outputs.name
       tags: tags
     }
@@ -248,6 +266,7 @@ output APIM_GATEWAY_URL string = apim.outputs.gatewayUrl
 output GATEWAY_URL string = '${apim.outputs.gatewayUrl}/${apis[0].entity.path}'
 output APIM_SUBSCRIPTIONS string = join(map(subscriptions.subscriptions, s => s.name), ',')
 output AZURE_OPENAI_ACCOUNTS string = join(map(topology.accounts, a => a.name), ',')
+output AZURE_CONTENT_SAFETY_ACCOUNTS string = join(map(contentSafetyAccounts, a => a.name), ',')
 @description('The token in this environment\'s global names (API Management, the accounts\' custom subdomains); the preflight derives the same.')
 output AZURE_RESOURCE_TOKEN string = resourceToken
 output MANAGED_IDENTITY_CLIENT_ID string = identity.outputs.clientId

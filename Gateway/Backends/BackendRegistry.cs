@@ -40,7 +40,7 @@ internal sealed class BackendRegistry
                 throw new ApimArtifactException(Topology.FileName, $"backend '{definition.Id}' has an invalid URL '{url}'");
             }
 
-            var region = topology.Accounts.FirstOrDefault(a => string.Equals(a.Name, definition.Account, StringComparison.OrdinalIgnoreCase))?.Region;
+            var region = topology.RegionOf(definition);
             var rule = definition.CircuitBreaker?.Rules is [var only] ? CircuitBreakerRule.From(only) : null;
             singles[definition.Id] = new Backend(definition.Id, uri, region, rule, BackendCredentials.From(definition.Credentials, namedValues, definition.Id));
         }

@@ -3,13 +3,20 @@ using System.Xml;
 namespace Gateway.Apim.Model;
 
 /// <summary>
-/// <c>apim/topology.json</c>: the Azure OpenAI accounts and the API Management backends in front of them, the backends
-/// in the shape of the ARM resource <c>Microsoft.ApiManagement/service/backends</c> (single backends with a circuit
-/// breaker, pools of them by priority and weight).
+/// <c>apim/topology.json</c>: the Azure OpenAI accounts, the Azure AI Content Safety accounts (<c>contentSafetyAccounts</c>,
+/// optional) and the API Management backends in front of them, the backends in the shape of the ARM resource
+/// <c>Microsoft.ApiManagement/service/backends</c> (single backends with a circuit breaker, pools of them by priority and
+/// weight).
 /// </summary>
-internal sealed record Topology(IReadOnlyList<AccountDefinition> Accounts, IReadOnlyList<BackendDefinition> Backends)
+internal sealed record Topology(
+    IReadOnlyList<AccountDefinition> Accounts,
+    IReadOnlyList<BackendDefinition> Backends,
+    IReadOnlyList<ContentSafetyAccountDefinition>? ContentSafetyAccounts = null)
 {
     public const string FileName = "topology.json";
+
+    /// <summary>The Azure AI Content Safety accounts; none when the file lists none.</summary>
+    public IReadOnlyList<ContentSafetyAccountDefinition> ContentSafetyAccounts { get; init; } = ContentSafetyAccounts ?? [];
 
     /// <summary>API Management's limit on the members of a pool.</summary>
     public const int MaxPoolMembers = 30;
@@ -28,6 +35,18 @@ internal sealed record Topology(IReadOnlyList<AccountDefinition> Accounts, IRead
         topology.Validate(path);
         return topology;
     }
+
+    /// <summary>
+    /// The single backends in front of the account named <paramref name="account"/>, of either kind (the names of Azure
+    /// OpenAI and Content Safety accounts are unique across both lists).
+    /// </summary>
+    public IEnumerable<BackendDefinition> SinglesOf(string account) =>
+        Backends.Where(b => !b.IsPool && string.Equals(b.AccountName, account, StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>The region of the account a single backend is in front of; null when it names none.</summary>
+    public string? RegionOf(BackendDefinition backend) =>
+        Accounts.FirstOrDefault(a => string.Equals(a.Name, backend.Account, StringComparison.OrdinalIgnoreCase))?.Region
+        ?? ContentSafetyAccounts.FirstOrDefault(a => string.Equals(a.Name, backend.ContentSafetyAccount, StringComparison.OrdinalIgnoreCase))?.Region;
 
     /// <summary>An ISO 8601 duration (<c>PT10S</c>, <c>PT1M</c>, <c>P1D</c>), as the ARM resource writes them.</summary>
     public static bool TryParseDuration(string? text, out TimeSpan duration)
@@ -74,6 +93,12 @@ internal sealed record Topology(IReadOnlyList<AccountDefinition> Accounts, IRead
             }
         }
 
+        var contentSafetyAccounts = new Dictionary<string, ContentSafetyAccountDefinition>(StringComparer.OrdinalIgnoreCase);
+        foreach (var account in ContentSafetyAccounts)
+        {
+            ValidateContentSafetyAccount(path, account, accounts, contentSafetyAccounts);
+        }
+
         var backends = new Dictionary<string, BackendDefinition>(StringComparer.OrdinalIgnoreCase);
         foreach (var backend in Backends)
         {
@@ -96,12 +121,44 @@ internal sealed record Topology(IReadOnlyList<AccountDefinition> Accounts, IRead
             }
             else
             {
-                ValidateSingle(path, backend, accounts);
+                ValidateSingle(path, backend, accounts, contentSafetyAccounts);
             }
         }
     }
 
-    private static void ValidateSingle(string path, BackendDefinition backend, Dictionary<string, AccountDefinition> accounts)
+    private static void ValidateContentSafetyAccount(
+        string path,
+        ContentSafetyAccountDefinition account,
+        Dictionary<string, AccountDefinition> accounts,
+        Dictionary<string, ContentSafetyAccountDefinition> contentSafetyAccounts)
+    {
+        if (account is null)
+        {
+            throw new ApimArtifactException(path, "contentSafetyAccounts holds null; each entry needs name, region and customSubDomain");
+        }
+
+        // One name space for both kinds: each account is one Azure resource of the resource group and one local mock.
+        if (string.IsNullOrWhiteSpace(account.Name) || accounts.ContainsKey(account.Name) || !contentSafetyAccounts.TryAdd(account.Name, account))
+        {
+            throw new ApimArtifactException(path, $"content safety account name '{account.Name}' is empty or repeated (Azure OpenAI and Content Safety accounts share one set of names)");
+        }
+
+        if (string.IsNullOrWhiteSpace(account.Region))
+        {
+            throw new ApimArtifactException(path, $"content safety account '{account.Name}' has no region");
+        }
+
+        if (string.IsNullOrWhiteSpace(account.CustomSubDomain))
+        {
+            throw new ApimArtifactException(path, $"content safety account '{account.Name}' has no customSubDomain (its endpoint is https://<customSubDomain>.cognitiveservices.azure.com)");
+        }
+    }
+
+    private static void ValidateSingle(
+        string path,
+        BackendDefinition backend,
+        Dictionary<string, AccountDefinition> accounts,
+        Dictionary<string, ContentSafetyAccountDefinition> contentSafetyAccounts)
     {
         if (!Uri.TryCreate(backend.Url, UriKind.Absolute, out var url) || (url.Scheme != Uri.UriSchemeHttp && url.Scheme != Uri.UriSchemeHttps))
         {
@@ -112,6 +169,20 @@ internal sealed record Topology(IReadOnlyList<AccountDefinition> Accounts, IRead
         if (backend.Account is not null && !accounts.TryGetValue(backend.Account, out account))
         {
             throw new ApimArtifactException(path, $"backend '{backend.Id}' names unknown account '{backend.Account}'");
+        }
+
+        if (backend.ContentSafetyAccount is { } contentSafety)
+        {
+            if (backend.Account is not null || backend.Deployment is not null)
+            {
+                throw new ApimArtifactException(path, $"backend '{backend.Id}' names content safety account '{contentSafety}' and an Azure OpenAI account or deployment; a backend is in front of one account");
+            }
+
+            if (!contentSafetyAccounts.ContainsKey(contentSafety))
+            {
+                var declared = contentSafetyAccounts.Count == 0 ? "contentSafetyAccounts declares none" : "contentSafetyAccounts declares " + string.Join(", ", contentSafetyAccounts.Keys);
+                throw new ApimArtifactException(path, $"backend '{backend.Id}' names unknown content safety account '{contentSafety}' ({declared})");
+            }
         }
 
         if (backend.Deployment is not null)
@@ -268,7 +339,7 @@ internal sealed record Topology(IReadOnlyList<AccountDefinition> Accounts, IRead
 
     private static void ValidatePool(string path, BackendDefinition pool, Dictionary<string, BackendDefinition> backends)
     {
-        if (pool.Account is not null || pool.Deployment is not null)
+        if (pool.Account is not null || pool.Deployment is not null || pool.ContentSafetyAccount is not null)
         {
             throw new ApimArtifactException(path, $"pool '{pool.Id}' names an account or deployment; its members do");
         }
@@ -334,6 +405,12 @@ internal sealed record Topology(IReadOnlyList<AccountDefinition> Accounts, IRead
 /// <summary>An Azure OpenAI account (a Cognitive Services account of kind OpenAI) in one region.</summary>
 internal sealed record AccountDefinition(string Name, string Region, string CustomSubDomain, IReadOnlyList<DeploymentDefinition> Deployments);
 
+/// <summary>
+/// An Azure AI Content Safety account (a Cognitive Services account of kind ContentSafety) in one region; its endpoint is
+/// <c>https://{customSubDomain}.cognitiveservices.azure.com</c>.
+/// </summary>
+internal sealed record ContentSafetyAccountDefinition(string Name, string Region, string CustomSubDomain);
+
 /// <summary>A model deployment of an account; SKU capacity is in thousands of tokens per minute.</summary>
 internal sealed record DeploymentDefinition(string Name, ModelDefinition Model, SkuDefinition Sku);
 
@@ -344,8 +421,9 @@ internal sealed record ModelDefinition(string Format, string Name, string Versio
 internal sealed record SkuDefinition(string Name, int Capacity);
 
 /// <summary>
-/// An API Management backend entity: of type Single (a URL in front of an account, or one deployment of it, with at most
-/// one circuit-breaker rule) or Pool (single backends by priority and weight).
+/// An API Management backend entity: of type Single (a URL in front of an Azure OpenAI account, or one deployment of it,
+/// or of a Content Safety account, with at most one circuit-breaker rule) or Pool (single backends by priority and
+/// weight). <c>account</c>, <c>deployment</c> and <c>contentSafetyAccount</c> are this project's, not API Management's.
 /// </summary>
 internal sealed record BackendDefinition(
     string Id,
@@ -357,13 +435,23 @@ internal sealed record BackendDefinition(
     string? Description,
     CircuitBreakerDefinition? CircuitBreaker,
     BackendPoolDefinition? Pool,
-    BackendCredentialsDefinition? Credentials = null)
+    BackendCredentialsDefinition? Credentials = null,
+    string? ContentSafetyAccount = null)
 {
     public const string SingleType = "Single";
 
     public const string PoolType = "Pool";
 
     public bool IsPool => string.Equals(Type, PoolType, StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>The account this backend is in front of, of either kind; null for a pool or a backend that names none.</summary>
+    public string? AccountName => Account ?? ContentSafetyAccount;
+
+    /// <summary>
+    /// The path of the URL, without a trailing slash (<c>/openai</c>; empty for an account's root): what a local stand-in
+    /// keeps when it takes the place of the URL's host (the AppHost points the backend at its mock plus this path).
+    /// </summary>
+    public string UrlPath => Uri.TryCreate(Url, UriKind.Absolute, out var url) ? url.AbsolutePath.TrimEnd('/') : string.Empty;
 }
 
 /// <summary>

@@ -1,18 +1,21 @@
-# Before azd down: API Management and Azure OpenAI accounts are soft-deleted when deleted, and keep their names (and
-# the accounts their custom subdomains) until purged, so the next azd up of this environment would fail. Says so, and
-# what purging needs. azd passes --purge on to both; nothing here deletes anything. (The same text as predown.sh.)
+# Before azd down: API Management and the Cognitive Services accounts (Azure OpenAI, Content Safety) are soft-deleted
+# when deleted, and keep their names (and the accounts their custom subdomains) until purged, so the next azd up of
+# this environment would fail. Says so, and what purging needs. azd passes --purge on to both; nothing here deletes
+# anything. (The same text as predown.sh.)
 $ErrorActionPreference = 'Stop'
 
 $apim = if ($env:APIM_NAME) { $env:APIM_NAME } else { 'apim-<token>' }
 $accounts = if ($env:AZURE_OPENAI_ACCOUNTS) { $env:AZURE_OPENAI_ACCOUNTS } else { 'see apim/topology.json' }
+$contentSafety = if ($env:AZURE_CONTENT_SAFETY_ACCOUNTS) { $env:AZURE_CONTENT_SAFETY_ACCOUNTS } else { 'see apim/topology.json' }
 $environment = if ($env:AZURE_ENV_NAME) { $env:AZURE_ENV_NAME } else { '<environment>' }
 
 Write-Host @"
 
-azd down deletes API Management '$apim' and the Azure OpenAI accounts ($accounts).
+azd down deletes API Management '$apim', the Azure OpenAI accounts ($accounts)
+and the Content Safety accounts ($contentSafety).
 Both are soft-deleted by Azure and keep their names until purged: without --purge, the next azd up of this
 environment fails (ServiceAlreadyExistsInSoftDeletedState, FlagMustBeSetForRestore, CustomDomainInUse) until the
-soft-deleted ones are purged or their retention ends (48 hours for Azure OpenAI accounts).
+soft-deleted ones are purged or their retention ends (48 hours for the accounts).
 
   azd down --purge     deletes and purges both (the documented teardown)
 

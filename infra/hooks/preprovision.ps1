@@ -238,7 +238,8 @@ if ($deletedService) {
     Ok "no soft-deleted API Management service is named '$apimName'"
 }
 $deletedAccounts = @(AzJson @('cognitiveservices', 'account', 'list-deleted'))
-foreach ($acct in $topology.accounts) {
+# Azure OpenAI and Content Safety accounts alike: both are Cognitive Services accounts, soft-deleted the same way.
+foreach ($acct in @($topology.accounts) + @(Prop $topology 'contentSafetyAccounts' | Where-Object { $_ })) {
     $subdomain = $acct.customSubDomain.Replace('RESOURCE-TOKEN', $token)
     if (-not $subdomain.Contains($token)) {
         Warn "$($acct.name): customSubDomain '$subdomain' does not contain RESOURCE-TOKEN: it is global, another environment or user may hold it (CustomDomainInUse)"
@@ -249,7 +250,7 @@ foreach ($acct in $topology.accounts) {
     } | Select-Object -First 1
     if ($holder) {
         $heldGroup = if ("$(Prop $holder 'id')" -match '/resourceGroups/([^/]+)/') { $Matches[1] } else { '' }
-        Fail "a soft-deleted Azure OpenAI account '$($holder.name)' ($($holder.location)) holds '$($acct.name)' or its subdomain '$subdomain' (FlagMustBeSetForRestore, CustomDomainInUse)" @(
+        Fail "a soft-deleted Cognitive Services account '$($holder.name)' ($($holder.location)) holds '$($acct.name)' or its subdomain '$subdomain' (FlagMustBeSetForRestore, CustomDomainInUse)" @(
             "purge it: az cognitiveservices account purge --name $($holder.name) --resource-group $heldGroup --location `"$($holder.location)`" --subscription $subscription",
             '(needs Microsoft.CognitiveServices/locations/resourceGroups/deletedAccounts/delete, which Contributor has)')
     } else {

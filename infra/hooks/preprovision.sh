@@ -306,14 +306,14 @@ while IFS=$tab read -r acct region subdomain; do
     IFS=$tab read -r held_name held_location held_group <<EOF2
 $holder
 EOF2
-    fail "a soft-deleted Azure OpenAI account '$held_name' ($held_location) holds '$acct' or its subdomain '$subdomain' (FlagMustBeSetForRestore, CustomDomainInUse)" \
+    fail "a soft-deleted Cognitive Services account '$held_name' ($held_location) holds '$acct' or its subdomain '$subdomain' (FlagMustBeSetForRestore, CustomDomainInUse)" \
       "purge it: az cognitiveservices account purge --name $held_name --resource-group $held_group --location \"$held_location\" --subscription $subscription" \
       "(needs Microsoft.CognitiveServices/locations/resourceGroups/deletedAccounts/delete, which Contributor has)"
   else
     ok "no soft-deleted account holds '$acct' or '$subdomain'"
   fi
 done <<EOF
-$(jq -r '.accounts[] | [.name, .region, .customSubDomain] | @tsv' "$topology")
+$(jq -r '(.accounts[], (.contentSafetyAccounts // [])[]) | [.name, .region, .customSubDomain] | @tsv' "$topology")
 EOF
 
 echo ""

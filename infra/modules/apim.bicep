@@ -28,7 +28,7 @@ param publisherEmail string
 @description('Publisher name.')
 param publisherName string
 
-@description('Name of the user-assigned identity the policies call Azure OpenAI with.')
+@description('Name of the user-assigned identity the policies and the backends\' managed-identity credentials call Azure OpenAI and Content Safety with.')
 param identityName string
 
 @description('Name of the Application Insights component the logger sends to.')
@@ -206,7 +206,9 @@ resource backend 'Microsoft.ApiManagement/service/backends@2024-10-01-preview' =
       circuitBreaker: entry.?circuitBreaker
       // Headers, query parameters, an Authorization header or a managed-identity token (managedIdentity.resource,
       // clientId) that API Management adds to every request to this backend; {{named values}} in them resolve in Azure.
-      credentials: entry.?credentials
+      // A managed identity without clientId is the gateway's own: here the service's one identity, user-assigned, whose
+      // client id it must name (without one API Management would ask for a system-assigned identity it does not have).
+      credentials: empty(entry.?credentials.?managedIdentity) || contains(entry.credentials.managedIdentity, 'clientId') ? entry.?credentials : union(entry.credentials, { managedIdentity: union(entry.credentials.managedIdentity, { clientId: identity.properties.clientId }) })
     }
   }
 ]

@@ -18,9 +18,9 @@ public sealed class ApimFolderCoverageTests(InfraTemplate template)
 
         Assert.True(missing.Count == 0, "apim/ has what the template does not deploy:" + Environment.NewLine + string.Join(Environment.NewLine, missing));
 
-        // Today's apim/: 8 backends, 4 named values, 2 subscriptions, the API (api.json and openapi.json), its policy and
+        // Today's apim/: 10 backends, 4 named values, 2 subscriptions, the API (api.json and openapi.json), its policy and
         // the policy's 6 fragments.
-        Assert.Equal(23, artefacts.Count);
+        Assert.Equal(25, artefacts.Count);
         Assert.Equal(8, artefacts.Count(a => a.Value is not null));
     }
 

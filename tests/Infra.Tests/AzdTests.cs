@@ -83,6 +83,7 @@ public sealed partial class AzdTests(InfraTemplate template)
         Assert.Equal($"rg-{InfraTemplate.EnvironmentName}", template.Outputs["AZURE_RESOURCE_GROUP"]!.GetValue<string>());
         Assert.Equal("chat-app,search-indexer", template.Outputs["APIM_SUBSCRIPTIONS"]!.GetValue<string>());
         Assert.Equal("aoai-eastus2,aoai-swedencentral,aoai-japaneast", template.Outputs["AZURE_OPENAI_ACCOUNTS"]!.GetValue<string>());
+        Assert.Equal("contentsafety-eastus2", template.Outputs["AZURE_CONTENT_SAFETY_ACCOUNTS"]!.GetValue<string>());
     }
 
     [GeneratedRegex(@"\$\{?(?:env:)?(?<name>[A-Z][A-Z0-9_]+)")]

@@ -23,12 +23,15 @@ public sealed class GlobalNamesTests(InfraTemplate template)
     [Fact]
     public void Topology_SpellsEveryCustomSubdomainWithThePlaceholder_InTheAccountAndItsBackendsUrls()
     {
-        foreach (var account in Topology.Accounts)
+        var accounts = Topology.Accounts.Select(a => (a.Name, a.CustomSubDomain, Domain: "openai.azure.com"))
+            .Concat(Topology.ContentSafetyAccounts.Select(a => (a.Name, a.CustomSubDomain, Domain: "cognitiveservices.azure.com")));
+        foreach (var (name, subdomain, domain) in accounts)
         {
-            Assert.Contains(Placeholder, account.CustomSubDomain, StringComparison.Ordinal);
-            foreach (var backend in Topology.Backends.Where(b => b.Account == account.Name))
+            Assert.Contains(Placeholder, subdomain, StringComparison.Ordinal);
+            Assert.NotEmpty(Topology.SinglesOf(name));
+            foreach (var backend in Topology.SinglesOf(name))
             {
-                Assert.StartsWith($"https://{account.CustomSubDomain}.openai.azure.com/", backend.Url, StringComparison.Ordinal);
+                Assert.StartsWith($"https://{subdomain}.{domain}", backend.Url, StringComparison.Ordinal);
             }
         }
     }
@@ -37,12 +40,20 @@ public sealed class GlobalNamesTests(InfraTemplate template)
     public void Topology_WithThePlaceholder_LoadsForTheLocalGateway_AndKeepsThePathTheAppHostUses()
     {
         // Locally nothing resolves the placeholder: the AppHost points each backend at its mock, keeping only the URL's
-        // path (AppHost/TopologyExtensions.cs), and the gateway run alone is given every backend's URL.
+        // path (BackendDefinition.UrlPath: /openai, an embeddings backend's whole address, a Content Safety account's
+        // root), and the gateway run alone is given every backend's URL.
         foreach (var backend in Topology.Backends.Where(b => !b.IsPool))
         {
             var url = new Uri(backend.Url!);
+            var path = backend.Id switch
+            {
+                "embeddings-backend" => $"/openai/deployments/{backend.Deployment}/embeddings",
+                _ when backend.ContentSafetyAccount is not null => "/",
+                _ => "/openai",
+            };
 
-            Assert.Equal("/openai", url.AbsolutePath);
+            Assert.Equal(path, url.AbsolutePath);
+            Assert.Equal(path.TrimEnd('/'), backend.UrlPath);
             Assert.Contains(Placeholder.ToLowerInvariant(), url.Host, StringComparison.Ordinal);
         }
     }
@@ -54,8 +65,9 @@ public sealed class GlobalNamesTests(InfraTemplate template)
 
         Assert.Matches("^[a-z0-9]{13}$", token);
         Assert.Equal($"apim-{token}", template.Sole(Service)["name"]!.GetValue<string>());
-        var subdomains = template.OfType(Accounts).Select(a => a["properties"]!["customSubDomainName"]!.GetValue<string>()).ToList();
-        Assert.Equal(Topology.Accounts.Select(a => a.CustomSubDomain.Replace(Placeholder, token, StringComparison.Ordinal)), subdomains);
+        var subdomains = template.OfType(Accounts).Select(a => a["properties"]!["customSubDomainName"]!.GetValue<string>()).Order(StringComparer.Ordinal).ToList();
+        var written = Topology.Accounts.Select(a => a.CustomSubDomain).Concat(Topology.ContentSafetyAccounts.Select(a => a.CustomSubDomain));
+        Assert.Equal(written.Select(s => s.Replace(Placeholder, token, StringComparison.Ordinal)).Order(StringComparer.Ordinal), subdomains);
         Assert.All(subdomains, s => Assert.DoesNotContain(Placeholder, s, StringComparison.OrdinalIgnoreCase));
         Assert.All(template.OfType(Backends).Select(b => b["properties"]!["url"]?.GetValue<string>()).OfType<string>(), url => Assert.Contains(token, url, StringComparison.Ordinal));
     }
@@ -70,7 +82,7 @@ public sealed class GlobalNamesTests(InfraTemplate template)
 
         Assert.Equal(names.Count, otherNames.Count);
         Assert.Empty(names.Intersect(otherNames, StringComparer.OrdinalIgnoreCase));
-        Assert.Equal(1 + Topology.Accounts.Count + Topology.Backends.Count(b => !b.IsPool), names.Count);
+        Assert.Equal(1 + Topology.Accounts.Count + Topology.ContentSafetyAccounts.Count + Topology.Backends.Count(b => !b.IsPool), names.Count);
     }
 
     [Fact]

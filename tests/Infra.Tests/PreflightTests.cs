@@ -205,9 +205,10 @@ public sealed class PreflightTests(InfraTemplate template) : IDisposable
         var (exitCode, output) = await RunAsync(shell);
 
         Assert.Equal(1, exitCode);
-        Assert.Contains("FAIL  a soft-deleted Azure OpenAI account 'aoai-japaneast' (japaneast) holds 'aoai-japaneast' or its subdomain", output, StringComparison.Ordinal);
+        Assert.Contains("FAIL  a soft-deleted Cognitive Services account 'aoai-japaneast' (japaneast) holds 'aoai-japaneast' or its subdomain", output, StringComparison.Ordinal);
         Assert.Contains($"az cognitiveservices account purge --name aoai-japaneast --resource-group rg-{Preflight.Environment} --location \"japaneast\" --subscription {TemplateSnapshot.SubscriptionId}", output, StringComparison.Ordinal);
         Assert.Contains("ok    no soft-deleted account holds 'aoai-eastus2'", output, StringComparison.Ordinal);
+        Assert.Contains("ok    no soft-deleted account holds 'contentsafety-eastus2'", output, StringComparison.Ordinal);
     }
 
     [Theory]

@@ -5,13 +5,17 @@ using Infra.Tests.Support;
 
 namespace Infra.Tests;
 
-/// <summary>apim/topology.json as the compiled template deploys it: Azure OpenAI accounts, API Management backends and pools.</summary>
+/// <summary>
+/// apim/topology.json as the compiled template deploys it: Azure OpenAI and Content Safety accounts, API Management
+/// backends and pools.
+/// </summary>
 [Collection(InfraTemplateGroup.Name)]
 public sealed class TopologyTemplateTests(InfraTemplate template)
 {
     private const string Backends = "Microsoft.ApiManagement/service/backends";
     private const string Accounts = "Microsoft.CognitiveServices/accounts";
     private const string OpenAIUserRole = "5e0bd9bd-7b93-4f28-af87-19fc36ad61bd";
+    private const string CognitiveServicesUserRole = "a97b65f3-24c7-4388-baec-2e87135dc908";
 
     private static readonly Topology Topology = Topology.Load(InfraTemplate.ApimPath);
 
@@ -25,7 +29,7 @@ public sealed class TopologyTemplateTests(InfraTemplate template)
         var deployed = template.OfType(Backends).Select(r => r["name"]!.GetValue<string>().Split('/')[^1]).Order(StringComparer.Ordinal);
 
         Assert.Equal(Topology.Backends.Select(b => b.Id).Order(StringComparer.Ordinal), deployed);
-        Assert.Equal(8, Topology.Backends.Count);
+        Assert.Equal(10, Topology.Backends.Count);
     }
 
     [Fact]
@@ -33,7 +37,7 @@ public sealed class TopologyTemplateTests(InfraTemplate template)
     {
         var singles = Topology.Backends.Where(b => !b.IsPool).ToList();
 
-        Assert.Equal(6, singles.Count);
+        Assert.Equal(8, singles.Count);
         foreach (var backend in singles)
         {
             var properties = template.Apim(Backends, backend.Id)["properties"]!;
@@ -44,8 +48,15 @@ public sealed class TopologyTemplateTests(InfraTemplate template)
             Assert.Equal(backend.Protocol, properties["protocol"]!.GetValue<string>());
             Assert.Equal(backend.Description, properties["description"]!.GetValue<string>());
             Assert.True(JsonNode.DeepEquals(written["circuitBreaker"], properties["circuitBreaker"]), $"{backend.Id}: circuit breaker {properties["circuitBreaker"]?.ToJsonString()} is not the topology's {written["circuitBreaker"]?.ToJsonString()}");
+        }
 
-            // The numbers, spelled out: one rule, tripping on the first 429 or 5xx within 10 s, for Retry-After or 10 s.
+        // The per-deployment backends (the two that Microsoft's samples name have no breaker): the numbers, spelled out,
+        // one rule, tripping on the first 429 or 5xx within 10 s, for Retry-After or 10 s.
+        var perDeployment = singles.Where(b => b.Id == $"{b.Account}-{b.Deployment}").ToList();
+        Assert.Equal(6, perDeployment.Count);
+        foreach (var backend in perDeployment)
+        {
+            var properties = template.Apim(Backends, backend.Id)["properties"]!;
             var rule = Assert.Single(properties["circuitBreaker"]!["rules"]!.AsArray())!;
             Assert.Equal(1, rule["failureCondition"]!["count"]!.GetValue<int>());
             Assert.Equal("PT10S", rule["failureCondition"]!["interval"]!.GetValue<string>());
@@ -59,13 +70,36 @@ public sealed class TopologyTemplateTests(InfraTemplate template)
     [Fact]
     public void SingleBackends_PointAtTheirAccountsCustomSubdomain()
     {
-        foreach (var backend in Topology.Backends.Where(b => b.Account is not null))
+        foreach (var backend in Topology.Backends.Where(b => b.AccountName is not null))
         {
-            var account = template.OfType(Accounts).Single(a => a["name"]!.GetValue<string>() == backend.Account);
+            var account = template.OfType(Accounts).Single(a => a["name"]!.GetValue<string>() == backend.AccountName);
             var url = new Uri(template.Apim(Backends, backend.Id)["properties"]!["url"]!.GetValue<string>());
+            var domain = backend.ContentSafetyAccount is null ? "openai.azure.com" : "cognitiveservices.azure.com";
 
-            Assert.Equal($"{account["properties"]!["customSubDomainName"]!.GetValue<string>()}.openai.azure.com", url.Host);
+            Assert.Equal($"{account["properties"]!["customSubDomainName"]!.GetValue<string>()}.{domain}", url.Host);
         }
+
+        Assert.Equal(8, Topology.Backends.Count(b => b.AccountName is not null));
+    }
+
+    [Fact]
+    public void BackendsOfMicrosoftsSamples_AreDeployedOnTheServicesIdentity_ItsClientIdAdded()
+    {
+        var identity = template.Sole("Microsoft.ManagedIdentity/userAssignedIdentities")["id"]!.GetValue<string>();
+
+        // The topology writes managedIdentity without clientId ("the gateway's identity"); API Management's one identity
+        // is user-assigned, so the deployment names its client id.
+        foreach (var id in new[] { "content-safety-backend", "embeddings-backend" })
+        {
+            var credentials = template.Apim(Backends, id)["properties"]!["credentials"]!;
+            var expected = JsonNode.Parse($$"""{ "managedIdentity": { "resource": "https://cognitiveservices.azure.com", "clientId": "[reference('{{identity}}', '2024-11-30').clientId]" } }""");
+            Assert.True(JsonNode.DeepEquals(expected, credentials), $"{id}: deployed credentials {credentials.ToJsonString()}");
+        }
+
+        Assert.Equal("https://contentsafety-eastus2-" + template.ResourceToken + ".cognitiveservices.azure.com", template.Apim(Backends, "content-safety-backend")["properties"]!["url"]!.GetValue<string>());
+        Assert.Equal(
+            "https://aoai-eastus2-" + template.ResourceToken + ".openai.azure.com/openai/deployments/text-embedding-3-small/embeddings",
+            template.Apim(Backends, "embeddings-backend")["properties"]!["url"]!.GetValue<string>());
     }
 
     [Fact]
@@ -96,12 +130,12 @@ public sealed class TopologyTemplateTests(InfraTemplate template)
     [Fact]
     public void Accounts_OnePerTopologyAccount_OpenAIWithKeysDisabled_AndTheirDeployments()
     {
-        Assert.Equal(Topology.Accounts.Count, template.OfType(Accounts).Count());
+        Assert.Equal(Topology.Accounts.Count, OfKind("OpenAI").Count());
+        Assert.Equal(Topology.Accounts.Count + Topology.ContentSafetyAccounts.Count, template.OfType(Accounts).Count());
         Assert.Equal(3, Topology.Accounts.Count);
         foreach (var account in Topology.Accounts)
         {
-            var resource = template.OfType(Accounts).Single(a => a["name"]!.GetValue<string>() == account.Name);
-            Assert.Equal("OpenAI", resource["kind"]!.GetValue<string>());
+            var resource = OfKind("OpenAI").Single(a => a["name"]!.GetValue<string>() == account.Name);
             Assert.Equal(account.Region, resource["location"]!.GetValue<string>());
             Assert.Equal(account.CustomSubDomain.Replace(GlobalNamesTests.Placeholder, template.ResourceToken, StringComparison.Ordinal), resource["properties"]!["customSubDomainName"]!.GetValue<string>());
             Assert.True(resource["properties"]!["disableLocalAuth"]!.GetValue<bool>());
@@ -123,18 +157,41 @@ public sealed class TopologyTemplateTests(InfraTemplate template)
     }
 
     [Fact]
-    public void Accounts_EachGrantsTheIdentityCognitiveServicesOpenAIUser()
+    public void ContentSafetyAccounts_OnePerTopologyAccount_ContentSafetyS0WithKeysDisabled()
+    {
+        var deployed = OfKind("ContentSafety").ToList();
+
+        Assert.Equal(Topology.ContentSafetyAccounts.Count, deployed.Count);
+        Assert.Single(Topology.ContentSafetyAccounts);
+        foreach (var account in Topology.ContentSafetyAccounts)
+        {
+            var resource = Assert.Single(deployed, a => a["name"]!.GetValue<string>() == account.Name);
+            Assert.Equal("2024-10-01", resource["apiVersion"]!.GetValue<string>());
+            Assert.Equal("S0", resource["sku"]!["name"]!.GetValue<string>());
+            Assert.Equal(account.Region, resource["location"]!.GetValue<string>());
+            Assert.Equal(account.CustomSubDomain.Replace(GlobalNamesTests.Placeholder, template.ResourceToken, StringComparison.Ordinal), resource["properties"]!["customSubDomainName"]!.GetValue<string>());
+            Assert.True(resource["properties"]!["disableLocalAuth"]!.GetValue<bool>());
+            Assert.Equal("Enabled", resource["properties"]!["publicNetworkAccess"]!.GetValue<string>());
+            Assert.Empty(template.OfType($"{Accounts}/deployments").Where(d => d["name"]!.GetValue<string>().StartsWith(account.Name + "/", StringComparison.Ordinal)));
+        }
+    }
+
+    [Theory]
+    [InlineData("OpenAI", OpenAIUserRole)]
+    [InlineData("ContentSafety", CognitiveServicesUserRole)]
+    public void Accounts_EachGrantsTheIdentityItsRole_OpenAIUserOrCognitiveServicesUser(string kind, string role)
     {
         var identity = template.Sole("Microsoft.ManagedIdentity/userAssignedIdentities")["id"]!.GetValue<string>();
         var assignments = template.OfType("Microsoft.Authorization/roleAssignments").ToList();
 
-        Assert.Equal(Topology.Accounts.Count, assignments.Count);
-        foreach (var account in template.OfType(Accounts))
+        Assert.Equal(Topology.Accounts.Count + Topology.ContentSafetyAccounts.Count, assignments.Count);
+        Assert.NotEmpty(OfKind(kind));
+        foreach (var account in OfKind(kind))
         {
             var scope = account["id"]!.GetValue<string>() + "/providers/Microsoft.Authorization/roleAssignments/";
             var assignment = Assert.Single(assignments, a => a["id"]!.GetValue<string>().StartsWith(scope, StringComparison.Ordinal))["properties"]!;
 
-            Assert.EndsWith($"/providers/Microsoft.Authorization/roleDefinitions/{OpenAIUserRole}", assignment["roleDefinitionId"]!.GetValue<string>(), StringComparison.Ordinal);
+            Assert.EndsWith($"/providers/Microsoft.Authorization/roleDefinitions/{role}", assignment["roleDefinitionId"]!.GetValue<string>(), StringComparison.Ordinal);
             Assert.Equal($"[reference('{identity}', '2024-11-30').principalId]", assignment["principalId"]!.GetValue<string>());
             Assert.Equal("ServicePrincipal", assignment["principalType"]!.GetValue<string>());
         }
@@ -150,6 +207,9 @@ public sealed class TopologyTemplateTests(InfraTemplate template)
         Assert.Equal("serial", loop["mode"]!.GetValue<string>());
         Assert.Equal(1, loop["batchSize"]!.GetValue<int>());
     }
+
+    /// <summary>The Cognitive Services accounts of one kind (<c>OpenAI</c>, <c>ContentSafety</c>).</summary>
+    private IEnumerable<JsonObject> OfKind(string kind) => template.OfType(Accounts).Where(a => a["kind"]!.GetValue<string>() == kind);
 
     /// <summary>Every resource declaration of a compiled template and its nested module templates.</summary>
     private static IEnumerable<JsonObject> Resources(JsonObject compiled)

@@ -180,10 +180,10 @@ internal sealed class TargetLauncher(string runDirectory, HttpClient http, bool 
             start.ArgumentList.Add(setting);
         }
 
-        var backend = new Uri(RequireBackend(), "/openai").ToString();
+        var backend = RequireBackend().GetLeftPart(UriPartial.Authority);
         foreach (var single in Topology.Load(apimPath).Backends.Where(b => !b.IsPool))
         {
-            start.ArgumentList.Add($"--Apim:Backends:{single.Id}:Url={backend}");
+            start.ArgumentList.Add($"--Apim:Backends:{single.Id}:Url={backend}{single.UrlPath}");
         }
 
         return start;

@@ -14,6 +14,9 @@ public sealed class TopologyLoadTests : IDisposable
           "circuitBreaker": { "rules": [ { "name": "r", "failureCondition": { "count": 1, "interval": "PT10S", "statusCodeRanges": [ { "min": 429, "max": 429 } ] }, "tripDuration": "PT1M" } ] } }
         """;
 
+    private const string EmbeddingsBackend = "embeddings-backend";
+    private const string ContentSafetyBackend = "content-safety-backend";
+
     private static readonly NamedValues NoNamedValues = new(new Dictionary<string, string?>());
 
     private readonly string _folder = Directory.CreateTempSubdirectory("topology-test-").FullName;
@@ -26,7 +29,8 @@ public sealed class TopologyLoadTests : IDisposable
         var topology = Topology.Load(TestApim.RepoApimPath);
 
         // One single backend per account and deployment: throttling one deployment never trips the account's others.
-        var singles = topology.Backends.Where(b => !b.IsPool).ToList();
+        // (The two backends Microsoft's samples name, embeddings-backend and content-safety-backend, are the next test's.)
+        var singles = topology.Backends.Where(b => !b.IsPool && b.Id is not (EmbeddingsBackend or ContentSafetyBackend)).ToList();
         var expected = topology.Accounts.SelectMany(a => a.Deployments.Select(d => (a.Name, d.Name))).Order().ToList();
         Assert.Equal(expected, singles.Select(b => (b.Account!, b.Deployment!)).Order().ToList());
         Assert.All(singles, b => Assert.Equal($"{b.Account}-{b.Deployment}", b.Id));
@@ -48,7 +52,69 @@ public sealed class TopologyLoadTests : IDisposable
                 pool.Pool!.Services!.Select(m => m.BackendId).Order());
         }
 
-        Assert.Equal(8, topology.Backends.Count);
+        Assert.Equal(10, topology.Backends.Count);
+    }
+
+    [Fact]
+    public void Load_ShippedTopology_HasTheBackendsMicrosoftsSamplesName_OnTheGatewaysManagedIdentity()
+    {
+        var topology = Topology.Load(TestApim.RepoApimPath);
+
+        // The semantic cache's embeddings backend: the whole embeddings address of East US 2's deployment.
+        var embeddings = Assert.Single(topology.Backends, b => b.Id == EmbeddingsBackend);
+        Assert.Equal("aoai-eastus2", embeddings.Account);
+        Assert.Equal("text-embedding-3-small", embeddings.Deployment);
+        Assert.Equal("https://aoai-eastus2-RESOURCE-TOKEN.openai.azure.com/openai/deployments/text-embedding-3-small/embeddings", embeddings.Url);
+        Assert.Equal("/openai/deployments/text-embedding-3-small/embeddings", embeddings.UrlPath);
+
+        // llm-content-safety's backend: the root of the one Content Safety account.
+        var account = Assert.Single(topology.ContentSafetyAccounts);
+        var contentSafety = Assert.Single(topology.Backends, b => b.Id == ContentSafetyBackend);
+        Assert.Equal(account.Name, contentSafety.ContentSafetyAccount);
+        Assert.Equal($"https://{account.CustomSubDomain}.cognitiveservices.azure.com", contentSafety.Url);
+        Assert.Equal(string.Empty, contentSafety.UrlPath);
+        Assert.Equal(account.Region, topology.RegionOf(contentSafety));
+        Assert.Equal([contentSafety], topology.SinglesOf(account.Name));
+
+        Assert.All(new[] { embeddings, contentSafety }, b =>
+        {
+            Assert.Equal("https://cognitiveservices.azure.com", b.Credentials!.ManagedIdentity!.Resource);
+            Assert.Null(b.Credentials.ManagedIdentity.ClientId);
+            Assert.Null(b.CircuitBreaker);
+        });
+    }
+
+    [Fact]
+    public void Load_NoContentSafetyAccounts_IsAnEmptyList()
+    {
+        var topology = JsonNode.Parse(File.ReadAllText(Path.Combine(TestApim.RepoApimPath, Topology.FileName)))!.AsObject();
+        topology.Remove("contentSafetyAccounts");
+        topology["backends"] = new JsonArray(JsonNode.Parse(Single));
+        File.WriteAllText(Path.Combine(_folder, Topology.FileName), topology.ToJsonString());
+
+        Assert.Empty(Topology.Load(_folder).ContentSafetyAccounts);
+    }
+
+    [Theory]
+    [InlineData("""{ "name": "cs-two", "region": "eastus2", "customSubDomain": "cs-two-x" }""", """{ "id": "cs", "contentSafetyAccount": "cs-three", "url": "https://cs.example" }""", "backend 'cs' names unknown content safety account 'cs-three' (contentSafetyAccounts declares contentsafety-eastus2, cs-two)")]
+    [InlineData("""{ "name": "cs-two", "region": "eastus2", "customSubDomain": "cs-two-x" }""", """{ "id": "cs", "contentSafetyAccount": "cs-two", "account": "aoai-eastus2", "url": "https://cs.example" }""", "backend 'cs' names content safety account 'cs-two' and an Azure OpenAI account or deployment; a backend is in front of one account")]
+    [InlineData("""{ "name": "cs-two", "region": "eastus2", "customSubDomain": "cs-two-x" }""", """{ "id": "p", "type": "Pool", "contentSafetyAccount": "cs-two", "pool": { "services": [ { "id": "east" } ] } }""", "pool 'p' names an account or deployment; its members do")]
+    [InlineData("""{ "name": "CONTENTSAFETY-eastus2", "region": "eastus2", "customSubDomain": "cs-two-x" }""", null, "content safety account name 'CONTENTSAFETY-eastus2' is empty or repeated")]
+    [InlineData("""{ "name": "aoai-eastus2", "region": "eastus2", "customSubDomain": "cs-two-x" }""", null, "content safety account name 'aoai-eastus2' is empty or repeated (Azure OpenAI and Content Safety accounts share one set of names)")]
+    [InlineData("""{ "name": "", "region": "eastus2", "customSubDomain": "cs-two-x" }""", null, "content safety account name '' is empty or repeated")]
+    [InlineData("""{ "name": "cs-two", "customSubDomain": "cs-two-x" }""", null, "content safety account 'cs-two' has no region")]
+    [InlineData("""{ "name": "cs-two", "region": "eastus2" }""", null, "content safety account 'cs-two' has no customSubDomain (its endpoint is https://<customSubDomain>.cognitiveservices.azure.com)")]
+    public void Load_BadContentSafetyAccountsOrBackends_FailNamingTheFile(string account, string? backend, string reason)
+    {
+        var topology = JsonNode.Parse(File.ReadAllText(Path.Combine(TestApim.RepoApimPath, Topology.FileName)))!;
+        topology["contentSafetyAccounts"]!.AsArray().Add(JsonNode.Parse(account));
+        topology["backends"] = new JsonArray([.. new[] { Single, backend }.OfType<string>().Select(b => JsonNode.Parse(b))]);
+        File.WriteAllText(Path.Combine(_folder, Topology.FileName), topology.ToJsonString());
+
+        var error = Assert.Throws<ApimArtifactException>(() => Topology.Load(_folder));
+
+        Assert.Equal(Path.Combine(_folder, Topology.FileName), error.FilePath);
+        Assert.Contains(reason, error.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -18,7 +18,7 @@ public class PolicyLoaderTests
                 "v1_ChatCompletions_Create", "v1_Completions_Create", "v1_Embeddings_Create", "v1_Models_List", "v1_Responses_Create", "v1_Responses_Delete", "v1_Responses_Get", "v1_Responses_ListInputItems",
             ],
             route.Definition.Operations.Select(o => o.Id).Order(StringComparer.Ordinal));
-        Assert.Equal(8, artifacts.Backends.All.Count);
+        Assert.Equal(10, artifacts.Backends.All.Count);
         Assert.Equal([PolicyScope.Global, PolicyScope.Api], route.Policies.Documents.Select(s => s.Scope));
     }
 

@@ -7,7 +7,8 @@ using Microsoft.Extensions.DependencyInjection;
 namespace Gateway.Tests.Support;
 
 /// <summary>
-/// The gateway in memory over a test copy of apim/, with every backend pointed at one URL; on <c>time</c> (a
+/// The gateway in memory over a test copy of apim/, with every shipped backend pointed at one URL (each keeping its URL's
+/// path, as the AppHost points them at their mocks: <c>/openai</c>, or the whole embeddings address); on <c>time</c> (a
 /// FakeTimeProvider, say) instead of the system clock when given, the one way a test sets the gateway's clock;
 /// <paramref name="testServices"/> may replace other services (a token provider, say), and <paramref name="settings"/>
 /// add to or override the configuration.
@@ -19,8 +20,8 @@ internal sealed class GatewayFactory(TestApim apim, string backendUrl, bool watc
     public const string SecondaryKey = "secondary-key-chat-app";
 
     /// <summary>The single backends of the repository's topology, which every test copy starts with.</summary>
-    public static IReadOnlyList<string> ShippedBackendIds { get; } =
-        [.. Gateway.Apim.Model.Topology.Load(TestApim.RepoApimPath).Backends.Where(b => !b.IsPool).Select(b => b.Id)];
+    public static IReadOnlyList<Gateway.Apim.Model.BackendDefinition> ShippedBackends { get; } =
+        [.. Gateway.Apim.Model.Topology.Load(TestApim.RepoApimPath).Backends.Where(b => !b.IsPool)];
 
     public RSA SigningKey { get; } = RSA.Create(2048);
 
@@ -43,9 +44,9 @@ internal sealed class GatewayFactory(TestApim apim, string backendUrl, bool watc
         builder.UseSetting("Apim:Subscriptions:chat-app:PrimaryKey", PrimaryKey);
         builder.UseSetting("Apim:Subscriptions:chat-app:SecondaryKey", SecondaryKey);
         builder.UseSetting("LocalIdentity:SigningKey", SigningKey.ExportPkcs8PrivateKeyPem());
-        foreach (var id in ShippedBackendIds)
+        foreach (var backend in ShippedBackends)
         {
-            builder.UseSetting($"Apim:Backends:{id}:Url", backendUrl + "/openai");
+            builder.UseSetting($"Apim:Backends:{backend.Id}:Url", backendUrl + backend.UrlPath);
         }
 
         foreach (var (key, value) in settings ?? new Dictionary<string, string>())

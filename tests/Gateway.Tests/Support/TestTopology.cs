@@ -19,6 +19,27 @@ internal static class TestTopology
         File.WriteAllText(path, topology.ToJsonString());
     }
 
+    /// <summary>
+    /// Puts the test's own definition in place of the shipped backend of the same id (<c>content-safety-backend</c>, say),
+    /// so that a test does not depend on what apim/ ships for it. A backend the topology does not have is a mistake.
+    /// </summary>
+    public static void ReplaceBackends(TestApim apim, params string[] backends)
+    {
+        var path = Path.Combine(apim.Path, Topology.FileName);
+        var topology = JsonNode.Parse(File.ReadAllText(path))!;
+        var list = topology["backends"]!.AsArray();
+        foreach (var backend in backends)
+        {
+            var node = JsonNode.Parse(backend)!;
+            var id = (string)node["id"]!;
+            var shipped = list.SingleOrDefault(b => string.Equals((string?)b!["id"], id, StringComparison.OrdinalIgnoreCase))
+                ?? throw new InvalidOperationException($"the topology has no backend '{id}' to replace");
+            list[list.IndexOf(shipped)] = node;
+        }
+
+        File.WriteAllText(path, topology.ToJsonString());
+    }
+
     /// <summary>A single backend of account aoai-eastus2 with one circuit-breaker rule.</summary>
     public static string Single(string id, string url, string condition, string tripDuration = "PT1M", bool acceptRetryAfter = false, string? deployment = null) => $$"""
         {

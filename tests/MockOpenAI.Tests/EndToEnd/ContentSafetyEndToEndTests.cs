@@ -130,7 +130,7 @@ public sealed class ContentSafetyEndToEndTests : IAsyncLifetime, IDisposable
     private async Task<string> JournalAsync() =>
         await _account.Admin.GetStringAsync(new Uri("/__admin/requests", UriKind.Relative)).WaitAsync(TestTimeouts.Request);
 
-    /// <summary>The shipped apim/ with the policy above, a Content Safety backend, and managed-identity credentials on every single backend.</summary>
+    /// <summary>The shipped apim/ with the policy above, its Content Safety backend at the mock account, and managed-identity credentials on every single backend.</summary>
     private void WriteApim(Uri contentSafety)
     {
         foreach (var file in Directory.EnumerateFiles(InProcessGateway.ShippedApimPath, "*", SearchOption.AllDirectories))
@@ -150,10 +150,9 @@ public sealed class ContentSafetyEndToEndTests : IAsyncLifetime, IDisposable
             backend["credentials"] = JsonNode.Parse("""{ "managedIdentity": { "resource": "https://cognitiveservices.azure.com" } }""");
         }
 
-        backends.Add(JsonNode.Parse($$"""
-            { "id": "content-safety-backend", "url": "{{contentSafety.ToString().TrimEnd('/')}}", "protocol": "http",
-              "credentials": { "managedIdentity": { "resource": "https://cognitiveservices.azure.com" } } }
-            """));
+        // The shipped content-safety-backend (its managed-identity credentials as apim/ writes them), at the mock account.
+        var shipped = backends.Single(b => b!["id"]!.GetValue<string>() == "content-safety-backend")!;
+        shipped["url"] = contentSafety.ToString().TrimEnd('/');
         File.WriteAllText(path, topology.ToJsonString());
     }
 }

@@ -29,7 +29,7 @@ public sealed class RegionalAccounts : IAsyncLifetime, IDisposable
 
     internal IEnumerable<LoopbackAccount> All => [EastUs2, SwedenCentral, JapanEast];
 
-    /// <summary>Every single backend of the shipped topology, at its region's account.</summary>
+    /// <summary>Every per-deployment backend of the shipped topology (URL <c>.../openai</c>), at its region's account.</summary>
     internal IReadOnlyDictionary<string, Uri> Backends => new Dictionary<string, Uri>
     {
         ["aoai-eastus2-gpt-4o"] = EastUs2.Http.BaseAddress!,

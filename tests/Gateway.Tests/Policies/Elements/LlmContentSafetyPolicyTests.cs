@@ -36,7 +36,7 @@ public sealed partial class LlmContentSafetyPolicyTests : IAsyncLifetime, IDispo
     {
         _backend = await RecordingBackend.StartAsync();
         _backend.Answer = AnswerAsync;
-        TestTopology.AddBackends(_apim, $$"""
+        TestTopology.ReplaceBackends(_apim, $$"""
             { "id": "{{Backend}}", "url": "{{_backend.Url}}", "protocol": "http",
               "credentials": { "managedIdentity": { "resource": "https://cognitiveservices.azure.com" } } }
             """);

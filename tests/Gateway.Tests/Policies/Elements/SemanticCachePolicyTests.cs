@@ -47,7 +47,7 @@ public sealed partial class SemanticCachePolicyTests : IAsyncLifetime, IDisposab
     {
         _backend = await RecordingBackend.StartAsync();
         _backend.Answer = AnswerAsync;
-        TestTopology.AddBackends(_apim, $$"""{ "id": "embeddings-backend", "account": "aoai-eastus2", "url": "{{_backend.Url}}{{EmbeddingsPath}}", "protocol": "http" }""");
+        TestTopology.ReplaceBackends(_apim, $$"""{ "id": "embeddings-backend", "account": "aoai-eastus2", "url": "{{_backend.Url}}{{EmbeddingsPath}}", "protocol": "http" }""");
     }
 
     public async Task DisposeAsync() => await _backend.DisposeAsync();
@@ -208,8 +208,8 @@ public sealed partial class SemanticCachePolicyTests : IAsyncLifetime, IDisposab
     [Covers("azure-openai-semantic-cache-lookup", "embeddings-backend-id")]
     public async Task Lookup_EmbeddingsBackendUnreachable_IsNoErrorAndTheBackendAnswers()
     {
-        File.WriteAllText(Path.Combine(_apim.Path, "topology.json"), File.ReadAllText(Path.Combine(_apim.Path, "topology.json")).Replace(_backend.Url + EmbeddingsPath, "http://127.0.0.1:9" + EmbeddingsPath, StringComparison.Ordinal));
-        var client = Start("""<azure-openai-semantic-cache-lookup score-threshold="0.05" embeddings-backend-id="embeddings-backend" />""", """<azure-openai-semantic-cache-store duration="60" />""");
+        TestTopology.AddBackends(_apim, $$"""{ "id": "nowhere", "url": "http://127.0.0.1:9{{EmbeddingsPath}}", "protocol": "http" }""");
+        var client = Start("""<azure-openai-semantic-cache-lookup score-threshold="0.05" embeddings-backend-id="nowhere" />""", """<azure-openai-semantic-cache-store duration="60" />""");
 
         using var first = await AskAsync(client, Question);
         using var second = await AskAsync(client, Question);
