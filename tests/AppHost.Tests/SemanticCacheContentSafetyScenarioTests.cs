@@ -4,6 +4,8 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Aspire.Hosting.Testing;
+using Gateway.Apim.Model;
 
 namespace AppHost.Tests;
 
@@ -118,6 +120,9 @@ public sealed class SemanticCacheContentSafetyScenarioTests(SemanticCacheContent
         Assert.Contains(Question, analyzed[1], StringComparison.Ordinal);
     }
 
+    /// <summary>The mock Content Safety account of the shipped topology, behind content-safety-backend.</summary>
+    private static readonly string ContentSafetyAccount = Topology.Load(LoadBalancedAppFixture.ApimPath).ContentSafetyAccounts.Single().Name;
+
     private static string Id(string body) => JsonDocument.Parse(body).RootElement.GetProperty("id").GetString()!;
 
     /// <summary>A clean gateway (caches, counters) and empty journals, so each test counts only its own calls.</summary>
@@ -128,6 +133,21 @@ public sealed class SemanticCacheContentSafetyScenarioTests(SemanticCacheContent
         using var response = await app.Http.SendAsync(request).WaitAsync(LoadBalancedAppFixture.Timeout);
         response.EnsureSuccessStatusCode();
         await app.ClearJournalsAsync();
+        using var cleared = await app.MockAdmin.DeleteAsync(new Uri(ContentSafetyUrl, "/__admin/requests")).WaitAsync(LoadBalancedAppFixture.Timeout);
+        cleared.EnsureSuccessStatusCode();
+    }
+
+    private Uri ContentSafetyUrl => app.App.GetEndpoint(ContentSafetyAccount, "http");
+
+    /// <summary>The bodies of the requests to <paramref name="path"/> the mock Content Safety account journaled, oldest first.</summary>
+    private async Task<IReadOnlyList<string>> ContentSafetyCallsAsync(string path)
+    {
+        var entries = await app.MockAdmin.GetFromJsonAsync<JsonElement>(new Uri(ContentSafetyUrl, "/__admin/requests")).WaitAsync(LoadBalancedAppFixture.Timeout);
+        return [.. entries.EnumerateArray()
+            .Select(e => e.GetProperty("Request"))
+            .Where(r => r.GetProperty("Path").GetString() == path)
+            .OrderBy(r => r.GetProperty("DateTime").GetDateTime())
+            .Select(r => r.GetProperty("Body").GetString() ?? string.Empty)];
     }
 
     private async Task<Chat> ChatAsync(string prompt, string key = LoadBalancedAppFixture.ChatAppKey)
