@@ -1,7 +1,6 @@
 using System.Globalization;
 using Gateway.Caching;
 using Gateway.ContentSafety;
-using Gateway.Forwarding;
 using Gateway.Pipeline;
 
 namespace Gateway.Policies.Elements;
