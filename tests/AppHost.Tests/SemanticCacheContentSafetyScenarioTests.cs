@@ -14,24 +14,7 @@ namespace AppHost.Tests;
 /// llm-content-safety and the semantic cache in the global scope, in front of the mock accounts, the mock Content Safety
 /// account and the embeddings deployment of East US 2 (the mock's word-overlap embeddings, docs/mock.md).
 /// </summary>
-public sealed class SemanticCacheContentSafetyAppFixture : LoadBalancedAppFixture
-{
-    private readonly string _apim = Directory.CreateTempSubdirectory("apim-semantic-cache-").FullName;
-
-    public SemanticCacheContentSafetyAppFixture()
-    {
-        CopyFolder(ApimPath, _apim);
-        CopyFolder(Path.Combine(RepoRoot, "examples", "semantic-cache-content-safety"), _apim);
-    }
-
-    protected override string ApimPathUnderTest => _apim;
-
-    public override async Task DisposeAsync()
-    {
-        await base.DisposeAsync();
-        Directory.Delete(_apim, recursive: true);
-    }
-}
+public sealed class SemanticCacheContentSafetyAppFixture() : OverlayAppFixture("semantic-cache-content-safety");
 
 [Collection(AspireAppGroup.Name)]
 public sealed class SemanticCacheContentSafetyScenarioTests(SemanticCacheContentSafetyAppFixture app) : IClassFixture<SemanticCacheContentSafetyAppFixture>
