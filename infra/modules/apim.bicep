@@ -159,8 +159,8 @@ resource externalCache 'Microsoft.ApiManagement/service/caches@2024-06-01-previe
   parent: apim
   name: 'default'
   properties: {
-    description: externalRedis.properties.hostName
-    connectionString: '${externalRedis.properties.hostName}:${externalRedisDatabase.properties.port},password=${externalRedisDatabase.listKeys().primaryKey},ssl=True,abortConnect=False'
+    description: externalRedis!.properties.hostName
+    connectionString: '${externalRedis!.properties.hostName}:${externalRedisDatabase!.properties.port},password=${externalRedisDatabase!.listKeys().primaryKey},ssl=True,abortConnect=False'
     useFromLocation: 'default'
   }
 }
