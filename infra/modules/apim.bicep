@@ -208,7 +208,10 @@ resource backend 'Microsoft.ApiManagement/service/backends@2024-10-01-preview' =
       // clientId) that API Management adds to every request to this backend; {{named values}} in them resolve in Azure.
       // A managed identity without clientId is the gateway's own: here the service's one identity, user-assigned, whose
       // client id it must name (without one API Management would ask for a system-assigned identity it does not have).
-      credentials: empty(entry.?credentials.?managedIdentity) || contains(entry.credentials.managedIdentity, 'clientId') ? entry.?credentials : union(entry.credentials, { managedIdentity: union(entry.credentials.managedIdentity, { clientId: identity.properties.clientId }) })
+      // (Every access below is safe on its own: the template language need not short-circuit || nor the branches.)
+      credentials: !contains(entry.?credentials ?? {}, 'managedIdentity') || contains(entry.?credentials.?managedIdentity ?? {}, 'clientId')
+        ? entry.?credentials
+        : union(entry.?credentials ?? {}, { managedIdentity: union(entry.?credentials.?managedIdentity ?? {}, { clientId: identity.properties.clientId }) })
     }
   }
 ]
