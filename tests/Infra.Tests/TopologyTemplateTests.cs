@@ -172,7 +172,7 @@ public sealed class TopologyTemplateTests(InfraTemplate template)
             Assert.Equal(account.CustomSubDomain.Replace(GlobalNamesTests.Placeholder, template.ResourceToken, StringComparison.Ordinal), resource["properties"]!["customSubDomainName"]!.GetValue<string>());
             Assert.True(resource["properties"]!["disableLocalAuth"]!.GetValue<bool>());
             Assert.Equal("Enabled", resource["properties"]!["publicNetworkAccess"]!.GetValue<string>());
-            Assert.Empty(template.OfType($"{Accounts}/deployments").Where(d => d["name"]!.GetValue<string>().StartsWith(account.Name + "/", StringComparison.Ordinal)));
+            Assert.DoesNotContain(template.OfType($"{Accounts}/deployments"), d => d["name"]!.GetValue<string>().StartsWith(account.Name + "/", StringComparison.Ordinal));
         }
     }
 
