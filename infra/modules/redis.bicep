@@ -24,6 +24,8 @@ resource redis 'Microsoft.Cache/redisEnterprise@2025-07-01' = {
   }
   properties: {
     minimumTlsVersion: '1.2'
+    // As the Azure OpenAI and Content Safety accounts: API Management reaches the cache over the public endpoint (TLS, key).
+    publicNetworkAccess: 'Enabled'
   }
 }
 

@@ -79,8 +79,15 @@ public sealed class SemanticCacheExampleTemplateTests(InfraTemplate template)
 
         var cache = snapshot.Apim($"{Service}/caches", "default")["properties"]!;
         Assert.Equal("default", cache["useFromLocation"]!.GetValue<string>());
-        Assert.Contains(",ssl=True,abortConnect=False", cache["connectionString"]!.GetValue<string>(), StringComparison.Ordinal);
-        Assert.Contains(":10000,password=", cache["connectionString"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Equal(10000, properties["port"]!.GetValue<int>());
+
+        // The key is read at deployment time, so offline the connection string is still its expression: the cache's host,
+        // the database's port, and the database's primary key.
+        var connection = cache["connectionString"]!.GetValue<string>();
+        Assert.StartsWith("[format('{0}:{1},password={2},ssl=True,abortConnect=False', ", connection, StringComparison.Ordinal);
+        var redisId = redis["id"]!.GetValue<string>();
+        Assert.Contains($"reference('{redisId}', '{redisVersion}').hostName, 10000, ", connection, StringComparison.Ordinal);
+        Assert.EndsWith($"listKeys('{redisId}/databases/default', '{redisVersion}').primaryKey)]", connection, StringComparison.Ordinal);
     }
 
     [Fact]
