@@ -73,16 +73,34 @@ param deploymentSettings object = {}
 @description('Values of secret named values that apim/named-values.json lists without a value, by name.')
 param secretNamedValues object = {}
 
+@description('Deploy examples/semantic-cache-content-safety over apim/: its global policy, fragments and named values, an Azure Managed Redis with RediSearch as API Management\'s external cache, and API Management\'s system-assigned identity with access to the embeddings account. main.parameters.json fills it from the azd environment (EXAMPLE_SEMANTIC_CACHE_CONTENT_SAFETY); off by default.')
+param semanticCacheContentSafety bool = false
+
 // ---------------------------------------------------------------------------------------------------------------
 // apim/, file by file. Bicep cannot list a folder, so each file is named here once; tests/Infra.Tests fails when a
 // file under apim/ (an API, a policy, an operation policy, a fragment, a product) is not deployed by this template.
 // ---------------------------------------------------------------------------------------------------------------
 var topology = loadJsonContent('../apim/topology.json')
-var namedValues = loadJsonContent('../apim/named-values.json')
 var subscriptions = loadJsonContent('../apim/subscriptions.json')
 
-@description('apim/global-policy.xml; empty: API Management\'s default global policy.')
-var globalPolicy = ''
+@description('apim/named-values.json, or the example\'s (the same entries and its own) when it is deployed.')
+var namedValues = semanticCacheContentSafety
+  ? loadJsonContent('../examples/semantic-cache-content-safety/named-values.json')
+  : loadJsonContent('../apim/named-values.json')
+
+@description('apim/global-policy.xml (none: API Management\'s default global policy), or the example\'s.')
+var globalPolicy = semanticCacheContentSafety
+  ? loadTextContent('../examples/semantic-cache-content-safety/global-policy.xml')
+  : ''
+
+@description('examples/semantic-cache-content-safety/fragments/{id}.xml, deployed beside apim/\'s when the example is.')
+var exampleFragments = semanticCacheContentSafety
+  ? [
+      { id: 'content-safety', xml: loadTextContent('../examples/semantic-cache-content-safety/fragments/content-safety.xml') }
+      { id: 'semantic-cache-lookup', xml: loadTextContent('../examples/semantic-cache-content-safety/fragments/semantic-cache-lookup.xml') }
+      { id: 'semantic-cache-store', xml: loadTextContent('../examples/semantic-cache-content-safety/fragments/semantic-cache-store.xml') }
+    ]
+  : []
 
 @description('apim/fragments/{id}.xml.')
 var fragments = [
@@ -210,9 +228,33 @@ module apim 'modules/apim.bicep' = {
     secretNamedValues: secretNamedValues
     subscriptions: subscriptions
     globalPolicy: globalPolicy
-    fragments: fragments
+    fragments: concat(fragments, exampleFragments)
     apis: apis
     products: products
+    systemAssignedIdentity: semanticCacheContentSafety
+    externalCacheRedisName: semanticCacheContentSafety ? redis!.outputs.name : ''
+  }
+}
+
+// examples/semantic-cache-content-safety: the cache's store, and the embeddings account open to API Management's own
+// identity, which the lookup calls the embeddings backend with.
+module redis 'modules/redis.bicep' = if (semanticCacheContentSafety) {
+  scope: resourceGroup
+  params: {
+    name: 'redis-${resourceToken}'
+    location: location
+    tags: tags
+  }
+}
+
+var embeddingsBackend = filter(topology.backends, backend => backend.id == 'embeddings-backend')
+
+module embeddingsRole 'modules/openai-user-role.bicep' = if (semanticCacheContentSafety) {
+  scope: resourceGroup
+  dependsOn: [openai]
+  params: {
+    accountName: embeddingsBackend[0].account
+    principalId: apim.outputs.systemAssignedPrincipalId
   }
 }
 

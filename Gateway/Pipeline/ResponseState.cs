@@ -96,6 +96,32 @@ internal sealed class ResponseState : IResponse, IMessageBody
         return result;
     }
 
+    /// <summary>
+    /// The whole body, for a policy that needs it all (content safety, the semantic cache): the one held in memory, or the
+    /// backend's, a streamed one (<c>buffer-response="false"</c>) read to its end into the response's buffer, from which
+    /// the client then gets it, as reading <c>context.Response.Body</c> of a stream does. Null for a response with neither.
+    /// </summary>
+    public async Task<byte[]?> ReadWholeAsync(CancellationToken cancellationToken)
+    {
+        if (Body is { } held)
+        {
+            return held.ToArray();
+        }
+
+        if (BackendCall is not { } call)
+        {
+            return null;
+        }
+
+        var content = (await call.Headers).Content;
+        if (!BackendBodyBuffered)
+        {
+            await content.LoadIntoBufferAsync(Forwarding.PolicyTransformer.MaxBufferedResponseBytes, cancellationToken);
+        }
+
+        return await content.ReadAsByteArrayAsync(cancellationToken);
+    }
+
     public IDictionary<string, IList<string>> AsFormUrlEncodedContent(bool preserveContent = false) => MessageBody.ReadForm(As<byte[]>(preserveContent));
 
     public static ResponseState FromBackend(HttpResponseMessage message, Forwarding.BackendCall call, bool buffered)

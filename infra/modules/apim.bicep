@@ -62,6 +62,12 @@ param apis apiFiles[]
 @description('apim/products/*/.')
 param products productFiles[]
 
+@description('Whether the service also gets a system-assigned identity: the semantic cache lookup calls its embeddings backend with it (embeddings-backend-auth="system-assigned").')
+param systemAssignedIdentity bool = false
+
+@description('Name of an Azure Managed Redis of this resource group (with its database "default" and RediSearch) to use as the service\'s external cache, which the semantic cache policies need; empty: none.')
+param externalCacheRedisName string = ''
+
 @description('A policy fragment: its id (the file name) and its XML.')
 type fragmentFile = {
   id: string
@@ -127,7 +133,7 @@ resource apim 'Microsoft.ApiManagement/service@2025-03-01-preview' = {
     capacity: skuCapacity
   }
   identity: {
-    type: 'UserAssigned'
+    type: systemAssignedIdentity ? 'SystemAssigned, UserAssigned' : 'UserAssigned'
     userAssignedIdentities: {
       '${identity.id}': {}
     }
@@ -135,6 +141,27 @@ resource apim 'Microsoft.ApiManagement/service@2025-03-01-preview' = {
   properties: {
     publisherEmail: publisherEmail
     publisherName: publisherName
+  }
+}
+
+resource externalRedis 'Microsoft.Cache/redisEnterprise@2025-07-01' existing = if (!empty(externalCacheRedisName)) {
+  name: externalCacheRedisName
+}
+
+resource externalRedisDatabase 'Microsoft.Cache/redisEnterprise/databases@2025-07-01' existing = if (!empty(externalCacheRedisName)) {
+  parent: externalRedis
+  name: 'default'
+}
+
+// The external cache every gateway location uses ("default"), reached with the database's access key over TLS, as
+// "Use an external Redis-compatible cache in Azure API Management" configures it.
+resource externalCache 'Microsoft.ApiManagement/service/caches@2024-06-01-preview' = if (!empty(externalCacheRedisName)) {
+  parent: apim
+  name: 'default'
+  properties: {
+    description: externalRedis!.properties.hostName
+    connectionString: '${externalRedis!.properties.hostName}:${externalRedisDatabase!.properties.port},password=${externalRedisDatabase!.listKeys().primaryKey},ssl=True,abortConnect=False'
+    useFromLocation: 'default'
   }
 }
 
@@ -405,3 +432,5 @@ resource diagnostic 'Microsoft.ApiManagement/service/apis/diagnostics@2024-06-01
 
 output name string = apim.name
 output gatewayUrl string = apim.properties.gatewayUrl
+@description('The system-assigned identity\'s object id, or empty without one.')
+output systemAssignedPrincipalId string = systemAssignedIdentity ? apim.identity.principalId : ''

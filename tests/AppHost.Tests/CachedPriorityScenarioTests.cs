@@ -9,27 +9,16 @@ namespace AppHost.Tests;
 /// two requests per 10-second window): a long expression-heavy policy with its state as a JArray in the cache, loops,
 /// named values and two fragments.
 /// </summary>
-public sealed class CachedPriorityAppFixture : LoadBalancedAppFixture
+public sealed class CachedPriorityAppFixture : OverlayAppFixture
 {
-    private readonly string _apim = Directory.CreateTempSubdirectory("apim-cached-priority-").FullName;
-
     public CachedPriorityAppFixture()
+        : base("cached-priority")
     {
-        CopyFolder(ApimPath, _apim);
-        CopyFolder(Path.Combine(RepoRoot, "examples", "cached-priority"), _apim);
-        var topologyPath = Path.Combine(_apim, "topology.json");
+        var topologyPath = Path.Combine(ApimCopy, "topology.json");
         var topology = JsonNode.Parse(File.ReadAllText(topologyPath))!;
         var eastChat = topology["accounts"]!.AsArray().Single(a => (string?)a!["name"] == "aoai-eastus2")!["deployments"]!.AsArray().Single(d => (string?)d!["name"] == "gpt-4o")!;
         eastChat["sku"]!["capacity"] = 2;
         File.WriteAllText(topologyPath, topology.ToJsonString());
-    }
-
-    protected override string ApimPathUnderTest => _apim;
-
-    public override async Task DisposeAsync()
-    {
-        await base.DisposeAsync();
-        Directory.Delete(_apim, recursive: true);
     }
 }
 

@@ -1,7 +1,6 @@
 using System.Globalization;
 using Gateway.Caching;
 using Gateway.ContentSafety;
-using Gateway.Forwarding;
 using Gateway.Pipeline;
 
 namespace Gateway.Policies.Elements;
@@ -146,7 +145,7 @@ internal sealed class LlmContentSafetyPolicy(
 
         try
         {
-            var body = await ReadWholeAsync(response, context.HttpContext.RequestAborted);
+            var body = await response.ReadWholeAsync(context.HttpContext.RequestAborted) ?? [];
             if (CompletionText.Of(body, contentType) is { } answer
                 && await ContentSafetyCheck.ViolationAsync(context, Name, settings, answer, shield: false) is { } violation)
             {
@@ -177,26 +176,6 @@ internal sealed class LlmContentSafetyPolicy(
         }
 
         return error;
-    }
-
-    /// <summary>
-    /// The backend's whole body (or the one a policy set). One not yet buffered is read to its end into the response's
-    /// buffer, from which the client then gets it (as reading <c>context.Response.Body</c> does).
-    /// </summary>
-    private static async Task<byte[]> ReadWholeAsync(ResponseState response, CancellationToken cancellationToken)
-    {
-        if (response.Body is { } held)
-        {
-            return held.ToArray();
-        }
-
-        var content = (await response.BackendCall!.Headers).Content;
-        if (!response.BackendBodyBuffered)
-        {
-            await content.LoadIntoBufferAsync(PolicyTransformer.MaxBufferedResponseBytes, cancellationToken);
-        }
-
-        return await content.ReadAsByteArrayAsync(cancellationToken);
     }
 
     private ContentSafetySettings Evaluate(RequestContext context)

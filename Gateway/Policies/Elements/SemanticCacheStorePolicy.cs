@@ -7,8 +7,9 @@ namespace Gateway.Policies.Elements;
 /// <summary>
 /// <c>azure-openai-semantic-cache-store</c> and <c>llm-semantic-cache-store</c>: after a lookup of the same request that
 /// missed, caches the response for <c>duration</c> seconds under the lookup's prompt vector and partition. Only a 200 is
-/// cached, unless <c>cache-response</c> (<c>llm-semantic-cache-store</c>) is true; only a body held whole (a buffered
-/// backend response, or one a policy set), so a stream is never cached.
+/// cached, unless <c>cache-response</c> (<c>llm-semantic-cache-store</c>) is true. The body is read whole: a buffered
+/// backend response, one a policy set, or one forwarded with <c>buffer-response="false"</c> (read to its end, as reading
+/// <c>context.Response.Body</c> reads it); never an event stream, which would be held back from the client.
 /// </summary>
 internal sealed class SemanticCacheStorePolicy(ElementInfo info, PolicyValue duration, PolicyValue? cacheResponse) : PolicyElement(info)
 {
@@ -27,7 +28,7 @@ internal sealed class SemanticCacheStorePolicy(ElementInfo info, PolicyValue dur
         return duration is null ? null : new SemanticCacheStorePolicy(reader.Info, duration, cacheResponse);
     }
 
-    public override ValueTask<PolicyFlow> ExecuteAsync(RequestContext context, ExecutionFrame frame)
+    public override async ValueTask<PolicyFlow> ExecuteAsync(RequestContext context, ExecutionFrame frame)
     {
         var seconds = duration.EvaluateString(context, Name);
         if (!int.TryParse(seconds, NumberStyles.Integer, CultureInfo.InvariantCulture, out var ttl) || ttl < 0)
@@ -46,27 +47,21 @@ internal sealed class SemanticCacheStorePolicy(ElementInfo info, PolicyValue dur
             || !context.TryGetSlot<SemanticCacheLookup>(out var lookup) || lookup is not { Vector: { } vector, Hit: false }
             || (!anyStatus && response.StatusCode != StatusCodes.Status200OK))
         {
-            return ValueTask.FromResult(PolicyFlow.Continue);
-        }
-
-        byte[] body;
-        if (response.Body is { } held)
-        {
-            body = held.ToArray();
-        }
-        else if (response is { BackendBodyBuffered: true, BackendCall: not null })
-        {
-            body = response.As<byte[]>(preserveContent: true);
-        }
-        else
-        {
-            // A streamed body is not read here: caching it would hold the stream back from the client.
-            return ValueTask.FromResult(PolicyFlow.Continue);
+            return PolicyFlow.Continue;
         }
 
         var contentType = response.Headers.TryGetValue("Content-Type", out var type) && type is [var first, ..] ? first : null;
+
+        // The lookup lets no `stream: true` request through; events a backend streams anyway are not read either: caching
+        // them would hold the stream back from the client.
+        if ((response is { Body: null, BackendBodyBuffered: false } && contentType?.StartsWith("text/event-stream", StringComparison.OrdinalIgnoreCase) == true)
+            || await response.ReadWholeAsync(context.HttpContext.RequestAborted) is not { } body)
+        {
+            return PolicyFlow.Continue;
+        }
+
         var expires = context.Services.Time.GetUtcNow().AddSeconds(ttl);
         context.Services.SemanticCache.Store(lookup.Partition, new SemanticCacheEntry(vector, response.StatusCode, response.StatusReason, contentType, body, expires));
-        return ValueTask.FromResult(PolicyFlow.Continue);
+        return PolicyFlow.Continue;
     }
 }

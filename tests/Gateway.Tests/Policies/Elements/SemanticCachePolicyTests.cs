@@ -40,6 +40,9 @@ public sealed partial class SemanticCachePolicyTests : IAsyncLifetime, IDisposab
     /// <summary>Statuses the chat address answers with, one per call, before the usual 200.</summary>
     private ConcurrentQueue<int> ChatStatuses { get; } = new();
 
+    /// <summary>The Content-Type of the chat address's answers.</summary>
+    private string ChatContentType { get; set; } = "application/json";
+
     public async Task InitializeAsync()
     {
         _backend = await RecordingBackend.StartAsync();
@@ -255,6 +258,31 @@ public sealed partial class SemanticCachePolicyTests : IAsyncLifetime, IDisposab
         Assert.Equal(cached ? 1 : 2, ChatCalls());
     }
 
+    [Theory]
+    [InlineData("application/json", true)]
+    [InlineData("text/event-stream", false)]
+    [Covers("azure-openai-semantic-cache-store", "duration")]
+    public async Task Store_UnbufferedBackendResponse_IsReadWholeAndCached_UnlessItIsAnEventStream(string contentType, bool cached)
+    {
+        // The shipped policy forwards with buffer-response="false": a plain JSON answer is still read whole and stored, as
+        // reading context.Response.Body reads it, and the client that caused the store gets all of it.
+        ChatContentType = contentType;
+        var client = Start(
+            """<azure-openai-semantic-cache-lookup score-threshold="0.05" embeddings-backend-id="embeddings-backend" />""",
+            """<azure-openai-semantic-cache-store duration="60" />""",
+            backend: TestPolicy.ForwardUnbuffered);
+
+        using var first = await AskAsync(client, Question);
+        using var second = await AskAsync(client, Question);
+
+        var firstBody = await first.Content.ReadAsStringAsync();
+        Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        Assert.Contains("\"An answer.\"", firstBody, StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.OK, second.StatusCode);
+        Assert.Equal(cached ? 1 : 2, ChatCalls());
+        Assert.Equal(cached, firstBody == await second.Content.ReadAsStringAsync());
+    }
+
     [Fact]
     [Covers("azure-openai-semantic-cache-lookup")]
     public async Task Lookup_StreamedRequest_IsNeitherServedFromNorStoredInTheCache()
@@ -354,10 +382,11 @@ public sealed partial class SemanticCachePolicyTests : IAsyncLifetime, IDisposab
     [GeneratedRegex("[a-z0-9]+")]
     private static partial Regex Word();
 
-    private HttpClient Start(string lookup, string? store, string? onError = null)
+    private HttpClient Start(string lookup, string? store, string? onError = null, string backend = TestPolicy.Forward)
     {
         File.WriteAllText(_apim.PolicyPath, TestPolicy.With(
             inbound: "<base />\n" + TestPolicy.ToEastUs2 + "\n" + lookup,
+            backend: backend,
             outbound: store is null ? null : store + "\n<base />",
             onError: onError));
         var factory = new GatewayFactory(_apim, _backend.Url, time: _time, settings: new Dictionary<string, string> { ["Gateway:AdminKey"] = AdminKey });
@@ -378,6 +407,7 @@ public sealed partial class SemanticCachePolicyTests : IAsyncLifetime, IDisposab
         context.Response.ContentType = "application/json";
         if (!context.Request.Path.Value!.EndsWith("/embeddings", StringComparison.Ordinal))
         {
+            context.Response.ContentType = ChatContentType;
             context.Response.StatusCode = ChatStatuses.TryDequeue(out var status) ? status : 200;
             await context.Response.WriteAsync($$"""{"id":"chatcmpl-{{Guid.NewGuid():N}}","object":"chat.completion","choices":[{"index":0,"message":{"role":"assistant","content":"An answer."},"finish_reason":"stop"}]}""");
             return;
