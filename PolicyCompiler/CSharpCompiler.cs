@@ -40,7 +40,9 @@ public static class CSharpCompiler
             assemblyName,
             [CSharpSyntaxTree.ParseText(source, new CSharpParseOptions(Language), path: path, encoding: Encoding.UTF8)],
             References(referencePaths),
-            new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, optimizationLevel: OptimizationLevel.Release, nullableContextOptions: NullableContextOptions.Disable));
+            // One thread: a policy document is small, and no work of Roslyn's may outlive the call, since the gateway
+            // unloads this assembly once no call runs.
+            new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, optimizationLevel: OptimizationLevel.Release, nullableContextOptions: NullableContextOptions.Disable, concurrentBuild: false));
 
         using var image = new MemoryStream();
         var result = compilation.Emit(image);

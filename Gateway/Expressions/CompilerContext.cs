@@ -24,6 +24,10 @@ internal sealed partial class CompilerContext
     private const string EntryMethod = "Compile";
 
     private readonly Lock _lock = new();
+
+    // One compile at a time: loads are sequential in the gateway, and Roslyn freshly loaded into a context is then
+    // never entered by two threads at once (concurrent compiles in a fresh context failed inside Emit in tests).
+    private readonly Lock _compileLock = new();
     private readonly TimeProvider _time;
     private readonly string _directory;
     private Loaded? _loaded;
@@ -70,7 +74,10 @@ internal sealed partial class CompilerContext
 
         try
         {
-            return compile(assemblyName, source, path, referencePaths, inExpression);
+            lock (_compileLock)
+            {
+                return compile(assemblyName, source, path, referencePaths, inExpression);
+            }
         }
         finally
         {
