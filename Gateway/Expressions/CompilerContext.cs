@@ -91,15 +91,15 @@ internal sealed partial class CompilerContext
         }
     }
 
-    /// <summary>Unloads the compiler now if no compile runs; returns a weak reference to its context to watch it go (for tests).</summary>
-    internal WeakReference? UnloadIfIdle()
+    /// <summary>Unloads the compiler now if no compile runs.</summary>
+    internal void UnloadIfIdle()
     {
         WeakReference unloaded;
         lock (_lock)
         {
             if (_compiling > 0 || _loaded is null)
             {
-                return null;
+                return;
             }
 
             unloaded = new WeakReference(_loaded.Context);
@@ -110,7 +110,6 @@ internal sealed partial class CompilerContext
         }
 
         Collect(unloaded);
-        return unloaded;
     }
 
     /// <summary>
