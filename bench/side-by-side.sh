@@ -6,6 +6,7 @@
 #   bench/side-by-side.sh --rounds 3
 #   bench/side-by-side.sh --sustained 300      the shipped policy at saturation for 300 s, throughput per 10 s
 #   bench/side-by-side.sh --sustained 120 --target yarp
+#   bench/side-by-side.sh --memory [REQUESTS]   the shipped policy, 1,000,000 requests with 200 streams open: RSS, growth
 # Exits non-zero when any request got no 2xx. Not part of CI.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -14,7 +14,8 @@ internal sealed record BenchSettings(
     int Streams,
     TimeSpan? Sustained,
     string SustainedTarget,
-    bool Pin = false)
+    bool Pin = false,
+    long? MemoryRequests = null)
 {
     /// <summary>Connections of the saturated load (one wrk thread): the issue's <c>wrk -t1 -c32</c>.</summary>
     public const int SaturatedConnections = 32;
@@ -24,7 +25,13 @@ internal sealed record BenchSettings(
 
     public const int PacedThinkMilliseconds = 1;
 
-    /// <summary>The sustained mode's reporting window.</summary>
+    /// <summary>The memory mode's streamed completions held open at once (issue 11: 200).</summary>
+    public const int ConcurrentStreams = 200;
+
+    /// <summary>The memory mode's requests when <c>--memory</c> gives no number (issue 11: a million).</summary>
+    public const long DefaultMemoryRequests = 1_000_000;
+
+    /// <summary>The sustained and memory modes' reporting window.</summary>
     public static readonly TimeSpan Window = TimeSpan.FromSeconds(10);
 
     /// <summary>
@@ -36,6 +43,7 @@ internal sealed record BenchSettings(
     public const string Usage = """
         usage: bench/side-by-side.sh [--quick] [--rounds N] [--pin]
                bench/side-by-side.sh --sustained SECONDS [--target backend|yarp|shipped|article|forward-only] [--pin]
+               bench/side-by-side.sh --memory [REQUESTS] [--target yarp|shipped|article|forward-only] [--pin]
         """;
 
     public static BenchSettings Default { get; } = new(2, TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(20), TimeSpan.FromSeconds(10), 200, null, "shipped");
@@ -62,6 +70,22 @@ internal sealed record BenchSettings(
                 case "--sustained" when i + 1 < args.Length && int.TryParse(args[i + 1], CultureInfo.InvariantCulture, out var seconds) && seconds >= 10:
                     settings = settings with { Sustained = TimeSpan.FromSeconds(seconds) };
                     i++;
+                    break;
+                case "--memory":
+                    var count = DefaultMemoryRequests;
+                    if (i + 1 < args.Length && long.TryParse(args[i + 1], CultureInfo.InvariantCulture, out var requests))
+                    {
+                        if (requests < 10_000)
+                        {
+                            error.WriteLine("side-by-side: --memory needs at least 10000 requests");
+                            return null;
+                        }
+
+                        count = requests;
+                        i++;
+                    }
+
+                    settings = settings with { MemoryRequests = count };
                     break;
                 case "--target" when i + 1 < args.Length:
                     settings = settings with { SustainedTarget = args[i + 1] };

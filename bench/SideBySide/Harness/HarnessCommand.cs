@@ -33,9 +33,12 @@ internal static class HarnessCommand
         var launcher = new TargetLauncher(runDirectory, http, settings.Pin);
         try
         {
-            var ok = settings.Sustained is null
-                ? await new SideBySideRun(settings, launcher, new StreamProbe(http, launcher), Console.Out, progress).RunAsync()
-                : await new SustainedRun(settings, launcher, Console.Out, progress).RunAsync();
+            var ok = settings switch
+            {
+                { MemoryRequests: not null } => await new MemoryRun(settings, launcher, new StreamProbe(http, launcher), Console.Out, progress).RunAsync(),
+                { Sustained: not null } => await new SustainedRun(settings, launcher, Console.Out, progress).RunAsync(),
+                _ => await new SideBySideRun(settings, launcher, new StreamProbe(http, launcher), Console.Out, progress).RunAsync(),
+            };
             if (!ok)
             {
                 progress.WriteLine("side-by-side: FAILED: some requests got no 2xx (see the status mix)");

@@ -6,6 +6,8 @@ namespace Gateway.Bench.SideBySide.Harness;
 /// <summary>What Linux says of a process: its CPU time (/proc/PID/stat) and resident memory (/proc/PID/status).</summary>
 internal static class ProcStats
 {
+    private static readonly System.Buffers.SearchValues<char> HexDigits = System.Buffers.SearchValues.Create("0123456789abcdef");
+
     /// <summary>Clock ticks per second, the unit of utime and stime.</summary>
     public static readonly int TicksPerSecond = ReadTicksPerSecond();
 
@@ -28,6 +30,44 @@ internal static class ProcStats
         return kilobytes / 1024.0;
     }
 
+    /// <summary>
+    /// Where the resident memory is (/proc/PID/smaps), in MiB: anonymous mappings (the GC heap, native allocations,
+    /// stacks), <c>/memfd:doublemapper</c> (the runtime's executable memory: JIT-compiled code, stubs, loader heaps) and
+    /// mapped files (assemblies, native libraries).
+    /// </summary>
+    public static RssBreakdown Breakdown(int pid)
+    {
+        long anonymous = 0, doubleMapped = 0, files = 0;
+        var name = "";
+        foreach (var line in File.ReadLines($"/proc/{pid}/smaps"))
+        {
+            if (IsMappingLine(line))
+            {
+                // "start-end perms offset dev inode [pathname]": the pathname is the sixth field, if any.
+                var fields = line.Split(' ', 6, StringSplitOptions.RemoveEmptyEntries);
+                name = fields.Length == 6 ? fields[5].Trim() : "";
+            }
+            else if (line.StartsWith("Rss:", StringComparison.Ordinal))
+            {
+                var kilobytes = long.Parse(line["Rss:".Length..].Trim().Split(' ')[0], CultureInfo.InvariantCulture);
+                if (name.StartsWith("/memfd:doublemapper", StringComparison.Ordinal))
+                {
+                    doubleMapped += kilobytes;
+                }
+                else if (name.StartsWith('/'))
+                {
+                    files += kilobytes;
+                }
+                else
+                {
+                    anonymous += kilobytes;
+                }
+            }
+        }
+
+        return new RssBreakdown(anonymous / 1024.0, doubleMapped / 1024.0, files / 1024.0);
+    }
+
     /// <summary>The names of the process's threads (/proc/PID/task/*/comm).</summary>
     public static IReadOnlyList<string> ThreadNames(int pid) =>
         [.. Directory.GetDirectories($"/proc/{pid}/task").Select(task =>
@@ -41,6 +81,14 @@ internal static class ProcStats
                 return "";
             }
         })];
+
+    // A mapping's header: its address range first ("7f3c...-7f3c... r-xp ..."); the fields after it ("Rss:", "VmFlags:") start with a name.
+    private static bool IsMappingLine(string line)
+    {
+        var dash = line.IndexOf('-', StringComparison.Ordinal);
+        var space = line.IndexOf(' ', StringComparison.Ordinal);
+        return dash > 0 && space > dash && !line.AsSpan(0, dash).ContainsAnyExcept(HexDigits);
+    }
 
     private static int ReadTicksPerSecond()
     {

@@ -11,6 +11,11 @@ internal sealed class StreamProbe(HttpClient http, TargetLauncher launcher)
 {
     private const string StreamBody = """{"messages":[{"role":"user","content":"Hello!"}],"max_tokens":16,"stream":true}""";
 
+    private long _kept;
+
+    /// <summary>How many streams <see cref="KeepStreamingAsync"/> has made so far, over all its callers.</summary>
+    public long StreamsKept => Interlocked.Read(ref _kept);
+
     /// <summary>The median time to first event, in milliseconds, after <paramref name="warmup"/> untimed requests.</summary>
     public async Task<double> MedianFirstEventAsync(Uri target, int warmup, int count, StatusMix mix)
     {
@@ -29,6 +34,19 @@ internal sealed class StreamProbe(HttpClient http, TargetLauncher launcher)
         }
 
         return Stats.Median(times);
+    }
+
+    /// <summary>
+    /// Streamed requests one after another until <paramref name="stop"/> (the one in flight is read to its end): one of
+    /// the memory mode's concurrent streams, counted in <see cref="StreamsKept"/>.
+    /// </summary>
+    public async Task KeepStreamingAsync(Uri target, StatusMix mix, CancellationToken stop)
+    {
+        while (!stop.IsCancellationRequested)
+        {
+            await OneAsync(target, mix);
+            Interlocked.Increment(ref _kept);
+        }
     }
 
     private async Task<double?> OneAsync(Uri target, StatusMix mix)

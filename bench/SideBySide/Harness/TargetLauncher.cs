@@ -32,13 +32,14 @@ internal sealed class TargetLauncher(string runDirectory, HttpClient http, bool 
     /// <summary>The trivial backend's URL, once started.</summary>
     public Uri? BackendUrl { get; private set; }
 
-    public async Task<RunningTarget> StartAsync(Target target, string label)
+    /// <summary>Starts <paramref name="target"/>; <paramref name="backendOptions"/> go to the trivial backend's command line.</summary>
+    public async Task<RunningTarget> StartAsync(Target target, string label, params string[] backendOptions)
     {
         var port = FreePort();
         var url = new Uri($"http://127.0.0.1:{port.ToString(CultureInfo.InvariantCulture)}");
         var start = target.Kind switch
         {
-            TargetKind.Backend => Self(SideBySide.Backend.TrivialBackend.Role, url),
+            TargetKind.Backend => Self(SideBySide.Backend.TrivialBackend.Role, url, backendOptions),
             TargetKind.Yarp => Self(Yarp.BareYarp.Role, url, $"--Backend={RequireBackend()}"),
             _ => Gateway(url, ApimFolder(target)),
         };
