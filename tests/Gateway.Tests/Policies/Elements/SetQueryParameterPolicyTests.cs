@@ -18,39 +18,30 @@ public sealed class SetQueryParameterPolicyTests : IAsyncLifetime
     [InlineData("""exists-action="append" """, "api-version=2024-10-21&team=client&team=policy&added=new")]
     [InlineData("""exists-action="delete" """, "api-version=2024-10-21")]
     [Covers("set-query-parameter", "name", "exists-action")]
-    public async Task SetQueryParameter_ExistingParameter_IsOverriddenKeptAppendedOrDeleted(string action, string query)
-    {
-        using var apim = new TestApim($$"""
-            <policies>
-              <inbound>
-                <set-backend-service backend-id="aoai-eastus2-gpt-4o" />
-                <set-query-parameter name="team" {{action}}><value>policy</value></set-query-parameter>
-                <set-query-parameter name="added" {{action}}><value>new</value></set-query-parameter>
-              </inbound>
-              <backend>
-                <forward-request buffer-response="false" />
-              </backend>
-            </policies>
-            """);
-        using var factory = new GatewayFactory(apim, _backend.Url);
-        using var response = await factory.CreateClient().PostChatAsync("/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21&team=client");
-
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.Equal("/openai/deployments/gpt-4o/chat/completions?" + query, Assert.Single(_backend.Requests).PathAndQuery);
-    }
+    public async Task SetQueryParameter_ExistingParameter_IsOverriddenKeptAppendedOrDeleted(string action, string query) =>
+        Assert.Equal("/openai/deployments/gpt-4o/chat/completions?" + query, await ForwardedPathAndQueryAsync($"""
+            <set-query-parameter name="team" {action}><value>policy</value></set-query-parameter>
+            <set-query-parameter name="added" {action}><value>new</value></set-query-parameter>
+            """));
 
     [Theory]
     [InlineData("", "api-version=2024-10-21")]
     [InlineData("""<set-query-parameter name="added"><value>new</value></set-query-parameter>""", "api-version=2024-10-21&added=new")]
-    public async Task SetQueryParameter_Delete_MatchesTheNameInAnyCase_BeforeOrAfterOtherChanges(string before, string query)
+    public async Task SetQueryParameter_Delete_MatchesTheNameInAnyCase_BeforeOrAfterOtherChanges(string before, string query) =>
+        Assert.Equal("/openai/deployments/gpt-4o/chat/completions?" + query, await ForwardedPathAndQueryAsync($"""
+            {before}
+            <set-query-parameter name="TEAM" exists-action="delete" />
+            <set-query-parameter name="absent" exists-action="delete" />
+            """));
+
+    /// <summary>What the backend gets for a call with <c>?api-version=2024-10-21&amp;team=client</c> after <paramref name="inbound"/>.</summary>
+    private async Task<string> ForwardedPathAndQueryAsync(string inbound)
     {
         using var apim = new TestApim($$"""
             <policies>
               <inbound>
                 <set-backend-service backend-id="aoai-eastus2-gpt-4o" />
-                {{before}}
-                <set-query-parameter name="TEAM" exists-action="delete" />
-                <set-query-parameter name="absent" exists-action="delete" />
+                {{inbound}}
               </inbound>
               <backend>
                 <forward-request buffer-response="false" />
@@ -61,6 +52,6 @@ public sealed class SetQueryParameterPolicyTests : IAsyncLifetime
         using var response = await factory.CreateClient().PostChatAsync("/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21&team=client");
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.Equal("/openai/deployments/gpt-4o/chat/completions?" + query, Assert.Single(_backend.Requests).PathAndQuery);
+        return Assert.Single(_backend.Requests).PathAndQuery;
     }
 }
