@@ -25,6 +25,15 @@ internal static class ContentSafetyCheck
     /// <summary>The most text (Unicode code points) Azure AI Content Safety analyzes in one call.</summary>
     public const int MaxTextLength = 10_000;
 
+    /// <summary>
+    /// The most <c>text:analyze</c> calls one text (a prompt, or one streamed answer) may take. Each is a sequential call of
+    /// up to <see cref="CallTimeout"/>, so a small <c>window-size</c> on a long text would hold the request for hours;
+    /// past this many windows the text is blocked, as a failed call is. Our bound: API Management documents none.
+    /// </summary>
+    public const int MaxWindows = 100;
+
+    public const string TooManyWindows = "The text needs more than 100 windows of window-size to be analyzed.";
+
     /// <summary>How long one Content Safety call may take before it counts as failed.</summary>
     public static readonly TimeSpan CallTimeout = TimeSpan.FromSeconds(10);
 
@@ -37,8 +46,14 @@ internal static class ContentSafetyCheck
         if (settings.Analyzes)
         {
             IEnumerable<(int Start, int End)> windows = settings.WindowSize is { } size ? TextWindows.Of(text, size, settings.WindowOverlap) : [(0, text.Length)];
+            var analyzed = 0;
             foreach (var (start, end) in windows)
             {
+                if (++analyzed > MaxWindows)
+                {
+                    return TooManyWindows;
+                }
+
                 if (await AnalyzeAsync(context, source, settings, text[start..end]) is { } found)
                 {
                     return found;

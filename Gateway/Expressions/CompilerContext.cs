@@ -65,11 +65,13 @@ internal sealed partial class CompilerContext
         CompileFunction compile;
         lock (_lock)
         {
-            _compiling++;
             _unloadTimer?.Dispose();
             _unloadTimer = null;
             _loaded ??= Load();
             compile = _loaded.Compile;
+
+            // Counted once loaded: a load that throws must not leave the count up, or the compiler would never unload.
+            _compiling++;
         }
 
         try

@@ -80,7 +80,7 @@ internal sealed class ResponseState : IResponse, IMessageBody
                 backendContent.LoadIntoBufferAsync(Forwarding.PolicyTransformer.MaxBufferedResponseBytes).GetAwaiter().GetResult();
             }
 
-            content = backendContent.ReadAsByteArrayAsync().GetAwaiter().GetResult();
+            content = ThroughFilterAsync(backendContent.ReadAsByteArrayAsync().GetAwaiter().GetResult(), CancellationToken.None).GetAwaiter().GetResult();
         }
         else
         {
@@ -119,7 +119,25 @@ internal sealed class ResponseState : IResponse, IMessageBody
             await content.LoadIntoBufferAsync(Forwarding.PolicyTransformer.MaxBufferedResponseBytes, cancellationToken);
         }
 
-        return await content.ReadAsByteArrayAsync(cancellationToken);
+        return await ThroughFilterAsync(await content.ReadAsByteArrayAsync(cancellationToken), cancellationToken);
+    }
+
+    /// <summary>
+    /// The backend's body as a policy may read it: through <see cref="BodyFilter"/> when there is one, so that an
+    /// expression, <c>set-body</c> or the semantic cache never sees what the filter holds back from the client (the
+    /// client's copy still goes through the filter on its way out).
+    /// </summary>
+    private async Task<byte[]> ThroughFilterAsync(byte[] content, CancellationToken cancellationToken)
+    {
+        if (BodyFilter is not { } filter)
+        {
+            return content;
+        }
+
+        await using var filtered = filter(new MemoryStream(content, writable: false));
+        using var copy = new MemoryStream();
+        await filtered.CopyToAsync(copy, cancellationToken);
+        return copy.ToArray();
     }
 
     public IDictionary<string, IList<string>> AsFormUrlEncodedContent(bool preserveContent = false) => MessageBody.ReadForm(As<byte[]>(preserveContent));

@@ -75,7 +75,8 @@ internal sealed class BlocklistStore(Func<Guid> newId)
             var result = new List<BlocklistItem>();
             foreach (var (text, description, regex, isRegex) in items)
             {
-                var existing = list.Items.FindIndex(i => string.Equals(i.Text, text, StringComparison.OrdinalIgnoreCase));
+                // The same text in any case is the same item; a regular expression is the same item only written alike.
+                var existing = list.Items.FindIndex(i => string.Equals(i.Text, text, i.IsRegex || isRegex == true ? StringComparison.Ordinal : StringComparison.OrdinalIgnoreCase));
                 var item = existing >= 0
                     ? list.Items[existing] with { Description = description }
                     : new BlocklistItem(newId().ToString(), text, description, false, BlocklistPatterns.ForText(text));

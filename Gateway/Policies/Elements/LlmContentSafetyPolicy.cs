@@ -134,12 +134,18 @@ internal sealed class LlmContentSafetyPolicy(
         var contentType = response.Headers.TryGetValue("Content-Type", out var type) && type is [var first, ..] ? first : null;
         if (response.Body is null && CompletionText.IsEventStream(contentType))
         {
-            response.FilterBody(events => new CheckedEventStream(
-                events,
-                settings.WindowSize,
-                settings.WindowOverlap,
-                (window, _) => ContentSafetyCheck.AnalyzeAsync(context, Name, settings, window),
-                reason => TracePolicy.Write(context, Name, "information", $"Stopped forwarding the streamed answer: {reason}", [])));
+            response.FilterBody(events =>
+            {
+                var analyzed = 0;
+                return new CheckedEventStream(
+                    events,
+                    settings.WindowSize,
+                    settings.WindowOverlap,
+                    (window, _) => ++analyzed > ContentSafetyCheck.MaxWindows
+                        ? Task.FromResult<string?>(ContentSafetyCheck.TooManyWindows)
+                        : ContentSafetyCheck.AnalyzeAsync(context, Name, settings, window),
+                    reason => TracePolicy.Write(context, Name, "information", $"Stopped forwarding the streamed answer: {reason}", []));
+            });
             return;
         }
 

@@ -54,8 +54,25 @@ internal sealed class SemanticCacheStorePolicy(ElementInfo info, PolicyValue dur
 
         // The lookup lets no `stream: true` request through; events a backend streams anyway are not read either: caching
         // them would hold the stream back from the client.
-        if ((response is { Body: null, BackendBodyBuffered: false } && contentType?.StartsWith("text/event-stream", StringComparison.OrdinalIgnoreCase) == true)
-            || await response.ReadWholeAsync(context.HttpContext.RequestAborted) is not { } body)
+        if (response is { Body: null, BackendBodyBuffered: false } && contentType?.StartsWith("text/event-stream", StringComparison.OrdinalIgnoreCase) == true)
+        {
+            return PolicyFlow.Continue;
+        }
+
+        byte[]? body;
+        try
+        {
+            body = await response.ReadWholeAsync(context.HttpContext.RequestAborted);
+        }
+        catch (Exception ex) when (ex is HttpRequestException or IOException
+            || (ex is OperationCanceledException && !context.HttpContext.RequestAborted.IsCancellationRequested))
+        {
+            // A body that cannot be read whole (cut off by the backend, too large, too slow) is not stored; the client
+            // gets what the backend sent, as without the store.
+            return PolicyFlow.Continue;
+        }
+
+        if (body is null)
         {
             return PolicyFlow.Continue;
         }

@@ -1,3 +1,4 @@
+using Gateway.ContentSafety;
 using System.Collections.Concurrent;
 using System.Net;
 using System.Text.Json;
@@ -321,6 +322,44 @@ public sealed partial class LlmContentSafetyPolicyTests : IAsyncLifetime, IDispo
 
     [Fact]
     [Covers("llm-content-safety", "window-size")]
+    public async Task WindowSize_APromptNeedingMoreThanTheMostWindows_IsBlockedAfterThem()
+    {
+        var client = Start($"""
+            <llm-content-safety backend-id="{Backend}" window-size="5">
+              <categories><category name="Hate" threshold="4" /></categories>
+            </llm-content-safety>
+            """);
+
+        using var response = await client.PostChatAsync(body: Chat(null, string.Join(' ', Enumerable.Repeat("calm", 200))));
+
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        Assert.Equal(Blocked, await response.Content.ReadAsStringAsync());
+        Assert.Equal(ContentSafetyCheck.MaxWindows, SafetyCalls("text:analyze").Count);
+        Assert.Equal(0, ChatCalls());
+    }
+
+    [Fact]
+    [Covers("llm-content-safety", "window-size", "enforce-on-completions")]
+    public async Task WindowSize_AStreamedAnswerNeedingMoreThanTheMostWindows_StopsAfterThem()
+    {
+        Answer = string.Join(' ', Enumerable.Repeat("calm", 200));
+
+        var body = await StreamAsync(
+            inbound: $"""
+                <llm-content-safety backend-id="{Backend}" enforce-on-completions="true" window-size="5">
+                  <categories><category name="Hate" threshold="4" /></categories>
+                </llm-content-safety>
+                """,
+            outbound: string.Empty);
+
+        Assert.True(StreamedText(body).Length < Answer.Length);
+        Assert.DoesNotContain("[DONE]", body, StringComparison.Ordinal);
+        // The prompt's four windows ("Tell me a story." in fives), then the answer's first hundred.
+        Assert.Equal(4 + ContentSafetyCheck.MaxWindows, SafetyCalls("text:analyze").Count);
+    }
+
+    [Fact]
+    [Covers("llm-content-safety", "window-size")]
     public async Task WindowSize_AViolationInALaterWindowBlocks_AndNoLaterWindowIsSent()
     {
         var client = Start($"""
@@ -524,6 +563,29 @@ public sealed partial class LlmContentSafetyPolicyTests : IAsyncLifetime, IDispo
     {
         _factories.Add(factory);
         return factory;
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData(" window-size=\"20\" window-overlap-size=\"12\"")]
+    [Covers("llm-content-safety", "enforce-on-completions")]
+    public async Task EnforceOnCompletions_AnOutboundPolicyThatReadsTheStreamedAnswer_GetsOnlyWhatPassed(string windows)
+    {
+        Answer = "one two three four five six seven eight [Violence:6] nine ten eleven twelve thirteen";
+
+        var body = await StreamAsync(
+            inbound: $"""
+                <llm-content-safety backend-id="{Backend}" enforce-on-completions="true"{windows}>
+                  <categories output-type="EightSeverityLevels"><category name="Violence" threshold="4" /></categories>
+                </llm-content-safety>
+                """,
+            outbound: "<set-body>@(context.Response.Body.As<string>())</set-body>");
+
+        // Reading the body reads it through the check: set-body cannot hand the client what the check held back.
+        var text = StreamedText(body);
+        Assert.DoesNotContain("Violence", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("nine", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("[DONE]", body, StringComparison.Ordinal);
     }
 
     private const string StreamedChat = """{"messages":[{"role":"user","content":"Tell me a story."}],"stream":true}""";
