@@ -1,17 +1,22 @@
+using System.Collections.Immutable;
 using System.Reflection;
 using System.Runtime.Loader;
 using System.Text;
 using Gateway.Policies;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
 
 namespace Gateway.Expressions;
 
 /// <summary>
 /// Compiles every expression of one policy document in one Roslyn compilation into one assembly, loaded into a
-/// collectible context so that reloads do not accumulate memory. Requests only call the compiled delegates. Roslyn
-/// itself runs in a context of its own, loaded for a policy load only (<see cref="CompilerContext"/>).
+/// collectible context so that reloads do not accumulate memory. Requests only call the compiled delegates.
 /// </summary>
 internal static class ExpressionCompiler
 {
+    /// <summary>API Management documents its expressions as C# 7.</summary>
+    public const LanguageVersion Language = LanguageVersion.CSharp7_3;
+
     private const string Namespace = "ApimPolicyExpressions";
     private const string ClassName = "Expressions";
 
@@ -21,8 +26,11 @@ internal static class ExpressionCompiler
         "System.Xml.Linq", "Newtonsoft.Json", "Newtonsoft.Json.Linq", "Gateway.Expressions",
     ];
 
-    /// <summary>The assemblies expressions compile against: the framework's <c>System.*</c>, Newtonsoft.Json and the gateway's context model.</summary>
-    private static readonly Lazy<string[]> ReferencePaths = new(LoadReferencePaths);
+    // The compiler's references (every System.* assembly, read into memory, and the symbols Roslyn builds from them)
+    // weigh well over 100 MB and are needed only while policies load: held weakly, they are shared by the documents of
+    // one load and given back once it is over; a reload reads them again.
+    private static readonly WeakReference<MetadataReference[]?> CachedReferences = new(null);
+    private static readonly Lock ReferencesLock = new();
 
     public static CompiledExpressions Compile(string documentName, IReadOnlyList<PolicyExpression> expressions)
     {
@@ -33,16 +41,37 @@ internal static class ExpressionCompiler
 
         var (source, spans) = Generate(expressions);
         var assemblyName = $"{Namespace}.{SanitizeName(documentName)}.{Guid.NewGuid():N}";
-        var (image, errors) = CompilerContext.Shared.Compile(
-            assemblyName, source, documentName, ReferencePaths.Value, position => spans.Any(s => position >= s.CodeStart && position < s.CodeStart + s.Expression.Code.Length));
-        if (image is null)
+        var compilation = CSharpCompilation.Create(
+            assemblyName,
+            [CSharpSyntaxTree.ParseText(source, new CSharpParseOptions(Language), path: documentName, encoding: Encoding.UTF8)],
+            References(),
+            new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, optimizationLevel: OptimizationLevel.Release, nullableContextOptions: NullableContextOptions.Disable));
+
+        using var image = new MemoryStream();
+        var result = compilation.Emit(image);
+        if (!result.Success)
         {
-            throw new PolicyLoadException([.. errors.Select(e => $"{Map(e.Position, spans)}: {e.Message}").Distinct()]);
+            var problems = result.Diagnostics
+                .Where(d => d.Severity == DiagnosticSeverity.Error)
+                .Select(d => $"{Map(d.Location, spans)}: error {d.Id}: {d.GetMessage(System.Globalization.CultureInfo.InvariantCulture)}")
+                .Distinct()
+                .ToList();
+            throw new PolicyLoadException(problems);
         }
 
-        using var stream = new MemoryStream(image);
+        var tree = compilation.SyntaxTrees[0];
+        var violations = AllowedTypes.Violations(compilation.GetSemanticModel(tree), tree.GetRoot(), position => spans.Any(s => position >= s.CodeStart && position < s.CodeStart + s.Expression.Code.Length))
+            .Select(v => $"{Map(v.Location, spans)}: error {AllowedTypes.DiagnosticId}: type '{v.TypeName}' is not allowed in policy expressions (API Management's allowed-types list)")
+            .Distinct()
+            .ToList();
+        if (violations.Count > 0)
+        {
+            throw new PolicyLoadException(violations);
+        }
+
+        image.Position = 0;
         var loadContext = new AssemblyLoadContext(assemblyName, isCollectible: true);
-        var assembly = loadContext.LoadFromStream(stream);
+        var assembly = loadContext.LoadFromStream(image);
         var type = assembly.GetType($"{Namespace}.{ClassName}", throwOnError: true)!;
         foreach (var expression in expressions)
         {
@@ -83,8 +112,9 @@ internal static class ExpressionCompiler
     /// Maps a diagnostic in the generated source back to the policy file: into the expression's code when it points
     /// there, to the expression's start when it points at the generated method around it (a missing return, say).
     /// </summary>
-    private static SourceLocation Map(int position, List<GeneratedSpan> spans)
+    private static SourceLocation Map(Location location, List<GeneratedSpan> spans)
     {
+        var position = location.SourceSpan.Start;
         var owner = spans.LastOrDefault(s => s.MethodStart <= position) ?? spans[0];
         var expression = owner.Expression;
         var offset = Math.Clamp(position - owner.CodeStart, 0, expression.Code.Length);
@@ -105,7 +135,21 @@ internal static class ExpressionCompiler
         return new string(name.Select(c => char.IsAsciiLetterOrDigit(c) ? c : '_').ToArray());
     }
 
-    private static string[] LoadReferencePaths()
+    private static MetadataReference[] References()
+    {
+        lock (ReferencesLock)
+        {
+            if (!CachedReferences.TryGetTarget(out var references) || references is null)
+            {
+                references = LoadReferences();
+                CachedReferences.SetTarget(references);
+            }
+
+            return references;
+        }
+    }
+
+    private static MetadataReference[] LoadReferences()
     {
         var platform = ((string?)AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES") ?? string.Empty)
             .Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
@@ -117,6 +161,7 @@ internal static class ExpressionCompiler
             });
         return [.. platform
             .Append(typeof(IContext).Assembly.Location)
-            .Distinct(StringComparer.Ordinal)];
+            .Distinct(StringComparer.Ordinal)
+            .Select(path => MetadataReference.CreateFromFile(path))];
     }
 }

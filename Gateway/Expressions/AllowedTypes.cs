@@ -1,7 +1,7 @@
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
 
-namespace Gateway.PolicyCompiler;
+namespace Gateway.Expressions;
 
 /// <summary>
 /// API Management's allowed types for policy expressions, enforced when the policy loads: every type an expression
