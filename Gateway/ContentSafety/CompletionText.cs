@@ -15,7 +15,7 @@ internal static class CompletionText
     {
         try
         {
-            return IsEventStream(contentType)
+            return Tokens.UsageJson.IsEventStream(contentType)
                 ? FromStream(Encoding.UTF8.GetString(body))
                 : FromJson(body);
         }
@@ -24,10 +24,6 @@ internal static class CompletionText
             return null;
         }
     }
-
-    /// <summary>Whether a body of <paramref name="contentType"/> is a stream of server-sent events.</summary>
-    public static bool IsEventStream(string? contentType) =>
-        contentType is not null && contentType.StartsWith("text/event-stream", StringComparison.OrdinalIgnoreCase);
 
     private static string? FromJson(ReadOnlySpan<byte> body)
     {

@@ -32,7 +32,7 @@ internal static class ContentSafetyCheck
     /// </summary>
     public const int MaxWindows = 100;
 
-    public const string TooManyWindows = "The text needs more than 100 windows of window-size to be analyzed.";
+    public static readonly string TooManyWindows = $"The text needs more than {MaxWindows} windows of window-size to be analyzed.";
 
     /// <summary>How long one Content Safety call may take before it counts as failed.</summary>
     public static readonly TimeSpan CallTimeout = TimeSpan.FromSeconds(10);
@@ -46,15 +46,10 @@ internal static class ContentSafetyCheck
         if (settings.Analyzes)
         {
             IEnumerable<(int Start, int End)> windows = settings.WindowSize is { } size ? TextWindows.Of(text, size, settings.WindowOverlap) : [(0, text.Length)];
-            var analyzed = 0;
+            var analyze = WindowAnalyzer(context, source, settings);
             foreach (var (start, end) in windows)
             {
-                if (++analyzed > MaxWindows)
-                {
-                    return TooManyWindows;
-                }
-
-                if (await AnalyzeAsync(context, source, settings, text[start..end]) is { } found)
+                if (await analyze(text[start..end], context.HttpContext.RequestAborted) is { } found)
                 {
                     return found;
                 }
@@ -62,6 +57,18 @@ internal static class ContentSafetyCheck
         }
 
         return shield ? await ShieldAsync(context, source, settings, text) : null;
+    }
+
+    /// <summary>
+    /// <see cref="AnalyzeAsync"/> for the windows of one text, in order: past <see cref="MaxWindows"/> of them, every
+    /// further window is blocked without a call.
+    /// </summary>
+    public static Func<string, CancellationToken, Task<string?>> WindowAnalyzer(RequestContext context, string source, ContentSafetySettings settings)
+    {
+        var analyzed = 0;
+        return (window, _) => ++analyzed > MaxWindows
+            ? Task.FromResult<string?>(TooManyWindows)
+            : AnalyzeAsync(context, source, settings, window);
     }
 
     /// <summary>The reason to block one window of text by <c>text:analyze</c>, or null when it passes (or nothing is configured to analyze).</summary>

@@ -39,6 +39,9 @@ internal sealed class ResponseState : IResponse, IMessageBody
 
     IMessageBody IResponse.Body => this;
 
+    /// <summary>The response's <c>Content-Type</c> as it stands (its first value); null when it has none.</summary>
+    public string? ContentType => Headers.TryGetValue("Content-Type", out var values) && values is [var first, ..] ? first : null;
+
     /// <summary>
     /// Sends the backend's body through <paramref name="filter"/> (after any filter already there). The body may come out
     /// shorter, so it is sent without the backend's <c>Content-Length</c>.
@@ -65,27 +68,12 @@ internal sealed class ResponseState : IResponse, IMessageBody
     /// </summary>
     public T As<T>(bool preserveContent = false)
     {
-        byte[] content;
-        if (Body is { } body)
-        {
-            content = body.ToArray();
-        }
-        else if (BackendCall is { Headers.IsCompletedSuccessfully: true } call)
-        {
-            // As in API Management, reading a body that was streaming (buffer-response="false") waits for the whole of
-            // it; with preserveContent the client then gets it from the buffer, through the same token-usage tap.
-            var backendContent = call.Headers.Result.Content;
-            if (!BackendBodyBuffered)
-            {
-                backendContent.LoadIntoBufferAsync(Forwarding.PolicyTransformer.MaxBufferedResponseBytes).GetAwaiter().GetResult();
-            }
-
-            content = ThroughFilterAsync(backendContent.ReadAsByteArrayAsync().GetAwaiter().GetResult(), CancellationToken.None).GetAwaiter().GetResult();
-        }
-        else
-        {
-            content = [];
-        }
+        // As in API Management, reading a body that was streaming (buffer-response="false") waits for the whole of it;
+        // with preserveContent the client then gets it from the buffer, through the same token-usage tap.
+        var content = Body?.ToArray()
+            ?? (BackendCall is { Headers.IsCompletedSuccessfully: true } call
+                ? ReadBackendAsync(call.Headers.Result.Content, CancellationToken.None).GetAwaiter().GetResult()
+                : []);
 
         var result = MessageBody.Read<T>(content);
         if (!preserveContent)
@@ -113,22 +101,23 @@ internal sealed class ResponseState : IResponse, IMessageBody
             return null;
         }
 
-        var content = (await call.Headers).Content;
-        if (!BackendBodyBuffered)
-        {
-            await content.LoadIntoBufferAsync(Forwarding.PolicyTransformer.MaxBufferedResponseBytes, cancellationToken);
-        }
-
-        return await ThroughFilterAsync(await content.ReadAsByteArrayAsync(cancellationToken), cancellationToken);
+        return await ReadBackendAsync((await call.Headers).Content, cancellationToken);
     }
 
     /// <summary>
-    /// The backend's body as a policy may read it: through <see cref="BodyFilter"/> when there is one, so that an
-    /// expression, <c>set-body</c> or the semantic cache never sees what the filter holds back from the client (the
-    /// client's copy still goes through the filter on its way out).
+    /// The backend's body as a policy may read it: a streamed one read to its end into the content's buffer (from which
+    /// the client then gets it), and through <see cref="BodyFilter"/> when there is one, so that an expression,
+    /// <c>set-body</c> or the semantic cache never sees what the filter holds back from the client (the client's copy
+    /// still goes through the filter on its way out).
     /// </summary>
-    private async Task<byte[]> ThroughFilterAsync(byte[] content, CancellationToken cancellationToken)
+    private async Task<byte[]> ReadBackendAsync(HttpContent backendContent, CancellationToken cancellationToken)
     {
+        if (!BackendBodyBuffered)
+        {
+            await backendContent.LoadIntoBufferAsync(Forwarding.PolicyTransformer.MaxBufferedResponseBytes, cancellationToken);
+        }
+
+        var content = await backendContent.ReadAsByteArrayAsync(cancellationToken);
         if (BodyFilter is not { } filter)
         {
             return content;

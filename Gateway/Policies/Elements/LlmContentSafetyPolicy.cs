@@ -131,21 +131,15 @@ internal sealed class LlmContentSafetyPolicy(
             return;
         }
 
-        var contentType = response.Headers.TryGetValue("Content-Type", out var type) && type is [var first, ..] ? first : null;
-        if (response.Body is null && CompletionText.IsEventStream(contentType))
+        var contentType = response.ContentType;
+        if (response.Body is null && Tokens.UsageJson.IsEventStream(contentType))
         {
-            response.FilterBody(events =>
-            {
-                var analyzed = 0;
-                return new CheckedEventStream(
-                    events,
-                    settings.WindowSize,
-                    settings.WindowOverlap,
-                    (window, _) => ++analyzed > ContentSafetyCheck.MaxWindows
-                        ? Task.FromResult<string?>(ContentSafetyCheck.TooManyWindows)
-                        : ContentSafetyCheck.AnalyzeAsync(context, Name, settings, window),
-                    reason => TracePolicy.Write(context, Name, "information", $"Stopped forwarding the streamed answer: {reason}", []));
-            });
+            response.FilterBody(events => new CheckedEventStream(
+                events,
+                settings.WindowSize,
+                settings.WindowOverlap,
+                ContentSafetyCheck.WindowAnalyzer(context, Name, settings),
+                reason => TracePolicy.Write(context, Name, "information", $"Stopped forwarding the streamed answer: {reason}", [])));
             return;
         }
 

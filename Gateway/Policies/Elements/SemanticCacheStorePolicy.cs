@@ -50,11 +50,11 @@ internal sealed class SemanticCacheStorePolicy(ElementInfo info, PolicyValue dur
             return PolicyFlow.Continue;
         }
 
-        var contentType = response.Headers.TryGetValue("Content-Type", out var type) && type is [var first, ..] ? first : null;
+        var contentType = response.ContentType;
 
         // The lookup lets no `stream: true` request through; events a backend streams anyway are not read either: caching
         // them would hold the stream back from the client.
-        if (response is { Body: null, BackendBodyBuffered: false } && contentType?.StartsWith("text/event-stream", StringComparison.OrdinalIgnoreCase) == true)
+        if (response is { Body: null, BackendBodyBuffered: false } && Tokens.UsageJson.IsEventStream(contentType))
         {
             return PolicyFlow.Continue;
         }
