@@ -15,16 +15,10 @@ internal static class TopologyExtensions
     /// </summary>
     public static IResourceBuilder<ProjectResource> AddMockAccount(this IDistributedApplicationBuilder builder, AccountDefinition account, string publicKeyPem, IResourceBuilder<ParameterResource> adminPassword)
     {
-        // No launch profile, and no proxy in front: a port of its own, chosen once per run, so that a mock that stops
-        // refuses connections at once (a proxy would accept them and never answer) and one that restarts comes back
-        // where the gateway expects it.
-        var mock = builder.AddProject<Projects.MockOpenAI>(account.Name, launchProfileName: null)
-            .WithHttpEndpoint(port: FreeLoopbackPort(), name: "http", isProxied: false)
+        var mock = builder.AddMock<Projects.MockOpenAI>(account.Name, publicKeyPem)
             .WithEnvironment(ConfigurationNames.MockAccount, account.Name)
             .WithEnvironment(ConfigurationNames.MockRegion, account.Region)
-            .WithEnvironment(ConfigurationNames.MockPublicKey, publicKeyPem)
-            .WithEnvironment(ConfigurationNames.MockAdminPassword, adminPassword)
-            .WithHttpHealthCheck("/health");
+            .WithEnvironment(ConfigurationNames.MockAdminPassword, adminPassword);
         foreach (var setting in builder.Configuration.GetSection(ConfigurationNames.MockOpenAILatency).GetChildren())
         {
             mock.WithEnvironment(ConfigurationNames.MockLatency(setting.Key), setting.Value);
@@ -46,11 +40,20 @@ internal static class TopologyExtensions
     /// <paramref name="adminPassword"/>.
     /// </summary>
     public static IResourceBuilder<ProjectResource> AddMockContentSafetyAccount(this IDistributedApplicationBuilder builder, ContentSafetyAccountDefinition account, string publicKeyPem, IResourceBuilder<ParameterResource> adminPassword) =>
-        builder.AddProject<Projects.MockContentSafety>(account.Name, launchProfileName: null)
-            .WithHttpEndpoint(port: FreeLoopbackPort(), name: "http", isProxied: false)
+        builder.AddMock<Projects.MockContentSafety>(account.Name, publicKeyPem)
             .WithEnvironment(ConfigurationNames.MockContentSafetyAccount, account.Name)
+            .WithEnvironment(ConfigurationNames.MockContentSafetyAdminPassword, adminPassword);
+
+    /// <summary>
+    /// A mock account's process, verifying tokens with <paramref name="publicKeyPem"/>. No launch profile, and no proxy in
+    /// front: a port of its own, chosen once per run, so that a mock that stops refuses connections at once (a proxy would
+    /// accept them and never answer) and one that restarts comes back where the gateway expects it.
+    /// </summary>
+    private static IResourceBuilder<ProjectResource> AddMock<TProject>(this IDistributedApplicationBuilder builder, string name, string publicKeyPem)
+        where TProject : IProjectMetadata, new() =>
+        builder.AddProject<TProject>(name, launchProfileName: null)
+            .WithHttpEndpoint(port: FreeLoopbackPort(), name: "http", isProxied: false)
             .WithEnvironment(ConfigurationNames.MockPublicKey, publicKeyPem)
-            .WithEnvironment(ConfigurationNames.MockContentSafetyAdminPassword, adminPassword)
             .WithHttpHealthCheck("/health");
 
     private static int FreeLoopbackPort()
