@@ -2,6 +2,7 @@ using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text.Json;
 using Aspire.Hosting;
+using Aspire.Hosting.ApplicationModel;
 using Aspire.Hosting.Testing;
 using Gateway.Apim.Model;
 using Microsoft.Extensions.Configuration;
@@ -121,6 +122,11 @@ public class LoadBalancedAppFixture : IAsyncLifetime
                 .. ExtraArguments,
             ],
             cancellation.Token);
+        if (!RunsDashboard)
+        {
+            NoOtlpRetry(builder);
+        }
+
         _app = await builder.BuildAsync(cancellation.Token);
         await _app.StartAsync(cancellation.Token);
         await _app.ResourceNotifications.WaitForResourceHealthyAsync("gateway", cancellation.Token);
@@ -135,6 +141,21 @@ public class LoadBalancedAppFixture : IAsyncLifetime
 
         MockUrls = mocks;
         GatewayUrl = _app.GetEndpoint("gateway", "http");
+    }
+
+    /// <summary>
+    /// Without the dashboard nothing listens on the OTLP endpoint the AppHost hands every service, and with the in-memory
+    /// retry Aspire turns on (<c>OTEL_DOTNET_EXPERIMENTAL_OTLP_RETRY=in_memory</c>) a service then takes about 9 s to exit
+    /// while it retries its last exports: long enough that a stop command gives up (Aspire checks for about 15 s) on a
+    /// loaded machine, and every app's shutdown waits for it. Without the retry a failed export is dropped at once; the
+    /// services still record and export telemetry as they do under <c>dotnet run</c>.
+    /// </summary>
+    private static void NoOtlpRetry(IDistributedApplicationTestingBuilder builder)
+    {
+        foreach (var resource in builder.Resources.OfType<IResourceWithEnvironment>().ToArray())
+        {
+            builder.CreateResourceBuilder(resource).WithEnvironment(context => context.EnvironmentVariables.Remove("OTEL_DOTNET_EXPERIMENTAL_OTLP_RETRY"));
+        }
     }
 
     /// <summary>The checkout the tests were built from.</summary>
