@@ -213,7 +213,7 @@ public sealed class ShippedPolicyFaultTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
-    public async Task ClientLeavesMidStream_PriorityOneSeesTheCancellationWithinASecond()
+    public async Task ClientLeavesMidStream_PriorityOneSeesTheCancellationAtOnce()
     {
         // Paced on a clock that stands still: the prompt-filter chunk leaves at once, the first token never.
         await StartAsync(new LatencyOptions { TimeToFirstToken = TimeSpan.FromMilliseconds(500), PerOutputToken = TimeSpan.FromMilliseconds(50) });
@@ -232,7 +232,7 @@ public sealed class ShippedPolicyFaultTests : IAsyncLifetime, IDisposable
         await cancelled.WaitForMeasurementsAsync(1).WaitAsync(TestTimeouts.Request);
 
         Assert.Equal(MockMetrics.Streaming, Assert.Single(cancelled.GetMeasurementSnapshot()).Tags["stage"]);
-        Assert.True(left.Elapsed < TimeSpan.FromSeconds(1), $"the account saw the cancellation {left.Elapsed} after the client left");
+        Assert.True(left.Elapsed < TestTimeouts.AtOnce, $"the account saw the cancellation {left.Elapsed} after the client left");
     }
 
     private static MockOpenAIOptions Account(string name, string region, LatencyOptions? latency = null)

@@ -47,16 +47,27 @@ public class TracePolicyTests
         Assert.Equal("True", response.Headers.GetValues("x-tracing").Single());
     }
 
-    /// <summary>Runs <paramref name="inbound"/> with every policy span recorded; returns their trace events and the response.</summary>
+    /// <summary>
+    /// Runs <paramref name="inbound"/> with every policy span recorded; returns their trace events and the response. The
+    /// listener is process-wide, so only the spans of this request's trace (its <c>traceparent</c>) count: other tests run
+    /// policies with <c>trace</c> at the same time.
+    /// </summary>
     private static async Task<(ActivityEvent[] Events, HttpResponseMessage Response)> RunAsync(string inbound)
     {
         var events = new ConcurrentQueue<ActivityEvent>();
+        using var testSource = new ActivitySource(nameof(TracePolicyTests));
+        var traceId = default(ActivityTraceId);
         using var listener = new ActivityListener
         {
-            ShouldListenTo = source => source.Name == GatewayTelemetry.SourceName,
+            ShouldListenTo = source => source.Name is GatewayTelemetry.SourceName or "Microsoft.AspNetCore" || source == testSource,
             Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
             ActivityStopped = activity =>
             {
+                if (activity.TraceId != traceId)
+                {
+                    return;
+                }
+
                 foreach (var e in activity.Events.Where(e => e.Name == "trace" && e.Tags.Any(t => t.Key == "apim.trace.message")))
                 {
                     events.Enqueue(e);
@@ -72,8 +83,14 @@ public class TracePolicyTests
             </policies>
             """);
         using var factory = new GatewayFactory(apim, "http://127.0.0.1:9");
-        var response = await factory.CreateClient().PostChatAsync();
-        return ([.. events], response);
+        using var client = factory.CreateClient();
+        using (var request = testSource.StartActivity("request")!)
+        {
+            traceId = request.TraceId;
+            client.DefaultRequestHeaders.Add("traceparent", request.Id);
+            var response = await client.PostChatAsync();
+            return ([.. events], response);
+        }
     }
 
     [Fact]
