@@ -14,6 +14,19 @@ if (args.Length > 0 && args[0] == ValidateCommand.Name)
     return ValidateCommand.Run(args[1..], configuration, Console.Out);
 }
 
+if (args is [Gateway.Expressions.CompilerProcess.Command])
+{
+    return Gateway.Expressions.CompilerProcess.Serve(Console.OpenStandardInput(), Console.OpenStandardOutput());
+}
+
+// Run as itself (not under a test host), the gateway compiles policy expressions in a child process and never loads
+// Roslyn (Expressions/CompilerProcess.cs).
+using var compilerProcess = Gateway.Expressions.CompilerProcess.ForThisGateway();
+if (compilerProcess is not null)
+{
+    Gateway.Expressions.ExpressionCompiler.UseCompilerProcess(compilerProcess);
+}
+
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults(
     extraMeters: [Gateway.Telemetry.PolicyMetrics.MeterName, Gateway.Telemetry.GenAIMetrics.MeterName],

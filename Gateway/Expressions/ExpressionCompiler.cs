@@ -1,77 +1,54 @@
-using System.Collections.Immutable;
 using System.Reflection;
 using System.Runtime.Loader;
-using System.Text;
-using Gateway.Policies;
-using Microsoft.CodeAnalysis;
-using Microsoft.CodeAnalysis.CSharp;
 
 namespace Gateway.Expressions;
 
 /// <summary>
-/// Compiles every expression of one policy document in one Roslyn compilation into one assembly, loaded into a
-/// collectible context so that reloads do not accumulate memory. Requests only call the compiled delegates.
+/// Compiles every expression of one policy document into one assembly (<see cref="ExpressionEmitter"/>, in this process
+/// or in a <see cref="CompilerProcess"/>), loaded into a collectible context so that reloads do not accumulate memory.
+/// Requests only call the compiled delegates.
 /// </summary>
 internal static class ExpressionCompiler
 {
-    /// <summary>API Management documents its expressions as C# 7.</summary>
-    public const LanguageVersion Language = LanguageVersion.CSharp7_3;
+    /// <summary>The namespace and class of the generated code.</summary>
+    public const string Namespace = "ApimPolicyExpressions";
 
-    private const string Namespace = "ApimPolicyExpressions";
-    private const string ClassName = "Expressions";
+    public const string ClassName = "Expressions";
 
-    private static readonly string[] Usings =
-    [
-        "System", "System.Collections.Generic", "System.Linq", "System.Text", "System.Text.RegularExpressions",
-        "System.Xml.Linq", "Newtonsoft.Json", "Newtonsoft.Json.Linq", "Gateway.Expressions",
-    ];
+    private static CompilerProcess? _compilerProcess;
 
-    // The compiler's references (every System.* assembly, read into memory, and the symbols Roslyn builds from them)
-    // weigh well over 100 MB and are needed only while policies load: held weakly, they are shared by the documents of
-    // one load and given back once it is over; a reload reads them again.
-    private static readonly WeakReference<MetadataReference[]?> CachedReferences = new(null);
-    private static readonly Lock ReferencesLock = new();
+    /// <summary>
+    /// From now on, compile in <paramref name="compilerProcess"/> rather than in this process, which then never loads
+    /// Roslyn (docs/performance.md: about 70 MB kept for the life of the process otherwise).
+    /// </summary>
+    public static void UseCompilerProcess(CompilerProcess compilerProcess) => Volatile.Write(ref _compilerProcess, compilerProcess);
 
-    public static CompiledExpressions Compile(string documentName, IReadOnlyList<PolicyExpression> expressions)
+    public static CompiledExpressions Compile(string documentName, IReadOnlyList<PolicyExpression> expressions) =>
+        Compile(documentName, expressions, Volatile.Read(ref _compilerProcess));
+
+    /// <summary>Compiles in <paramref name="compilerProcess"/>, or in this process when it is null.</summary>
+    public static CompiledExpressions Compile(string documentName, IReadOnlyList<PolicyExpression> expressions, CompilerProcess? compilerProcess)
     {
         if (expressions.Count == 0)
         {
             return CompiledExpressions.Empty;
         }
 
-        var (source, spans) = Generate(expressions);
-        var assemblyName = $"{Namespace}.{SanitizeName(documentName)}.{Guid.NewGuid():N}";
-        var compilation = CSharpCompilation.Create(
-            assemblyName,
-            [CSharpSyntaxTree.ParseText(source, new CSharpParseOptions(Language), path: documentName, encoding: Encoding.UTF8)],
-            References(),
-            new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, optimizationLevel: OptimizationLevel.Release, nullableContextOptions: NullableContextOptions.Disable));
+        var image = compilerProcess is not null
+            ? compilerProcess.Emit(documentName, expressions)
+            : EmitHere(documentName, expressions);
+        return Load(documentName, image, expressions);
+    }
 
-        using var image = new MemoryStream();
-        var result = compilation.Emit(image);
-        if (!result.Success)
-        {
-            var problems = result.Diagnostics
-                .Where(d => d.Severity == DiagnosticSeverity.Error)
-                .Select(d => $"{Map(d.Location, spans)}: error {d.Id}: {d.GetMessage(System.Globalization.CultureInfo.InvariantCulture)}")
-                .Distinct()
-                .ToList();
-            throw new PolicyLoadException(problems);
-        }
+    /// <summary>A method of its own, so that the JIT loads Roslyn only when it is called.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static byte[] EmitHere(string documentName, IReadOnlyList<PolicyExpression> expressions) => ExpressionEmitter.Emit(documentName, expressions);
 
-        var tree = compilation.SyntaxTrees[0];
-        var violations = AllowedTypes.Violations(compilation.GetSemanticModel(tree), tree.GetRoot(), position => spans.Any(s => position >= s.CodeStart && position < s.CodeStart + s.Expression.Code.Length))
-            .Select(v => $"{Map(v.Location, spans)}: error {AllowedTypes.DiagnosticId}: type '{v.TypeName}' is not allowed in policy expressions (API Management's allowed-types list)")
-            .Distinct()
-            .ToList();
-        if (violations.Count > 0)
-        {
-            throw new PolicyLoadException(violations);
-        }
-
-        image.Position = 0;
-        var loadContext = new AssemblyLoadContext(assemblyName, isCollectible: true);
-        var assembly = loadContext.LoadFromStream(image);
+    private static CompiledExpressions Load(string documentName, byte[] image, IReadOnlyList<PolicyExpression> expressions)
+    {
+        var loadContext = new AssemblyLoadContext($"{Namespace}.{Path.GetFileName(documentName)}", isCollectible: true);
+        using var stream = new MemoryStream(image, writable: false);
+        var assembly = loadContext.LoadFromStream(stream);
         var type = assembly.GetType($"{Namespace}.{ClassName}", throwOnError: true)!;
         foreach (var expression in expressions)
         {
@@ -81,87 +58,5 @@ internal static class ExpressionCompiler
         }
 
         return new CompiledExpressions(loadContext, assembly, [.. expressions]);
-    }
-
-    private static (string Source, List<GeneratedSpan> Spans) Generate(IReadOnlyList<PolicyExpression> expressions)
-    {
-        var source = new StringBuilder();
-        foreach (var name in Usings)
-        {
-            source.Append("using ").Append(name).Append(";\n");
-        }
-
-        source.Append("namespace ").Append(Namespace).Append("\n{\npublic static class ").Append(ClassName).Append("\n{\n");
-        var spans = new List<GeneratedSpan>(expressions.Count);
-        foreach (var expression in expressions)
-        {
-            var methodStart = source.Length;
-            var returnType = expression.Kind == ExpressionKind.Condition ? "bool" : "object";
-            source.Append("public static ").Append(returnType).Append(' ').Append(expression.MethodName).Append("(IContext context)\n");
-            source.Append(expression.IsBlock ? "{" : "{ return (" + returnType + ")(");
-            spans.Add(new GeneratedSpan(methodStart, source.Length, expression));
-            source.Append(expression.Code);
-            source.Append(expression.IsBlock ? "\n}\n" : "\n); }\n");
-        }
-
-        source.Append("}\n}\n");
-        return (source.ToString(), spans);
-    }
-
-    /// <summary>
-    /// Maps a diagnostic in the generated source back to the policy file: into the expression's code when it points
-    /// there, to the expression's start when it points at the generated method around it (a missing return, say).
-    /// </summary>
-    private static SourceLocation Map(Location location, List<GeneratedSpan> spans)
-    {
-        var position = location.SourceSpan.Start;
-        var owner = spans.LastOrDefault(s => s.MethodStart <= position) ?? spans[0];
-        var expression = owner.Expression;
-        var offset = Math.Clamp(position - owner.CodeStart, 0, expression.Code.Length);
-        var before = expression.Code.AsSpan(0, offset);
-        var newlines = before.Count('\n');
-        var start = expression.Location;
-        return newlines == 0
-            ? start with { Column = start.Column + offset }
-            : start with { Line = start.Line + newlines, Column = offset - before.LastIndexOf('\n') };
-    }
-
-    /// <summary>Where an expression's method and its code start in the generated source.</summary>
-    private sealed record GeneratedSpan(int MethodStart, int CodeStart, PolicyExpression Expression);
-
-    private static string SanitizeName(string documentName)
-    {
-        var name = Path.GetFileNameWithoutExtension(documentName);
-        return new string(name.Select(c => char.IsAsciiLetterOrDigit(c) ? c : '_').ToArray());
-    }
-
-    private static MetadataReference[] References()
-    {
-        lock (ReferencesLock)
-        {
-            if (!CachedReferences.TryGetTarget(out var references) || references is null)
-            {
-                references = LoadReferences();
-                CachedReferences.SetTarget(references);
-            }
-
-            return references;
-        }
-    }
-
-    private static MetadataReference[] LoadReferences()
-    {
-        var platform = ((string?)AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES") ?? string.Empty)
-            .Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
-            .Where(path =>
-            {
-                var file = Path.GetFileName(path);
-                return file.StartsWith("System.", StringComparison.Ordinal)
-                    || file is "netstandard.dll" or "mscorlib.dll" or "Newtonsoft.Json.dll";
-            });
-        return [.. platform
-            .Append(typeof(IContext).Assembly.Location)
-            .Distinct(StringComparer.Ordinal)
-            .Select(path => MetadataReference.CreateFromFile(path))];
     }
 }

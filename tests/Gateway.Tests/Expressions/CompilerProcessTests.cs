@@ -1,0 +1,161 @@
+using System.Diagnostics;
+using Gateway.Expressions;
+using Gateway.Policies;
+
+namespace Gateway.Tests.Expressions;
+
+/// <summary>The expression compiler in a child process: the gateway's own build, started with <see cref="CompilerProcess.Command"/>.</summary>
+public sealed class CompilerProcessTests : IDisposable
+{
+    private readonly CompilerProcess _compiler = new(GatewayCommand(), idleTime: TimeSpan.FromSeconds(30));
+
+    public void Dispose() => _compiler.Dispose();
+
+    [Fact]
+    public void Compile_InTheChild_BindsDelegatesThatAnswerAsThoseCompiledInProcess()
+    {
+        var codes = new[] { (Code: "1 + 2", Kind: ExpressionKind.Value), (Code: "\"ab\".ToUpperInvariant() == \"AB\"", Kind: ExpressionKind.Condition), (Code: "var x = new List<int> { 4, 5 }; return x.Sum();", Kind: ExpressionKind.Value) };
+
+        var there = codes.Select((c, i) => Expression(i, c.Code, c.Kind)).ToList();
+        var here = codes.Select((c, i) => Expression(i, c.Code, c.Kind)).ToList();
+        using var child = ExpressionCompiler.Compile("policy.xml", there, _compiler);
+        using var local = ExpressionCompiler.Compile("policy.xml", here, compilerProcess: null);
+
+        Assert.Equal([3, true, 9], there.Select(e => e.Evaluate(null!)));
+        Assert.Equal(here.Select(e => e.Evaluate(null!)), there.Select(e => e.Evaluate(null!)));
+        Assert.NotNull(child.Assembly);
+        Assert.True(_compiler.IsRunning);
+    }
+
+    [Fact]
+    public void Compile_AnError_ComesBackAsTheProblemAtItsPlaceInThePolicy()
+    {
+        var ex = Assert.Throws<PolicyLoadException>(() => ExpressionCompiler.Compile("apis/x/policy.xml", [Expression(0, "context.Nope", ExpressionKind.Value, file: "apis/x/policy.xml", line: 14, column: 51)], _compiler));
+
+        var problem = Assert.Single(ex.Problems);
+        Assert.StartsWith("apis/x/policy.xml(14,59): error CS1061: 'IContext' does not contain a definition for 'Nope'", problem, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Compile_ATypeOutsideTheAllowedList_IsRefusedInTheChildAsInProcess()
+    {
+        var code = "System.IO.File.Exists(\"x\")";
+
+        var there = Assert.Throws<PolicyLoadException>(() => ExpressionCompiler.Compile("policy.xml", [Expression(0, code, ExpressionKind.Condition)], _compiler));
+        var here = Assert.Throws<PolicyLoadException>(() => ExpressionCompiler.Compile("policy.xml", [Expression(0, code, ExpressionKind.Condition)], compilerProcess: null));
+
+        Assert.NotEmpty(there.Problems);
+        Assert.All(there.Problems, p => Assert.Contains("error APIM0005: type 'System.IO.", p, StringComparison.Ordinal));
+        Assert.Equal(here.Problems, there.Problems);
+    }
+
+    [Fact]
+    public async Task Idle_TheChildEnds_AndTheNextCompileStartsAnother()
+    {
+        using var compiler = new CompilerProcess(GatewayCommand(), idleTime: TimeSpan.FromMilliseconds(200));
+        using (ExpressionCompiler.Compile("a.xml", [Expression(0, "1", ExpressionKind.Value)], compiler))
+        {
+            Assert.True(compiler.IsRunning);
+        }
+
+        var waited = Stopwatch.StartNew();
+        while (compiler.IsRunning && waited.Elapsed < TimeSpan.FromSeconds(30))
+        {
+            await Task.Delay(50);
+        }
+
+        Assert.False(compiler.IsRunning, "the child still ran 30 s after its last compile");
+        var again = Expression(0, "2", ExpressionKind.Value);
+        using (ExpressionCompiler.Compile("b.xml", [again], compiler))
+        {
+            Assert.Equal(2, again.Evaluate(null!));
+        }
+    }
+
+    [Fact]
+    public void Compile_AChildThatDies_FailsWithWhatItWroteOnStandardError()
+    {
+        var start = new ProcessStartInfo("sh");
+        start.ArgumentList.Add("-c");
+        start.ArgumentList.Add("echo 'compiler crashed here' >&2; exit 3");
+        using var compiler = new CompilerProcess(start);
+
+        var ex = Assert.Throws<InvalidOperationException>(() => ExpressionCompiler.Compile("policy.xml", [Expression(0, "1", ExpressionKind.Value)], compiler));
+
+        Assert.Contains("ended without an answer", ex.Message, StringComparison.Ordinal);
+        Assert.False(compiler.IsRunning);
+    }
+
+    [Fact]
+    public void ForThisGateway_UnderATestHost_CompilesInProcess() => Assert.Null(CompilerProcess.ForThisGateway());
+
+    [SkippableFact]
+    public async Task TheGatewayRunAsItself_LoadsTheShippedPolicy_WithoutLoadingRoslyn()
+    {
+        Skip.IfNot(OperatingSystem.IsLinux(), "reads /proc/<pid>/maps");
+        using var key = System.Security.Cryptography.RSA.Create(2048);
+        int port;
+        using (var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0))
+        {
+            listener.Start();
+            port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        }
+
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = AppContext.BaseDirectory };
+        foreach (var argument in new[] { Path.Combine(AppContext.BaseDirectory, "Gateway.dll"), "--urls", $"http://127.0.0.1:{port}", $"--Apim:Path={Path.Combine(Gateway.Tests.Support.TestApim.RepoRoot, "apim")}", "--Apim:WatchForChanges=false" })
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        start.Environment["Identity__Provider"] = "local";
+        start.Environment["LocalIdentity__SigningKey"] = key.ExportPkcs8PrivateKeyPem();
+        start.Environment["Gateway__AdminKey"] = "compiler-process-test-admin-key";
+        using var gateway = Process.Start(start)!;
+        try
+        {
+            gateway.BeginOutputReadLine();
+            gateway.BeginErrorReadLine();
+            using var http = new HttpClient();
+            var waited = Stopwatch.StartNew();
+            while (!await HealthyAsync(http, port))
+            {
+                Assert.False(gateway.HasExited, $"the gateway exited with {(gateway.HasExited ? gateway.ExitCode : 0)}");
+                Assert.True(waited.Elapsed < TimeSpan.FromSeconds(60), "the gateway did not become healthy within 60 s");
+                await Task.Delay(200);
+            }
+
+            var roslyn = File.ReadLines($"/proc/{gateway.Id}/maps").Where(l => l.Contains("Microsoft.CodeAnalysis", StringComparison.Ordinal)).ToList();
+            Assert.True(roslyn.Count == 0, "the gateway mapped Roslyn: " + string.Join(", ", roslyn.Take(3)));
+        }
+        finally
+        {
+            gateway.Kill(entireProcessTree: true);
+            await gateway.WaitForExitAsync();
+        }
+    }
+
+    private static async Task<bool> HealthyAsync(HttpClient http, int port)
+    {
+        try
+        {
+            using var response = await http.GetAsync(new Uri($"http://127.0.0.1:{port}/health"));
+            return response.IsSuccessStatusCode;
+        }
+        catch (HttpRequestException)
+        {
+            return false;
+        }
+    }
+
+    private static PolicyExpression Expression(int index, string code, ExpressionKind kind, string file = "policy.xml", int line = 1, int column = 1) =>
+        new(index, code, isBlock: code.Contains("return", StringComparison.Ordinal), kind, new SourceLocation(file, line, column));
+
+    /// <summary><c>dotnet Gateway.dll compile-expressions</c>, with the gateway built next to these tests.</summary>
+    private static ProcessStartInfo GatewayCommand()
+    {
+        var start = new ProcessStartInfo("dotnet");
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Gateway.dll"));
+        start.ArgumentList.Add(CompilerProcess.Command);
+        return start;
+    }
+}
