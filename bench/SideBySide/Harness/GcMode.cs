@@ -18,6 +18,11 @@ internal sealed record GcMode(bool Server, bool Concurrent, string Adaptation, i
         var adaptation = properties.ValueKind == JsonValueKind.Object && properties.TryGetProperty("System.GC.DynamicAdaptationMode", out var mode)
             ? $"DynamicAdaptationMode={mode}"
             : server ? "DATAS (the runtime's default for server GC)" : "none";
+        if (server && properties.ValueKind == JsonValueKind.Object && properties.TryGetProperty("System.GC.DTargetTCP", out var tcp))
+        {
+            adaptation += $", throughput cost target {tcp} % (System.GC.DTargetTCP; the default is 2)";
+        }
+
         var threads = ProcStats.ThreadNames(process.Pid);
         return new GcMode(server, concurrent, adaptation, threads.Count(t => t == ".NET Server GC"), threads.Count(t => t == ".NET BGC"));
     }
