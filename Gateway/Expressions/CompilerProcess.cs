@@ -12,7 +12,9 @@ namespace Gateway.Expressions;
 /// in the gateway's memory for good once the policies are loaded (an assembly cannot be unloaded from the default
 /// context, and Roslyn in a collectible one failed under concurrent compiles: docs/performance.md). One child serves
 /// every document of a load, one at a time, over its standard input and output, one JSON line each way; it ends when
-/// no compile came for <see cref="DefaultIdleTime"/>, and a reload starts another.
+/// no compile came for <see cref="DefaultIdleTime"/>, and a reload starts another. A child that does not answer within
+/// <see cref="DefaultAnswerTime"/>, dies, or answers anything but an answer is stopped and that load fails with an
+/// <see cref="InvalidOperationException"/> quoting the end of its standard error; the next load starts a new one.
 /// </summary>
 internal sealed class CompilerProcess : IDisposable
 {
@@ -22,6 +24,9 @@ internal sealed class CompilerProcess : IDisposable
     /// <summary>How long the child waits for the next document of a load before it ends, by default.</summary>
     public static readonly TimeSpan DefaultIdleTime = TimeSpan.FromSeconds(10);
 
+    /// <summary>How long one document may take to compile before the child is taken for hung, by default.</summary>
+    public static readonly TimeSpan DefaultAnswerTime = TimeSpan.FromMinutes(2);
+
     /// <summary>How much of the child's standard error an error message quotes.</summary>
     private const int ErrorLines = 20;
 
@@ -29,6 +34,7 @@ internal sealed class CompilerProcess : IDisposable
 
     private readonly ProcessStartInfo _start;
     private readonly TimeSpan _idleTime;
+    private readonly TimeSpan _answerTime;
     private readonly Lock _lock = new();
     private readonly Timer _idle;
     private readonly Queue<string> _errors = new();
@@ -37,10 +43,12 @@ internal sealed class CompilerProcess : IDisposable
 
     /// <param name="start">The child's command line (<see cref="Command"/> to the gateway).</param>
     /// <param name="idleTime">How long the child waits for the next document before it ends; <see cref="DefaultIdleTime"/> when null.</param>
-    public CompilerProcess(ProcessStartInfo start, TimeSpan? idleTime = null)
+    /// <param name="answerTime">How long one document may take; <see cref="DefaultAnswerTime"/> when null.</param>
+    public CompilerProcess(ProcessStartInfo start, TimeSpan? idleTime = null, TimeSpan? answerTime = null)
     {
         _start = start;
         _idleTime = idleTime ?? DefaultIdleTime;
+        _answerTime = answerTime ?? DefaultAnswerTime;
         _start.RedirectStandardInput = true;
         _start.RedirectStandardOutput = true;
         _start.RedirectStandardError = true;
@@ -48,8 +56,14 @@ internal sealed class CompilerProcess : IDisposable
         _start.StandardOutputEncoding = Utf8;
         _start.UseShellExecute = false;
 
-        // The child compiles a few documents and ends: the workstation collector starts faster and holds less.
+        // The child compiles a few documents and ends: the workstation collector starts faster and holds less. Nothing
+        // inherited may pause it at start (a diagnostic port set to suspend) or add code that writes to its output.
         _start.Environment["DOTNET_gcServer"] = "0";
+        foreach (var name in new[] { "DOTNET_DiagnosticPorts", "DOTNET_DefaultDiagnosticPortSuspend", "DOTNET_STARTUP_HOOKS" })
+        {
+            _start.Environment.Remove(name);
+        }
+
         _idle = new Timer(_ => Stop());
     }
 
@@ -101,7 +115,18 @@ internal sealed class CompilerProcess : IDisposable
             {
                 process.StandardInput.WriteLine(request);
                 process.StandardInput.Flush();
-                line = process.StandardOutput.ReadLine();
+                var reading = process.StandardOutput.ReadLineAsync();
+                if (!reading.Wait(_answerTime))
+                {
+                    StopChild();
+                    throw Failure($"gave no answer within {_answerTime.TotalSeconds:0} s and was stopped");
+                }
+
+                line = reading.Result;
+            }
+            catch (AggregateException ex) when (ex.InnerException is IOException)
+            {
+                line = null;
             }
             catch (IOException)
             {
@@ -111,12 +136,27 @@ internal sealed class CompilerProcess : IDisposable
             if (line is null)
             {
                 StopChild();
-                throw new InvalidOperationException($"The policy expression compiler ({Command}) ended without an answer:{Environment.NewLine}{ErrorText()}");
+                throw Failure("ended without an answer");
+            }
+
+            CompileResponse? response;
+            try
+            {
+                response = JsonSerializer.Deserialize(line, CompilerJson.Default.CompileResponse);
+            }
+            catch (JsonException)
+            {
+                response = null;
+            }
+
+            if (response is null)
+            {
+                // Something else wrote to its output: the answers that follow could be out of step, so this child goes.
+                StopChild();
+                throw Failure("answered something that is not an answer");
             }
 
             _idle.Change(_idleTime, Timeout.InfiniteTimeSpan);
-            var response = JsonSerializer.Deserialize(line, CompilerJson.Default.CompileResponse)
-                ?? throw new InvalidOperationException($"The policy expression compiler ({Command}) answered nothing.");
             if (response.Problems is { } problems)
             {
                 throw new PolicyLoadException(problems);
@@ -170,7 +210,11 @@ internal sealed class CompilerProcess : IDisposable
 
     private Process StartChild()
     {
-        _errors.Clear();
+        lock (_errors)
+        {
+            _errors.Clear();
+        }
+
         var process = new Process { StartInfo = _start };
         process.ErrorDataReceived += (_, e) =>
         {
@@ -186,7 +230,16 @@ internal sealed class CompilerProcess : IDisposable
                 }
             }
         };
-        process.Start();
+        try
+        {
+            process.Start();
+        }
+        catch (System.ComponentModel.Win32Exception ex)
+        {
+            process.Dispose();
+            throw new InvalidOperationException($"The policy expression compiler ({Command}) could not start: {ex.Message}", ex);
+        }
+
         process.BeginErrorReadLine();
         return process;
     }
@@ -215,6 +268,9 @@ internal sealed class CompilerProcess : IDisposable
             {
                 process.Kill(entireProcessTree: true);
             }
+
+            // Once it has exited, the untimed wait also waits for its standard error to be read to the end.
+            process.WaitForExit();
         }
         catch (Exception ex) when (ex is IOException or InvalidOperationException)
         {
@@ -225,6 +281,9 @@ internal sealed class CompilerProcess : IDisposable
             process.Dispose();
         }
     }
+
+    private InvalidOperationException Failure(string what) =>
+        new($"The policy expression compiler ({Command}) {what}:{Environment.NewLine}{ErrorText()}");
 
     private string ErrorText()
     {

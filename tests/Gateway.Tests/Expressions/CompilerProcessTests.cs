@@ -83,7 +83,55 @@ public sealed class CompilerProcessTests : IDisposable
         var ex = Assert.Throws<InvalidOperationException>(() => ExpressionCompiler.Compile("policy.xml", [Expression(0, "1", ExpressionKind.Value)], compiler));
 
         Assert.Contains("ended without an answer", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("compiler crashed here", ex.Message, StringComparison.Ordinal);
         Assert.False(compiler.IsRunning);
+    }
+
+    [Fact]
+    public void Compile_AChildThatNeverAnswers_IsStoppedAfterTheAnswerTime()
+    {
+        var start = new ProcessStartInfo("sh");
+        start.ArgumentList.Add("-c");
+        start.ArgumentList.Add("read line; sleep 60");
+        using var compiler = new CompilerProcess(start, answerTime: TimeSpan.FromMilliseconds(500));
+        var waited = Stopwatch.StartNew();
+
+        var ex = Assert.Throws<InvalidOperationException>(() => ExpressionCompiler.Compile("policy.xml", [Expression(0, "1", ExpressionKind.Value)], compiler));
+
+        Assert.Contains("gave no answer within", ex.Message, StringComparison.Ordinal);
+        Assert.False(compiler.IsRunning);
+        Assert.True(waited.Elapsed < TimeSpan.FromSeconds(20), $"took {waited.Elapsed}");
+    }
+
+    [Fact]
+    public void Compile_AChildThatAnswersSomethingElse_IsStopped_SoNoLaterAnswerIsOutOfStep()
+    {
+        var start = new ProcessStartInfo("sh");
+        start.ArgumentList.Add("-c");
+        start.ArgumentList.Add("read line; echo 'Hello from a startup hook'; sleep 60");
+        using var compiler = new CompilerProcess(start);
+
+        var ex = Assert.Throws<InvalidOperationException>(() => ExpressionCompiler.Compile("policy.xml", [Expression(0, "1", ExpressionKind.Value)], compiler));
+
+        Assert.Contains("answered something that is not an answer", ex.Message, StringComparison.Ordinal);
+        Assert.False(compiler.IsRunning);
+    }
+
+    [Fact]
+    public void Compile_ABlockOverSeveralLinesWithNonAsciiText_MapsItsErrorAsInProcess()
+    {
+        const string Code = "var greeting = \"Grüße, 東京\";\nreturn greeting.Nope();";
+        var there = Assert.Throws<PolicyLoadException>(() => ExpressionCompiler.Compile("policy.xml", [Expression(0, Code, ExpressionKind.Value, line: 7, column: 20)], _compiler));
+        var here = Assert.Throws<PolicyLoadException>(() => ExpressionCompiler.Compile("policy.xml", [Expression(0, Code, ExpressionKind.Value, line: 7, column: 20)], compilerProcess: null));
+
+        Assert.StartsWith("policy.xml(8,", Assert.Single(there.Problems), StringComparison.Ordinal);
+        Assert.Equal(here.Problems, there.Problems);
+
+        var fine = Expression(0, "var greeting = \"Grüße, 東京\";\nreturn greeting.Length;", ExpressionKind.Value);
+        using (ExpressionCompiler.Compile("policy.xml", [fine], _compiler))
+        {
+            Assert.Equal(9, fine.Evaluate(null!));
+        }
     }
 
     [Fact]
