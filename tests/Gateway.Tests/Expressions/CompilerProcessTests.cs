@@ -75,10 +75,7 @@ public sealed class CompilerProcessTests : IDisposable
     [Fact]
     public void Compile_AChildThatDies_FailsWithWhatItWroteOnStandardError()
     {
-        var start = new ProcessStartInfo("sh");
-        start.ArgumentList.Add("-c");
-        start.ArgumentList.Add("echo 'compiler crashed here' >&2; exit 3");
-        using var compiler = new CompilerProcess(start);
+        using var compiler = new CompilerProcess(Shell("echo 'compiler crashed here' >&2; exit 3"));
 
         var ex = Assert.Throws<InvalidOperationException>(() => ExpressionCompiler.Compile("policy.xml", [Expression(0, "1", ExpressionKind.Value)], compiler));
 
@@ -90,10 +87,7 @@ public sealed class CompilerProcessTests : IDisposable
     [Fact]
     public void Compile_AChildThatNeverAnswers_IsStoppedAfterTheAnswerTime()
     {
-        var start = new ProcessStartInfo("sh");
-        start.ArgumentList.Add("-c");
-        start.ArgumentList.Add("read line; sleep 60");
-        using var compiler = new CompilerProcess(start, answerTime: TimeSpan.FromMilliseconds(500));
+        using var compiler = new CompilerProcess(Shell("read line; sleep 60"), answerTime: TimeSpan.FromMilliseconds(500));
         var waited = Stopwatch.StartNew();
 
         var ex = Assert.Throws<InvalidOperationException>(() => ExpressionCompiler.Compile("policy.xml", [Expression(0, "1", ExpressionKind.Value)], compiler));
@@ -106,10 +100,7 @@ public sealed class CompilerProcessTests : IDisposable
     [Fact]
     public void Compile_AChildThatAnswersSomethingElse_IsStopped_SoNoLaterAnswerIsOutOfStep()
     {
-        var start = new ProcessStartInfo("sh");
-        start.ArgumentList.Add("-c");
-        start.ArgumentList.Add("read line; echo 'Hello from a startup hook'; sleep 60");
-        using var compiler = new CompilerProcess(start);
+        using var compiler = new CompilerProcess(Shell("read line; echo 'Hello from a startup hook'; sleep 60"));
 
         var ex = Assert.Throws<InvalidOperationException>(() => ExpressionCompiler.Compile("policy.xml", [Expression(0, "1", ExpressionKind.Value)], compiler));
 
@@ -197,6 +188,15 @@ public sealed class CompilerProcessTests : IDisposable
 
     private static PolicyExpression Expression(int index, string code, ExpressionKind kind, string file = "policy.xml", int line = 1, int column = 1) =>
         new(index, code, isBlock: code.Contains("return", StringComparison.Ordinal), kind, new SourceLocation(file, line, column));
+
+    /// <summary>A stand-in for the child: <paramref name="script"/> run by <c>sh</c>.</summary>
+    private static ProcessStartInfo Shell(string script)
+    {
+        var start = new ProcessStartInfo("sh");
+        start.ArgumentList.Add("-c");
+        start.ArgumentList.Add(script);
+        return start;
+    }
 
     /// <summary><c>dotnet Gateway.dll compile-expressions</c>, with the gateway built next to these tests.</summary>
     private static ProcessStartInfo GatewayCommand()
