@@ -1,5 +1,3 @@
-using Microsoft.ML.Tokenizers;
-
 namespace TokenCounting;
 
 /// <summary>
@@ -15,11 +13,11 @@ internal static class LongText
 
     public const int RunPiece = 64;
 
-    public static int Count(Tokenizer tokenizer, string text)
+    public static int Count(BytePairEncoding encoding, string text)
     {
         if (text.Length <= Window)
         {
-            return tokenizer.CountTokens(text);
+            return encoding.Count(text);
         }
 
         var total = 0;
@@ -39,7 +37,7 @@ internal static class LongText
                 {
                     for (; start < end; start += RunPiece)
                     {
-                        total += tokenizer.CountTokens(text.AsSpan(start, Math.Min(RunPiece, end - start)));
+                        total += encoding.Count(text.AsSpan(start, Math.Min(RunPiece, end - start)));
                     }
 
                     continue;
@@ -48,7 +46,7 @@ internal static class LongText
                 end = cut;
             }
 
-            total += tokenizer.CountTokens(text.AsSpan(start, end - start));
+            total += encoding.Count(text.AsSpan(start, end - start));
             start = end;
         }
 

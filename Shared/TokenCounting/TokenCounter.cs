@@ -1,10 +1,8 @@
-using Microsoft.ML.Tokenizers;
-
 namespace TokenCounting;
 
 /// <summary>
 /// Counts tokens the way the model does, offline: o200k_base for the gpt-4o family and newer models, cl100k_base for
-/// older chat models, the embedding models and any model not recognised. Each tokenizer is created once, on its first
+/// older chat models, the embedding models and any model not recognised. Each encoding is loaded once, on its first
 /// count. How a prompt is counted is a rule of its own: <see cref="ApimPromptEstimate"/> (the gateway) and
 /// <see cref="AzureOpenAIPromptBilling"/> (the mock accounts).
 /// </summary>
@@ -19,28 +17,36 @@ internal sealed class TokenCounter
     /// <summary>The reply is primed with <c>&lt;|start|&gt;assistant&lt;|message|&gt;</c>.</summary>
     public const int ReplyPriming = 3;
 
-    private static readonly Lazy<Tokenizer> O200k = new(() => TiktokenTokenizer.CreateForEncoding("o200k_base"));
-    private static readonly Lazy<Tokenizer> Cl100k = new(() => TiktokenTokenizer.CreateForEncoding("cl100k_base"));
     private static readonly string[] O200kPrefixes = ["gpt-4o", "gpt-4.1", "gpt-4.5", "gpt-5", "o1", "o3", "o4", "chatgpt-4o"];
+    private static readonly TokenCounter O200k = new(() => BytePairEncoding.O200k, "o200k_base");
+    private static readonly TokenCounter Cl100k = new(() => BytePairEncoding.Cl100k, "cl100k_base");
 
-    private readonly Lazy<Tokenizer> _tokenizer;
+    private readonly Func<BytePairEncoding> _encoding;
 
-    private TokenCounter(Lazy<Tokenizer> tokenizer, string encoding)
+    private TokenCounter(Func<BytePairEncoding> encoding, string name)
     {
-        _tokenizer = tokenizer;
-        Encoding = encoding;
+        _encoding = encoding;
+        Encoding = name;
     }
 
     /// <summary><c>o200k_base</c> or <c>cl100k_base</c>.</summary>
     public string Encoding { get; }
 
     /// <summary>The counter for a model or deployment name; cl100k_base when the name is unknown.</summary>
-    public static TokenCounter ForModel(string? model) =>
-        model is not null && O200kPrefixes.Any(p => model.StartsWith(p, StringComparison.OrdinalIgnoreCase))
-            ? new TokenCounter(O200k, "o200k_base")
-            : new TokenCounter(Cl100k, "cl100k_base");
+    public static TokenCounter ForModel(string? model)
+    {
+        foreach (var prefix in O200kPrefixes)
+        {
+            if (model is not null && model.StartsWith(prefix, StringComparison.OrdinalIgnoreCase))
+            {
+                return O200k;
+            }
+        }
 
-    public int Count(string text) => text.Length == 0 ? 0 : LongText.Count(_tokenizer.Value, text);
+        return Cl100k;
+    }
+
+    public int Count(string text) => text.Length == 0 ? 0 : LongText.Count(_encoding(), text);
 
     /// <summary>
     /// <paramref name="text"/> cut where its tokens start, so the pieces join back into the text exactly. A token that
@@ -48,12 +54,9 @@ internal sealed class TokenCounter
     /// </summary>
     public IReadOnlyList<string> Pieces(string text)
     {
-        var starts = _tokenizer.Value.EncodeToTokens(text, out _)
-            .Select(t => t.Offset.Start.GetOffset(text.Length))
-            .Where(start => start > 0 && start < text.Length)
-            .Distinct()
-            .Order()
-            .ToList();
+        var tokens = new List<(int Rank, int Start)>();
+        _encoding().Encode(text, tokens);
+        var starts = tokens.Select(t => t.Start).Where(start => start > 0).Distinct().ToList();
         var pieces = new List<string>(starts.Count + 1);
         var from = 0;
         foreach (var start in starts)
