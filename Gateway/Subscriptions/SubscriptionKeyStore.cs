@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Security.Cryptography;
 using System.Text;
 using Gateway.Apim;
@@ -7,16 +8,34 @@ using Gateway.Pipeline;
 namespace Gateway.Subscriptions;
 
 /// <summary>
-/// The subscriptions of <c>apim/subscriptions.json</c> with their keys from configuration. A presented key is compared
-/// with every key in constant time (SHA-256 digests of equal length, no early exit), so timing reveals nothing.
+/// The subscriptions of <c>apim/subscriptions.json</c> with their keys from configuration. A presented key is looked up
+/// by its SHA-256 digest, never compared with a key as text: the lookup's time depends only on the digest, which tells
+/// nothing about any key's characters (no prefix of a key can be found by timing), and it is the same for one
+/// subscription or ten thousand.
 /// </summary>
 internal sealed class SubscriptionKeyStore
 {
+    // Keys up to this many characters are hashed from stack memory.
+    private const int StackKeyLength = 128;
+
     private readonly IReadOnlyList<Entry> _entries;
+    private readonly Dictionary<KeyDigest, Entry> _byDigest = [];
 
     private SubscriptionKeyStore(IReadOnlyList<Entry> entries)
     {
         _entries = entries;
+
+        // A key given to two subscriptions is the later one's, as it always was.
+        foreach (var entry in entries)
+        {
+            foreach (var key in (ReadOnlySpan<string>)[entry.Primary, entry.Secondary])
+            {
+                if (key.Length > 0)
+                {
+                    _byDigest[KeyDigest.Of(key)] = entry;
+                }
+            }
+        }
     }
 
     /// <summary>Names of subscriptions that have no key, so nobody can use them (worth a warning at start).</summary>
@@ -78,19 +97,7 @@ internal sealed class SubscriptionKeyStore
             return new(SubscriptionCheckStatus.Missing, null);
         }
 
-        var digest = SHA256.HashData(Encoding.UTF8.GetBytes(presented));
-        Entry? match = null;
-        foreach (var entry in _entries)
-        {
-            // Both comparisons always run: the time taken does not depend on which key, if any, matched.
-            var primary = CryptographicOperations.FixedTimeEquals(digest, entry.PrimaryDigest) & entry.Primary.Length > 0;
-            var secondary = CryptographicOperations.FixedTimeEquals(digest, entry.SecondaryDigest) & entry.Secondary.Length > 0;
-            if (primary | secondary)
-            {
-                match = entry;
-            }
-        }
-
+        _byDigest.TryGetValue(KeyDigest.Of(presented), out var match);
         var covers = match?.Product is { } product ? product.Definition.Apis?.Contains(api.Id, StringComparer.OrdinalIgnoreCase) == true : match?.Definition.Covers(api.Id) == true;
         if (match is null || !match.Definition.IsActive || !covers)
         {
@@ -111,9 +118,28 @@ internal sealed class SubscriptionKeyStore
         public string Primary { get; } = primary;
 
         public string Secondary { get; } = secondary;
+    }
 
-        public byte[] PrimaryDigest { get; } = SHA256.HashData(Encoding.UTF8.GetBytes(primary));
+    private readonly record struct KeyDigest(ulong A, ulong B, ulong C, ulong D)
+    {
+        public static KeyDigest Of(string key)
+        {
+            Span<byte> digest = stackalloc byte[SHA256.HashSizeInBytes];
+            if (key.Length <= StackKeyLength)
+            {
+                Span<byte> utf8 = stackalloc byte[StackKeyLength * 3];
+                SHA256.HashData(utf8[..Encoding.UTF8.GetBytes(key, utf8)], digest);
+            }
+            else
+            {
+                SHA256.HashData(Encoding.UTF8.GetBytes(key), digest);
+            }
 
-        public byte[] SecondaryDigest { get; } = SHA256.HashData(Encoding.UTF8.GetBytes(secondary));
+            return new(
+                BinaryPrimitives.ReadUInt64LittleEndian(digest),
+                BinaryPrimitives.ReadUInt64LittleEndian(digest[8..]),
+                BinaryPrimitives.ReadUInt64LittleEndian(digest[16..]),
+                BinaryPrimitives.ReadUInt64LittleEndian(digest[24..]));
+        }
     }
 }

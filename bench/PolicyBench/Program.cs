@@ -13,5 +13,5 @@ if (args is ["loop", var policy, var seconds, ..] && args.Length <= 4)
     return await ShippedPolicyBenchmarks.LoopAsync(policy, TimeSpan.FromSeconds(int.Parse(seconds, System.Globalization.CultureInfo.InvariantCulture)), allocations);
 }
 
-BenchmarkSwitcher.FromTypes([typeof(RequestBenchmarks), typeof(ShippedPolicyBenchmarks), typeof(LoadBenchmarks), typeof(LimiterBenchmarks), typeof(PoolBenchmarks), typeof(CounterBenchmarks)]).Run(args);
+BenchmarkSwitcher.FromTypes([typeof(RequestBenchmarks), typeof(ShippedPolicyBenchmarks), typeof(LoadBenchmarks), typeof(LimiterBenchmarks), typeof(PoolBenchmarks), typeof(CounterBenchmarks), typeof(SubscriptionBenchmarks)]).Run(args);
 return 0;

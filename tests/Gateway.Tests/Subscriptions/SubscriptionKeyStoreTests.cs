@@ -83,6 +83,51 @@ public class SubscriptionKeyStoreTests
         Assert.Contains("nobody", error.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("primary")]
+    [InlineData("primary-10")]
+    [InlineData("PRIMARY-1")]
+    public void Check_KeyThatOnlyResemblesAKey_IsInvalid(string key)
+    {
+        Assert.Equal(SubscriptionCheckStatus.Invalid, Store.Check(Api, Request(header: key)).Status);
+    }
+
+    [Fact]
+    public void Check_LongAndNonAsciiKeys_AreFound()
+    {
+        var longKey = new string('k', 500);
+        var store = SubscriptionKeyStore.Create(
+            [new SubscriptionDefinition("long", null, "/apis", "active"), new SubscriptionDefinition("accents", null, "/apis", "active")],
+            new Dictionary<string, SubscriptionKeyOptions> { ["long"] = new() { PrimaryKey = longKey }, ["accents"] = new() { SecondaryKey = "clé-ünïcödé-鍵" } });
+
+        Assert.Equal("long", store.Check(Api, Request(header: longKey)).Subscription?.Name);
+        Assert.Equal("accents", store.Check(Api, Request(header: "clé-ünïcödé-鍵")).Subscription?.Name);
+        Assert.Equal(SubscriptionCheckStatus.Invalid, store.Check(Api, Request(header: longKey[1..])).Status);
+    }
+
+    [Fact]
+    public void Check_KeyOfTwoSubscriptions_IsTheLaterOnes()
+    {
+        var store = SubscriptionKeyStore.Create(
+            [new SubscriptionDefinition("first", null, "/apis", "active"), new SubscriptionDefinition("second", null, "/apis", "active")],
+            new Dictionary<string, SubscriptionKeyOptions> { ["first"] = new() { PrimaryKey = "shared" }, ["second"] = new() { SecondaryKey = "shared" } });
+
+        Assert.Equal("second", store.Check(Api, Request(header: "shared")).Subscription?.Name);
+    }
+
+    [Fact]
+    public void Check_AmongTenThousandSubscriptions_FindsEach()
+    {
+        var names = Enumerable.Range(0, 10_000).Select(i => "s" + i).ToList();
+        var store = SubscriptionKeyStore.Create(
+            [.. names.Select(name => new SubscriptionDefinition(name, null, "/apis", "active"))],
+            names.ToDictionary(name => name, name => new SubscriptionKeyOptions { PrimaryKey = "key-" + name, SecondaryKey = "other-" + name }));
+
+        Assert.Equal("s0", store.Check(Api, Request(header: "key-s0")).Subscription?.Name);
+        Assert.Equal("s9999", store.Check(Api, Request(header: "other-s9999")).Subscription?.Name);
+        Assert.Equal(SubscriptionCheckStatus.Invalid, store.Check(Api, Request(header: "key-s10000")).Status);
+    }
+
     private static HttpRequest Request(string? header = null, string? query = null)
     {
         var context = new DefaultHttpContext();
