@@ -21,7 +21,7 @@ internal sealed class SustainedRun(BenchSettings settings, TargetLauncher launch
         using var own = target.Kind == TargetKind.Backend ? null : await launcher.StartAsync(target, target.Key + "-sustained");
         var running = own ?? backend;
         var pid = running.Process.Pid;
-        mix.Add(await Wrk.RunAsync(running.Url, launcher.SubscriptionKey, BenchSettings.SaturatedConnections, BenchSettings.SustainedWarmup, settings.Pin));
+        mix.Add(await Wrk.RunAsync(running.Url, launcher.SubscriptionKey, BenchSettings.SaturatedConnections, BenchSettings.JitWarmup, settings.Pin));
         await launcher.AfterLoadAsync(running);
 
         var windows = new List<(double Rps, double Cpu, double Rss)>();
@@ -44,7 +44,7 @@ internal sealed class SustainedRun(BenchSettings settings, TargetLauncher launch
         output.WriteLine();
         output.WriteLine($"- machine: {RunConditions.Machine()}");
         output.WriteLine($"- load average (1/5/15 min): {loadBefore} before, {RunConditions.LoadAverage()} after");
-        output.WriteLine($"- one process; {BenchSettings.SustainedWarmup.TotalSeconds:F0} s warm-up, then back-to-back `wrk -t1 -c{BenchSettings.SaturatedConnections} -d{BenchSettings.Window.TotalSeconds:F0}s` runs (a gateway's breakers closed between them)");
+        output.WriteLine($"- one process; {BenchSettings.JitWarmup.TotalSeconds:F0} s warm-up, then back-to-back `wrk -t1 -c{BenchSettings.SaturatedConnections} -d{BenchSettings.Window.TotalSeconds:F0}s` runs (a gateway's breakers closed between them)");
         output.WriteLine($"- GC {GcMode.Of(running.Process)}; telemetry: {SideBySideRun.Telemetry(target)}");
         output.WriteLine($"- CPUs: {CpuPinning.Describe(settings.Pin)}");
         output.WriteLine();
