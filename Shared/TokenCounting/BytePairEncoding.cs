@@ -154,23 +154,23 @@ internal sealed partial class BytePairEncoding
         }
 
         var at = 0;
-        for (var i = 0; i < piece.Length; i++)
+        for (var i = 0; i < piece.Length;)
         {
+            var (chars, size) = Character(piece, i);
             var c = piece[i];
-            if (char.IsHighSurrogate(c) && i + 1 < piece.Length && char.IsLowSurrogate(piece[i + 1]))
+            if (chars == 1 && char.IsSurrogate(c))
             {
-                at += new Rune(c, piece[++i]).EncodeToUtf8(bytes[at..]);
-            }
-            else if (char.IsSurrogate(c))
-            {
-                bytes[at++] = (byte)(0xe0 | (c >> 12));
-                bytes[at++] = (byte)(0x80 | ((c >> 6) & 0x3f));
-                bytes[at++] = (byte)(0x80 | (c & 0x3f));
+                bytes[at] = (byte)(0xe0 | (c >> 12));
+                bytes[at + 1] = (byte)(0x80 | ((c >> 6) & 0x3f));
+                bytes[at + 2] = (byte)(0x80 | (c & 0x3f));
             }
             else
             {
-                at += new Rune(c).EncodeToUtf8(bytes[at..]);
+                (chars == 2 ? new Rune(c, piece[i + 1]) : new Rune(c)).EncodeToUtf8(bytes[at..]);
             }
+
+            at += size;
+            i += chars;
         }
     }
 
@@ -246,8 +246,7 @@ internal sealed partial class BytePairEncoding
         return rank < 0 ? NoRank : rank;
     }
 
-    // Each part's rank, and the character its first byte belongs to (UTF-8 gives each character 1 to 3 bytes, and a
-    // surrogate pair's two characters 4 together).
+    // Each part's rank, and the character its first byte belongs to.
     private void AddTokens(ReadOnlySpan<byte> bytes, ReadOnlySpan<int> starts, ReadOnlySpan<char> piece, int pieceStart, List<(int Rank, int Start)> tokens)
     {
         var character = 0;
@@ -256,18 +255,30 @@ internal sealed partial class BytePairEncoding
         {
             while (true)
             {
-                var width = char.IsHighSurrogate(piece[character]) && character + 1 < piece.Length && char.IsLowSurrogate(piece[character + 1]) ? 2 : 1;
-                var size = Encoding.UTF8.GetByteCount(piece.Slice(character, width));
+                var (chars, size) = Character(piece, character);
                 if (characterStart + size > starts[part])
                 {
                     break;
                 }
 
                 characterStart += size;
-                character += width;
+                character += chars;
             }
 
             tokens.Add((_ranks.Rank(bytes[starts[part]..starts[part + 1]]), pieceStart + character));
         }
+    }
+
+    // The character at index in UTF-16 code units (2 for a surrogate pair, else 1) and in UTF-8 bytes (a lone surrogate
+    // takes 3, written as its own code point).
+    private static (int Chars, int Bytes) Character(ReadOnlySpan<char> text, int index)
+    {
+        var c = text[index];
+        if (char.IsHighSurrogate(c) && index + 1 < text.Length && char.IsLowSurrogate(text[index + 1]))
+        {
+            return (2, 4);
+        }
+
+        return (1, c < 0x80 ? 1 : c < 0x800 ? 2 : 3);
     }
 }

@@ -39,9 +39,6 @@ internal sealed class RankTable
         }
     }
 
-    /// <summary>How many tokens the vocabulary has (its ranks are 0 to <c>Count - 1</c>).</summary>
-    public int Count => _starts.Length - 1;
-
     /// <summary>
     /// Reads a vocabulary embedded as tiktoken's <c>.tiktoken</c> file deflated, as the Microsoft.ML.Tokenizers data
     /// packages ship it: an optional <c>Capacity: N</c> line, then one token a line in base64, its rank the line's index
@@ -56,11 +53,10 @@ internal sealed class RankTable
         return Read(new StreamReader(text, Encoding.ASCII));
     }
 
-    /// <summary>Reads tiktoken's text format (see <see cref="FromEmbeddedData"/>). Ranks must run from 0 without a gap.</summary>
-    public static RankTable Read(TextReader reader)
+    // tiktoken's text format (see FromEmbeddedData); ranks must run from 0 without a gap.
+    private static RankTable Read(TextReader reader)
     {
-        var tokens = new List<(int Rank, byte[] Bytes)>();
-        var next = 0;
+        var tokens = new List<byte[]>();
         while (reader.ReadLine() is { } line)
         {
             if (line.Length == 0 || line.StartsWith("Capacity:", StringComparison.Ordinal))
@@ -69,30 +65,24 @@ internal sealed class RankTable
             }
 
             var space = line.IndexOf(' ', StringComparison.Ordinal);
-            var rank = space < 0 ? next : int.Parse(line.AsSpan(space + 1), provider: System.Globalization.CultureInfo.InvariantCulture);
-            tokens.Add((rank, Convert.FromBase64String(space < 0 ? line : line[..space])));
-            next = rank + 1;
-        }
-
-        tokens.Sort((a, b) => a.Rank.CompareTo(b.Rank));
-        var starts = new int[tokens.Count + 1];
-        var length = 0;
-        for (var i = 0; i < tokens.Count; i++)
-        {
-            if (tokens[i].Rank != i)
+            if (space >= 0 && int.Parse(line.AsSpan(space + 1), provider: System.Globalization.CultureInfo.InvariantCulture) != tokens.Count)
             {
-                throw new InvalidDataException($"The vocabulary's ranks must run from 0 without a gap; rank {i} is missing or repeated.");
+                throw new InvalidDataException($"The vocabulary's ranks must run from 0 without a gap; rank {tokens.Count} is missing.");
             }
 
-            starts[i] = length;
-            length += tokens[i].Bytes.Length;
+            tokens.Add(Convert.FromBase64String(space < 0 ? line : line[..space]));
         }
 
-        starts[tokens.Count] = length;
-        var bytes = new byte[length];
+        var starts = new int[tokens.Count + 1];
         for (var i = 0; i < tokens.Count; i++)
         {
-            tokens[i].Bytes.CopyTo(bytes, starts[i]);
+            starts[i + 1] = starts[i] + tokens[i].Length;
+        }
+
+        var bytes = new byte[starts[^1]];
+        for (var i = 0; i < tokens.Count; i++)
+        {
+            tokens[i].CopyTo(bytes, starts[i]);
         }
 
         return new RankTable(bytes, starts);

@@ -37,7 +37,7 @@ internal sealed class TokenCounter
     {
         foreach (var prefix in O200kPrefixes)
         {
-            if (model is not null && model.StartsWith(prefix, StringComparison.OrdinalIgnoreCase))
+            if (model?.StartsWith(prefix, StringComparison.OrdinalIgnoreCase) == true)
             {
                 return O200k;
             }
