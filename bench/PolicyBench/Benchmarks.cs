@@ -86,11 +86,12 @@ public class ShippedPolicyBenchmarks : IDisposable
             "shipped" => new BenchHost(policy: null),
             "article" => BenchHost.WithOverlay("examples/article-random"),
             "forward-only" => BenchHost.WithOverlay("bench/SideBySide/policies/forward-only"),
+            _ when Directory.Exists(policy) => BenchHost.WithOverlay(Path.GetFullPath(policy)),
             _ => null,
         };
         if (host is null)
         {
-            await Console.Error.WriteLineAsync("loop: the policy is shipped, article or forward-only");
+            await Console.Error.WriteLineAsync("loop: the policy is shipped, article, forward-only or a folder copied over apim/");
             return 2;
         }
 

@@ -5,7 +5,8 @@ using Gateway.Bench;
 //   dotnet run -c Release --project bench/PolicyBench -- --filter '*' --job short
 // Request benchmarks report a ratio against the baseline (a policy that only returns), measured in the same run.
 // To profile one of the side-by-side policies in memory (attach perf or dotnet-trace to the process it prints):
-//   dotnet run -c Release --project bench/PolicyBench -- loop shipped|article|forward-only SECONDS [allocations]
+//   dotnet run -c Release --project bench/PolicyBench -- loop shipped|article|forward-only|FOLDER SECONDS [allocations]
+// (FOLDER: files copied over apim/, as the examples are; e.g. one fragment emptied, to see what it costs.)
 // ("allocations" adds the types allocated, sampled from the runtime's allocation ticks; it slows the loop.)
 if (args is ["loop", var policy, var seconds, ..] && args.Length <= 4)
 {

@@ -3,8 +3,8 @@ using System.Globalization;
 namespace Gateway.Bench.SideBySide.Harness;
 
 /// <summary>
-/// What one run does: the side-by-side rounds (durations per target and round), or one sustained target.
-/// Defaults make a full run of about 9 minutes on a 2-core machine; <c>--quick</c> is a smoke run of about 2.
+/// What one run does: the side-by-side rounds (warm-up per target; durations per target and round), or one sustained
+/// target. Defaults make a full run of about 10 minutes on a 2-core machine; <c>--quick</c> is a smoke run of about 1.
 /// </summary>
 internal sealed record BenchSettings(
     int Rounds,
@@ -15,8 +15,12 @@ internal sealed record BenchSettings(
     TimeSpan? Sustained,
     string SustainedTarget,
     bool Pin = false,
-    long? MemoryRequests = null)
+    long? MemoryRequests = null,
+    IReadOnlyList<Target>? Only = null)
 {
+    /// <summary>The side-by-side's targets, in the order of the table: all of them, or those <c>--targets</c> names (bare YARP always).</summary>
+    public IReadOnlyList<Target> Compared => Only is null ? Target.All : [.. Target.All.Where(t => t == Target.Yarp || Only.Contains(t))];
+
     /// <summary>Connections of the saturated load (one wrk thread): the issue's <c>wrk -t1 -c32</c>.</summary>
     public const int SaturatedConnections = 32;
 
@@ -35,7 +39,7 @@ internal sealed record BenchSettings(
     public static readonly TimeSpan Window = TimeSpan.FromSeconds(10);
 
     /// <summary>
-    /// The warm-up of every target in a side-by-side round and of the sustained mode: long enough that the measurement
+    /// The warm-up of every target in a side-by-side run and of the sustained mode: long enough that the measurement
     /// starts after the JIT has tiered the target's code up. Under saturated load the shipped gateway's tiering thread
     /// works for about 17 s (up to a quarter of the process's CPU; docs/performance.md), so a 5 s warm-up measured the
     /// shipped policy, which has the most code, mostly during its tiering (on a busy 2-core box, 5 s also left the
@@ -44,12 +48,12 @@ internal sealed record BenchSettings(
     public static readonly TimeSpan JitWarmup = TimeSpan.FromSeconds(20);
 
     public const string Usage = """
-        usage: bench/side-by-side.sh [--quick] [--rounds N] [--pin]
+        usage: bench/side-by-side.sh [--quick] [--rounds N] [--targets shipped,article,...] [--pin]
                bench/side-by-side.sh --sustained SECONDS [--target backend|yarp|shipped|article|forward-only] [--pin]
                bench/side-by-side.sh --memory [REQUESTS] [--target yarp|shipped|article|forward-only] [--pin]
         """;
 
-    public static BenchSettings Default { get; } = new(2, JitWarmup, TimeSpan.FromSeconds(20), TimeSpan.FromSeconds(10), 200, null, "shipped");
+    public static BenchSettings Default { get; } = new(6, JitWarmup, TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(5), 200, null, "shipped");
 
     public static BenchSettings Quick { get; } = new(2, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(3), TimeSpan.FromSeconds(2), 20, null, "shipped");
 
@@ -89,6 +93,17 @@ internal sealed record BenchSettings(
                     }
 
                     settings = settings with { MemoryRequests = count };
+                    break;
+                case "--targets" when i + 1 < args.Length:
+                    var named = args[i + 1].Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+                    if (named.FirstOrDefault(n => Target.All.All(t => t.Key != n)) is { } unknown)
+                    {
+                        error.WriteLine($"side-by-side: no target '{unknown}': {string.Join(", ", Target.All.Select(t => t.Key))}");
+                        return null;
+                    }
+
+                    settings = settings with { Only = [.. Target.All.Where(t => named.Contains(t.Key))] };
+                    i++;
                     break;
                 case "--target" when i + 1 < args.Length:
                     settings = settings with { SustainedTarget = args[i + 1] };

@@ -8,14 +8,16 @@ namespace Gateway.Bench.SideBySide.Harness;
 /// <see cref="BenchSettings.ConcurrentStreams"/> streamed chat completions are held open through it the whole time (the
 /// trivial backend waits <see cref="StreamEventDelay"/> before each event, and each stream starts again when it ends).
 /// The requests counted are wrk's and the streams ended so far.
-/// Reports RSS after each window, where it is at the end, and whether it grew over the last half of the requests.
+/// Reports RSS after each window, where it is at the end, and whether it grew over the last half of the requests: the
+/// least-squares line through the last half's windows, so that one window caught at the top of the GC's sawtooth does
+/// not read as growth (until 2026-12-06 the rule compared the first window of the half with the last).
 /// </summary>
 internal sealed class MemoryRun(BenchSettings settings, TargetLauncher launcher, StreamProbe probe, TextWriter output, TextWriter progress)
 {
     /// <summary>The backend's pause before each of a stream's 8 events: a stream stays open about 4 s.</summary>
     public static readonly TimeSpan StreamEventDelay = TimeSpan.FromMilliseconds(500);
 
-    /// <summary>Growth over the last half below this share of the half-way RSS is read as flat (page-level noise).</summary>
+    /// <summary>Growth over the last half below this share of its mean RSS is read as flat (page-level noise).</summary>
     public const double FlatTolerance = 0.02;
 
     public async Task<bool> RunAsync()
@@ -75,14 +77,34 @@ internal sealed class MemoryRun(BenchSettings settings, TargetLauncher launcher,
         return mix.AllSuccessful;
     }
 
+    /// <summary>
+    /// The slope of the least-squares line through <paramref name="points"/> (MB per request). The heap's RSS is a
+    /// sawtooth of about ±10 MB as the GC collects; a line through every window of the last half reads its trend, where
+    /// the first window against the last reads wherever each caught the sawtooth.
+    /// </summary>
+    public static double Trend(IReadOnlyList<(double X, double Y)> points)
+    {
+        if (points.Count < 2)
+        {
+            return 0;
+        }
+
+        var meanX = points.Average(p => p.X);
+        var meanY = points.Average(p => p.Y);
+        var spread = points.Sum(p => (p.X - meanX) * (p.X - meanX));
+        return spread == 0 ? 0 : points.Sum(p => (p.X - meanX) * (p.Y - meanY)) / spread;
+    }
+
     private void Report(Target target, RunningTarget running, List<(long Requests, double Rps, double Cpu, double Rss)> windows, long streams, double rssAtStart, double rssAtEnd, RssBreakdown halfWay, RssBreakdown end, StatusMix mix, DateTimeOffset started, string loadBefore)
     {
         var total = windows[^1].Requests;
         var half = windows.FindIndex(w => w.Requests >= total / 2);
         var lastHalf = windows.Skip(half).ToList();
-        var growth = lastHalf[^1].Rss - lastHalf[0].Rss;
+        var pointToPoint = lastHalf[^1].Rss - lastHalf[0].Rss;
+        var growth = Trend(lastHalf.Select(w => ((double)w.Requests, w.Rss)).ToList()) * (lastHalf[^1].Requests - lastHalf[0].Requests);
         var peak = lastHalf.Max(w => w.Rss);
-        var flat = growth <= FlatTolerance * lastHalf[0].Rss;
+        var mean = lastHalf.Average(w => w.Rss);
+        var flat = growth <= FlatTolerance * mean;
         var cpu = windows.Average(w => w.Cpu);
 
         output.WriteLine($"## Memory: {target.Title}, {total:N0} requests with {BenchSettings.ConcurrentStreams} concurrent streams, {started:yyyy-MM-dd HH:mm} UTC");
@@ -104,8 +126,9 @@ internal sealed class MemoryRun(BenchSettings settings, TargetLauncher launcher,
 
         output.WriteLine();
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"RSS at the end **{rssAtEnd:F0} MB** (target ≤ 200); over the last half ({lastHalf[0].Requests:N0} → {total:N0} requests) "
-            + $"{lastHalf[0].Rss:F0} → {lastHalf[^1].Rss:F0} MB, peak {peak:F0}: **{(flat ? "flat" : "grew")}** ({growth:+0;-0;0} MB; flat means at most {FlatTolerance:P0}). "
+            $"RSS at the end **{rssAtEnd:F0} MB** (target ≤ 200); over the last half ({lastHalf[0].Requests:N0} → {total:N0} requests, {lastHalf.Count} windows) "
+            + $"{lastHalf[0].Rss:F0} → {lastHalf[^1].Rss:F0} MB ({pointToPoint:+0;-0;0} MB first to last window), mean {mean:F0}, peak {peak:F0}; "
+            + $"the least-squares line through those windows rises {growth:+0.0;-0.0;0} MB over the half: **{(flat ? "flat" : "grew")}** (flat means at most {FlatTolerance:P0} of the mean). "
             + $"CPU per request over the windows: {cpu:F0} µs."));
         output.WriteLine();
         output.WriteLine($"Where the RSS is: half-way {halfWay}; at the end {end}.");

@@ -12,14 +12,17 @@ internal static class ProcStats
     public static readonly int TicksPerSecond = ReadTicksPerSecond();
 
     /// <summary>utime + stime, in seconds.</summary>
-    public static double CpuSeconds(int pid)
+    public static double CpuSeconds(int pid) => CpuTimes(pid).Total;
+
+    /// <summary>utime and stime (user mode and kernel), in seconds.</summary>
+    public static CpuTime CpuTimes(int pid)
     {
         var stat = File.ReadAllText($"/proc/{pid}/stat");
         // The command name (field 2) may hold spaces: count the fields after its closing parenthesis (state is field 3).
         var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
         var utime = long.Parse(fields[11], CultureInfo.InvariantCulture);
         var stime = long.Parse(fields[12], CultureInfo.InvariantCulture);
-        return (double)(utime + stime) / TicksPerSecond;
+        return new CpuTime((double)utime / TicksPerSecond, (double)stime / TicksPerSecond);
     }
 
     /// <summary>VmRSS, in MiB.</summary>

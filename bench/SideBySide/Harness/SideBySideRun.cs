@@ -3,9 +3,12 @@ using System.Globalization;
 namespace Gateway.Bench.SideBySide.Harness;
 
 /// <summary>
-/// The side-by-side comparison: one trivial backend for the whole run; per round, each target in turn (the order
-/// reversed every other round, so a drift of the machine does not favour one end of the table) is started, warmed up,
-/// loaded saturated, paced and streamed, measured, and stopped. The table gives each figure's median over the rounds.
+/// The side-by-side comparison: one trivial backend and one process per target for the whole run, each warmed up in
+/// turn; then rounds, in each of which every target in turn (the order reversed every other round) takes a saturated
+/// and a paced load. A round's targets are measured within about a minute of each other, so a drift of the machine
+/// (this kind of machine serves the same process at different speeds from one minute to the next) weighs on them alike:
+/// each ratio to bare YARP is taken within its round, and the table gives the medians over the rounds. Streamed
+/// requests and RSS are measured once per target, after the rounds.
 /// </summary>
 internal sealed class SideBySideRun(BenchSettings settings, TargetLauncher launcher, StreamProbe probe, TextWriter output, TextWriter progress)
 {
@@ -15,108 +18,130 @@ internal sealed class SideBySideRun(BenchSettings settings, TargetLauncher launc
     {
         var loadBefore = RunConditions.LoadAverage();
         var started = DateTimeOffset.UtcNow;
-        var measurements = new List<Measurement>();
-        var mixes = Target.All.ToDictionary(t => t, _ => new StatusMix());
-        var gc = new Dictionary<Target, GcMode>();
-        var trips = Target.All.ToDictionary(t => t, _ => 0);
+        var targets = settings.Compared;
+        var mixes = targets.ToDictionary(t => t, _ => new StatusMix());
         using var backend = await launcher.StartAsync(Target.Backend, "backend");
-        for (var round = 1; round <= settings.Rounds; round++)
+        var running = new Dictionary<Target, RunningTarget> { [Target.Backend] = backend };
+        try
         {
-            var order = round % 2 == 1 ? Target.All : Target.All.Reverse();
-            foreach (var target in order)
+            foreach (var target in targets)
             {
-                progress.WriteLine($"round {round}/{settings.Rounds}: {target.Title}");
-                using var own = target.Kind == TargetKind.Backend ? null : await launcher.StartAsync(target, $"{target.Key}-round{round}");
-                var running = own ?? backend;
-                measurements.Add(await MeasureAsync(running, round, mixes[target]));
-                gc[target] = GcMode.Of(running.Process);
-                trips[target] += own is null ? 0 : own.Process.CountLines(BreakerTripped);
+                progress.WriteLine($"warm-up: {target.Title}");
+                if (target.Kind != TargetKind.Backend)
+                {
+                    running[target] = await launcher.StartAsync(target, target.Key);
+                }
+
+                mixes[target].Add(await Wrk.RunAsync(running[target].Url, launcher.SubscriptionKey, BenchSettings.SaturatedConnections, settings.Warmup, settings.Pin));
+                await launcher.AfterLoadAsync(running[target]);
+            }
+
+            var measurements = new List<Measurement>();
+            for (var round = 1; round <= settings.Rounds; round++)
+            {
+                foreach (var target in round % 2 == 1 ? targets : targets.Reverse())
+                {
+                    var measurement = await MeasureAsync(running[target], round, mixes[target]);
+                    measurements.Add(measurement);
+                    progress.WriteLine($"round {round}/{settings.Rounds}, {target.Title}: {measurement.SaturatedRps:F0} RPS, {measurement.CpuMicrosecondsPerRequest:F0} µs CPU/request ({measurement.SystemMicrosecondsPerRequest:F0} kernel), "
+                        + $"paced p50 {measurement.PacedP50Ms:F2} ms p99 {measurement.PacedP99Ms:F2} ms");
+                }
+            }
+
+            var ends = new List<TargetEnd>();
+            foreach (var target in targets)
+            {
+                var process = running[target].Process;
+                var firstEvent = await probe.MedianFirstEventAsync(running[target].Url, StreamWarmup, settings.Streams, mixes[target]);
+                ends.Add(new TargetEnd(target, firstEvent, ProcStats.RssMegabytes(process.Pid), GcMode.Of(process),
+                    target.Kind == TargetKind.Gateway ? process.CountLines(BreakerTripped) : 0));
+                progress.WriteLine($"streamed, {target.Title}: first event {firstEvent:F2} ms; RSS {ends[^1].RssMegabytes:F0} MB; {mixes[target]}");
+            }
+
+            Report(measurements, ends, mixes, started, loadBefore);
+            return mixes.Values.All(m => m.AllSuccessful);
+        }
+        finally
+        {
+            foreach (var own in running.Values.Where(r => r != backend))
+            {
+                own.Dispose();
             }
         }
-
-        Report(measurements, mixes, gc, trips, started, loadBefore);
-        return mixes.Values.All(m => m.AllSuccessful);
     }
 
     private async Task<Measurement> MeasureAsync(RunningTarget running, int round, StatusMix mix)
     {
         var pid = running.Process.Pid;
-        mix.Add(await Wrk.RunAsync(running.Url, launcher.SubscriptionKey, BenchSettings.SaturatedConnections, settings.Warmup, settings.Pin));
-        await launcher.AfterLoadAsync(running);
-
-        var cpuBefore = ProcStats.CpuSeconds(pid);
+        var cpuBefore = ProcStats.CpuTimes(pid);
         var saturated = await Wrk.RunAsync(running.Url, launcher.SubscriptionKey, BenchSettings.SaturatedConnections, settings.Saturated, settings.Pin);
-        var cpu = ProcStats.CpuSeconds(pid) - cpuBefore;
+        var cpu = ProcStats.CpuTimes(pid) - cpuBefore;
         mix.Add(saturated);
         await launcher.AfterLoadAsync(running);
 
         var paced = await Wrk.RunAsync(running.Url, launcher.SubscriptionKey, BenchSettings.PacedConnections, settings.Paced, settings.Pin, BenchSettings.PacedThinkMilliseconds);
         mix.Add(paced);
         await launcher.AfterLoadAsync(running);
-
-        var firstEvent = await probe.MedianFirstEventAsync(running.Url, StreamWarmup, settings.Streams, mix);
-        var measurement = new Measurement(
+        return new Measurement(
             running.Target,
             round,
             saturated.RequestsPerSecond,
-            saturated.Requests == 0 ? double.NaN : cpu * 1e6 / saturated.Requests,
+            saturated.Requests == 0 ? double.NaN : cpu.Total * 1e6 / saturated.Requests,
+            saturated.Requests == 0 ? double.NaN : cpu.System * 1e6 / saturated.Requests,
             paced.P50Us / 1000.0,
-            paced.P99Us / 1000.0,
-            firstEvent,
-            ProcStats.RssMegabytes(pid));
-        progress.WriteLine($"  {measurement.SaturatedRps:F0} RPS, {measurement.CpuMicrosecondsPerRequest:F0} µs CPU/request, paced p50 {measurement.PacedP50Ms:F2} ms p99 {measurement.PacedP99Ms:F2} ms, first event {measurement.FirstEventMs:F2} ms, RSS {measurement.RssMegabytes:F0} MB; {mix}");
-        return measurement;
+            paced.P99Us / 1000.0);
     }
 
-    private void Report(List<Measurement> measurements, Dictionary<Target, StatusMix> mixes, Dictionary<Target, GcMode> gc, Dictionary<Target, int> trips, DateTimeOffset started, string loadBefore)
+    private void Report(List<Measurement> measurements, List<TargetEnd> ends, Dictionary<Target, StatusMix> mixes, DateTimeOffset started, string loadBefore)
     {
         var yarp = measurements.Where(m => m.Target == Target.Yarp).ToDictionary(m => m.Round, m => m.SaturatedRps);
+        double Ratio(Measurement m) => yarp.TryGetValue(m.Round, out var y) ? m.SaturatedRps / y : double.NaN;
         output.WriteLine($"## Side by side, {started:yyyy-MM-dd HH:mm} UTC");
         output.WriteLine();
         output.WriteLine($"- machine: {RunConditions.Machine()}");
         output.WriteLine($"- load average (1/5/15 min): {loadBefore} before, {RunConditions.LoadAverage()} after; {(DateTimeOffset.UtcNow - started).TotalMinutes:F1} minutes");
-        output.WriteLine($"- {settings.Rounds} rounds, targets alternated (order reversed every other round); per target and round: a new process, "
-            + $"{settings.Warmup.TotalSeconds:F0} s warm-up, saturated `wrk -t1 -c{BenchSettings.SaturatedConnections} -d{settings.Saturated.TotalSeconds:F0}s`, "
-            + $"paced `wrk -t1 -c{BenchSettings.PacedConnections} -d{settings.Paced.TotalSeconds:F0}s` with {BenchSettings.PacedThinkMilliseconds} ms think time, "
-            + $"{settings.Streams} sequential streamed requests; figures are medians over the rounds");
+        output.WriteLine($"- one process per target for the whole run, each warmed up with {settings.Warmup.TotalSeconds:F0} s of saturated load; "
+            + $"then {settings.Rounds} rounds, each target in turn (order reversed every other round): saturated `wrk -t1 -c{BenchSettings.SaturatedConnections} -d{settings.Saturated.TotalSeconds:F0}s`, "
+            + $"paced `wrk -t1 -c{BenchSettings.PacedConnections} -d{settings.Paced.TotalSeconds:F0}s` with {BenchSettings.PacedThinkMilliseconds} ms think time; "
+            + $"ratios taken within each round; figures are medians over the rounds (ratio: median, and lowest–highest); "
+            + $"after the rounds, {settings.Streams} sequential streamed requests per target, and its RSS");
         output.WriteLine($"- CPUs: {CpuPinning.Describe(settings.Pin)}");
         output.WriteLine();
-        output.WriteLine("| target | saturated RPS | ratio to bare YARP (same run) | paced p50/p99 ms | TTFB streamed ms | RSS MB | CPU µs/request | status mix |");
+        output.WriteLine("| target | saturated RPS | ratio to bare YARP (same round) | paced p50/p99 ms | TTFB streamed ms | RSS MB | CPU µs/request (kernel) | status mix |");
         output.WriteLine("|---|--:|--:|--:|--:|--:|--:|---|");
-        foreach (var target in Target.All)
+        foreach (var end in ends)
         {
-            var own = measurements.Where(m => m.Target == target).ToList();
-            var ratio = Stats.Median(own.Select(m => yarp.TryGetValue(m.Round, out var y) ? m.SaturatedRps / y : double.NaN));
+            var own = measurements.Where(m => m.Target == end.Target).ToList();
+            var ratios = own.Select(Ratio).ToList();
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"| {target.Title} | {Stats.Median(own.Select(m => m.SaturatedRps)):N0} | {ratio:F2}× | "
+                $"| {end.Target.Title} | {Stats.Median(own.Select(m => m.SaturatedRps)):N0} | {Stats.Median(ratios):F2}× ({ratios.Min():F2}–{ratios.Max():F2}) | "
                 + $"{Stats.Median(own.Select(m => m.PacedP50Ms)):F2} / {Stats.Median(own.Select(m => m.PacedP99Ms)):F2} | "
-                + $"{Stats.Median(own.Select(m => m.FirstEventMs)):F2} | {Stats.Median(own.Select(m => m.RssMegabytes)):F0} | "
-                + $"{Stats.Median(own.Select(m => m.CpuMicrosecondsPerRequest)):F0} | {mixes[target]} |"));
+                + $"{end.FirstEventMs:F2} | {end.RssMegabytes:F0} | "
+                + $"{Stats.Median(own.Select(m => m.CpuMicrosecondsPerRequest)):F0} ({Stats.Median(own.Select(m => m.SystemMicrosecondsPerRequest)):F0}) | {mixes[end.Target]} |"));
         }
 
         output.WriteLine();
         output.WriteLine("Each round:");
         output.WriteLine();
-        output.WriteLine("| round | target | saturated RPS | ratio to bare YARP | paced p50/p99 ms | TTFB ms | RSS MB | CPU µs/request |");
-        output.WriteLine("|--:|---|--:|--:|--:|--:|--:|--:|");
+        output.WriteLine("| round | target | saturated RPS | ratio to bare YARP | paced p50/p99 ms | CPU µs/request (kernel) |");
+        output.WriteLine("|--:|---|--:|--:|--:|--:|");
         foreach (var m in measurements.OrderBy(m => m.Round).ThenBy(m => Target.All.ToList().IndexOf(m.Target)))
         {
-            var ratio = yarp.TryGetValue(m.Round, out var y) ? m.SaturatedRps / y : double.NaN;
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"| {m.Round} | {m.Target.Title} | {m.SaturatedRps:N0} | {ratio:F2}× | {m.PacedP50Ms:F2} / {m.PacedP99Ms:F2} | {m.FirstEventMs:F2} | {m.RssMegabytes:F0} | {m.CpuMicrosecondsPerRequest:F0} |"));
+                $"| {m.Round} | {m.Target.Title} | {m.SaturatedRps:N0} | {Ratio(m):F2}× | {m.PacedP50Ms:F2} / {m.PacedP99Ms:F2} | {m.CpuMicrosecondsPerRequest:F0} ({m.SystemMicrosecondsPerRequest:F0}) |"));
         }
 
         output.WriteLine();
-        output.WriteLine("Processes (GC as configured in each runtimeconfig.json, GC threads as seen in /proc after the last round; telemetry):");
+        output.WriteLine("Processes (GC as configured in each runtimeconfig.json, GC threads as seen in /proc after the rounds; telemetry):");
         output.WriteLine();
-        foreach (var target in Target.All.Where(gc.ContainsKey))
+        foreach (var end in ends)
         {
-            output.WriteLine($"- {target.Title}: GC {gc[target]}; telemetry: {Telemetry(target)}");
+            output.WriteLine($"- {end.Target.Title}: GC {end.Gc}; telemetry: {Telemetry(end.Target)}");
         }
 
         output.WriteLine();
         output.WriteLine("Circuit breakers tripped (the gateway's log; with the trivial backend only requests that wrk cuts off at the end "
-            + "of a load trip one), closed again before each load: " + string.Join(", ", Target.All.Where(t => t.Kind == TargetKind.Gateway).Select(t => $"{t.Key} {trips[t]}")));
+            + "of a load trip one), closed again before each load: " + string.Join(", ", ends.Where(e => e.Target.Kind == TargetKind.Gateway).Select(e => $"{e.Target.Key} {e.BreakerTrips}")));
     }
 
     /// <summary>What the gateway logs when a breaker trips (Gateway/Backends/CircuitBreakers.cs).</summary>
