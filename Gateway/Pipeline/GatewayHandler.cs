@@ -81,9 +81,13 @@ internal sealed partial class GatewayHandler(ArtifactsProvider provider, Gateway
         }
 
         http.SetEndpoint(match.Route.TelemetryEndpoints[match.Operation]);
-        Activity.Current?.SetTag("apim.api.id", api.Id);
-        Activity.Current?.SetTag("apim.operation.id", match.Operation.Id);
-        Activity.Current?.SetTag("apim.subscription.name", check.Subscription?.Name);
+        if (Traced(Activity.Current) is { } activity)
+        {
+            activity.SetTag("apim.api.id", api.Id);
+            activity.SetTag("apim.operation.id", match.Operation.Id);
+            activity.SetTag("apim.subscription.name", check.Subscription?.Name);
+        }
+
         try
         {
             await RunAsync(context, chain);
@@ -105,6 +109,12 @@ internal sealed partial class GatewayHandler(ArtifactsProvider provider, Gateway
     }
 
     /// <summary>
+    /// The request's activity when a tracer records it. ASP.NET Core also starts one for its logging alone, when nothing
+    /// listens to its source: tags on that one would be set on every request and read by nobody.
+    /// </summary>
+    private static Activity? Traced(Activity? activity) => activity is { IsAllDataRequested: true } && activity.Source.HasListeners() ? activity : null;
+
+    /// <summary>
     /// A CORS preflight, for the operation of the requested method or else the path's first (an API's own OPTIONS
     /// operation would have matched first and run as any request). Only the cors policies run, before the subscription
     /// key is required: a browser sends none, though a valid key (in the query, where a browser can put it) still brings
@@ -123,9 +133,13 @@ internal sealed partial class GatewayHandler(ArtifactsProvider provider, Gateway
         }
 
         using var context = new RequestContext(http, services, match.Route.Info, new OperationInfo(match.Operation), match.Parameters, subscription, match.OperationPath);
-        Activity.Current?.SetTag("apim.api.id", api.Id);
-        Activity.Current?.SetTag("apim.operation.id", match.Operation.Id);
-        Activity.Current?.SetTag("apim.cors.preflight", true);
+        if (Traced(Activity.Current) is { } activity)
+        {
+            activity.SetTag("apim.api.id", api.Id);
+            activity.SetTag("apim.operation.id", match.Operation.Id);
+            activity.SetTag("apim.cors.preflight", true);
+        }
+
         ResponseState response;
         try
         {

@@ -20,8 +20,28 @@ internal sealed class MessageBody : IMessageBody
 
     public ReadOnlyMemory<byte> Content => _content ?? [];
 
+    /// <summary>
+    /// A declared length up to this is read straight into an array of that size; a larger or undeclared one grows with
+    /// the bytes that come, so a client cannot make the gateway hold a large buffer by declaring a length it never sends.
+    /// </summary>
+    private const int ExactReadLimit = 64 * 1024;
+
     public static async Task<MessageBody> ReadAsync(HttpRequest request, CancellationToken cancellationToken)
     {
+        if (request.ContentLength is { } declared and <= ExactReadLimit)
+        {
+            var content = new byte[declared];
+            var read = 0;
+            int last;
+            while (read < content.Length && (last = await request.Body.ReadAsync(content.AsMemory(read), cancellationToken)) > 0)
+            {
+                read += last;
+            }
+
+            // A body that ends short of its declared length is held as it came, as the copy below would hold it.
+            return new MessageBody { _content = read == content.Length ? content : content[..read] };
+        }
+
         using var buffer = new MemoryStream();
         await request.Body.CopyToAsync(buffer, cancellationToken);
         return new MessageBody { _content = buffer.ToArray() };

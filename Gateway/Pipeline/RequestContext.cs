@@ -19,7 +19,7 @@ internal sealed class RequestContext : IContext, IRequest, IDisposable
     private List<Action<ResponseState>>? _onBackendResponse;
     private List<Func<RequestContext, Task>>? _beforeOutbound;
     private Dictionary<string, string>? _pendingResponseHeaders;
-    private Dictionary<Type, object>? _slots;
+    private List<(Type Type, object Value)>? _slots;
     private Dictionary<string, string[]>? _query;
     private UrlView? _originalUrl;
     private ResponseState _response = ResponseState.Empty();
@@ -135,8 +135,27 @@ internal sealed class RequestContext : IContext, IRequest, IDisposable
         ? new BackendUrlView(target, OperationPath, Query)
         : new UrlView(HttpContext.Request, HttpContext.Request.Path, Query);
 
-    /// <summary>Whether the query (as policies have left it) has <paramref name="name"/>, without copying it.</summary>
-    public bool HasQueryParameter(string name) => _query?.ContainsKey(name) ?? HttpContext.Request.Query.ContainsKey(name);
+    /// <summary>
+    /// Whether the query (as policies have left it) has <paramref name="name"/> (decoded, compared without case, as
+    /// <see cref="Query"/> and ASP.NET Core's query collection compare), without copying or parsing it into a collection.
+    /// </summary>
+    public bool HasQueryParameter(string name)
+    {
+        if (_query is not null)
+        {
+            return _query.ContainsKey(name);
+        }
+
+        foreach (var pair in new Microsoft.AspNetCore.WebUtilities.QueryStringEnumerable(HttpContext.Request.QueryString.Value))
+        {
+            if (pair.DecodeName().Span.Equals(name, StringComparison.OrdinalIgnoreCase))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
 
     /// <summary>The query string as the policy left it (the request's own when nothing read or changed it).</summary>
     public QueryString BuildQueryString() => _query is null ? HttpContext.Request.QueryString : ToQueryString(_query);
@@ -190,13 +209,36 @@ internal sealed class RequestContext : IContext, IRequest, IDisposable
     public bool TryGetSlot<T>([System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out T? value)
         where T : class
     {
-        value = _slots?.GetValueOrDefault(typeof(T)) as T;
-        return value is not null;
+        // A request holds a few at most: a list searched by type costs less than a dictionary made for each request.
+        foreach (var (type, slot) in _slots ?? [])
+        {
+            if (type == typeof(T))
+            {
+                value = (T)slot;
+                return true;
+            }
+        }
+
+        value = null;
+        return false;
     }
 
     /// <summary>Keeps <paramref name="value"/> as the request's <typeparamref name="T"/>, one per type.</summary>
     public void SetSlot<T>(T value)
-        where T : class => (_slots ??= [])[typeof(T)] = value;
+        where T : class
+    {
+        _slots ??= new(capacity: 2);
+        for (var i = 0; i < _slots.Count; i++)
+        {
+            if (_slots[i].Type == typeof(T))
+            {
+                _slots[i] = (typeof(T), value);
+                return;
+            }
+        }
+
+        _slots.Add((typeof(T), value));
+    }
 
     /// <summary>Records the lease that counts this request on a counter.</summary>
     public void HoldLease(string counter, RateLimiting.Lease lease) => (_leases ??= new(StringComparer.Ordinal))[counter] = lease;

@@ -10,10 +10,10 @@ namespace Gateway.Tokens;
 /// </summary>
 internal sealed class ModelRequest
 {
-    private readonly byte[] _body;
+    private readonly ReadOnlyMemory<byte> _body;
     private int? _promptTokens;
 
-    private ModelRequest(byte[] body, string? model, bool stream, bool includeUsage)
+    private ModelRequest(ReadOnlyMemory<byte> body, string? model, bool stream, bool includeUsage)
     {
         _body = body;
         Stream = stream;
@@ -33,31 +33,81 @@ internal sealed class ModelRequest
     /// <summary>The prompt's tokens as API Management estimates them (<see cref="ApimPromptEstimate"/>); computed on first use.</summary>
     public int PromptTokens => _promptTokens ??= EstimatePrompt();
 
-    /// <param name="body">The request body as the policy holds it.</param>
+    /// <summary>
+    /// Reads the body's top-level <c>model</c>, <c>stream</c> and <c>stream_options</c> in one pass of a reader, without
+    /// building a document (the estimate builds one, if it is asked for). A body that is not one JSON object streams
+    /// nothing and estimates nothing. Where a name appears twice, the last one counts, as
+    /// <see cref="JsonElement.TryGetProperty(string, out JsonElement)"/> reads it.
+    /// </summary>
+    /// <param name="body">The request body as the policy holds it: a body is replaced, never changed in place, so it is not copied.</param>
     /// <param name="deployment">The deployment named by the path, which stands for the model when the body names none.</param>
     public static ModelRequest Parse(ReadOnlyMemory<byte> body, string? deployment)
     {
-        var bytes = body.ToArray();
+        var reader = new Utf8JsonReader(body.Span);
+        string? model = null;
+        bool stream = false, includeUsage = false;
         try
         {
-            using var document = JsonDocument.Parse(bytes);
-            var root = document.RootElement;
-            if (root.ValueKind != JsonValueKind.Object)
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
             {
-                return new ModelRequest([], deployment, false, false);
+                return NotAnObject(deployment);
             }
 
-            var model = root.TryGetProperty("model", out var named) && named.ValueKind == JsonValueKind.String ? named.GetString() : deployment;
-            var stream = root.TryGetProperty("stream", out var streamed) && streamed.ValueKind == JsonValueKind.True;
-            var includeUsage = root.TryGetProperty("stream_options", out var options) && options.ValueKind == JsonValueKind.Object
-                && options.TryGetProperty("include_usage", out var include) && include.ValueKind == JsonValueKind.True;
-            return new ModelRequest(bytes, model, stream, stream && includeUsage);
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                if (reader.ValueTextEquals("model"u8))
+                {
+                    reader.Read();
+                    model = reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
+                }
+                else if (reader.ValueTextEquals("stream"u8))
+                {
+                    reader.Read();
+                    stream = reader.TokenType == JsonTokenType.True;
+                }
+                else if (reader.ValueTextEquals("stream_options"u8))
+                {
+                    reader.Read();
+                    includeUsage = reader.TokenType == JsonTokenType.StartObject && IncludesUsage(ref reader);
+                }
+                else
+                {
+                    reader.Read();
+                }
+
+                reader.Skip();
+            }
+
+            // Only white space may follow the object: the reader throws on anything else.
+            reader.Read();
+            return new ModelRequest(body, model ?? deployment, stream, stream && includeUsage);
         }
         catch (JsonException)
         {
-            // Not JSON: nothing to stream, nothing to estimate.
-            return new ModelRequest([], deployment, false, false);
+            return NotAnObject(deployment);
         }
+    }
+
+    /// <summary>A body that is not one JSON object (or not JSON): nothing to stream, nothing to estimate.</summary>
+    private static ModelRequest NotAnObject(string? deployment) => new(default, deployment, false, false);
+
+    /// <summary><c>stream_options.include_usage</c>, the reader on the object's start; leaves it on the object's end.</summary>
+    private static bool IncludesUsage(ref Utf8JsonReader reader)
+    {
+        var include = false;
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            var named = reader.ValueTextEquals("include_usage"u8);
+            reader.Read();
+            if (named)
+            {
+                include = reader.TokenType == JsonTokenType.True;
+            }
+
+            reader.Skip();
+        }
+
+        return include;
     }
 
     private int EstimatePrompt()

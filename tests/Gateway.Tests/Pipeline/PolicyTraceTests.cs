@@ -63,5 +63,38 @@ public sealed class PolicyTraceTests
         Assert.DoesNotContain(spans, s => s.Span == "policy backend");
     }
 
+    [Fact]
+    public async Task TheServerSpan_WhenTraced_CarriesTheApiOperationAndSubscription()
+    {
+        var traceId = ActivityTraceId.CreateRandom();
+        var servers = new ConcurrentQueue<Activity>();
+        using var listener = new ActivityListener
+        {
+            ShouldListenTo = source => source.Name == "Microsoft.AspNetCore",
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStopped = activity =>
+            {
+                if (activity.TraceId == traceId)
+                {
+                    servers.Enqueue(activity);
+                }
+            },
+        };
+        ActivitySource.AddActivityListener(listener);
+        using var apim = new TestApim("""
+            <policies>
+              <inbound><return-response><set-status code="204" /></return-response></inbound>
+            </policies>
+            """);
+        using var factory = new GatewayFactory(apim, "http://127.0.0.1:9");
+        using var response = await factory.CreateClient().PostChatAsync(headers: [("traceparent", $"00-{traceId}-{ActivitySpanId.CreateRandom()}-01")]);
+
+        Assert.Equal(204, (int)response.StatusCode);
+        var server = Assert.Single(servers);
+        Assert.Equal("azure-openai", server.GetTagItem("apim.api.id"));
+        Assert.NotNull(server.GetTagItem("apim.operation.id"));
+        Assert.Equal("chat-app", server.GetTagItem("apim.subscription.name"));
+    }
+
     private static string Tag(ActivityEvent e, string name) => e.Tags.Single(t => t.Key == name).Value?.ToString() ?? string.Empty;
 }

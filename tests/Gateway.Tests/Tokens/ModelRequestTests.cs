@@ -27,11 +27,33 @@ public class ModelRequestTests
     [InlineData("""{"stream":true}""", true, false)]
     [InlineData("""{"stream":false,"stream_options":{"include_usage":true}}""", false, false)]
     [InlineData("", false, false)]
+    [InlineData("""{"stream":true,"stream_options":{"include_usage":true}} x""", false, false)]
+    [InlineData("""{"stream":true,"stream_options":{"include_usage":true},"messages":[{"content":"unclosed"}""", false, false)]
+    [InlineData("""{"stream":true,"stream":false}""", false, false)]
+    [InlineData("""{"stream":false,"stream":true,"stream_options":{"include_usage":false,"include_usage":true}}""", true, true)]
+    [InlineData("""{"stream":"true","stream_options":{"include_usage":true}}""", false, false)]
+    [InlineData("""{"stre\u0061m":true,"stream_options":{"nested":{"include_usage":false},"include_usage":true}}""", true, true)]
+    [InlineData("""{"stream":true,"stream_options":[{"include_usage":true}]}""", true, false)]
+    [InlineData("""[{"stream":true}]""", false, false)]
     public void StreamFlags_AreReadFromTheBody(string body, bool stream, bool includeUsage)
     {
         var request = ModelRequest.Parse(Encoding.UTF8.GetBytes(body), "gpt-4o");
 
         Assert.Equal(stream, request.Stream);
         Assert.Equal(includeUsage, request.IncludeUsage);
+    }
+
+    [Theory]
+    [InlineData("""{"model":"gpt-35-turbo","messages":[]}""", "gpt-35-turbo")]
+    [InlineData("""{"model":"gpt-4o","model":"gpt-35-turbo","messages":[]}""", "gpt-35-turbo")]
+    [InlineData("""{"model":"gpt-35-turbo","model":7,"messages":[]}""", "gpt-4o")]
+    [InlineData("""{"messages":[],"nested":{"model":"gpt-35-turbo"}}""", "gpt-4o")]
+    [InlineData("""{"model":"gpt-35-turbo","messages":[]} trailing""", "gpt-4o")]
+    public void Model_IsTheLastStringNamedInTheBody_OrElseTheDeployment(string body, string counted)
+    {
+        var request = ModelRequest.Parse(Encoding.UTF8.GetBytes(body), "gpt-4o");
+
+        // One counter per encoding: gpt-35-turbo counts with cl100k_base, gpt-4o with o200k_base.
+        Assert.Same(TokenCounting.TokenCounter.ForModel(counted), request.Counter);
     }
 }

@@ -34,8 +34,21 @@ public sealed class SetQueryParameterPolicyTests : IAsyncLifetime
             <set-query-parameter name="absent" exists-action="delete" />
             """));
 
-    /// <summary>What the backend gets for a call with <c>?api-version=2024-10-21&amp;team=client</c> after <paramref name="inbound"/>.</summary>
-    private async Task<string> ForwardedPathAndQueryAsync(string inbound)
+    [Theory]
+    [InlineData("api-version=2024-10-21&te%61m=client&x=%2B1", "api-version=2024-10-21&x=%2B1")]
+    [InlineData("api-version=2024-10-21&Team", "api-version=2024-10-21")]
+    [InlineData("api-version=2024-10-21&team+x=1&x=%2b1", "api-version=2024-10-21&team+x=1&x=%2b1")]
+    [InlineData("api-version=2024-10-21&teamx=1&x=%2b1", "api-version=2024-10-21&teamx=1&x=%2b1")]
+    [Covers("set-query-parameter", "exists-action")]
+    public async Task SetQueryParameter_Delete_FindsTheNameDecoded_AndLeavesAQueryWithoutItAsItCame(string query, string forwarded) =>
+        // Found (an encoded name, a name without a value): the query is rebuilt without it (and encoded anew). Not found
+        // (a name with a space, a longer name): the query goes on exactly as it came, its encoding included.
+        Assert.Equal("/openai/deployments/gpt-4o/chat/completions?" + forwarded, await ForwardedPathAndQueryAsync("""
+            <set-query-parameter name="team" exists-action="delete" />
+            """, query));
+
+    /// <summary>What the backend gets for a call with <paramref name="query"/> after <paramref name="inbound"/>.</summary>
+    private async Task<string> ForwardedPathAndQueryAsync(string inbound, string query = "api-version=2024-10-21&team=client")
     {
         using var apim = new TestApim($$"""
             <policies>
@@ -49,7 +62,7 @@ public sealed class SetQueryParameterPolicyTests : IAsyncLifetime
             </policies>
             """);
         using var factory = new GatewayFactory(apim, _backend.Url);
-        using var response = await factory.CreateClient().PostChatAsync("/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21&team=client");
+        using var response = await factory.CreateClient().PostChatAsync("/openai/deployments/gpt-4o/chat/completions?" + query);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         return Assert.Single(_backend.Requests).PathAndQuery;
