@@ -81,7 +81,9 @@ internal sealed partial class GatewayHandler(ArtifactsProvider provider, Gateway
         }
 
         http.SetEndpoint(match.Route.TelemetryEndpoints[match.Operation]);
-        if (Traced(Activity.Current) is { } activity)
+        // Only a recorded span keeps its tags (as in PolicyRunner): ASP.NET Core starts an activity for every request,
+        // for its logging, even when no tracer listens.
+        if (Activity.Current is { Recorded: true } activity)
         {
             activity.SetTag("apim.api.id", api.Id);
             activity.SetTag("apim.operation.id", match.Operation.Id);
@@ -109,12 +111,6 @@ internal sealed partial class GatewayHandler(ArtifactsProvider provider, Gateway
     }
 
     /// <summary>
-    /// The request's activity when a tracer records it. ASP.NET Core also starts one for its logging alone, when nothing
-    /// listens to its source: tags on that one would be set on every request and read by nobody.
-    /// </summary>
-    private static Activity? Traced(Activity? activity) => activity is { IsAllDataRequested: true } && activity.Source.HasListeners() ? activity : null;
-
-    /// <summary>
     /// A CORS preflight, for the operation of the requested method or else the path's first (an API's own OPTIONS
     /// operation would have matched first and run as any request). Only the cors policies run, before the subscription
     /// key is required: a browser sends none, though a valid key (in the query, where a browser can put it) still brings
@@ -133,7 +129,7 @@ internal sealed partial class GatewayHandler(ArtifactsProvider provider, Gateway
         }
 
         using var context = new RequestContext(http, services, match.Route.Info, new OperationInfo(match.Operation), match.Parameters, subscription, match.OperationPath);
-        if (Traced(Activity.Current) is { } activity)
+        if (Activity.Current is { Recorded: true } activity)
         {
             activity.SetTag("apim.api.id", api.Id);
             activity.SetTag("apim.operation.id", match.Operation.Id);

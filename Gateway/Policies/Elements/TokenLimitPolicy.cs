@@ -99,14 +99,15 @@ internal sealed class TokenLimitPolicy(
         // A stream's prompt is always estimated, whatever estimate-prompt-tokens says.
         var estimated = estimatePromptTokens || tracker.Request.Stream;
         long needed = estimated ? tracker.Request.PromptTokens : 0;
-        var quotaCounter = $"token-quota\n{period}\n{key}";
         var rateCounter = "token-rate\n" + key;
 
         // Each check charges in the same step, so concurrent requests cannot all pass before any is charged; the quota is
         // checked first, and its charge given back when the rate then refuses the request.
         Lease? quotaLease = null;
+        string? quotaCounter = null;
         if (quota is { } maxTokens)
         {
+            quotaCounter = $"token-quota\n{period}\n{key}";
             var held = context.HeldLease(quotaCounter);
             var lease = limits.AcquireQuota(key, period, maxTokens, needed, held);
             if (!lease.IsAcquired)
@@ -135,7 +136,7 @@ internal sealed class TokenLimitPolicy(
 
         if (quotaLease is not null)
         {
-            Hold(context, tracker, quotaCounter, quotaLease);
+            Hold(context, tracker, quotaCounter!, quotaLease);
         }
 
         SetVariables(context, key, quota, period, tokensPerMinute, needed);
