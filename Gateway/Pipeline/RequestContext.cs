@@ -210,7 +210,13 @@ internal sealed class RequestContext : IContext, IRequest, IDisposable
         where T : class
     {
         // A request holds a few at most: a list searched by type costs less than a dictionary made for each request.
-        foreach (var (type, slot) in _slots ?? [])
+        value = null;
+        if (_slots is null)
+        {
+            return false;
+        }
+
+        foreach (var (type, slot) in _slots)
         {
             if (type == typeof(T))
             {
@@ -219,7 +225,6 @@ internal sealed class RequestContext : IContext, IRequest, IDisposable
             }
         }
 
-        value = null;
         return false;
     }
 

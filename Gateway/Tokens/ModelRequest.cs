@@ -44,7 +44,7 @@ internal sealed class ModelRequest
     public static ModelRequest Parse(ReadOnlyMemory<byte> body, string? deployment)
     {
         var reader = new Utf8JsonReader(body.Span);
-        string? model = null;
+        (int At, int Length)? model = null;
         bool stream = false, includeUsage = false;
         try
         {
@@ -58,7 +58,8 @@ internal sealed class ModelRequest
                 if (reader.ValueTextEquals("model"u8))
                 {
                     reader.Read();
-                    model = reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
+                    // Decoded once the whole body has read well, and only the last one: the quotes and what is between.
+                    model = reader.TokenType == JsonTokenType.String ? ((int)reader.TokenStartIndex, reader.ValueSpan.Length + 2) : null;
                 }
                 else if (reader.ValueTextEquals("stream"u8))
                 {
@@ -80,11 +81,34 @@ internal sealed class ModelRequest
 
             // Only white space may follow the object: the reader throws on anything else.
             reader.Read();
-            return new ModelRequest(body, model ?? deployment, stream, stream && includeUsage);
+            return new ModelRequest(body, Decode(body.Span, model) ?? deployment, stream, stream && includeUsage);
         }
         catch (JsonException)
         {
             return NotAnObject(deployment);
+        }
+    }
+
+    /// <summary>
+    /// The model's name from its string token; null (the deployment stands for it) when the string cannot be decoded
+    /// (invalid UTF-8 or a lone surrogate escape, which the reader lets by until the string is read).
+    /// </summary>
+    private static string? Decode(ReadOnlySpan<byte> body, (int At, int Length)? token)
+    {
+        if (token is not var (at, length))
+        {
+            return null;
+        }
+
+        var reader = new Utf8JsonReader(body.Slice(at, length));
+        reader.Read();
+        try
+        {
+            return reader.GetString();
+        }
+        catch (InvalidOperationException)
+        {
+            return null;
         }
     }
 

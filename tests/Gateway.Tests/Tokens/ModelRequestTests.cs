@@ -49,6 +49,9 @@ public class ModelRequestTests
     [InlineData("""{"model":"gpt-35-turbo","model":7,"messages":[]}""", "gpt-4o")]
     [InlineData("""{"messages":[],"nested":{"model":"gpt-35-turbo"}}""", "gpt-4o")]
     [InlineData("""{"model":"gpt-35-turbo","messages":[]} trailing""", "gpt-4o")]
+    [InlineData("""{"model":"\ud800","model":"gpt-35-turbo","messages":[]}""", "gpt-35-turbo")]
+    [InlineData("""{"model":"gpt-35-turbo","model":"\ud800","messages":[]}""", "gpt-4o")]
+    [InlineData("""{"model":"gpt-35-\u0074urbo","messages":[]}""", "gpt-35-turbo")]
     public void Model_IsTheLastStringNamedInTheBody_OrElseTheDeployment(string body, string counted)
     {
         var request = ModelRequest.Parse(Encoding.UTF8.GetBytes(body), "gpt-4o");
