@@ -4,7 +4,7 @@ namespace Gateway.Bench.SideBySide.Harness;
 
 /// <summary>
 /// What one run does: the side-by-side rounds (warm-up per target; durations per target and round), or one sustained
-/// target. Defaults make a full run of about 10 minutes on a 2-core machine; <c>--quick</c> is a smoke run of about 1.
+/// target. Defaults make a full run of about 10 minutes on a 2-core machine; <c>--quick</c> is a smoke run of about 1.5.
 /// </summary>
 internal sealed record BenchSettings(
     int Rounds,
@@ -48,7 +48,7 @@ internal sealed record BenchSettings(
     public static readonly TimeSpan JitWarmup = TimeSpan.FromSeconds(20);
 
     public const string Usage = """
-        usage: bench/side-by-side.sh [--quick] [--rounds N] [--targets shipped,article,...] [--pin]
+        usage: bench/side-by-side.sh [--quick] [--rounds N] [--targets backend,shipped,article,forward-only] [--pin]
                bench/side-by-side.sh --sustained SECONDS [--target backend|yarp|shipped|article|forward-only] [--pin]
                bench/side-by-side.sh --memory [REQUESTS] [--target yarp|shipped|article|forward-only] [--pin]
         """;
@@ -94,7 +94,7 @@ internal sealed record BenchSettings(
 
                     settings = settings with { MemoryRequests = count };
                     break;
-                case "--targets" when i + 1 < args.Length:
+                case "--targets" when i + 1 < args.Length && !args.Contains("--sustained") && !args.Contains("--memory"):
                     var named = args[i + 1].Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
                     if (named.FirstOrDefault(n => Target.All.All(t => t.Key != n)) is { } unknown)
                     {

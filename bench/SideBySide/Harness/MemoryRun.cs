@@ -128,7 +128,7 @@ internal sealed class MemoryRun(BenchSettings settings, TargetLauncher launcher,
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"RSS at the end **{rssAtEnd:F0} MB** (target ≤ 200); over the last half ({lastHalf[0].Requests:N0} → {total:N0} requests, {lastHalf.Count} windows) "
             + $"{lastHalf[0].Rss:F0} → {lastHalf[^1].Rss:F0} MB ({pointToPoint:+0;-0;0} MB first to last window), mean {mean:F0}, peak {peak:F0}; "
-            + $"the least-squares line through those windows rises {growth:+0.0;-0.0;0} MB over the half: **{(flat ? "flat" : "grew")}** (flat means at most {FlatTolerance:P0} of the mean). "
+            + $"the least-squares line through those windows moves {growth:+0.0;-0.0;0} MB over the half: **{(flat ? "flat" : "grew")}** (flat means at most {FlatTolerance:P0} of the mean). "
             + $"CPU per request over the windows: {cpu:F0} µs."));
         output.WriteLine();
         output.WriteLine($"Where the RSS is: half-way {halfWay}; at the end {end}.");
