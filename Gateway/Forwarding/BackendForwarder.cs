@@ -45,10 +45,7 @@ internal sealed class BackendForwarder(IHttpForwarder forwarder, IForwarderHttpC
             // The policy read or replaced the body: send what it holds now.
             context.RequestHeaders.Remove("Transfer-Encoding");
             context.RequestHeaders["Content-Length"] = [context.RequestBody.Content.Length.ToString(System.Globalization.CultureInfo.InvariantCulture)];
-            // Read from the held bytes themselves: a body is replaced, never changed in place (MessageBody).
-            http.Request.Body = System.Runtime.InteropServices.MemoryMarshal.TryGetArray(context.RequestBody.Content, out var held)
-                ? new MemoryStream(held.Array!, held.Offset, held.Count, writable: false)
-                : new MemoryStream(context.RequestBody.Content.ToArray(), writable: false);
+            http.Request.Body = context.RequestBody.OpenRead();
             if (context.RequestBody.Content.Length > 0)
             {
                 http.Features.Set<Microsoft.AspNetCore.Http.Features.IHttpRequestBodyDetectionFeature>(BufferedBodyDetection.Instance);

@@ -31,12 +31,7 @@ internal sealed class MessageBody : IMessageBody
         if (request.ContentLength is { } declared and <= ExactReadLimit)
         {
             var content = new byte[declared];
-            var read = 0;
-            int last;
-            while (read < content.Length && (last = await request.Body.ReadAsync(content.AsMemory(read), cancellationToken)) > 0)
-            {
-                read += last;
-            }
+            var read = await request.Body.ReadAtLeastAsync(content, content.Length, throwOnEndOfStream: false, cancellationToken);
 
             // A body that ends short of its declared length is held as it came, as the copy below would hold it.
             return new MessageBody { _content = read == content.Length ? content : content[..read] };
@@ -48,6 +43,12 @@ internal sealed class MessageBody : IMessageBody
     }
 
     public void Replace(byte[] content) => _content = content;
+
+    /// <summary>
+    /// The held bytes to read as a stream, without a copy: the content is replaced (<see cref="Replace"/>), never changed
+    /// in place, so a stream opened for one forward keeps reading what it was opened on.
+    /// </summary>
+    public MemoryStream OpenRead() => new(_content ?? [], writable: false);
 
     public T As<T>(bool preserveContent = false)
     {
