@@ -16,10 +16,15 @@ internal sealed record BenchSettings(
     string SustainedTarget,
     bool Pin = false,
     long? MemoryRequests = null,
-    IReadOnlyList<Target>? Only = null)
+    IReadOnlyList<Target>? Only = null,
+    Target? Baseline = null)
 {
-    /// <summary>The side-by-side's targets, in the order of the table: all of them, or those <c>--targets</c> names (bare YARP always).</summary>
-    public IReadOnlyList<Target> Compared => Only is null ? Target.All : [.. Target.All.Where(t => t == Target.Yarp || Only.Contains(t))];
+    /// <summary>
+    /// The side-by-side's targets, in the order of the table: all of them, or those <c>--targets</c> names (bare YARP
+    /// always), and <c>--baseline</c>'s last.
+    /// </summary>
+    public IReadOnlyList<Target> Compared =>
+        [.. Only is null ? Target.All : Target.All.Where(t => t == Target.Yarp || Only.Contains(t)), .. Baseline is null ? [] : new[] { Baseline }];
 
     /// <summary>Connections of the saturated load (one wrk thread): the issue's <c>wrk -t1 -c32</c>.</summary>
     public const int SaturatedConnections = 32;
@@ -48,7 +53,7 @@ internal sealed record BenchSettings(
     public static readonly TimeSpan JitWarmup = TimeSpan.FromSeconds(20);
 
     public const string Usage = """
-        usage: bench/side-by-side.sh [--quick] [--rounds N] [--targets backend,shipped,article,forward-only] [--pin]
+        usage: bench/side-by-side.sh [--quick] [--rounds N] [--targets backend,shipped,article,forward-only] [--baseline CHECKOUT] [--pin]
                bench/side-by-side.sh --sustained SECONDS [--target backend|yarp|shipped|article|forward-only] [--pin]
                bench/side-by-side.sh --memory [REQUESTS] [--target yarp|shipped|article|forward-only] [--pin]
         """;
@@ -103,6 +108,19 @@ internal sealed record BenchSettings(
                     }
 
                     settings = settings with { Only = [.. Target.All.Where(t => named.Contains(t.Key))] };
+                    i++;
+                    break;
+                case "--baseline" when i + 1 < args.Length && !args.Contains("--sustained") && !args.Contains("--memory"):
+                    var checkout = Path.GetFullPath(args[i + 1]);
+                    var baseline = Target.Baseline(checkout);
+                    if (!File.Exists(baseline.GatewayDll) || !Directory.Exists(Path.Combine(checkout, "apim")))
+                    {
+                        error.WriteLine($"side-by-side: --baseline needs a checkout with apim/ and a Release build of its gateway ({baseline.GatewayDll}): "
+                            + "git worktree add DIR REV && dotnet build DIR/Gateway -c Release");
+                        return null;
+                    }
+
+                    settings = settings with { Baseline = baseline };
                     i++;
                     break;
                 case "--target" when i + 1 < args.Length:

@@ -120,12 +120,25 @@ internal sealed class SideBySideRun(BenchSettings settings, TargetLauncher launc
                 + $"{Stats.Median(own.Select(m => m.CpuMicrosecondsPerRequest)):F0} ({Stats.Median(own.Select(m => m.SystemMicrosecondsPerRequest)):F0}) | {mixes[end.Target]} |"));
         }
 
+        if (settings.Baseline is { } baseline && measurements.Any(m => m.Target == Target.Shipped))
+        {
+            // The change against what it changes, each round on its own: the shipped policy over the baseline's.
+            var before = measurements.Where(m => m.Target == baseline).ToDictionary(m => m.Round);
+            var changes = measurements.Where(m => m.Target == Target.Shipped && before.ContainsKey(m.Round))
+                .Select(m => (Rps: m.SaturatedRps / before[m.Round].SaturatedRps, Cpu: m.CpuMicrosecondsPerRequest / before[m.Round].CpuMicrosecondsPerRequest)).ToList();
+            output.WriteLine();
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"This checkout's shipped policy over the baseline's, within each round: saturated RPS {Stats.Median(changes.Select(c => c.Rps)):F3}× "
+                + $"({changes.Min(c => c.Rps):F3}–{changes.Max(c => c.Rps):F3}), CPU per request {Stats.Median(changes.Select(c => c.Cpu)):F3}× ({changes.Min(c => c.Cpu):F3}–{changes.Max(c => c.Cpu):F3})."));
+        }
+
         output.WriteLine();
         output.WriteLine("Each round:");
         output.WriteLine();
         output.WriteLine("| round | target | saturated RPS | ratio to bare YARP | paced p50/p99 ms | CPU µs/request (kernel) |");
         output.WriteLine("|--:|---|--:|--:|--:|--:|");
-        foreach (var m in measurements.OrderBy(m => m.Round).ThenBy(m => Target.All.ToList().IndexOf(m.Target)))
+        var order = settings.Compared.ToList();
+        foreach (var m in measurements.OrderBy(m => m.Round).ThenBy(m => order.IndexOf(m.Target)))
         {
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"| {m.Round} | {m.Target.Title} | {m.SaturatedRps:N0} | {Ratio(m):F2}× | {m.PacedP50Ms:F2} / {m.PacedP99Ms:F2} | {m.CpuMicrosecondsPerRequest:F0} ({m.SystemMicrosecondsPerRequest:F0}) |"));

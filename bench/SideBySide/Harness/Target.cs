@@ -5,7 +5,8 @@ namespace Gateway.Bench.SideBySide.Harness;
 /// <param name="Title">The name in the table.</param>
 /// <param name="Kind">Which program runs.</param>
 /// <param name="ApimOverlay">For a gateway, files copied over a copy of <c>apim/</c>; null: <c>apim/</c> as shipped.</param>
-internal sealed record Target(string Key, string Title, TargetKind Kind, string? ApimOverlay = null)
+/// <param name="Checkout">For a gateway, another checkout whose Release build and <c>apim/</c> run; null: this one.</param>
+internal sealed record Target(string Key, string Title, TargetKind Kind, string? ApimOverlay = null, string? Checkout = null)
 {
     public static readonly Target Backend = new("backend", "backend directly", TargetKind.Backend);
     public static readonly Target Yarp = new("yarp", "bare YARP 2.3 (IHttpForwarder)", TargetKind.Yarp);
@@ -15,6 +16,16 @@ internal sealed record Target(string Key, string Title, TargetKind Kind, string?
 
     /// <summary>In the order of the table.</summary>
     public static IReadOnlyList<Target> All { get; } = [Backend, Yarp, Shipped, Article, ForwardOnly];
+
+    /// <summary>
+    /// <c>--baseline CHECKOUT</c>: the shipped policy of another checkout (a <c>git worktree</c> of an earlier commit,
+    /// built in Release), so that a change is compared with what it changes in the same run, round by round.
+    /// </summary>
+    public static Target Baseline(string checkout) =>
+        new("baseline", $"gateway at {Path.GetFileName(Path.TrimEndingDirectorySeparator(checkout))}, its shipped apim/ policy", TargetKind.Gateway, null, checkout);
+
+    /// <summary>The gateway this target runs: the checkout's Release build.</summary>
+    public string GatewayDll => Checkout is null ? Repo.GatewayDll : Path.Combine(Checkout, "Gateway", "bin", Repo.Configuration, "net10.0", "Gateway.dll");
 }
 
 internal enum TargetKind

@@ -41,7 +41,7 @@ internal sealed class TargetLauncher(string runDirectory, HttpClient http, bool 
         {
             TargetKind.Backend => Self(SideBySide.Backend.TrivialBackend.Role, url, backendOptions),
             TargetKind.Yarp => Self(Yarp.BareYarp.Role, url, $"--Backend={RequireBackend()}"),
-            _ => Gateway(url, ApimFolder(target)),
+            _ => Gateway(url, ApimFolder(target), target.GatewayDll),
         };
         if (pin)
         {
@@ -154,17 +154,17 @@ internal sealed class TargetLauncher(string runDirectory, HttpClient http, bool 
         return start;
     }
 
-    private ProcessStartInfo Gateway(Uri url, string apimPath)
+    private ProcessStartInfo Gateway(Uri url, string apimPath, string gatewayDll)
     {
-        if (!File.Exists(Repo.GatewayDll))
+        if (!File.Exists(gatewayDll))
         {
-            throw new InvalidOperationException($"No gateway build at {Repo.GatewayDll}: run bench/side-by-side.sh, which builds it in {Repo.Configuration}.");
+            throw new InvalidOperationException($"No gateway build at {gatewayDll}: run bench/side-by-side.sh, which builds it in {Repo.Configuration}.");
         }
 
-        var start = Dotnet(Repo.GatewayDll);
+        var start = Dotnet(gatewayDll);
         // The gateway's own folder as content root: its appsettings.json (log levels, Kestrel limits, the local
         // managed-identity client id) applies, as under the AppHost.
-        start.WorkingDirectory = Path.GetDirectoryName(Repo.GatewayDll)!;
+        start.WorkingDirectory = Path.GetDirectoryName(gatewayDll)!;
         start.Environment["Identity__Provider"] = "local";
         start.Environment["LocalIdentity__SigningKey"] = _signingKey;
         start.Environment["Gateway__AdminKey"] = AdminKey;
@@ -195,7 +195,7 @@ internal sealed class TargetLauncher(string runDirectory, HttpClient http, bool 
     {
         if (target.ApimOverlay is null)
         {
-            return Repo.Apim;
+            return target.Checkout is null ? Repo.Apim : Path.Combine(target.Checkout, "apim");
         }
 
         var folder = Path.Combine(runDirectory, "apim-" + target.Key);
