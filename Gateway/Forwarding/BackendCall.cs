@@ -28,6 +28,7 @@ internal sealed class BackendCall : IDisposable
     private readonly CancellationTokenSource _deadline = new();
     private int _state;
 
+    /// <summary>The backend's response headers; cancelled when the send ends without them (a failure, the deadline).</summary>
     public Task<HttpResponseMessage> Headers => _headers.Task;
 
     /// <summary>Cancelled when the deadline passes before the response headers arrive: YARP gives up the send.</summary>
@@ -43,11 +44,14 @@ internal sealed class BackendCall : IDisposable
 
     public void BufferingFailed(string reason, string message) => BufferingFailure = (reason, message);
 
-    /// <summary>Records YARP's send; the call lets go of its resources when the send ends.</summary>
+    /// <summary>
+    /// Records YARP's send; when it ends, the call lets go of its resources, and <see cref="Headers"/> is cancelled if
+    /// they never came, so that waiting for the headers is waiting for either.
+    /// </summary>
     public void Started(Task<ForwarderError> send)
     {
         SendTask = send;
-        _ = send.ContinueWith(static (_, state) => ((BackendCall)state!).Dispose(), this, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        _ = send.ContinueWith(static (_, state) => ((BackendCall)state!).Ended(), this, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
     }
 
     /// <summary>Starts the deadline on <paramref name="time"/>; disposing the timer after the headers (or an error) stops it.</summary>
@@ -79,6 +83,12 @@ internal sealed class BackendCall : IDisposable
     }
 
     public void Dispose() => _deadline.Dispose();
+
+    private void Ended()
+    {
+        Dispose();
+        _headers.TrySetCanceled();
+    }
 
     private void Expire()
     {

@@ -87,7 +87,8 @@ internal sealed class BackendForwarder(IHttpForwarder forwarder, IForwarderHttpC
         using (call.StartDeadline(time, timeout))
         {
             call.Started(forwarder.SendAsync(http, target.Authority, client, config, transformer, call.DeadlinePassed).AsTask());
-            await Task.WhenAny(call.Headers, call.SendTask);
+            // Until the headers come or the send ends without them (which cancels Headers).
+            await ((Task)call.Headers).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing | ConfigureAwaitOptions.ContinueOnCapturedContext);
         }
 
         if (call.Headers.IsCompletedSuccessfully)

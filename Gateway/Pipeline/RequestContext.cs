@@ -24,7 +24,8 @@ internal sealed class RequestContext : IContext, IRequest, IDisposable
     private UrlView? _originalUrl;
     private ResponseState _response = ResponseState.Empty();
     private List<PoolSession>? _poolSessions;
-    private Dictionary<string, RateLimiting.Lease>? _leases;
+    private List<(string Counter, RateLimiting.Lease Lease)>? _leases;
+    private Dictionary<string, object>? _variables;
 
     public RequestContext(HttpContext httpContext, GatewayServices services, ApiInfo api, OperationInfo operation, IReadOnlyDictionary<string, string> matchedParameters, SubscriptionInfo? subscription, string operationPath)
     {
@@ -57,7 +58,8 @@ internal sealed class RequestContext : IContext, IRequest, IDisposable
     /// </summary>
     public Dictionary<string, string[]> Query => _query ??= CopyQuery(HttpContext.Request.Query);
 
-    public Dictionary<string, object> VariableStore { get; } = new(StringComparer.Ordinal);
+    /// <summary>The request's variables (<c>set-variable</c>), made on first use, with room for a typical policy's few.</summary>
+    public Dictionary<string, object> VariableStore => _variables ??= new(8, StringComparer.Ordinal);
 
     /// <summary>
     /// Where <c>forward-request</c> sends the request: set by <c>set-backend-service</c>, and by <c>forward-request</c> to
@@ -203,7 +205,12 @@ internal sealed class RequestContext : IContext, IRequest, IDisposable
     /// The lease this request holds on a limiter's counter (named by the limiter and the counter), if any: a counter
     /// counts a request once, however many policies name it.
     /// </summary>
-    public RateLimiting.Lease? HeldLease(string counter) => _leases?.GetValueOrDefault(counter);
+    public RateLimiting.Lease? HeldLease(string counter)
+    {
+        // A request holds a lease or two: a list searched by name costs less than a dictionary made for each request.
+        var at = IndexOfLease(counter);
+        return at >= 0 ? _leases![at].Lease : null;
+    }
 
     /// <summary>The request's <typeparamref name="T"/> (a feature's per-request state: a token tracker, a transfer meter), if one was set.</summary>
     public bool TryGetSlot<T>([System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out T? value)
@@ -246,7 +253,32 @@ internal sealed class RequestContext : IContext, IRequest, IDisposable
     }
 
     /// <summary>Records the lease that counts this request on a counter.</summary>
-    public void HoldLease(string counter, RateLimiting.Lease lease) => (_leases ??= new(StringComparer.Ordinal))[counter] = lease;
+    public void HoldLease(string counter, RateLimiting.Lease lease)
+    {
+        _leases ??= new(capacity: 2);
+        var at = IndexOfLease(counter);
+        if (at >= 0)
+        {
+            _leases[at] = (counter, lease);
+        }
+        else
+        {
+            _leases.Add((counter, lease));
+        }
+    }
+
+    private int IndexOfLease(string counter)
+    {
+        for (var i = 0; i < (_leases?.Count ?? 0); i++)
+        {
+            if (string.Equals(_leases![i].Counter, counter, StringComparison.Ordinal))
+            {
+                return i;
+            }
+        }
+
+        return -1;
+    }
 
     /// <summary>Headers policies add to whatever response the client finally gets (rate-limit counters, say).</summary>
     public void SetPendingResponseHeader(string name, string value) => (_pendingResponseHeaders ??= new(StringComparer.OrdinalIgnoreCase))[name] = value;

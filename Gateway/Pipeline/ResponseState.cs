@@ -18,7 +18,11 @@ internal sealed class ResponseState : IResponse, IMessageBody
 
     public string StatusReason { get; set; }
 
-    public Dictionary<string, string[]> Headers { get; } = new(StringComparer.OrdinalIgnoreCase);
+    // Made on first use: the empty responses a request starts from (and each forward-request starts over from) are
+    // mostly replaced without anyone looking at their headers.
+    private Dictionary<string, string[]>? _headers;
+
+    public Dictionary<string, string[]> Headers => _headers ??= new(StringComparer.OrdinalIgnoreCase);
 
     IReadOnlyDictionary<string, string[]> IResponse.Headers => Headers;
 
@@ -134,6 +138,7 @@ internal sealed class ResponseState : IResponse, IMessageBody
     public static ResponseState FromBackend(HttpResponseMessage message, Forwarding.BackendCall call, bool buffered)
     {
         var response = new ResponseState((int)message.StatusCode, message.ReasonPhrase ?? string.Empty) { BackendCall = call, BackendBodyBuffered = buffered };
+        response._headers = new(message.Headers.NonValidated.Count + message.Content.Headers.NonValidated.Count, StringComparer.OrdinalIgnoreCase);
         // The backend's headers as they came, not re-parsed (a parsed Server header, say, would split into two).
         foreach (var (name, values) in message.Headers.NonValidated)
         {

@@ -1,6 +1,5 @@
-using System.Buffers.Binary;
+using System.Runtime.InteropServices;
 using System.Security.Cryptography;
-using System.Text;
 using Gateway.Apim;
 using Gateway.Apim.Model;
 using Gateway.Pipeline;
@@ -8,18 +7,16 @@ using Gateway.Pipeline;
 namespace Gateway.Subscriptions;
 
 /// <summary>
-/// The subscriptions of <c>apim/subscriptions.json</c> with their keys from configuration. A presented key is looked up
-/// by its SHA-256 digest, never compared with a key as text: the lookup's time depends only on the digest, which tells
-/// nothing about any key's characters (no prefix of a key can be found by timing), and it is the same for one
-/// subscription or ten thousand.
+/// The subscriptions of <c>apim/subscriptions.json</c> with their keys from configuration. A presented key is found in a
+/// hash table whose hash is seeded at random per process (.NET's Marvin string hash) and whose comparison takes the same
+/// time whatever characters differ (<see cref="CryptographicOperations.FixedTimeEquals"/>): no prefix of a key can be
+/// found by timing, since which stored key a presented one is compared with depends on a seed nobody outside knows, and
+/// the comparison itself stops at no character. The lookup costs the same for one subscription or ten thousand.
 /// </summary>
 internal sealed class SubscriptionKeyStore
 {
-    // Keys up to this many characters are hashed from stack memory.
-    private const int StackKeyLength = 128;
-
     private readonly IReadOnlyList<Entry> _entries;
-    private readonly Dictionary<KeyDigest, Entry> _byDigest = [];
+    private readonly Dictionary<string, Entry> _byKey = new(FixedTimeKeyComparer.Instance);
 
     private SubscriptionKeyStore(IReadOnlyList<Entry> entries)
     {
@@ -32,7 +29,7 @@ internal sealed class SubscriptionKeyStore
             {
                 if (key.Length > 0)
                 {
-                    _byDigest[KeyDigest.Of(key)] = entry;
+                    _byKey[key] = entry;
                 }
             }
         }
@@ -97,7 +94,7 @@ internal sealed class SubscriptionKeyStore
             return new(SubscriptionCheckStatus.Missing, null);
         }
 
-        _byDigest.TryGetValue(KeyDigest.Of(presented), out var match);
+        _byKey.TryGetValue(presented, out var match);
         var covers = match?.Product is { } product ? product.Definition.Apis?.Contains(api.Id, StringComparer.OrdinalIgnoreCase) == true : match?.Definition.Covers(api.Id) == true;
         if (match is null || !match.Definition.IsActive || !covers)
         {
@@ -120,26 +117,18 @@ internal sealed class SubscriptionKeyStore
         public string Secondary { get; } = secondary;
     }
 
-    private readonly record struct KeyDigest(ulong A, ulong B, ulong C, ulong D)
+    /// <summary>
+    /// Keys hashed with the process's random seed (<see cref="StringComparer.Ordinal"/>'s Marvin hash) and compared in
+    /// constant time for keys of one length (a key's length is not a secret: every key of a kind has the same).
+    /// </summary>
+    private sealed class FixedTimeKeyComparer : IEqualityComparer<string>
     {
-        public static KeyDigest Of(string key)
-        {
-            Span<byte> digest = stackalloc byte[SHA256.HashSizeInBytes];
-            if (key.Length <= StackKeyLength)
-            {
-                Span<byte> utf8 = stackalloc byte[StackKeyLength * 3];
-                SHA256.HashData(utf8[..Encoding.UTF8.GetBytes(key, utf8)], digest);
-            }
-            else
-            {
-                SHA256.HashData(Encoding.UTF8.GetBytes(key), digest);
-            }
+        public static readonly FixedTimeKeyComparer Instance = new();
 
-            return new(
-                BinaryPrimitives.ReadUInt64LittleEndian(digest),
-                BinaryPrimitives.ReadUInt64LittleEndian(digest[8..]),
-                BinaryPrimitives.ReadUInt64LittleEndian(digest[16..]),
-                BinaryPrimitives.ReadUInt64LittleEndian(digest[24..]));
-        }
+        public bool Equals(string? x, string? y) =>
+            x is not null && y is not null
+            && CryptographicOperations.FixedTimeEquals(MemoryMarshal.AsBytes(x.AsSpan()), MemoryMarshal.AsBytes(y.AsSpan()));
+
+        public int GetHashCode(string key) => StringComparer.Ordinal.GetHashCode(key);
     }
 }

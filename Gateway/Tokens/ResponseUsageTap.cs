@@ -8,8 +8,14 @@ namespace Gateway.Tokens;
 /// back: every write and flush goes straight through. An event stream is followed event by event; any other body is
 /// copied aside (up to <see cref="MaxCopiedBytes"/>) to read its <c>usage</c> once it has been sent.
 /// </summary>
-internal sealed class ResponseUsageTap(Stream inner, Func<string?> contentType, TokenCounter counter) : Pipeline.ObservingStream(inner)
+/// <param name="inner">The client's response stream.</param>
+/// <param name="response">The response whose body it is: its headers are final by the first byte of the body.</param>
+/// <param name="counter">Counts a stream's text when no chunk reports usage.</param>
+internal sealed class ResponseUsageTap(Stream inner, HttpResponse response, TokenCounter counter) : Pipeline.ObservingStream(inner)
 {
+    /// <summary>The copy's first buffer when the body declares no length.</summary>
+    private const int FirstCopyBytes = 256;
+
     /// <summary>A larger body that is not an event stream is not read for usage.</summary>
     public const int MaxCopiedBytes = 1024 * 1024;
 
@@ -41,13 +47,14 @@ internal sealed class ResponseUsageTap(Stream inner, Func<string?> contentType, 
             {
                 // The headers are final by the first byte of the body.
                 _started = true;
-                if (UsageJson.IsEventStream(contentType()))
+                if (UsageJson.IsEventStream(response.ContentType))
                 {
                     _events = new StreamedUsageReader(counter);
                 }
                 else
                 {
-                    _copy = new ArrayBufferWriter<byte>();
+                    // Room for the whole body when it declares its length, so the copy is made once.
+                    _copy = new ArrayBufferWriter<byte>(response.ContentLength is > 0 and <= MaxCopiedBytes and var length ? (int)length : FirstCopyBytes);
                 }
             }
 

@@ -25,7 +25,7 @@ internal sealed class TokenUsageTracker
         var http = context.HttpContext;
         var deployment = context.MatchedParameters.TryGetValue("deployment-id", out var id) ? id : null;
         Request = ModelRequest.Parse(context.RequestBody.Content, deployment);
-        _tap = new ResponseUsageTap(http.Response.Body, () => http.Response.ContentType, Request.Counter);
+        _tap = new ResponseUsageTap(http.Response.Body, http.Response, Request.Counter);
         http.Response.Body = _tap;
         context.OnBackendResponse(Arrived);
         context.OnCompleted(Decided);
