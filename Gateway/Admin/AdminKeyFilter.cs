@@ -7,7 +7,7 @@ namespace Gateway.Admin;
 
 /// <summary>
 /// Lets a request through to the admin endpoints only with the admin key in <see cref="AdminApi.KeyHeader"/>, compared in
-/// constant time (SHA-256 digests of equal length), as subscription keys are. A missing or wrong key gets a 401.
+/// constant time (SHA-256 digests of equal length). A missing or wrong key gets a 401.
 /// </summary>
 internal sealed partial class AdminKeyFilter(IOptions<AdminOptions> options, ILogger<AdminKeyFilter> logger) : IEndpointFilter
 {

@@ -27,6 +27,8 @@ internal sealed class RequestContext : IContext, IRequest, IDisposable
     private List<(string Counter, RateLimiting.Lease Lease)>? _leases;
     private Dictionary<string, object>? _variables;
 
+    private static readonly IReadOnlyDictionary<string, object> NoVariables = new Dictionary<string, object>();
+
     public RequestContext(HttpContext httpContext, GatewayServices services, ApiInfo api, OperationInfo operation, IReadOnlyDictionary<string, string> matchedParameters, SubscriptionInfo? subscription, string operationPath)
     {
         HttpContext = httpContext;
@@ -58,7 +60,7 @@ internal sealed class RequestContext : IContext, IRequest, IDisposable
     /// </summary>
     public Dictionary<string, string[]> Query => _query ??= CopyQuery(HttpContext.Request.Query);
 
-    /// <summary>The request's variables (<c>set-variable</c>), made on first use, with room for a typical policy's few.</summary>
+    /// <summary>The request's variables to set (<c>set-variable</c>): made on first use, with room for a typical policy's few.</summary>
     public Dictionary<string, object> VariableStore => _variables ??= new(8, StringComparer.Ordinal);
 
     /// <summary>
@@ -103,7 +105,8 @@ internal sealed class RequestContext : IContext, IRequest, IDisposable
 
     public IUser? User => (Subscription as SubscriptionInfo)?.User;
 
-    public IReadOnlyDictionary<string, object> Variables => VariableStore;
+    /// <summary>The request's variables to read (<c>context.Variables</c>): reading makes no dictionary.</summary>
+    public IReadOnlyDictionary<string, object> Variables => (IReadOnlyDictionary<string, object>?)_variables ?? NoVariables;
 
     /// <summary>Always null: the gateway has no workspaces, and API Management gives null for an API outside one.</summary>
     public IWorkspace? Workspace => null;
@@ -207,7 +210,7 @@ internal sealed class RequestContext : IContext, IRequest, IDisposable
     /// </summary>
     public RateLimiting.Lease? HeldLease(string counter)
     {
-        // A request holds a lease or two: a list searched by name costs less than a dictionary made for each request.
+        // A request holds a lease or two: a list searched by name costs less than a dictionary.
         var at = IndexOfLease(counter);
         return at >= 0 ? _leases![at].Lease : null;
     }

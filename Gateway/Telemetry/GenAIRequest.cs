@@ -151,7 +151,7 @@ internal sealed class GenAIRequest
         attempt.StatusCode = error.Response?.StatusCode;
         attempt.ErrorType = error.Reason;
         attempt.ErrorMessage = error.Message;
-        if (_context.VariableStore.TryGetValue(BackendSelection.RetryAfterVariable, out var seconds) && seconds is int wait)
+        if (_context.Variables.TryGetValue(BackendSelection.RetryAfterVariable, out var seconds) && seconds is int wait)
         {
             attempt.RetryAfterSeconds = wait;
         }

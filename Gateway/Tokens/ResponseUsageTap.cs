@@ -41,6 +41,12 @@ internal sealed class ResponseUsageTap(Stream inner, HttpResponse response, Toke
 
     protected override void OnWritten(ReadOnlySpan<byte> bytes)
     {
+        if (bytes.IsEmpty)
+        {
+            // Nothing went by (a copy sized to its body would otherwise grow for nothing).
+            return;
+        }
+
         lock (_lock)
         {
             if (!_started)
@@ -51,10 +57,14 @@ internal sealed class ResponseUsageTap(Stream inner, HttpResponse response, Toke
                 {
                     _events = new StreamedUsageReader(counter);
                 }
+                else if (response.ContentLength > MaxCopiedBytes)
+                {
+                    _tooLarge = true;
+                }
                 else
                 {
                     // Room for the whole body when it declares its length, so the copy is made once.
-                    _copy = new ArrayBufferWriter<byte>(response.ContentLength is > 0 and <= MaxCopiedBytes and var length ? (int)length : FirstCopyBytes);
+                    _copy = new ArrayBufferWriter<byte>(response.ContentLength is > 0 and var length ? (int)length : FirstCopyBytes);
                 }
             }
 

@@ -38,7 +38,7 @@ internal sealed class ReturnResponsePolicy(ElementInfo info, string? responseVar
         var response = ResponseState.Empty();
         if (responseVariable is not null)
         {
-            if (context.VariableStore.GetValueOrDefault(responseVariable) is not ResponseState stored)
+            if (context.Variables.GetValueOrDefault(responseVariable) is not ResponseState stored)
             {
                 throw new PolicyExecutionException(Name, ErrorReasons.ResponseVariableNotFound, $"Variable '{responseVariable}' does not hold a response.");
             }

@@ -21,10 +21,12 @@ internal sealed record BenchSettings(
 {
     /// <summary>
     /// The side-by-side's targets, in the order of the table: all of them, or those <c>--targets</c> names (bare YARP
-    /// always), and <c>--baseline</c>'s last.
+    /// always); with <c>--baseline</c>, the shipped policy always and the baseline right after it, so the two follow
+    /// each other in every round.
     /// </summary>
     public IReadOnlyList<Target> Compared =>
-        [.. Only is null ? Target.All : Target.All.Where(t => t == Target.Yarp || Only.Contains(t)), .. Baseline is null ? [] : new[] { Baseline }];
+        [.. (Only is null ? Target.All : Target.All.Where(t => t == Target.Yarp || Only.Contains(t) || (Baseline is not null && t == Target.Shipped)))
+            .SelectMany(t => Baseline is not null && t == Target.Shipped ? new[] { t, Baseline } : [t])];
 
     /// <summary>Connections of the saturated load (one wrk thread): the issue's <c>wrk -t1 -c32</c>.</summary>
     public const int SaturatedConnections = 32;
