@@ -19,15 +19,13 @@ internal sealed class RequestContext : IContext, IRequest, IDisposable
     private List<Action<ResponseState>>? _onBackendResponse;
     private List<Func<RequestContext, Task>>? _beforeOutbound;
     private Dictionary<string, string>? _pendingResponseHeaders;
-    private List<(Type Type, object Value)>? _slots;
+    private SmallMap<Type, object>? _slots;
     private Dictionary<string, string[]>? _query;
     private UrlView? _originalUrl;
     private ResponseState _response = ResponseState.Empty();
     private List<PoolSession>? _poolSessions;
-    private List<(string Counter, RateLimiting.Lease Lease)>? _leases;
+    private SmallMap<string, RateLimiting.Lease>? _leases;
     private Dictionary<string, object>? _variables;
-
-    private static readonly IReadOnlyDictionary<string, object> NoVariables = new Dictionary<string, object>();
 
     public RequestContext(HttpContext httpContext, GatewayServices services, ApiInfo api, OperationInfo operation, IReadOnlyDictionary<string, string> matchedParameters, SubscriptionInfo? subscription, string operationPath)
     {
@@ -106,7 +104,7 @@ internal sealed class RequestContext : IContext, IRequest, IDisposable
     public IUser? User => (Subscription as SubscriptionInfo)?.User;
 
     /// <summary>The request's variables to read (<c>context.Variables</c>): reading makes no dictionary.</summary>
-    public IReadOnlyDictionary<string, object> Variables => (IReadOnlyDictionary<string, object>?)_variables ?? NoVariables;
+    public IReadOnlyDictionary<string, object> Variables => (IReadOnlyDictionary<string, object>?)_variables ?? System.Collections.ObjectModel.ReadOnlyDictionary<string, object>.Empty;
 
     /// <summary>Always null: the gateway has no workspaces, and API Management gives null for an API outside one.</summary>
     public IWorkspace? Workspace => null;
@@ -208,80 +206,22 @@ internal sealed class RequestContext : IContext, IRequest, IDisposable
     /// The lease this request holds on a limiter's counter (named by the limiter and the counter), if any: a counter
     /// counts a request once, however many policies name it.
     /// </summary>
-    public RateLimiting.Lease? HeldLease(string counter)
-    {
-        // A request holds a lease or two: a list searched by name costs less than a dictionary.
-        var at = IndexOfLease(counter);
-        return at >= 0 ? _leases![at].Lease : null;
-    }
+    public RateLimiting.Lease? HeldLease(string counter) => _leases is not null && _leases.TryGetValue(counter, out var lease) ? lease : null;
 
     /// <summary>The request's <typeparamref name="T"/> (a feature's per-request state: a token tracker, a transfer meter), if one was set.</summary>
     public bool TryGetSlot<T>([System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out T? value)
         where T : class
     {
-        // A request holds a few at most: a list searched by type costs less than a dictionary made for each request.
-        value = null;
-        if (_slots is null)
-        {
-            return false;
-        }
-
-        foreach (var (type, slot) in _slots)
-        {
-            if (type == typeof(T))
-            {
-                value = (T)slot;
-                return true;
-            }
-        }
-
-        return false;
+        value = _slots is not null && _slots.TryGetValue(typeof(T), out var slot) ? (T)slot : null;
+        return value is not null;
     }
 
     /// <summary>Keeps <paramref name="value"/> as the request's <typeparamref name="T"/>, one per type.</summary>
     public void SetSlot<T>(T value)
-        where T : class
-    {
-        _slots ??= new(capacity: 2);
-        for (var i = 0; i < _slots.Count; i++)
-        {
-            if (_slots[i].Type == typeof(T))
-            {
-                _slots[i] = (typeof(T), value);
-                return;
-            }
-        }
-
-        _slots.Add((typeof(T), value));
-    }
+        where T : class => (_slots ??= new()).Set(typeof(T), value);
 
     /// <summary>Records the lease that counts this request on a counter.</summary>
-    public void HoldLease(string counter, RateLimiting.Lease lease)
-    {
-        _leases ??= new(capacity: 2);
-        var at = IndexOfLease(counter);
-        if (at >= 0)
-        {
-            _leases[at] = (counter, lease);
-        }
-        else
-        {
-            _leases.Add((counter, lease));
-        }
-    }
-
-    private int IndexOfLease(string counter)
-    {
-        for (var i = 0; i < (_leases?.Count ?? 0); i++)
-        {
-            if (string.Equals(_leases![i].Counter, counter, StringComparison.Ordinal))
-            {
-                return i;
-            }
-        }
-
-        return -1;
-    }
+    public void HoldLease(string counter, RateLimiting.Lease lease) => (_leases ??= new()).Set(counter, lease);
 
     /// <summary>Headers policies add to whatever response the client finally gets (rate-limit counters, say).</summary>
     public void SetPendingResponseHeader(string name, string value) => (_pendingResponseHeaders ??= new(StringComparer.OrdinalIgnoreCase))[name] = value;
