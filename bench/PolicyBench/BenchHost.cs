@@ -75,6 +75,10 @@ internal sealed class BenchHost : IDisposable
         builder.Services.AddSingleton<IForwarderHttpClientFactory, InMemoryBackendFactory>();
         _app = builder.Build();
         _handler = _app.Services.GetRequiredService<GatewayHandler>();
+
+        // As the gateway with its admin API (the AppHost's, the side-by-side benchmark's): its page's token sums listen
+        // to the token metrics from the start, so every emitted measurement reaches a listener.
+        _app.Services.GetRequiredService<Gateway.Telemetry.TokenMetricTotals>();
     }
 
     /// <summary>A gateway on apim/ with a folder of the repository copied over it, as the README runs the examples.</summary>
