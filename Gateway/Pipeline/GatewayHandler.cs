@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using Gateway.Apim;
 using Gateway.Policies;
 using Gateway.Subscriptions;
@@ -215,7 +216,8 @@ internal sealed partial class GatewayHandler(ArtifactsProvider provider, Gateway
     // A span's name per section, made once rather than on every request.
     private static readonly string[] SectionActivityNames = [.. Enum.GetValues<PolicySection>().OrderBy(s => (int)s).Select(s => "policy " + s.ToXmlName())];
 
-    private static async Task<PolicyFlow> RunSectionAsync(RequestContext context, PolicyChain chain, PolicySection section)
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private static async ValueTask<PolicyFlow> RunSectionAsync(RequestContext context, PolicyChain chain, PolicySection section)
     {
         using var activity = GatewayTelemetry.Source.StartActivity(SectionActivityNames[(int)section]);
         var flow = await PolicyRunner.RunSectionAsync(context, chain.Innermost(section));

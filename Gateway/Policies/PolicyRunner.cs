@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using Gateway.Pipeline;
 using Gateway.Policies.Elements;
 
@@ -7,6 +8,7 @@ namespace Gateway.Policies;
 /// <summary>Runs sections and element lists, turning any failure into an error with API Management's LastError fields.</summary>
 internal static class PolicyRunner
 {
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public static async ValueTask<PolicyFlow> RunSectionAsync(RequestContext context, ExecutionFrame frame)
     {
         var elements = frame.Document[frame.Section];
@@ -19,6 +21,7 @@ internal static class PolicyRunner
         return await RunElementsAsync(context, frame, elements);
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public static async ValueTask<PolicyFlow> RunElementsAsync(RequestContext context, ExecutionFrame frame, IReadOnlyList<PolicyElement> elements)
     {
         // By index: a foreach over the interface would box an enumerator for every list run, on every request.

@@ -54,6 +54,27 @@ internal sealed class PolicyValue
 
     public string? EvaluateString(IContext context, string source) => AsString(Evaluate(context, source));
 
+    /// <summary>
+    /// Whether the value is <c>true</c>: a condition's expression is called as the <see cref="bool"/> it returns, so
+    /// that choosing a branch boxes nothing; any other value must be a boxed <c>true</c>.
+    /// </summary>
+    public bool IsTrue(IContext context, string source)
+    {
+        if (Expression is not { Kind: ExpressionKind.Condition } condition)
+        {
+            return Evaluate(context, source) is true;
+        }
+
+        try
+        {
+            return condition.EvaluateCondition(context);
+        }
+        catch (Exception ex) when (ex is not PolicyExecutionException and not OperationCanceledException)
+        {
+            throw EvaluationFailed(source, ex);
+        }
+    }
+
     public override string ToString() => _parts is not null
         ? string.Concat(_parts.Select(p => p is PolicyExpression e ? "@(" + e.Code + ")" : (string)p))
         : Expression is null ? _literal ?? string.Empty : "@(" + Expression.Code + ")";
@@ -66,9 +87,12 @@ internal sealed class PolicyValue
         }
         catch (Exception ex) when (ex is not PolicyExecutionException and not OperationCanceledException)
         {
-            throw new PolicyExecutionException(source, ErrorReasons.ExpressionValueEvaluationFailure, "Expression evaluation failed. " + ex.Message, ex);
+            throw EvaluationFailed(source, ex);
         }
     }
+
+    private static PolicyExecutionException EvaluationFailed(string source, Exception ex) =>
+        new(source, ErrorReasons.ExpressionValueEvaluationFailure, "Expression evaluation failed. " + ex.Message, ex);
 
     private static string? AsString(object? value) => value switch
     {

@@ -20,7 +20,7 @@ internal sealed class TokenMetricTotals : Admin.IResettableState, IDisposable
     private static readonly HashSet<string> TokenCounters = [PolicyMetrics.PromptTokensName, PolicyMetrics.CompletionTokensName, PolicyMetrics.TotalTokensName];
 
     private readonly MeterListener _listener = new();
-    private readonly ConcurrentDictionary<string, ConcurrentDictionary<SeriesKey, Sum>> _series = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Series> _series = new(StringComparer.Ordinal);
 
     public TokenMetricTotals(IMeterFactory meterFactory)
     {
@@ -30,10 +30,11 @@ internal sealed class TokenMetricTotals : Admin.IResettableState, IDisposable
             if (instrument.Meter.Name == PolicyMetrics.MeterName && ReferenceEquals(instrument.Meter.Scope, meterFactory)
                 && TokenCounters.Contains(instrument.Name))
             {
-                listener.EnableMeasurementEvents(instrument);
+                // The counter's series travel with each measurement as its state: no look-up of the counter by name.
+                listener.EnableMeasurementEvents(instrument, _series.GetOrAdd(instrument.Name, static _ => new Series()));
             }
         };
-        _listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) => Add(instrument.Name, value, tags));
+        _listener.SetMeasurementEventCallback<long>(static (_, value, tags, state) => ((Series)state!).Add(value, tags));
         _listener.Start();
     }
 
@@ -41,32 +42,48 @@ internal sealed class TokenMetricTotals : Admin.IResettableState, IDisposable
 
     public Admin.StateScope Scope => Admin.StateScope.Counters;
 
-    public int Count => _series.Values.Sum(s => s.Count);
+    public int Count => _series.Values.Sum(s => s.Sums.Count);
 
     /// <summary>Every series with its sum, ordered by counter and dimensions.</summary>
     public IReadOnlyList<TokenMetricTotal> Snapshot() =>
     [
-        .. _series.SelectMany(counter => counter.Value.Select(series => new TokenMetricTotal(counter.Key, series.Key.ToDictionary(), series.Value.Value)))
+        .. _series.SelectMany(counter => counter.Value.Sums.Select(series => new TokenMetricTotal(counter.Key, series.Key.ToDictionary(), series.Value.Value)))
             .OrderBy(t => t.Name, StringComparer.Ordinal)
             .ThenBy(t => string.Join("\n", t.Dimensions.Select(d => d.Key + "=" + d.Value)), StringComparer.Ordinal),
     ];
 
-    public void Reset() => _series.Clear();
+    /// <summary>Forgets every sum; the counters stay subscribed, each with its own (now empty) series.</summary>
+    public void Reset()
+    {
+        foreach (var counter in _series.Values)
+        {
+            counter.Sums.Clear();
+        }
+    }
 
     public void Dispose() => _listener.Dispose();
 
-    private void Add(string counter, long value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
+    /// <summary>One counter's sums by dimensions.</summary>
+    private sealed class Series
     {
-        var series = _series.GetOrAdd(counter, static _ => new ConcurrentDictionary<SeriesKey, Sum>(SeriesKey.Comparer));
+        public Series() => Lookup = Sums.GetAlternateLookup<ReadOnlySpan<KeyValuePair<string, object?>>>();
 
-        // Found by the measurement's own tags: no key is built for a series already known, so a request's three
-        // measurements allocate nothing here.
-        if (!series.GetAlternateLookup<ReadOnlySpan<KeyValuePair<string, object?>>>().TryGetValue(tags, out var sum))
+        public ConcurrentDictionary<SeriesKey, Sum> Sums { get; } = new(SeriesKey.Comparer);
+
+        /// <summary>The sums found by a measurement's own tags, made once (asking for it checks the comparer each time).</summary>
+        private ConcurrentDictionary<SeriesKey, Sum>.AlternateLookup<ReadOnlySpan<KeyValuePair<string, object?>>> Lookup { get; }
+
+        public void Add(long value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
         {
-            sum = series.Count < MaxSeries ? series.GetOrAdd(SeriesKey.Of(tags), _ => new Sum()) : series.GetOrAdd(SeriesKey.Overflow, _ => new Sum());
-        }
+            // Found by the measurement's own tags: no key is built for a series already known, so a request's three
+            // measurements allocate nothing here.
+            if (!Lookup.TryGetValue(tags, out var sum))
+            {
+                sum = Sums.Count < MaxSeries ? Sums.GetOrAdd(SeriesKey.Of(tags), _ => new Sum()) : Sums.GetOrAdd(SeriesKey.Overflow, _ => new Sum());
+            }
 
-        Interlocked.Add(ref sum.Value, value);
+            Interlocked.Add(ref sum.Value, value);
+        }
     }
 
     private sealed class Sum

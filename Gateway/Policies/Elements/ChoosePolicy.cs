@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Gateway.Expressions;
 using Gateway.Pipeline;
 
@@ -64,11 +65,12 @@ internal sealed class ChoosePolicy : PolicyElement
         return new ChoosePolicy(reader.Info, [.. whens], otherwise);
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public override async ValueTask<PolicyFlow> ExecuteAsync(RequestContext context, ExecutionFrame frame)
     {
         foreach (var (condition, body) in _whens)
         {
-            if (condition.Evaluate(context, Name) is true)
+            if (condition.IsTrue(context, Name))
             {
                 return await PolicyRunner.RunElementsAsync(context, frame, body);
             }

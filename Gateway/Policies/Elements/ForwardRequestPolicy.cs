@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Gateway.Backends;
 using Gateway.Forwarding;
 using Gateway.Pipeline;
@@ -63,6 +64,7 @@ internal sealed class ForwardRequestPolicy(ElementInfo info, ForwardOptions opti
         return genAI is null ? ForwardAsync(context) : ForwardObservedAsync(context, genAI);
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<PolicyFlow> ForwardAsync(RequestContext context)
     {
         var timeout = TimeoutOf(context);
@@ -85,6 +87,7 @@ internal sealed class ForwardRequestPolicy(ElementInfo info, ForwardOptions opti
         return PolicyFlow.Continue;
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<PolicyFlow> ForwardObservedAsync(RequestContext context, Telemetry.GenAIRequest genAI)
     {
         var timeout = TimeoutOf(context);

@@ -87,7 +87,7 @@ internal sealed class QuotaPolicy(
         {
             context.OnCompleted(() =>
             {
-                if (incrementCondition.Evaluate(context, Name) is true)
+                if (incrementCondition.IsTrue(context, Name))
                 {
                     callsLease?.Settle(IncrementCount(context));
                     SettleBytesWhenSent(context, bytesLease, meter);

@@ -56,7 +56,7 @@ internal sealed class RateLimitPolicy(
         {
             context.OnCompleted(() =>
             {
-                if (incrementCondition.Evaluate(context, Name) is true)
+                if (incrementCondition.IsTrue(context, Name))
                 {
                     lease.Settle(count);
                 }

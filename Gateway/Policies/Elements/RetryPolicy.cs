@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using Gateway.Backends;
 using Gateway.Expressions;
 using Gateway.Pipeline;
@@ -77,6 +78,7 @@ internal sealed class RetryPolicy(
         return TimeSpan.FromSeconds(seconds);
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public override async ValueTask<PolicyFlow> ExecuteAsync(RequestContext context, ExecutionFrame frame)
     {
         var retries = Number(count, context, "count", 1, MaxCount);
@@ -103,7 +105,7 @@ internal sealed class RetryPolicy(
             catch (PolicyExecutionException ex) when (BackendSelection.IsUnavailable(ex) && ex.Response is not null)
             {
                 context.ReplaceResponse(ex.Response);
-                if (attempt >= retries || condition.Evaluate(context, Name) is not true)
+                if (attempt >= retries || !condition.IsTrue(context, Name))
                 {
                     throw;
                 }
@@ -112,7 +114,7 @@ internal sealed class RetryPolicy(
                 continue;
             }
 
-            if (attempt >= retries || condition.Evaluate(context, Name) is not true)
+            if (attempt >= retries || !condition.IsTrue(context, Name))
             {
                 return PolicyFlow.Continue;
             }

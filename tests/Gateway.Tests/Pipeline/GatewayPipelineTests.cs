@@ -196,6 +196,36 @@ public sealed class GatewayPipelineTests : IAsyncLifetime
         Assert.Empty(_backend.Requests);
     }
 
+    [Theory]
+    [InlineData("<choose><when condition=\"@((int)context.Variables[&quot;missing&quot;] > 0)\"><set-variable name=\"n\" value=\"1\" /></when></choose>", "choose|ExpressionValueEvaluationFailure|api|inbound|choose[1]")]
+    [InlineData("<choose><when condition=\"@(false)\" /><when condition=\"@(((string)null).Length > 0)\" /></choose>", "choose|ExpressionValueEvaluationFailure|api|inbound|choose[1]")]
+    public async Task Send_ConditionThrows_RunsOnErrorWithTheElementAsSource(string inbound, string expected)
+    {
+        // A condition is called as the bool it returns (no boxing): a throw still becomes API Management's error.
+        using var apim = new TestApim($$"""
+            <policies>
+              <inbound>
+                {{inbound}}
+              </inbound>
+              <on-error>
+                <return-response>
+                  <set-status code="503" reason="Handled" />
+                  <set-header name="x-error" exists-action="override">
+                    <value>@(context.LastError.Source + "|" + context.LastError.Reason + "|" + context.LastError.Scope + "|" + context.LastError.Section + "|" + context.LastError.Path)</value>
+                  </set-header>
+                </return-response>
+              </on-error>
+            </policies>
+            """);
+        using var factory = new GatewayFactory(apim, _backend.Url);
+
+        using var response = await Send(factory, GatewayFactory.PrimaryKey);
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        Assert.Equal(expected, response.Headers.GetValues("x-error").Single());
+        Assert.Empty(_backend.Requests);
+    }
+
     [Fact]
     public async Task Send_LiteralVariableCastToInt_ThrowsAndTakesOnErrorAsInApiManagement()
     {
