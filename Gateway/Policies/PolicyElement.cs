@@ -18,6 +18,11 @@ internal abstract class PolicyElement
     /// <summary>The element lists inside this one (a choose's branches, a retry's children, a fragment's elements).</summary>
     public virtual IEnumerable<IReadOnlyList<PolicyElement>> Nested => [];
 
+    /// <summary>
+    /// Runs the element. The result must be awaited exactly once, by the caller, and never stored, combined
+    /// (<c>WhenAll</c>, <c>AsTask</c>) or read after that: the engine's methods that stay suspended across
+    /// <c>forward-request</c> reuse their state machines (<see cref="System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder{TResult}"/>).
+    /// </summary>
     public abstract ValueTask<PolicyFlow> ExecuteAsync(RequestContext context, ExecutionFrame frame);
 }
 

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Gateway.Pipeline;
 
 namespace Gateway.Policies.Elements;
@@ -28,6 +29,7 @@ internal sealed class LimitConcurrencyPolicy(ElementInfo info, PolicyValue key, 
         return key is null || maxCount is null ? null : new LimitConcurrencyPolicy(reader.Info, key, maxCount.Value, children);
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public override async ValueTask<PolicyFlow> ExecuteAsync(RequestContext context, ExecutionFrame frame)
     {
         var name = key.EvaluateString(context, Name) ?? string.Empty;

@@ -79,6 +79,41 @@ public sealed class RetryPolicyTests : IAsyncLifetime
         Assert.Equal("forward-request BackendConnectionFailure after 1 try", response.Headers.GetValues("x-error").Single());
     }
 
+    [Fact]
+    [Covers("retry", "condition")]
+    public async Task Retry_ConditionThrows_OnErrorRunsWithTheRetryAsSource()
+    {
+        // The condition is called as the bool it returns; a throw in it is still API Management's
+        // ExpressionValueEvaluationFailure, with the retry as its source, after the one forward it followed.
+        _backend.Statuses.Enqueue(500);
+        using var apim = new TestApim("""
+            <policies>
+              <inbound>
+                <set-backend-service backend-id="aoai-eastus2-gpt-4o" />
+              </inbound>
+              <backend>
+                <retry condition="@(((string)context.Variables["missing"]).Length > 0)" count="3" interval="0">
+                  <forward-request buffer-request-body="true" />
+                </retry>
+              </backend>
+              <on-error>
+                <return-response>
+                  <set-status code="503" reason="Service Unavailable" />
+                  <set-header name="x-error" exists-action="override">
+                    <value>@(context.LastError.Source + " " + context.LastError.Reason + " " + context.LastError.Section + " " + context.LastError.Path)</value>
+                  </set-header>
+                </return-response>
+              </on-error>
+            </policies>
+            """);
+        using var factory = new GatewayFactory(apim, _backend.Url);
+        using var response = await factory.CreateClient().PostChatAsync();
+
+        Assert.Equal(503, (int)response.StatusCode);
+        Assert.Equal("retry ExpressionValueEvaluationFailure backend retry[1]", response.Headers.GetValues("x-error").Single());
+        Assert.Single(_backend.Requests);
+    }
+
     [Theory]
     [InlineData("""interval="5" """, 2, new[] { 5.0, 5.0 })]
     [InlineData("""interval="2" delta="3" """, 3, new[] { 2.0, 5.0, 8.0 })]
