@@ -1,4 +1,4 @@
-using System.Buffers;
+using Gateway.Pipeline;
 using Gateway.Tokens;
 
 namespace Gateway.Telemetry;
@@ -7,15 +7,14 @@ namespace Gateway.Telemetry;
 /// In front of the client's response stream while GenAI telemetry listens: notes when the first byte of the body went
 /// out, and reads what the answer says about itself (<see cref="GenAIResponseFacts"/>) as it goes by, without holding
 /// anything back: an event stream chunk by chunk (through the same line reader as the token usage), any other body
-/// copied aside up to <see cref="ResponseUsageTap.MaxCopiedBytes"/>.
+/// copied aside (a <see cref="BodyCopy"/>).
 /// </summary>
-internal sealed class GenAIResponseTap(Stream inner, Func<string?> contentType, TimeProvider time, bool captureText) : Pipeline.ObservingStream(inner)
+internal sealed class GenAIResponseTap(Stream inner, Func<string?> contentType, TimeProvider time, bool captureText) : ObservingStream(inner)
 {
     private readonly Lock _lock = new();
     private StreamedUsageReader? _events;
     private GenAIResponseFacts? _streamFacts;
-    private ArrayBufferWriter<byte>? _copy;
-    private bool _tooLarge;
+    private BodyCopy? _copy;
 
     /// <summary>The timestamp (on the gateway's clock) of the body's first byte; null before it.</summary>
     public long? FirstWrite { get; private set; }
@@ -23,7 +22,10 @@ internal sealed class GenAIResponseTap(Stream inner, Func<string?> contentType, 
     /// <summary>Whether the body went out as an event stream.</summary>
     public bool Streamed => _events is not null;
 
-    /// <summary>What the body that went by said; null when nothing went by, or too much of something that is not a stream.</summary>
+    /// <summary>
+    /// What the body that went by said; null when nothing went by, or too much of something that is not a stream. Read
+    /// once, when the body has been sent: a copied body is given back as it is read.
+    /// </summary>
     public GenAIResponseFacts? Facts()
     {
         lock (_lock)
@@ -34,14 +36,12 @@ internal sealed class GenAIResponseTap(Stream inner, Func<string?> contentType, 
                 return _streamFacts;
             }
 
-            if (_copy is null || _tooLarge)
+            return _copy?.Read(captureText, static (body, captureText) =>
             {
-                return null;
-            }
-
-            var facts = new GenAIResponseFacts(captureText);
-            facts.ReadBody(_copy.WrittenSpan);
-            return facts;
+                var facts = new GenAIResponseFacts(captureText);
+                facts.ReadBody(body);
+                return facts;
+            });
         }
     }
 
@@ -65,7 +65,7 @@ internal sealed class GenAIResponseTap(Stream inner, Func<string?> contentType, 
                 }
                 else
                 {
-                    _copy = new ArrayBufferWriter<byte>();
+                    _copy = new BodyCopy(declaredLength: null);
                 }
             }
 
@@ -73,17 +73,9 @@ internal sealed class GenAIResponseTap(Stream inner, Func<string?> contentType, 
             {
                 _events.Write(bytes);
             }
-            else if (!_tooLarge && _copy is not null)
+            else
             {
-                if (_copy.WrittenCount + bytes.Length > ResponseUsageTap.MaxCopiedBytes)
-                {
-                    _tooLarge = true;
-                    _copy.Clear();
-                }
-                else
-                {
-                    _copy.Write(bytes);
-                }
+                _copy?.Append(bytes);
             }
         }
     }

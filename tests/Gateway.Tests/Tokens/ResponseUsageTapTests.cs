@@ -44,7 +44,7 @@ public class ResponseUsageTapTests
     public async Task Result_BodyDeclaredLargerThanTheCopyLimit_IsNotCopiedAndReportsNothing()
     {
         var bytes = Encoding.UTF8.GetBytes(Completion);
-        var (tap, client) = Tap("application/json", ResponseUsageTap.MaxCopiedBytes + 1L);
+        var (tap, client) = Tap("application/json", Gateway.Pipeline.BodyCopy.MaxBytes + 1L);
 
         await tap.WriteAsync(bytes);
 
