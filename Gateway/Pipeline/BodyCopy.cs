@@ -18,6 +18,7 @@ internal sealed class BodyCopy
     private byte[]? _buffer;
     private int _length;
 
+    /// <summary>A copy for a body about to go by.</summary>
     /// <param name="declaredLength">The body's declared length, if any: room for all of it at once, or nothing copied when it is over the limit.</param>
     public BodyCopy(long? declaredLength)
     {
@@ -35,13 +36,13 @@ internal sealed class BodyCopy
             return;
         }
 
-        var length = _length + bytes.Length;
-        if (length > MaxBytes)
+        if (bytes.Length > MaxBytes - _length)
         {
             Release();
             return;
         }
 
+        var length = _length + bytes.Length;
         if (length > _buffer.Length)
         {
             var larger = ArrayPool<byte>.Shared.Rent(Math.Min(MaxBytes, Math.Max(length, _buffer.Length * 2)));

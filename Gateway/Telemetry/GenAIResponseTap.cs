@@ -23,8 +23,8 @@ internal sealed class GenAIResponseTap(Stream inner, Func<string?> contentType, 
     public bool Streamed => _events is not null;
 
     /// <summary>
-    /// What the body that went by said; null when nothing went by, or too much of something that is not a stream. Read
-    /// once, when the body has been sent: a copied body is given back as it is read.
+    /// What the body that went by said; null when nothing went by, or too much of something that is not a stream. Called
+    /// when the body has been sent: a copied body is given back as it is read, so it reads once.
     /// </summary>
     public GenAIResponseFacts? Facts()
     {

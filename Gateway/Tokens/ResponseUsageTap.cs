@@ -19,8 +19,8 @@ internal sealed class ResponseUsageTap(Stream inner, HttpResponse response, Toke
     private bool _started;
 
     /// <summary>
-    /// The usage of what has gone by: reported, or (for an event stream) counted; null when nothing reports any. Read
-    /// once, when the body has been sent: a copied body is given back as it is read.
+    /// The usage of what has gone by: reported, or (for an event stream) counted; null when nothing reports any. Called
+    /// when the body has been sent: a copied body is given back as it is read, so it reads once.
     /// </summary>
     public TokenUsage? Result(ModelRequest request)
     {

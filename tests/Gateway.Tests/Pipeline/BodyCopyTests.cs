@@ -7,6 +7,7 @@ public class BodyCopyTests
     [Theory]
     [InlineData(null)]
     [InlineData(10L)]
+    [InlineData(0L)]
     public void Read_PiecesPastTheFirstBuffer_GivesTheWholeBodyOnce(long? declaredLength)
     {
         var body = Enumerable.Range(0, 5000).Select(i => (byte)i).ToArray();
@@ -18,6 +19,19 @@ public class BodyCopyTests
         }
 
         Assert.Equal(body, copy.Read(0, static (bytes, _) => bytes.ToArray()));
+
+        // Its buffer went back to the pool: what comes after is not kept.
+        copy.Append(body);
+        Assert.Null(copy.Read(0, static (bytes, _) => bytes.ToArray()));
+    }
+
+    [Fact]
+    public void Read_ReaderThrows_GivesTheBufferBackAllTheSame()
+    {
+        var copy = new BodyCopy(declaredLength: 3);
+        copy.Append([1, 2, 3]);
+
+        Assert.Throws<InvalidOperationException>(() => { copy.Read(0, static int (_, _) => throw new InvalidOperationException()); });
         Assert.Null(copy.Read(0, static (bytes, _) => bytes.ToArray()));
     }
 

@@ -1,4 +1,5 @@
 using System.Text;
+using Gateway.Pipeline;
 using Gateway.Tokens;
 using Microsoft.AspNetCore.Http;
 
@@ -44,7 +45,7 @@ public class ResponseUsageTapTests
     public async Task Result_BodyDeclaredLargerThanTheCopyLimit_IsNotCopiedAndReportsNothing()
     {
         var bytes = Encoding.UTF8.GetBytes(Completion);
-        var (tap, client) = Tap("application/json", Gateway.Pipeline.BodyCopy.MaxBytes + 1L);
+        var (tap, client) = Tap("application/json", BodyCopy.MaxBytes + 1L);
 
         await tap.WriteAsync(bytes);
 
