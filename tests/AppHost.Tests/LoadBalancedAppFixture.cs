@@ -6,6 +6,7 @@ using Aspire.Hosting.ApplicationModel;
 using Aspire.Hosting.Testing;
 using Gateway.Apim.Model;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace AppHost.Tests;
 
@@ -174,6 +175,38 @@ public class LoadBalancedAppFixture : IAsyncLifetime
             var target = Path.Combine(to, Path.GetRelativePath(from, file));
             Directory.CreateDirectory(Path.GetDirectoryName(target)!);
             File.Copy(file, target, overwrite: true);
+        }
+    }
+
+    /// <summary>
+    /// Starts a stopped mock account as the dashboard's button does, and returns once it answers <c>/health</c> at its
+    /// address again. Not Aspire's wait for a healthy resource: the start command returns while the resource still reads
+    /// Finished, which that wait (told by the testing builder to stop on an unavailable resource) takes for a failed
+    /// start; and a restarted resource may carry its last run's health until its first check.
+    /// </summary>
+    public async Task StartMockAsync(string account, CancellationToken cancellation)
+    {
+        var commands = App.Services.GetRequiredService<ResourceCommandService>();
+        var started = await commands.ExecuteCommandAsync(account, KnownResourceCommands.StartCommand, cancellation);
+        Assert.True(started.Success, started.Message);
+        await App.ResourceNotifications.WaitForResourceAsync(account, KnownResourceStates.Running, cancellation);
+        var health = new Uri(MockUrls[account], "/health");
+        while (true)
+        {
+            try
+            {
+                using var response = await Http.GetAsync(health, cancellation);
+                if (response.IsSuccessStatusCode)
+                {
+                    return;
+                }
+            }
+            catch (HttpRequestException)
+            {
+                // Not listening yet.
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(200), cancellation);
         }
     }
 
