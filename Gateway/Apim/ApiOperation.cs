@@ -3,7 +3,9 @@ namespace Gateway.Apim;
 /// <summary>An operation of an API: its id (the OpenAPI operationId), method and URL template relative to the API path.</summary>
 internal sealed class ApiOperation
 {
-    private readonly string[] _segments;
+    // The template's segments after the API path: a literal, or a parameter's name (Parameter true).
+    private readonly (string Text, bool Parameter)[] _segments;
+    private readonly int _parameters;
 
     public ApiOperation(string id, string method, string urlTemplate, IReadOnlyDictionary<(int Status, string ContentType), string>? examples = null)
     {
@@ -11,7 +13,8 @@ internal sealed class ApiOperation
         Id = id;
         Method = method;
         UrlTemplate = urlTemplate;
-        _segments = urlTemplate.Trim('/').Split('/');
+        _segments = [.. urlTemplate.Trim('/').Split('/').Select(t => t.Length > 2 && t[0] == '{' && t[^1] == '}' ? (t[1..^1], true) : (t, false))];
+        _parameters = _segments.Count(s => s.Parameter);
     }
 
     public string Id { get; }
@@ -23,8 +26,11 @@ internal sealed class ApiOperation
     /// <summary>The response examples of the API definition, by status code and content type (what <c>mock-response</c> answers).</summary>
     public IReadOnlyDictionary<(int Status, string ContentType), string> Examples { get; }
 
-    /// <summary>Matches the (decoded) path segments after the API path; template parameters are captured into <paramref name="parameters"/>.</summary>
-    public bool TryMatch(string method, ReadOnlySpan<string> segments, Dictionary<string, string> parameters)
+    /// <summary>
+    /// Whether <paramref name="method"/> and the (decoded) path after the API path, split at <paramref name="segments"/>,
+    /// match this operation: as many segments, each literal equal but for case, each parameter not empty.
+    /// </summary>
+    public bool Matches(string method, ReadOnlySpan<char> path, ReadOnlySpan<Range> segments)
     {
         if (!string.Equals(method, Method, StringComparison.OrdinalIgnoreCase) || segments.Length != _segments.Length)
         {
@@ -33,22 +39,29 @@ internal sealed class ApiOperation
 
         for (var i = 0; i < _segments.Length; i++)
         {
-            var template = _segments[i];
-            if (template.Length > 2 && template[0] == '{' && template[^1] == '}')
-            {
-                if (segments[i].Length == 0)
-                {
-                    return false;
-                }
-
-                parameters[template[1..^1]] = segments[i];
-            }
-            else if (!string.Equals(template, segments[i], StringComparison.OrdinalIgnoreCase))
+            var (text, parameter) = _segments[i];
+            var segment = path[segments[i]];
+            if (parameter ? segment.IsEmpty : !segment.Equals(text, StringComparison.OrdinalIgnoreCase))
             {
                 return false;
             }
         }
 
         return true;
+    }
+
+    /// <summary>The template parameters' values in a path this operation <see cref="Matches"/>, by name (case ignored).</summary>
+    public Dictionary<string, string> Parameters(ReadOnlySpan<char> path, ReadOnlySpan<Range> segments)
+    {
+        var parameters = new Dictionary<string, string>(_parameters, StringComparer.OrdinalIgnoreCase);
+        for (var i = 0; i < _segments.Length; i++)
+        {
+            if (_segments[i].Parameter)
+            {
+                parameters[_segments[i].Text] = path[segments[i]].ToString();
+            }
+        }
+
+        return parameters;
     }
 }

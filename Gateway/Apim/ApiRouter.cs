@@ -4,6 +4,9 @@ namespace Gateway.Apim;
 internal sealed class ApiRouter : IDisposable
 {
     // The routes in Routes' order, each with its path as a PathString, made once rather than per request.
+    // Paths with more segments than this (none of Azure OpenAI's) split into an array rather than on the stack.
+    private const int MaxStackSegments = 32;
+
     private readonly (ApiRoute Route, PathString Prefix)[] _routes;
 
     public ApiRouter(IReadOnlyList<ApiRoute> routes)
@@ -34,18 +37,29 @@ internal sealed class ApiRouter : IDisposable
                 continue;
             }
 
-            var segments = (remainder.Value ?? string.Empty).Trim('/').Split('/');
-            // One dictionary for all the operations tried: an operation that fails to match may have written some
-            // parameters, so it is cleared before the next.
-            var parameters = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
-            foreach (var operation in route.Definition.Operations)
+            if (Find(route, method, remainder) is { } match)
             {
-                if (operation.TryMatch(method ?? operation.Method, segments, parameters))
-                {
-                    return new ApiMatch(route, operation, parameters, remainder.ToUriComponent());
-                }
+                return match;
+            }
+        }
 
-                parameters.Clear();
+        return null;
+    }
+
+    /// <summary>The first operation of <paramref name="route"/> that <paramref name="remainder"/> (the path after the API's) matches.</summary>
+    private static ApiMatch? Find(ApiRoute route, string? method, PathString remainder)
+    {
+        // The segments as ranges of the path, not strings: only the matched operation's parameters are copied out.
+        var path = (remainder.Value ?? string.Empty).AsSpan().Trim('/');
+        var count = path.Count('/') + 1;
+        var segments = count <= MaxStackSegments ? stackalloc Range[count] : new Range[count];
+        path.Split(segments, '/');
+        var operations = route.Definition.Operations;
+        for (var i = 0; i < operations.Count; i++)
+        {
+            if (operations[i].Matches(method ?? operations[i].Method, path, segments))
+            {
+                return new ApiMatch(route, operations[i], operations[i].Parameters(path, segments), remainder.ToUriComponent());
             }
         }
 
