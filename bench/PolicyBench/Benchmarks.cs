@@ -102,29 +102,17 @@ public class ShippedPolicyBenchmarks : IDisposable
         var cpu = System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime;
         var allocated = GC.GetTotalAllocatedBytes(precise: true);
         long requests = 0;
-        long filler = 0;
         while (clock.Elapsed < duration)
         {
             await host.SendAsync();
-            if (sampler is not null)
-            {
-                // The runtime samples one allocation every 100 KB: with the same allocations in the same order on every
-                // request, the samples would fall on the same few objects each time. A filler of random size breaks that
-                // (its bytes are counted apart, and left out of the request's).
-                var before = GC.GetAllocatedBytesForCurrentThread();
-                GC.KeepAlive(new byte[Random.Shared.Next(0, 512)]);
-                filler += GC.GetAllocatedBytesForCurrentThread() - before;
-            }
-
             requests++;
         }
 
         cpu = System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime - cpu;
         allocated = GC.GetTotalAllocatedBytes(precise: true) - allocated;
-        Console.WriteLine($"{requests} requests, {clock.Elapsed.TotalMicroseconds / requests:F1} us each, {cpu.TotalMicroseconds / requests:F1} us of CPU each (all threads), {(allocated - filler) / requests:N0} bytes allocated each");
+        Console.WriteLine($"{requests} requests, {clock.Elapsed.TotalMicroseconds / requests:F1} us each, {cpu.TotalMicroseconds / requests:F1} us of CPU each (all threads), {allocated / requests:N0} bytes allocated each");
         if (sampler is not null)
         {
-            Console.WriteLine($"(System.Byte[] below includes the sampling filler, {filler / requests:N0} bytes a request)");
             sampler.Report(Console.Out, allocated / requests);
         }
 

@@ -7,7 +7,7 @@ using Gateway.Bench;
 // To profile one of the side-by-side policies in memory (attach perf or dotnet-trace to the process it prints):
 //   dotnet run -c Release --project bench/PolicyBench -- loop shipped|article|forward-only|FOLDER SECONDS [allocations]
 // (FOLDER: files copied over apim/, as the examples are; e.g. one fragment emptied, to see what it costs.)
-// ("allocations" adds the types allocated, sampled from the runtime's allocation ticks; it slows the loop.)
+// ("allocations" adds the types allocated, from the runtime's randomized allocation sampling, .NET 10; it slows the loop.)
 if (args is ["loop", var policy, var seconds, ..] && args.Length <= 4)
 {
     var allocations = args.Length == 4 && args[3] == "allocations";
