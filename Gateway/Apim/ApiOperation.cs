@@ -5,7 +5,7 @@ internal sealed class ApiOperation
 {
     // The template's segments after the API path: a literal, or a parameter's name (Parameter true).
     private readonly (string Text, bool Parameter)[] _segments;
-    private readonly int _parameters;
+    private readonly int _parameterCount;
 
     public ApiOperation(string id, string method, string urlTemplate, IReadOnlyDictionary<(int Status, string ContentType), string>? examples = null)
     {
@@ -14,7 +14,7 @@ internal sealed class ApiOperation
         Method = method;
         UrlTemplate = urlTemplate;
         _segments = [.. urlTemplate.Trim('/').Split('/').Select(t => t.Length > 2 && t[0] == '{' && t[^1] == '}' ? (t[1..^1], true) : (t, false))];
-        _parameters = _segments.Count(s => s.Parameter);
+        _parameterCount = _segments.Count(s => s.Parameter);
     }
 
     public string Id { get; }
@@ -51,9 +51,9 @@ internal sealed class ApiOperation
     }
 
     /// <summary>The template parameters' values in a path this operation <see cref="Matches"/>, by name (case ignored).</summary>
-    public Dictionary<string, string> Parameters(ReadOnlySpan<char> path, ReadOnlySpan<Range> segments)
+    public Dictionary<string, string> CaptureParameters(ReadOnlySpan<char> path, ReadOnlySpan<Range> segments)
     {
-        var parameters = new Dictionary<string, string>(_parameters, StringComparer.OrdinalIgnoreCase);
+        var parameters = new Dictionary<string, string>(_parameterCount, StringComparer.OrdinalIgnoreCase);
         for (var i = 0; i < _segments.Length; i++)
         {
             if (_segments[i].Parameter)

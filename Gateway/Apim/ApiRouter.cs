@@ -3,10 +3,11 @@ namespace Gateway.Apim;
 /// <summary>Matches a request to an API by its path (longest first) and then to one of the API's operations.</summary>
 internal sealed class ApiRouter : IDisposable
 {
-    // The routes in Routes' order, each with its path as a PathString, made once rather than per request.
-    // Paths with more segments than this (none of Azure OpenAI's) split into an array rather than on the stack.
+    // Paths with more segments than this split into an array rather than on the stack: none can match, as ASP.NET Core's
+    // routes (the operations' telemetry endpoints) allow 28 segments in all.
     private const int MaxStackSegments = 32;
 
+    // The routes in Routes' order, each with its path as a PathString, made once rather than per request.
     private readonly (ApiRoute Route, PathString Prefix)[] _routes;
 
     public ApiRouter(IReadOnlyList<ApiRoute> routes)
@@ -37,7 +38,7 @@ internal sealed class ApiRouter : IDisposable
                 continue;
             }
 
-            if (Find(route, method, remainder) is { } match)
+            if (FindOperation(route, method, remainder) is { } match)
             {
                 return match;
             }
@@ -47,19 +48,20 @@ internal sealed class ApiRouter : IDisposable
     }
 
     /// <summary>The first operation of <paramref name="route"/> that <paramref name="remainder"/> (the path after the API's) matches.</summary>
-    private static ApiMatch? Find(ApiRoute route, string? method, PathString remainder)
+    private static ApiMatch? FindOperation(ApiRoute route, string? method, PathString remainder)
     {
         // The segments as ranges of the path, not strings: only the matched operation's parameters are copied out.
         var path = (remainder.Value ?? string.Empty).AsSpan().Trim('/');
         var count = path.Count('/') + 1;
         var segments = count <= MaxStackSegments ? stackalloc Range[count] : new Range[count];
-        path.Split(segments, '/');
+        var split = path.Split(segments, '/');
+        System.Diagnostics.Debug.Assert(split == count, "one range a segment");
         var operations = route.Definition.Operations;
         for (var i = 0; i < operations.Count; i++)
         {
             if (operations[i].Matches(method ?? operations[i].Method, path, segments))
             {
-                return new ApiMatch(route, operations[i], operations[i].Parameters(path, segments), remainder.ToUriComponent());
+                return new ApiMatch(route, operations[i], operations[i].CaptureParameters(path, segments), remainder.ToUriComponent());
             }
         }
 

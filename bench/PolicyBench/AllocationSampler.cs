@@ -33,11 +33,18 @@ internal sealed class AllocationSampler : EventListener
             return;
         }
 
-        var type = eventData.Payload![eventData.PayloadNames.IndexOf("TypeName")] as string ?? "?";
-        var size = Convert.ToDouble(eventData.Payload[eventData.PayloadNames.IndexOf("ObjectSize")], CultureInfo.InvariantCulture);
+        var typeAt = eventData.PayloadNames.IndexOf("TypeName");
+        var sizeAt = eventData.PayloadNames.IndexOf("ObjectSize");
+        if (typeAt < 0 || sizeAt < 0)
+        {
+            return;
+        }
+
+        var type = eventData.Payload![typeAt] as string ?? "?";
+        var size = Convert.ToDouble(eventData.Payload[sizeAt], CultureInfo.InvariantCulture);
         // An object of size s is sampled with probability 1 - e^(-s/d): weighed by its inverse, the sum estimates the bytes.
         var bytes = size / (1 - Math.Exp(-size / MeanSamplingDistance));
-        _bytesByType.AddOrUpdate(type, bytes, (_, sum) => sum + bytes);
+        _bytesByType.AddOrUpdate(type, static (_, bytes) => bytes, static (_, sum, bytes) => sum + bytes, bytes);
         Interlocked.Increment(ref _samples);
     }
 

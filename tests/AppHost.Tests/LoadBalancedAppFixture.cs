@@ -179,10 +179,11 @@ public class LoadBalancedAppFixture : IAsyncLifetime
     }
 
     /// <summary>
-    /// Starts a stopped mock account as the dashboard's button does, and returns once it answers <c>/health</c> at its
-    /// address again. Not Aspire's wait for a healthy resource: the start command returns while the resource still reads
-    /// Finished, which that wait (told by the testing builder to stop on an unavailable resource) takes for a failed
-    /// start; and a restarted resource may carry its last run's health until its first check.
+    /// Starts a stopped mock account as the dashboard's button does, checks it comes back at the address the gateway
+    /// knows, and returns once it answers <c>/health</c> there (else waits until <paramref name="cancellation"/>). Not
+    /// Aspire's wait for a healthy resource: the start command returns while the resource still reads Finished, which
+    /// that wait (told by the testing builder to stop on an unavailable resource) takes for a failed start; and a
+    /// restarted resource may carry its last run's health until its first check.
     /// </summary>
     public async Task StartMockAsync(string account, CancellationToken cancellation)
     {
@@ -190,6 +191,7 @@ public class LoadBalancedAppFixture : IAsyncLifetime
         var started = await commands.ExecuteCommandAsync(account, KnownResourceCommands.StartCommand, cancellation);
         Assert.True(started.Success, started.Message);
         await App.ResourceNotifications.WaitForResourceAsync(account, KnownResourceStates.Running, cancellation);
+        Assert.Equal(MockUrls[account], App.GetEndpoint(account, "http"));
         var health = new Uri(MockUrls[account], "/health");
         while (true)
         {
@@ -201,9 +203,9 @@ public class LoadBalancedAppFixture : IAsyncLifetime
                     return;
                 }
             }
-            catch (HttpRequestException)
+            catch (Exception ex) when (ex is HttpRequestException || (ex is TaskCanceledException && !cancellation.IsCancellationRequested))
             {
-                // Not listening yet.
+                // Not listening yet, or not answering within the client's timeout.
             }
 
             await Task.Delay(TimeSpan.FromMilliseconds(200), cancellation);

@@ -20,11 +20,11 @@ public sealed class ApiOperationTests
     }
 
     [Fact]
-    public void Parameters_AreTheMatchedSegments_AsSent_ByNameWithoutCase()
+    public void CaptureParameters_AreTheMatchedSegments_AsSent_ByNameWithoutCase()
     {
         const string path = "deployments/My-GPT-4o/chat/completions";
 
-        var parameters = Chat.Parameters(path, Split(path));
+        var parameters = Chat.CaptureParameters(path, Split(path));
 
         Assert.Equal("My-GPT-4o", Assert.Single(parameters).Value);
         Assert.Equal("My-GPT-4o", parameters["DEPLOYMENT-ID"]);
@@ -36,7 +36,7 @@ public sealed class ApiOperationTests
         var root = new ApiOperation("Root", "GET", "/");
 
         Assert.True(root.Matches("GET", string.Empty, Split(string.Empty)));
-        Assert.Empty(root.Parameters(string.Empty, Split(string.Empty)));
+        Assert.Empty(root.CaptureParameters(string.Empty, Split(string.Empty)));
         Assert.False(root.Matches("GET", "models", Split("models")));
     }
 

@@ -38,13 +38,30 @@ public sealed class ApiPathTests : IDisposable
     }
 
     [Fact]
-    public async Task APathOfManySegments_MatchesNoOperation()
+    public async Task AnOperationOfManySegments_Matches_AndOneSegmentMoreOrLessDoesNot()
     {
+        // 27 segments after the API's one: ASP.NET Core's routes (the operations' telemetry endpoints) allow 28 in all.
+        var template = string.Concat(Enumerable.Range(1, 26).Select(i => $"/s{i}")) + "/{last}";
+        var openApiFile = Path.Combine(Path.GetDirectoryName(_apim.PolicyPath)!, "openapi.json");
+        var openApi = JsonNode.Parse(File.ReadAllText(openApiFile))!;
+        openApi["paths"]![template] = JsonNode.Parse("""{ "post": { "operationId": "Long_Create" } }""");
+        File.WriteAllText(openApiFile, openApi.ToJsonString());
         using var factory = new GatewayFactory(_apim, "http://127.0.0.1:9");
+        var client = factory.CreateClient();
+        var path = "/openai" + template.Replace("{last}", "end", StringComparison.Ordinal);
 
-        using var response = await factory.CreateClient().PostChatAsync("/openai/deployments/gpt-4o/chat/completions" + string.Concat(Enumerable.Repeat("/x", 40)) + "?api-version=2024-10-21");
+        using var matched = await client.PostChatAsync(path + "?api-version=2024-10-21");
+        using var longer = await client.PostChatAsync(path + "/more?api-version=2024-10-21");
+        using var shorter = await client.PostChatAsync(path[..path.LastIndexOf('/')] + "?api-version=2024-10-21");
 
-        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        // More segments than the router splits on the stack (it splits into an array then): no operation, no error.
+        using var far = await client.PostChatAsync(path + string.Concat(Enumerable.Repeat("/x", 40)) + "?api-version=2024-10-21");
+
+        Assert.Equal(HttpStatusCode.OK, matched.StatusCode);
+        Assert.Equal("Long_Create", await matched.Content.ReadAsStringAsync());
+        Assert.Equal(HttpStatusCode.NotFound, longer.StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, shorter.StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, far.StatusCode);
     }
 
     public void Dispose() => _apim.Dispose();
