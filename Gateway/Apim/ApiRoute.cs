@@ -22,12 +22,24 @@ internal sealed class ApiRoute(ApiEntity entity, ApiDefinition definition, ApiPo
     /// </summary>
     public IReadOnlyDictionary<ApiOperation, Endpoint> TelemetryEndpoints { get; } = definition.Operations.ToDictionary(
         operation => operation,
-        operation => (Endpoint)new RouteEndpoint(
-            _ => Task.CompletedTask,
-            RoutePatternFactory.Parse(RouteOf(entity, operation)),
-            order: 0,
-            new EndpointMetadataCollection(new HttpMethodMetadata([operation.Method]), new OperationRoute(RouteOf(entity, operation))),
-            $"{operation.Method} {RouteOf(entity, operation)}"));
+        operation => EndpointOf(entity, operation));
+
+    private static Endpoint EndpointOf(ApiEntity entity, ApiOperation operation)
+    {
+        var route = RouteOf(entity, operation);
+        var metadata = new EndpointMetadataCollection(new HttpMethodMetadata([operation.Method]), new OperationRoute(route));
+        var name = $"{operation.Method} {route}";
+        try
+        {
+            return new RouteEndpoint(_ => Task.CompletedTask, RoutePatternFactory.Parse(route), order: 0, metadata, name);
+        }
+        catch (InvalidOperationException)
+        {
+            // ASP.NET Core's route patterns allow 28 segments. A longer operation is served all the same: its HTTP metrics
+            // still name its route (OperationRoute); only a tracer that reads the route pattern finds none.
+            return new Endpoint(_ => Task.CompletedTask, metadata, name);
+        }
+    }
 
     /// <summary>The operation's route under the API's path; an API with an empty path is served at the root.</summary>
     private static string RouteOf(ApiEntity entity, ApiOperation operation) =>

@@ -3,8 +3,7 @@ namespace Gateway.Apim;
 /// <summary>Matches a request to an API by its path (longest first) and then to one of the API's operations.</summary>
 internal sealed class ApiRouter : IDisposable
 {
-    // Paths with more segments than this split into an array rather than on the stack: none can match, as ASP.NET Core's
-    // routes (the operations' telemetry endpoints) allow 28 segments in all.
+    // Paths with more segments than this (Azure OpenAI's have under ten) split into an array rather than on the stack.
     private const int MaxStackSegments = 32;
 
     // The routes in Routes' order, each with its path as a PathString, made once rather than per request.
