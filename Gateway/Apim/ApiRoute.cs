@@ -7,6 +7,9 @@ namespace Gateway.Apim;
 /// <summary>A loaded API: its entity, operations and policies.</summary>
 internal sealed class ApiRoute(ApiEntity entity, ApiDefinition definition, ApiPolicies policies) : IDisposable
 {
+    // The most segments an ASP.NET Core route pattern may have (its parser throws InvalidOperationException beyond).
+    private const int RoutePatternMaxSegments = 28;
+
     public ApiEntity Entity { get; } = entity;
 
     public ApiInfo Info { get; } = new(entity);
@@ -18,25 +21,29 @@ internal sealed class ApiRoute(ApiEntity entity, ApiDefinition definition, ApiPo
     /// <summary>
     /// One endpoint per operation, named by its route (<c>/openai/deployments/{deployment-id}/chat/completions</c>).
     /// The gateway marks each request with its operation's endpoint, so traces and HTTP metrics are per operation
-    /// rather than the gateway's catch-all route.
+    /// rather than the gateway's catch-all route (traces not for a route too long for a pattern: TelemetryEndpoint).
     /// </summary>
     public IReadOnlyDictionary<ApiOperation, Endpoint> TelemetryEndpoints { get; } = definition.Operations.ToDictionary(
         operation => operation,
-        operation => EndpointOf(entity, operation));
+        operation => TelemetryEndpoint(operation.Method, RouteOf(entity, operation)));
 
-    private static Endpoint EndpointOf(ApiEntity entity, ApiOperation operation)
+    /// <summary>
+    /// The endpoint that names an operation in telemetry: a route endpoint, whose pattern OpenTelemetry's ASP.NET Core
+    /// instrumentation reads for the span's <c>http.route</c>. A route of more segments than ASP.NET Core's patterns
+    /// allow gets a plain endpoint: the operation is served all the same and its HTTP metrics still name the route
+    /// (<see cref="OperationRoute"/>), but its spans have no <c>http.route</c>. A template the pattern parser refuses
+    /// (<c>RoutePatternException</c>) still fails the load.
+    /// </summary>
+    internal static Endpoint TelemetryEndpoint(string method, string route)
     {
-        var route = RouteOf(entity, operation);
-        var metadata = new EndpointMetadataCollection(new HttpMethodMetadata([operation.Method]), new OperationRoute(route));
-        var name = $"{operation.Method} {route}";
+        var metadata = new EndpointMetadataCollection(new HttpMethodMetadata([method]), new OperationRoute(route));
+        var name = $"{method} {route}";
         try
         {
             return new RouteEndpoint(_ => Task.CompletedTask, RoutePatternFactory.Parse(route), order: 0, metadata, name);
         }
-        catch (InvalidOperationException)
+        catch (InvalidOperationException) when (route.AsSpan().Count('/') > RoutePatternMaxSegments)
         {
-            // ASP.NET Core's route patterns allow 28 segments. A longer operation is served all the same: its HTTP metrics
-            // still name its route (OperationRoute); only a tracer that reads the route pattern finds none.
             return new Endpoint(_ => Task.CompletedTask, metadata, name);
         }
     }

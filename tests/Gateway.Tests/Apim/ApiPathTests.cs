@@ -41,7 +41,7 @@ public sealed class ApiPathTests : IDisposable
     public async Task AnOperationOfManySegments_Matches_AndOneSegmentMoreOrLessDoesNot()
     {
         // More segments than the router splits on the stack (it splits into an array then), and than ASP.NET Core's route
-        // patterns allow (28), which the operations' telemetry endpoints use.
+        // patterns allow (28): its telemetry endpoint is a plain one.
         var template = string.Concat(Enumerable.Range(1, 40).Select(i => $"/s{i}")) + "/{last}";
         var openApiFile = Path.Combine(Path.GetDirectoryName(_apim.PolicyPath)!, "openapi.json");
         var openApi = JsonNode.Parse(File.ReadAllText(openApiFile))!;
@@ -54,13 +54,11 @@ public sealed class ApiPathTests : IDisposable
         using var matched = await client.PostChatAsync(path + "?api-version=2024-10-21");
         using var longer = await client.PostChatAsync(path + "/more?api-version=2024-10-21");
         using var shorter = await client.PostChatAsync(path[..path.LastIndexOf('/')] + "?api-version=2024-10-21");
-        using var far = await client.PostChatAsync(path + string.Concat(Enumerable.Repeat("/x", 40)) + "?api-version=2024-10-21");
 
         Assert.Equal(HttpStatusCode.OK, matched.StatusCode);
         Assert.Equal("Long_Create", await matched.Content.ReadAsStringAsync());
         Assert.Equal(HttpStatusCode.NotFound, longer.StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, shorter.StatusCode);
-        Assert.Equal(HttpStatusCode.NotFound, far.StatusCode);
     }
 
     public void Dispose() => _apim.Dispose();
