@@ -5,6 +5,9 @@ namespace Gateway.Bench.SideBySide.Harness;
 /// <summary>
 /// What one run does: the side-by-side rounds (warm-up per target; durations per target and round), or one sustained
 /// target. Defaults make a full run of about 10 minutes on a 2-core machine; <c>--quick</c> is a smoke run of about 1.5.
+/// A round's saturated load is short (<see cref="Saturated"/>) and there are many rounds: this machine's speed drifts
+/// over tens of seconds, and targets alternated every few seconds share the drift; the paced load, which needs no such
+/// alternation, runs in every <see cref="PacedEvery"/>-th round only.
 /// </summary>
 internal sealed record BenchSettings(
     int Rounds,
@@ -17,8 +20,12 @@ internal sealed record BenchSettings(
     bool Pin = false,
     long? MemoryRequests = null,
     IReadOnlyList<Target>? Only = null,
-    Target? Baseline = null)
+    Target? Baseline = null,
+    int PacedEvery = 1)
 {
+    /// <summary>Whether <paramref name="round"/> (from 1) also takes the paced load: the first, then every <see cref="PacedEvery"/>-th.</summary>
+    public bool PacesIn(int round) => (round - 1) % PacedEvery == 0;
+
     /// <summary>
     /// The side-by-side's targets, in the order of the table: all of them, or those <c>--targets</c> names (bare YARP
     /// always); with <c>--baseline</c>, the shipped policy always and the baseline right after it, so the two follow
@@ -60,9 +67,9 @@ internal sealed record BenchSettings(
                bench/side-by-side.sh --memory [REQUESTS] [--target yarp|shipped|article|forward-only] [--pin]
         """;
 
-    public static BenchSettings Default { get; } = new(6, JitWarmup, TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(5), 200, null, "shipped");
+    public static BenchSettings Default { get; } = new(30, JitWarmup, TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(5), 200, null, "shipped", PacedEvery: 5);
 
-    public static BenchSettings Quick { get; } = new(2, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(3), TimeSpan.FromSeconds(2), 20, null, "shipped");
+    public static BenchSettings Quick { get; } = new(4, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(2), 20, null, "shipped", PacedEvery: 2);
 
     /// <summary>Reads the command line; null (after printing why) when it is not understood.</summary>
     public static BenchSettings? Parse(string[] args, TextWriter error)

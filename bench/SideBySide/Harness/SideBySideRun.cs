@@ -4,11 +4,12 @@ namespace Gateway.Bench.SideBySide.Harness;
 
 /// <summary>
 /// The side-by-side comparison: one trivial backend and one process per target for the whole run, each warmed up in
-/// turn; then rounds, in each of which every target in turn (the order reversed every other round) takes a saturated
-/// and a paced load. A round's targets are measured within about a minute of each other, so a drift of the machine
-/// (this kind of machine serves the same process at different speeds from one minute to the next) weighs on them alike:
-/// each ratio to bare YARP is taken within its round, and the table gives the medians over the rounds. Streamed
-/// requests and RSS are measured once per target, after the rounds.
+/// turn; then many short rounds, in each of which every target in turn (the order reversed every other round) takes a
+/// saturated load of a few seconds, and in some rounds a paced load. A round's targets are measured within seconds of
+/// each other, so a drift of the machine (this kind of machine serves the same process at speeds a third apart over
+/// tens of seconds) weighs on them alike: each ratio to bare YARP is taken within its round, and the table gives the
+/// medians over the rounds, and the middle half of the ratios. Streamed requests and RSS are measured once per target,
+/// after the rounds.
 /// </summary>
 internal sealed class SideBySideRun(BenchSettings settings, TargetLauncher launcher, StreamProbe probe, TextWriter output, TextWriter progress)
 {
@@ -44,7 +45,7 @@ internal sealed class SideBySideRun(BenchSettings settings, TargetLauncher launc
                     var measurement = await MeasureAsync(running[target], round, mixes[target]);
                     measurements.Add(measurement);
                     progress.WriteLine($"round {round}/{settings.Rounds}, {target.Title}: {measurement.SaturatedRps:F0} RPS, {measurement.CpuMicrosecondsPerRequest:F0} µs CPU/request ({measurement.SystemMicrosecondsPerRequest:F0} kernel), "
-                        + $"paced p50 {measurement.PacedP50Ms:F2} ms p99 {measurement.PacedP99Ms:F2} ms");
+                        + (double.IsNaN(measurement.PacedP50Ms) ? string.Empty : $"paced p50 {measurement.PacedP50Ms:F2} ms p99 {measurement.PacedP99Ms:F2} ms"));
                 }
             }
 
@@ -79,17 +80,22 @@ internal sealed class SideBySideRun(BenchSettings settings, TargetLauncher launc
         mix.Add(saturated);
         await launcher.AfterLoadAsync(running);
 
-        var paced = await Wrk.RunAsync(running.Url, launcher.SubscriptionKey, BenchSettings.PacedConnections, settings.Paced, settings.Pin, BenchSettings.PacedThinkMilliseconds);
-        mix.Add(paced);
-        await launcher.AfterLoadAsync(running);
+        WrkResult? paced = null;
+        if (settings.PacesIn(round))
+        {
+            paced = await Wrk.RunAsync(running.Url, launcher.SubscriptionKey, BenchSettings.PacedConnections, settings.Paced, settings.Pin, BenchSettings.PacedThinkMilliseconds);
+            mix.Add(paced);
+            await launcher.AfterLoadAsync(running);
+        }
+
         return new Measurement(
             running.Target,
             round,
             saturated.RequestsPerSecond,
             saturated.Requests == 0 ? double.NaN : cpu.Total * 1e6 / saturated.Requests,
             saturated.Requests == 0 ? double.NaN : cpu.System * 1e6 / saturated.Requests,
-            paced.P50Us / 1000.0,
-            paced.P99Us / 1000.0);
+            paced is null ? double.NaN : paced.P50Us / 1000.0,
+            paced is null ? double.NaN : paced.P99Us / 1000.0);
     }
 
     private void Report(List<Measurement> measurements, List<TargetEnd> ends, Dictionary<Target, StatusMix> mixes, DateTimeOffset started, string loadBefore)
@@ -102,19 +108,19 @@ internal sealed class SideBySideRun(BenchSettings settings, TargetLauncher launc
         output.WriteLine($"- load average (1/5/15 min): {loadBefore} before, {RunConditions.LoadAverage()} after; {(DateTimeOffset.UtcNow - started).TotalMinutes:F1} minutes");
         output.WriteLine($"- one process per target for the whole run, each warmed up with {settings.Warmup.TotalSeconds:F0} s of saturated load; "
             + $"then {settings.Rounds} rounds, each target in turn (order reversed every other round): saturated `wrk -t1 -c{BenchSettings.SaturatedConnections} -d{settings.Saturated.TotalSeconds:F0}s`, "
-            + $"paced `wrk -t1 -c{BenchSettings.PacedConnections} -d{settings.Paced.TotalSeconds:F0}s` with {BenchSettings.PacedThinkMilliseconds} ms think time; "
-            + $"ratios taken within each round; figures are medians over the rounds (ratio: median, and lowest–highest); "
+            + $"and in every {Ordinal(settings.PacedEvery)}{(settings.PacedEvery > 1 ? " " : string.Empty)}round from the first paced `wrk -t1 -c{BenchSettings.PacedConnections} -d{settings.Paced.TotalSeconds:F0}s` with {BenchSettings.PacedThinkMilliseconds} ms think time; "
+            + $"ratios taken within each round; figures are medians over the rounds (ratio: median, and the middle half of the rounds, 25th–75th percentile); "
             + $"after the rounds, {settings.Streams} sequential streamed requests per target, and its RSS");
         output.WriteLine($"- CPUs: {CpuPinning.Describe(settings.Pin)}");
         output.WriteLine();
-        output.WriteLine("| target | saturated RPS | ratio to bare YARP (same round) | paced p50/p99 ms | TTFB streamed ms | RSS MB | CPU µs/request (kernel) | status mix |");
+        output.WriteLine("| target | saturated RPS | ratio to bare YARP (same round; middle half) | paced p50/p99 ms | TTFB streamed ms | RSS MB | CPU µs/request (kernel) | status mix |");
         output.WriteLine("|---|--:|--:|--:|--:|--:|--:|---|");
         foreach (var end in ends)
         {
             var own = measurements.Where(m => m.Target == end.Target).ToList();
             var ratios = own.Select(Ratio).ToList();
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"| {end.Target.Title} | {Stats.Median(own.Select(m => m.SaturatedRps)):N0} | {Stats.Median(ratios):F2}× ({ratios.Min():F2}–{ratios.Max():F2}) | "
+                $"| {end.Target.Title} | {Stats.Median(own.Select(m => m.SaturatedRps)):N0} | {Stats.Median(ratios):F2}× ({Stats.Quantile(ratios, 0.25):F2}–{Stats.Quantile(ratios, 0.75):F2}) | "
                 + $"{Stats.Median(own.Select(m => m.PacedP50Ms)):F2} / {Stats.Median(own.Select(m => m.PacedP99Ms)):F2} | "
                 + $"{end.FirstEventMs:F2} | {end.RssMegabytes:F0} | "
                 + $"{Stats.Median(own.Select(m => m.CpuMicrosecondsPerRequest)):F0} ({Stats.Median(own.Select(m => m.SystemMicrosecondsPerRequest)):F0}) | {mixes[end.Target]} |"));
@@ -129,7 +135,9 @@ internal sealed class SideBySideRun(BenchSettings settings, TargetLauncher launc
             output.WriteLine();
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"This checkout's shipped policy over the baseline's, within each round: saturated RPS {Stats.Median(changes.Select(c => c.Rps)):F3}× "
-                + $"({changes.Min(c => c.Rps):F3}–{changes.Max(c => c.Rps):F3}), CPU per request {Stats.Median(changes.Select(c => c.Cpu)):F3}× ({changes.Min(c => c.Cpu):F3}–{changes.Max(c => c.Cpu):F3})."));
+                + $"(middle half {Stats.Quantile(changes.Select(c => c.Rps), 0.25):F3}–{Stats.Quantile(changes.Select(c => c.Rps), 0.75):F3}), "
+                + $"CPU per request {Stats.Median(changes.Select(c => c.Cpu)):F3}× ({Stats.Quantile(changes.Select(c => c.Cpu), 0.25):F3}–{Stats.Quantile(changes.Select(c => c.Cpu), 0.75):F3}), "
+                + $"over {changes.Count} rounds."));
         }
 
         output.WriteLine();
@@ -141,7 +149,7 @@ internal sealed class SideBySideRun(BenchSettings settings, TargetLauncher launc
         foreach (var m in measurements.OrderBy(m => m.Round).ThenBy(m => order.IndexOf(m.Target)))
         {
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"| {m.Round} | {m.Target.Title} | {m.SaturatedRps:N0} | {Ratio(m):F2}× | {m.PacedP50Ms:F2} / {m.PacedP99Ms:F2} | {m.CpuMicrosecondsPerRequest:F0} ({m.SystemMicrosecondsPerRequest:F0}) |"));
+                $"| {m.Round} | {m.Target.Title} | {m.SaturatedRps:N0} | {Ratio(m):F2}× | {(double.IsNaN(m.PacedP50Ms) ? "–" : $"{m.PacedP50Ms:F2} / {m.PacedP99Ms:F2}")} | {m.CpuMicrosecondsPerRequest:F0} ({m.SystemMicrosecondsPerRequest:F0}) |"));
         }
 
         output.WriteLine();
@@ -156,6 +164,14 @@ internal sealed class SideBySideRun(BenchSettings settings, TargetLauncher launc
         output.WriteLine("Circuit breakers tripped (the gateway's log; with the trivial backend only requests that wrk cuts off at the end "
             + "of a load trip one), closed again before each load: " + string.Join(", ", ends.Where(e => e.Target.Kind == TargetKind.Gateway).Select(e => $"{e.Target.Key} {e.BreakerTrips}")));
     }
+
+    private static string Ordinal(int n) => n switch
+    {
+        1 => string.Empty,
+        2 => "second",
+        3 => "third",
+        _ => n.ToString(CultureInfo.InvariantCulture) + "th",
+    };
 
     /// <summary>What the gateway logs when a breaker trips (Gateway/Backends/CircuitBreakers.cs).</summary>
     public const string BreakerTripped = "circuit breaker rule";

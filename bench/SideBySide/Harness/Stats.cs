@@ -3,7 +3,10 @@ namespace Gateway.Bench.SideBySide.Harness;
 internal static class Stats
 {
     /// <summary>The median (the mean of the middle two for an even count); NaN for none.</summary>
-    public static double Median(IEnumerable<double> values)
+    public static double Median(IEnumerable<double> values) => Quantile(values, 0.5);
+
+    /// <summary>The <paramref name="q"/> quantile (0 to 1), interpolated between the two nearest values; NaN for none.</summary>
+    public static double Quantile(IEnumerable<double> values, double q)
     {
         var sorted = values.Where(v => !double.IsNaN(v)).Order().ToArray();
         if (sorted.Length == 0)
@@ -11,7 +14,9 @@ internal static class Stats
             return double.NaN;
         }
 
-        var middle = sorted.Length / 2;
-        return sorted.Length % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+        var at = q * (sorted.Length - 1);
+        var below = (int)Math.Floor(at);
+        var above = Math.Min(below + 1, sorted.Length - 1);
+        return sorted[below] + ((at - below) * (sorted[above] - sorted[below]));
     }
 }
