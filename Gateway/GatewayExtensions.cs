@@ -61,7 +61,8 @@ internal static partial class GatewayExtensions
         });
         builder.Services.AddOptions<ForwardingOptions>().BindConfiguration(ForwardingOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddHttpForwarder();
-        builder.Services.AddSingleton<Yarp.ReverseProxy.Forwarder.IForwarderHttpClientFactory, Yarp.ReverseProxy.Forwarder.ForwarderHttpClientFactory>();
+        builder.Services.AddSingleton<Yarp.ReverseProxy.Forwarder.IForwarderHttpClientFactory>(services =>
+            new BackendClientFactory(BackendClientFactory.JoinsTraces(services.GetRequiredService<IConfiguration>())));
         builder.Services.AddSingleton<ArtifactsProvider>();
         builder.Services.AddSingleton<BackendForwarder>();
         builder.Services.AddSingleton<LocalSigningKey>();

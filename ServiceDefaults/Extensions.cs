@@ -21,6 +21,13 @@ public static class Extensions
     /// <summary>The liveness endpoint every service maps; it runs the checks tagged <c>live</c>.</summary>
     public const string AliveEndpointPath = "/alive";
 
+    /// <summary>
+    /// Whether this service exports its telemetry: an OTLP endpoint is set (the AppHost sets it to the dashboard). Without
+    /// one, the services record no traces, metrics or logs for OpenTelemetry.
+    /// </summary>
+    public static bool ExportsTelemetry(Microsoft.Extensions.Configuration.IConfiguration configuration) =>
+        !string.IsNullOrWhiteSpace(configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]);
+
     /// <summary>Adds OpenTelemetry, default health checks and service discovery.</summary>
     /// <param name="builder">The application builder.</param>
     /// <param name="extraMeters">Meter names of the service's own instruments.</param>
@@ -41,7 +48,7 @@ public static class Extensions
         // OTLP endpoint): without an exporter every span, measurement and log record would be made for nobody, on every
         // request, and an instrument nothing listens to reports itself disabled, so the services skip their recording.
         // Tests that read spans or metrics in process listen with their own ActivityListener or MeterListener.
-        if (string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
+        if (!ExportsTelemetry(builder.Configuration))
         {
             return;
         }

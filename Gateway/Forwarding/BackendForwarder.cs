@@ -12,13 +12,13 @@ namespace Gateway.Forwarding;
 /// the response headers (a slow upload counts, a long stream after the headers does not), as in API Management; the
 /// connection itself is dropped after <see cref="ForwardingOptions.IdleTimeout"/> without traffic.
 /// </summary>
-internal sealed class BackendForwarder(IHttpForwarder forwarder, IForwarderHttpClientFactory clientFactory, TimeProvider time, IOptions<ForwardingOptions> options)
+internal sealed class BackendForwarder(IHttpForwarder forwarder, IForwarderHttpClientFactory clientFactory, TimeProvider time, IOptions<ForwardingOptions> options, IConfiguration configuration)
 {
     private const string Source = "forward-request";
     private const string TimeoutMessage = "Request to the backend service timed out";
 
     private readonly HttpMessageInvoker _client = BackendHttpClient.Create(clientFactory);
-    private readonly Lazy<HttpMessageInvoker> _redirectingClient = new(() => BackendHttpClient.Create(new RedirectingClientFactory()));
+    private readonly Lazy<HttpMessageInvoker> _redirectingClient = new(() => BackendHttpClient.Create(new BackendClientFactory(BackendClientFactory.JoinsTraces(configuration), followRedirects: true)));
 
     public async Task ForwardAsync(RequestContext context, ForwardOptions forward, TimeSpan timeout, bool followRedirects = false)
     {
@@ -140,14 +140,4 @@ internal sealed class BackendForwarder(IHttpForwarder forwarder, IForwarderHttpC
         !http.RequestAborted.IsCancellationRequested
         && http.Features.Get<IForwarderErrorFeature>()?.Exception is AggregateException { InnerExceptions: [var body, HttpRequestException] }
         && body is not BadHttpRequestException;
-}
-
-/// <summary>YARP's client with automatic redirects on, for <c>forward-request follow-redirects="true"</c>.</summary>
-internal sealed class RedirectingClientFactory : ForwarderHttpClientFactory
-{
-    protected override void ConfigureHandler(ForwarderHttpClientContext context, System.Net.Http.SocketsHttpHandler handler)
-    {
-        base.ConfigureHandler(context, handler);
-        handler.AllowAutoRedirect = true;
-    }
 }

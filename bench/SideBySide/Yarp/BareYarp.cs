@@ -6,8 +6,10 @@ namespace Gateway.Bench.SideBySide.Yarp;
 
 /// <summary>
 /// YARP's <see cref="IHttpForwarder"/> alone: every request forwarded to <c>Backend</c> (a URL) with the gateway's own
-/// HTTP client (<see cref="BackendHttpClient"/>) and the gateway's default forward-request (HTTP/1.1, 120 s), no
-/// policy, no telemetry. The floor any gateway built on YARP can reach on this machine.
+/// HTTP client (<see cref="BackendHttpClient"/>, from the gateway's <see cref="BackendClientFactory"/> as the gateway
+/// makes it when it exports nothing: no client span, trace headers passed through) and the gateway's default
+/// forward-request (HTTP/1.1, 120 s), no policy, no telemetry. The floor any gateway built on YARP can reach on this
+/// machine.
 /// </summary>
 internal static class BareYarp
 {
@@ -21,8 +23,9 @@ internal static class BareYarp
         var app = builder.Build();
         var destination = app.Configuration["Backend"] ?? throw new InvalidOperationException("Give the backend's URL: --Backend=http://...");
         var forwarder = app.Services.GetRequiredService<IHttpForwarder>();
-        // The factory the gateway registers (AddHttpForwarder registers none), so the handler is the gateway's.
-        var client = BackendHttpClient.Create(new ForwarderHttpClientFactory());
+        // The factory the gateway registers (AddHttpForwarder registers none), so the handler is the gateway's; like
+        // the gateway without an OTLP endpoint, it does not join traces.
+        var client = BackendHttpClient.Create(new BackendClientFactory(joinTraces: false));
         var config = new ForwarderRequestConfig
         {
             ActivityTimeout = TimeSpan.FromSeconds(120),
