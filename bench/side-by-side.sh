@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The side-by-side HTTP benchmark (docs/performance.md): a trivial backend, bare YARP and the gateway with three
 # policies, under the same wrk load, one process each, in Release.
-#   bench/side-by-side.sh                      6 rounds, about 10 minutes; prints one markdown table
+#   bench/side-by-side.sh                      30 short rounds, about 10.5 minutes; prints one markdown table
 #   bench/side-by-side.sh --quick              a smoke run, about 1.5 minutes
 #   bench/side-by-side.sh --rounds 3
 #   bench/side-by-side.sh --targets shipped    bare YARP and the shipped policy only (an A/B in about 4 minutes)

@@ -8,7 +8,7 @@ namespace Gateway.Forwarding;
 /// <list type="bullet">
 /// <item>whether the call joins the request's trace. Only when the gateway exports its telemetry (an OTLP endpoint is
 /// set, as the AppHost sets it): then HttpClient makes a client span for each call and the backend gets a
-/// <c>traceparent</c> naming it. Otherwise no client span is made for nobody, and the trace headers the client sent
+/// <c>traceparent</c> naming it. Otherwise no client span is made (nobody would see it), and the trace headers the client sent
 /// go to the backend unchanged (YARP's pass-through proxy, <c>ActivityHeadersPropagator = null</c>), so a client's own
 /// trace still reaches the backend;</item>
 /// <item>whether it follows redirects (<c>forward-request follow-redirects="true"</c>).</item>

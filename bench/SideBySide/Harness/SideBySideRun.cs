@@ -40,12 +40,33 @@ internal sealed class SideBySideRun(BenchSettings settings, TargetLauncher launc
             var measurements = new List<Measurement>();
             for (var round = 1; round <= settings.Rounds; round++)
             {
-                foreach (var target in round % 2 == 1 ? targets : targets.Reverse())
+                // Every saturated load of the round first, then (in a paced round) every paced load: the saturated loads
+                // stay within seconds of each other.
+                var order = round % 2 == 1 ? targets : [.. targets.Reverse()];
+                var saturated = new List<Measurement>();
+                foreach (var target in order)
                 {
-                    var measurement = await MeasureAsync(running[target], round, mixes[target]);
-                    measurements.Add(measurement);
-                    progress.WriteLine($"round {round}/{settings.Rounds}, {target.Title}: {measurement.SaturatedRps:F0} RPS, {measurement.CpuMicrosecondsPerRequest:F0} µs CPU/request ({measurement.SystemMicrosecondsPerRequest:F0} kernel), "
-                        + (double.IsNaN(measurement.PacedP50Ms) ? string.Empty : $"paced p50 {measurement.PacedP50Ms:F2} ms p99 {measurement.PacedP99Ms:F2} ms"));
+                    var measurement = await SaturatedAsync(running[target], round, mixes[target]);
+                    saturated.Add(measurement);
+                    progress.WriteLine($"round {round}/{settings.Rounds}, {target.Title}: {measurement.SaturatedRps:F0} RPS, {measurement.CpuMicrosecondsPerRequest:F0} µs CPU/request ({measurement.SystemMicrosecondsPerRequest:F0} kernel)");
+                }
+
+                foreach (var measurement in saturated)
+                {
+                    var paced = settings.PacesIn(round) ? await PacedAsync(running[measurement.Target], mixes[measurement.Target]) : measurement;
+                    measurements.Add(paced);
+                    if (!double.IsNaN(paced.PacedP50Ms))
+                    {
+                        progress.WriteLine($"round {round}/{settings.Rounds}, {paced.Target.Title}: paced p50 {paced.PacedP50Ms:F2} ms p99 {paced.PacedP99Ms:F2} ms");
+                    }
+
+                    async Task<Measurement> PacedAsync(RunningTarget target, StatusMix mix)
+                    {
+                        var load = await Wrk.RunAsync(target.Url, launcher.SubscriptionKey, BenchSettings.PacedConnections, settings.Paced, settings.Pin, BenchSettings.PacedThinkMilliseconds);
+                        mix.Add(load);
+                        await launcher.AfterLoadAsync(target);
+                        return measurement with { PacedP50Ms = load.P50Us / 1000.0, PacedP99Ms = load.P99Us / 1000.0 };
+                    }
                 }
             }
 
@@ -71,7 +92,8 @@ internal sealed class SideBySideRun(BenchSettings settings, TargetLauncher launc
         }
     }
 
-    private async Task<Measurement> MeasureAsync(RunningTarget running, int round, StatusMix mix)
+    /// <summary>The saturated load of one round; the paced figures NaN until a paced load gives them.</summary>
+    private async Task<Measurement> SaturatedAsync(RunningTarget running, int round, StatusMix mix)
     {
         var pid = running.Process.Pid;
         var cpuBefore = ProcStats.CpuTimes(pid);
@@ -79,23 +101,14 @@ internal sealed class SideBySideRun(BenchSettings settings, TargetLauncher launc
         var cpu = ProcStats.CpuTimes(pid) - cpuBefore;
         mix.Add(saturated);
         await launcher.AfterLoadAsync(running);
-
-        WrkResult? paced = null;
-        if (settings.PacesIn(round))
-        {
-            paced = await Wrk.RunAsync(running.Url, launcher.SubscriptionKey, BenchSettings.PacedConnections, settings.Paced, settings.Pin, BenchSettings.PacedThinkMilliseconds);
-            mix.Add(paced);
-            await launcher.AfterLoadAsync(running);
-        }
-
         return new Measurement(
             running.Target,
             round,
             saturated.RequestsPerSecond,
             saturated.Requests == 0 ? double.NaN : cpu.Total * 1e6 / saturated.Requests,
             saturated.Requests == 0 ? double.NaN : cpu.System * 1e6 / saturated.Requests,
-            paced is null ? double.NaN : paced.P50Us / 1000.0,
-            paced is null ? double.NaN : paced.P99Us / 1000.0);
+            double.NaN,
+            double.NaN);
     }
 
     private void Report(List<Measurement> measurements, List<TargetEnd> ends, Dictionary<Target, StatusMix> mixes, DateTimeOffset started, string loadBefore)
@@ -108,7 +121,7 @@ internal sealed class SideBySideRun(BenchSettings settings, TargetLauncher launc
         output.WriteLine($"- load average (1/5/15 min): {loadBefore} before, {RunConditions.LoadAverage()} after; {(DateTimeOffset.UtcNow - started).TotalMinutes:F1} minutes");
         output.WriteLine($"- one process per target for the whole run, each warmed up with {settings.Warmup.TotalSeconds:F0} s of saturated load; "
             + $"then {settings.Rounds} rounds, each target in turn (order reversed every other round): saturated `wrk -t1 -c{BenchSettings.SaturatedConnections} -d{settings.Saturated.TotalSeconds:F0}s`, "
-            + $"and in every {Ordinal(settings.PacedEvery)}{(settings.PacedEvery > 1 ? " " : string.Empty)}round from the first paced `wrk -t1 -c{BenchSettings.PacedConnections} -d{settings.Paced.TotalSeconds:F0}s` with {BenchSettings.PacedThinkMilliseconds} ms think time; "
+            + $"then, in rounds 1, {1 + settings.PacedEvery}, {1 + (2 * settings.PacedEvery)}… (every {settings.PacedEvery}), paced `wrk -t1 -c{BenchSettings.PacedConnections} -d{settings.Paced.TotalSeconds:F0}s` with {BenchSettings.PacedThinkMilliseconds} ms think time; "
             + $"ratios taken within each round; figures are medians over the rounds (ratio: median, and the middle half of the rounds, 25th–75th percentile); "
             + $"after the rounds, {settings.Streams} sequential streamed requests per target, and its RSS");
         output.WriteLine($"- CPUs: {CpuPinning.Describe(settings.Pin)}");
@@ -164,14 +177,6 @@ internal sealed class SideBySideRun(BenchSettings settings, TargetLauncher launc
         output.WriteLine("Circuit breakers tripped (the gateway's log; with the trivial backend only requests that wrk cuts off at the end "
             + "of a load trip one), closed again before each load: " + string.Join(", ", ends.Where(e => e.Target.Kind == TargetKind.Gateway).Select(e => $"{e.Target.Key} {e.BreakerTrips}")));
     }
-
-    private static string Ordinal(int n) => n switch
-    {
-        1 => string.Empty,
-        2 => "second",
-        3 => "third",
-        _ => n.ToString(CultureInfo.InvariantCulture) + "th",
-    };
 
     /// <summary>What the gateway logs when a breaker trips (Gateway/Backends/CircuitBreakers.cs).</summary>
     public const string BreakerTripped = "circuit breaker rule";

@@ -17,6 +17,9 @@ internal static class Stats
         var at = q * (sorted.Length - 1);
         var below = (int)Math.Floor(at);
         var above = Math.Min(below + 1, sorted.Length - 1);
-        return sorted[below] + ((at - below) * (sorted[above] - sorted[below]));
+        var fraction = at - below;
+
+        // Not interpolated when it need not be: 0 × ∞ and ∞ − ∞ are NaN (a round whose bare YARP served nothing gives ∞).
+        return fraction == 0 || sorted[above] == sorted[below] ? sorted[below] : sorted[below] + (fraction * (sorted[above] - sorted[below]));
     }
 }

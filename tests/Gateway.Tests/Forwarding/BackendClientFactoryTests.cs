@@ -9,16 +9,16 @@ public sealed class BackendClientFactoryTests : IAsyncLifetime
 {
     private RecordingBackend _backend = null!;
 
-    public async Task InitializeAsync() => _backend = await RecordingBackend.StartAsync();
+    public async Task InitializeAsync() => _backend = await RecordingBackend.StartAsync().WaitAsync(TestTimeouts.Request);
 
-    public async Task DisposeAsync() => await _backend.DisposeAsync();
+    public async Task DisposeAsync() => await _backend.DisposeAsync().AsTask().WaitAsync(TestTimeouts.Request);
 
     [Fact]
     public async Task WithoutJoiningTraces_TheClientsTraceHeadersReachTheBackendUnchanged()
     {
         var incoming = $"00-{ActivityTraceId.CreateRandom()}-{ActivitySpanId.CreateRandom()}-01";
 
-        var received = await SendUnderTheRequestsSpanAsync(new BackendClientFactory(joinTraces: false), incoming, "/pass-through");
+        var (received, _) = await SendUnderTheRequestsSpanAsync(new BackendClientFactory(joinTraces: false), incoming, "/pass-through");
 
         Assert.Equal(incoming, received.Headers["traceparent"]);
     }
@@ -26,7 +26,7 @@ public sealed class BackendClientFactoryTests : IAsyncLifetime
     [Fact]
     public async Task WithoutJoiningTraces_NoTraceHeaderIsAdded()
     {
-        var received = await SendUnderTheRequestsSpanAsync(new BackendClientFactory(joinTraces: false), traceparent: null, "/none-added");
+        var (received, _) = await SendUnderTheRequestsSpanAsync(new BackendClientFactory(joinTraces: false), traceparent: null, "/none-added");
 
         Assert.False(received.Headers.ContainsKey("traceparent"));
     }
@@ -37,16 +37,19 @@ public sealed class BackendClientFactoryTests : IAsyncLifetime
         var traceId = ActivityTraceId.CreateRandom();
         var clientSpan = ActivitySpanId.CreateRandom();
 
-        var received = await SendUnderTheRequestsSpanAsync(new BackendClientFactory(joinTraces: true), $"00-{traceId}-{clientSpan}-01", "/joined");
+        var (received, requestSpan) = await SendUnderTheRequestsSpanAsync(new BackendClientFactory(joinTraces: true), $"00-{traceId}-{clientSpan}-01", "/joined");
 
+        // The trace goes on, and the parent is neither the client's span nor the request's: the call's own.
         var parts = received.Headers["traceparent"].Split('-');
         Assert.Equal(traceId.ToHexString(), parts[1]);
         Assert.NotEqual(clientSpan.ToHexString(), parts[2]);
+        Assert.NotEqual(requestSpan.ToHexString(), parts[2]);
     }
 
     [Theory]
     [InlineData(null, false)]
     [InlineData("", false)]
+    [InlineData("  ", false)]
     [InlineData("http://localhost:4317", true)]
     public void JoinsTraces_OnlyWhenTelemetryIsExported(string? otlpEndpoint, bool joins)
     {
@@ -63,16 +66,17 @@ public sealed class BackendClientFactoryTests : IAsyncLifetime
         _backend.Statuses.Enqueue(302);
         using var client = BackendHttpClient.Create(new BackendClientFactory(joinTraces: false, followRedirects));
 
-        using var response = await client.SendAsync(new HttpRequestMessage(HttpMethod.Get, _backend.Url + "/moved"), CancellationToken.None);
+        using var response = await client.SendAsync(new HttpRequestMessage(HttpMethod.Get, _backend.Url + "/moved"), CancellationToken.None).WaitAsync(TestTimeouts.Request);
 
         Assert.Equal(status, (int)response.StatusCode);
     }
 
     /// <summary>
     /// Sends as YARP forwards under the gateway: inside the request's span (which ASP.NET Core starts for every request),
-    /// with the client's <c>traceparent</c> copied onto the outgoing request.
+    /// with the client's <c>traceparent</c> copied onto the outgoing request. Gives what the backend received and the
+    /// request span's id.
     /// </summary>
-    private async Task<RecordedRequest> SendUnderTheRequestsSpanAsync(BackendClientFactory factory, string? traceparent, string path)
+    private async Task<(RecordedRequest Received, ActivitySpanId RequestSpan)> SendUnderTheRequestsSpanAsync(BackendClientFactory factory, string? traceparent, string path)
     {
         using var client = BackendHttpClient.Create(factory);
         using var span = new Activity("request");
@@ -88,8 +92,8 @@ public sealed class BackendClientFactoryTests : IAsyncLifetime
             request.Headers.TryAddWithoutValidation("traceparent", traceparent);
         }
 
-        using var response = await client.SendAsync(request, CancellationToken.None);
+        using var response = await client.SendAsync(request, CancellationToken.None).WaitAsync(TestTimeouts.Request);
         response.EnsureSuccessStatusCode();
-        return await _backend.ArrivalAsync(path);
+        return (await _backend.ArrivalAsync(path), span.SpanId);
     }
 }
