@@ -41,26 +41,33 @@ internal static class ExpressionEmitter
             References(),
             new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, optimizationLevel: OptimizationLevel.Release, nullableContextOptions: NullableContextOptions.Disable));
 
-        using var image = new MemoryStream();
-        var result = compilation.Emit(image);
-        if (!result.Success)
+        var problems = compilation.GetDiagnostics()
+            .Where(d => d.Severity == DiagnosticSeverity.Error)
+            .Select(d => $"{Map(d.Location, spans)}: error {d.Id}: {d.GetMessage(System.Globalization.CultureInfo.InvariantCulture)}")
+            .Distinct()
+            .ToList();
+        if (problems.Count > 0)
         {
-            var problems = result.Diagnostics
-                .Where(d => d.Severity == DiagnosticSeverity.Error)
-                .Select(d => $"{Map(d.Location, spans)}: error {d.Id}: {d.GetMessage(System.Globalization.CultureInfo.InvariantCulture)}")
-                .Distinct()
-                .ToList();
             throw new PolicyLoadException(problems);
         }
 
         var tree = compilation.SyntaxTrees[0];
-        var violations = AllowedTypes.Violations(compilation.GetSemanticModel(tree), tree.GetRoot(), position => spans.Any(s => position >= s.CodeStart && position < s.CodeStart + s.Expression.Code.Length))
+        var model = compilation.GetSemanticModel(tree);
+        var violations = AllowedTypes.Violations(model, tree.GetRoot(), position => spans.Any(s => position >= s.CodeStart && position < s.CodeStart + s.Expression.Code.Length))
             .Select(v => $"{Map(v.Location, spans)}: error {AllowedTypes.DiagnosticId}: type '{v.TypeName}' is not allowed in policy expressions (API Management's allowed-types list)")
             .Distinct()
             .ToList();
         if (violations.Count > 0)
         {
             throw new PolicyLoadException(violations);
+        }
+
+        // Rewritten only once the expressions are known good, so that every problem above has its place in the policy.
+        using var image = new MemoryStream();
+        var result = SharedRandom.Apply(compilation, model).Emit(image);
+        if (!result.Success)
+        {
+            throw new InvalidOperationException($"The checked expressions of {documentName} did not emit: {string.Join("; ", result.Diagnostics.Where(d => d.Severity == DiagnosticSeverity.Error))}");
         }
 
         return image.ToArray();

@@ -1,0 +1,74 @@
+using Gateway.Expressions;
+using Gateway.Policies;
+
+namespace Gateway.Tests.Expressions;
+
+/// <summary>An unseeded <c>new Random()</c> in a policy expression is compiled as <see cref="Random.Shared"/>; nothing else changes.</summary>
+public class SharedRandomTests
+{
+    [Theory]
+    [InlineData("new Random()")]
+    [InlineData("new System.Random()")]
+    [InlineData("new global::System.Random( )")]
+    public void Unseeded_IsTheSharedGenerator(string code)
+    {
+        var expression = Expression(0, code);
+        using var compiled = ExpressionCompiler.Compile("policy.xml", [expression], compilerProcess: null);
+
+        Assert.Same(Random.Shared, expression.Evaluate(null!));
+    }
+
+    [Fact]
+    public void Unseeded_InTheArticlesPick_StillPicksEveryBackend()
+    {
+        var expression = Expression(0, """
+            var backendIds = "a, b ,c".Split(',');
+            return backendIds[new Random().Next(0, backendIds.Length)].Trim();
+            """);
+        using var compiled = ExpressionCompiler.Compile("policy.xml", [expression], compilerProcess: null);
+
+        var picks = Enumerable.Range(0, 300).Select(_ => (string)expression.Evaluate(null!)!).ToHashSet();
+
+        Assert.Equal(["a", "b", "c"], picks.Order());
+    }
+
+    [Fact]
+    public void Seeded_IsLeftAlone_AndRepeatsItsSequence()
+    {
+        var expressions = new[] { Expression(0, "new Random(42)"), Expression(1, "new Random(42).Next() + \",\" + new Random(42).Next()") };
+        using var compiled = ExpressionCompiler.Compile("policy.xml", expressions, compilerProcess: null);
+
+        var seeded = Assert.IsType<Random>(expressions[0].Evaluate(null!));
+        Assert.NotSame(Random.Shared, seeded);
+        var expected = new Random(42).Next();
+        Assert.Equal(expected, seeded.Next());
+        Assert.Equal($"{expected},{expected}", expressions[1].Evaluate(null!));
+    }
+
+    [Fact]
+    public void WithAnInitializer_IsLeftAlone()
+    {
+        var expression = Expression(0, "new Random { }");
+        using var compiled = ExpressionCompiler.Compile("policy.xml", [expression], compilerProcess: null);
+
+        Assert.NotSame(Random.Shared, expression.Evaluate(null!));
+    }
+
+    [Fact]
+    public void AnErrorAfterARewrittenExpression_KeepsItsPlaceInThePolicy()
+    {
+        var expressions = new[]
+        {
+            Expression(0, "new Random().Next(3)", line: 3, column: 40),
+            Expression(1, "new Random().Nope()", line: 4, column: 40),
+        };
+
+        var error = Assert.Throws<PolicyLoadException>(() => ExpressionCompiler.Compile("policy.xml", expressions, compilerProcess: null));
+
+        var problem = Assert.Single(error.Problems);
+        Assert.StartsWith("policy.xml(4,53): error CS1061: 'Random' does not contain a definition for 'Nope'", problem, StringComparison.Ordinal);
+    }
+
+    private static PolicyExpression Expression(int index, string code, int line = 1, int column = 1) =>
+        new(index, code, isBlock: code.Contains("return", StringComparison.Ordinal), ExpressionKind.Value, new SourceLocation("policy.xml", line, column));
+}
