@@ -8,7 +8,8 @@ namespace Gateway.Expressions;
 /// <summary>
 /// The Roslyn half of <see cref="ExpressionCompiler"/>: compiles every expression of one policy document in one
 /// compilation and returns the assembly's image, or the problems with their places in the policy file. Only this class
-/// (and <see cref="AllowedTypes"/>) touches Roslyn, so a process that never calls it never loads the compiler.
+/// (with <see cref="AllowedTypes"/> and <see cref="SharedRandom"/>) touches Roslyn, so a process that never calls it never
+/// loads the compiler.
 /// </summary>
 internal static class ExpressionEmitter
 {
@@ -41,18 +42,31 @@ internal static class ExpressionEmitter
             References(),
             new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, optimizationLevel: OptimizationLevel.Release, nullableContextOptions: NullableContextOptions.Disable));
 
-        var problems = compilation.GetDiagnostics()
-            .Where(d => d.Severity == DiagnosticSeverity.Error)
-            .Select(d => $"{Map(d.Location, spans)}: error {d.Id}: {d.GetMessage(System.Globalization.CultureInfo.InvariantCulture)}")
-            .Distinct()
-            .ToList();
-        if (problems.Count > 0)
+        var tree = compilation.SyntaxTrees[0];
+        var model = compilation.GetSemanticModel(tree);
+
+        // The rewritten tree is emitted first; should it not emit (the expressions have an error, or the rewrite does
+        // not fit where it was made), the original is, so that errors have their places in the policy file and a
+        // policy that compiles as written always loads.
+        var rewritten = SharedRandom.Apply(compilation, model);
+        using var image = new MemoryStream();
+        var result = rewritten.Emit(image);
+        if (!result.Success && !ReferenceEquals(rewritten, compilation))
         {
+            image.SetLength(0);
+            result = compilation.Emit(image);
+        }
+
+        if (!result.Success)
+        {
+            var problems = result.Diagnostics
+                .Where(d => d.Severity == DiagnosticSeverity.Error)
+                .Select(d => $"{Map(d.Location, spans)}: error {d.Id}: {d.GetMessage(System.Globalization.CultureInfo.InvariantCulture)}")
+                .Distinct()
+                .ToList();
             throw new PolicyLoadException(problems);
         }
 
-        var tree = compilation.SyntaxTrees[0];
-        var model = compilation.GetSemanticModel(tree);
         var violations = AllowedTypes.Violations(model, tree.GetRoot(), position => spans.Any(s => position >= s.CodeStart && position < s.CodeStart + s.Expression.Code.Length))
             .Select(v => $"{Map(v.Location, spans)}: error {AllowedTypes.DiagnosticId}: type '{v.TypeName}' is not allowed in policy expressions (API Management's allowed-types list)")
             .Distinct()
@@ -60,14 +74,6 @@ internal static class ExpressionEmitter
         if (violations.Count > 0)
         {
             throw new PolicyLoadException(violations);
-        }
-
-        // Rewritten only once the expressions are known good, so that every problem above has its place in the policy.
-        using var image = new MemoryStream();
-        var result = SharedRandom.Apply(compilation, model).Emit(image);
-        if (!result.Success)
-        {
-            throw new InvalidOperationException($"The checked expressions of {documentName} did not emit: {string.Join("; ", result.Diagnostics.Where(d => d.Severity == DiagnosticSeverity.Error))}");
         }
 
         return image.ToArray();

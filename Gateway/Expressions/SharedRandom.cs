@@ -5,11 +5,12 @@ using Microsoft.CodeAnalysis.CSharp.Syntax;
 namespace Gateway.Expressions;
 
 /// <summary>
-/// Compiles a policy expression's unseeded <c>new Random()</c> as <see cref="Random.Shared"/>: the same kind of
-/// generator (unseeded, of the same algorithm), and thread-safe, but without the seed that every new instance reads
-/// from the operating system. On Linux that is a <c>read</c> of <c>/dev/urandom</c> per instance (the runtime's
-/// portable build has no <c>arc4random</c>), which the article's policy makes on every request
-/// (docs/performance.md). A seeded <c>new Random(seed)</c> is left alone: its sequence is the caller's to repeat.
+/// Compiles a policy expression's unseeded <c>new Random()</c> as <see cref="Random.Shared"/>: an unseeded generator of
+/// the same algorithm, thread-safe, one per process, without the seed that every new instance reads from the operating
+/// system (docs/performance.md, "The article's random pick without a system call"). A seeded <c>new Random(seed)</c>
+/// is left alone (its sequence is the caller's to repeat), as is one with an initializer, and one that stands as a
+/// statement of its own, where a property read would not compile. <see cref="ExpressionEmitter"/> falls back to the
+/// expressions as written should the rewritten ones not emit.
 /// </summary>
 internal static class SharedRandom
 {
@@ -25,7 +26,8 @@ internal static class SharedRandom
             .OfType<ObjectCreationExpressionSyntax>()
             .Where(creation => creation.Initializer is null
                 && creation.ArgumentList is { Arguments.Count: 0 }
-                && model.GetSymbolInfo(creation).Symbol is IMethodSymbol { Parameters.Length: 0 } constructor
+                && creation.Parent is not (ExpressionStatementSyntax or ForStatementSyntax)
+                && model.GetSymbolInfo(creation).Symbol is IMethodSymbol constructor
                 && SymbolEqualityComparer.Default.Equals(constructor.ContainingType, random))
             .ToList();
         if (unseeded.Count == 0)

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Gateway.Expressions;
 using Gateway.Policies;
+using static Gateway.Tests.Support.TestExpressions;
 
 namespace Gateway.Tests.Expressions;
 
@@ -185,9 +186,6 @@ public sealed class CompilerProcessTests : IDisposable
             return false;
         }
     }
-
-    private static PolicyExpression Expression(int index, string code, ExpressionKind kind, string file = "policy.xml", int line = 1, int column = 1) =>
-        new(index, code, isBlock: code.Contains("return", StringComparison.Ordinal), kind, new SourceLocation(file, line, column));
 
     /// <summary>A stand-in for the child: <paramref name="script"/> run by <c>sh</c>.</summary>
     private static ProcessStartInfo Shell(string script)

@@ -1,5 +1,6 @@
 using Gateway.Expressions;
 using Gateway.Policies;
+using static Gateway.Tests.Support.TestExpressions;
 
 namespace Gateway.Tests.Expressions;
 
@@ -10,12 +11,25 @@ public class SharedRandomTests
     [InlineData("new Random()")]
     [InlineData("new System.Random()")]
     [InlineData("new global::System.Random( )")]
+    [InlineData("var r = new Random(); return r;")]
+    [InlineData("Func<Random> make = () => new Random(); return make();")]
+    [InlineData("return true ? new Random() : null;")]
     public void Unseeded_IsTheSharedGenerator(string code)
     {
         var expression = Expression(0, code);
         using var compiled = ExpressionCompiler.Compile("policy.xml", [expression], compilerProcess: null);
 
         Assert.Same(Random.Shared, expression.Evaluate(null!));
+    }
+
+    [Fact]
+    public void Unseeded_SeveralInOneDocument_AreAllShared()
+    {
+        var expressions = new[] { Expression(0, "object.ReferenceEquals(new Random(), new Random())"), Expression(1, "new Random().Next(0, 1) + new Random().Next(5, 6)") };
+        using var compiled = ExpressionCompiler.Compile("policy.xml", expressions, compilerProcess: null);
+
+        Assert.Equal(true, expressions[0].Evaluate(null!));
+        Assert.Equal(5, expressions[1].Evaluate(null!));
     }
 
     [Fact]
@@ -54,6 +68,19 @@ public class SharedRandomTests
         Assert.NotSame(Random.Shared, expression.Evaluate(null!));
     }
 
+    [Theory]
+    [InlineData("new Random(); return 1;")]
+    [InlineData("for (new Random(); false; new Random()) { } return 1;")]
+    [InlineData("Action a = () => new Random(); a(); return 1;")]
+    public void WhereAPropertyReadCouldNotStand_ThePolicyStillLoadsAsWritten(string code)
+    {
+        var expressions = new[] { Expression(0, code), Expression(1, "new Random()") };
+        using var compiled = ExpressionCompiler.Compile("policy.xml", expressions, compilerProcess: null);
+
+        Assert.Equal(1, expressions[0].Evaluate(null!));
+        Assert.IsType<Random>(expressions[1].Evaluate(null!), exactMatch: false);
+    }
+
     [Fact]
     public void AnErrorAfterARewrittenExpression_KeepsItsPlaceInThePolicy()
     {
@@ -68,7 +95,4 @@ public class SharedRandomTests
         var problem = Assert.Single(error.Problems);
         Assert.StartsWith("policy.xml(4,53): error CS1061: 'Random' does not contain a definition for 'Nope'", problem, StringComparison.Ordinal);
     }
-
-    private static PolicyExpression Expression(int index, string code, int line = 1, int column = 1) =>
-        new(index, code, isBlock: code.Contains("return", StringComparison.Ordinal), ExpressionKind.Value, new SourceLocation("policy.xml", line, column));
 }
