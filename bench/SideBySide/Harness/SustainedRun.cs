@@ -5,10 +5,16 @@ namespace Gateway.Bench.SideBySide.Harness;
 /// <summary>
 /// One target (the shipped policy by default) at saturation for a long time: back-to-back 10-second
 /// <c>wrk -t1 -c32</c> runs on one process after a warm-up, each window's throughput, CPU per request and RSS, and
-/// the last minute's throughput over the first minute's (the target: at least 0.95).
+/// the last minute's throughput over the first minute's (the target: at least 0.95). For a gateway, bare YARP
+/// takes a <see cref="ReferenceProbe"/> load after each window: this machine's speed drifts by tens of percent over
+/// minutes, which the last/first ratio of one process cannot tell from a gateway slowing down, and the gateway's ratio
+/// to bare YARP measured seconds apart can.
 /// </summary>
 internal sealed class SustainedRun(BenchSettings settings, TargetLauncher launcher, TextWriter output, TextWriter progress)
 {
+    /// <summary>Bare YARP's load after each of a gateway's windows.</summary>
+    public static readonly TimeSpan ReferenceProbe = TimeSpan.FromSeconds(2);
+
     public async Task<bool> RunAsync()
     {
         var target = Target.All.SingleOrDefault(t => t.Key == settings.SustainedTarget)
@@ -21,10 +27,16 @@ internal sealed class SustainedRun(BenchSettings settings, TargetLauncher launch
         using var own = target.Kind == TargetKind.Backend ? null : await launcher.StartAsync(target, target.Key + "-sustained");
         var running = own ?? backend;
         var pid = running.Process.Pid;
+        using var reference = target.Kind == TargetKind.Gateway ? await launcher.StartAsync(Target.Yarp, "yarp-reference") : null;
+        if (reference is not null)
+        {
+            mix.Add(await Wrk.RunAsync(reference.Url, launcher.SubscriptionKey, BenchSettings.SaturatedConnections, BenchSettings.JitWarmup, settings.Pin));
+        }
+
         mix.Add(await Wrk.RunAsync(running.Url, launcher.SubscriptionKey, BenchSettings.SaturatedConnections, BenchSettings.JitWarmup, settings.Pin));
         await launcher.AfterLoadAsync(running);
 
-        var windows = new List<(double Rps, double Cpu, double Rss)>();
+        var windows = new List<(double Rps, double Cpu, double Rss, double Reference)>();
         var count = (int)Math.Ceiling(duration / BenchSettings.Window);
         for (var i = 0; i < count; i++)
         {
@@ -33,8 +45,19 @@ internal sealed class SustainedRun(BenchSettings settings, TargetLauncher launch
             var cpu = ProcStats.CpuSeconds(pid) - cpuBefore;
             mix.Add(result);
             await launcher.AfterLoadAsync(running);
-            windows.Add((result.RequestsPerSecond, result.Requests == 0 ? double.NaN : cpu * 1e6 / result.Requests, ProcStats.RssMegabytes(pid)));
-            progress.WriteLine($"  {(i + 1) * BenchSettings.Window.TotalSeconds:F0} s: {result.RequestsPerSecond:F0} RPS");
+            var rss = ProcStats.RssMegabytes(pid);
+            var referenceRps = double.NaN;
+            if (reference is not null)
+            {
+                var probe = await Wrk.RunAsync(reference.Url, launcher.SubscriptionKey, BenchSettings.SaturatedConnections, ReferenceProbe, settings.Pin);
+                mix.Add(probe);
+                referenceRps = probe.RequestsPerSecond;
+            }
+
+            windows.Add((result.RequestsPerSecond, result.Requests == 0 ? double.NaN : cpu * 1e6 / result.Requests, rss, referenceRps));
+            progress.WriteLine(reference is null
+                ? $"  {(i + 1) * BenchSettings.Window.TotalSeconds:F0} s: {result.RequestsPerSecond:F0} RPS"
+                : $"  {(i + 1) * BenchSettings.Window.TotalSeconds:F0} s: {result.RequestsPerSecond:F0} RPS (bare YARP after it: {referenceRps:F0} RPS)");
         }
 
         var perMinute = (int)(TimeSpan.FromMinutes(1) / BenchSettings.Window);
@@ -45,22 +68,39 @@ internal sealed class SustainedRun(BenchSettings settings, TargetLauncher launch
         output.WriteLine($"- machine: {RunConditions.Machine()}");
         output.WriteLine($"- load average (1/5/15 min): {loadBefore} before, {RunConditions.LoadAverage()} after");
         output.WriteLine($"- one process; {BenchSettings.JitWarmup.TotalSeconds:F0} s warm-up, then back-to-back `wrk -t1 -c{BenchSettings.SaturatedConnections} -d{BenchSettings.Window.TotalSeconds:F0}s` runs (a gateway's breakers closed between them)");
+        if (reference is not null)
+        {
+            output.WriteLine($"- the reference: bare YARP (its own process, warmed up as long) takes `wrk -t1 -c{BenchSettings.SaturatedConnections} -d{ReferenceProbe.TotalSeconds:F0}s` after each window; the gateway's ratio to it is taken window by window");
+        }
+
         output.WriteLine($"- GC {GcMode.Of(running.Process)}; telemetry: {SideBySideRun.Telemetry(target)}");
         output.WriteLine($"- CPUs: {CpuPinning.Describe(settings.Pin)}");
         output.WriteLine();
-        output.WriteLine("| window (s) | RPS | CPU µs/request | RSS MB |");
-        output.WriteLine("|---|--:|--:|--:|");
+        output.WriteLine(reference is null ? "| window (s) | RPS | CPU µs/request | RSS MB |" : "| window (s) | RPS | CPU µs/request | RSS MB | bare YARP after it, RPS | ratio |");
+        output.WriteLine(reference is null ? "|---|--:|--:|--:|" : "|---|--:|--:|--:|--:|--:|");
         for (var i = 0; i < windows.Count; i++)
         {
             var from = i * BenchSettings.Window.TotalSeconds;
-            output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"| {from:F0}–{from + BenchSettings.Window.TotalSeconds:F0} | {windows[i].Rps:N0} | {windows[i].Cpu:F0} | {windows[i].Rss:F0} |"));
+            var w = windows[i];
+            var row = string.Create(CultureInfo.InvariantCulture, $"| {from:F0}–{from + BenchSettings.Window.TotalSeconds:F0} | {w.Rps:N0} | {w.Cpu:F0} | {w.Rss:F0} |");
+            output.WriteLine(reference is null ? row : row + string.Create(CultureInfo.InvariantCulture, $" {w.Reference:N0} | {w.Rps / w.Reference:F2} |"));
         }
 
         output.WriteLine();
         var overlap = windows.Count < 2 * perMinute ? "; the run is shorter than two minutes, so the two minutes overlap" : "";
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"First minute {first:N0} RPS, last minute {last:N0} RPS: last/first = **{last / first:F2}** (target ≥ 0.95){overlap}"));
+        if (reference is not null)
+        {
+            // The median of each minute's window ratios: one window caught in a dip of the machine's weighs no more than another.
+            var firstRatio = Stats.Median(windows.Take(perMinute).Select(w => w.Rps / w.Reference).ToList());
+            var lastRatio = Stats.Median(windows.TakeLast(perMinute).Select(w => w.Rps / w.Reference).ToList());
+            var referenceFirst = windows.Take(perMinute).Average(w => w.Reference);
+            var referenceLast = windows.TakeLast(perMinute).Average(w => w.Reference);
+            output.WriteLine();
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"Against bare YARP between the windows (median of each minute's window ratios): first minute {firstRatio:F2}×, last minute {lastRatio:F2}×: last/first = **{lastRatio / firstRatio:F2}**; bare YARP itself went from {referenceFirst:N0} to {referenceLast:N0} RPS ({referenceLast / referenceFirst:F2}), the machine's drift"));
+        }
         // CPU per request moves less than throughput with the other load of a shared machine.
         var firstCpu = windows.Take(perMinute).Average(w => w.Cpu);
         var lastCpu = windows.TakeLast(perMinute).Average(w => w.Cpu);
