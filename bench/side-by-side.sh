@@ -5,7 +5,7 @@
 #   bench/side-by-side.sh --quick              a smoke run, about 1.5 minutes
 #   bench/side-by-side.sh --rounds 3
 #   bench/side-by-side.sh --targets shipped    bare YARP and the shipped policy only (an A/B in about 4 minutes)
-#   bench/side-by-side.sh --sustained 300      the shipped policy at saturation for 300 s, throughput per 10 s
+#   bench/side-by-side.sh --sustained 300      the shipped policy at saturation for 300 s, throughput per 10 s, bare YARP between
 #   bench/side-by-side.sh --sustained 120 --target yarp
 #   bench/side-by-side.sh --memory [REQUESTS]   the shipped policy, 1,000,000 requests with 200 streams open: RSS, growth
 # Exits non-zero when any request got no 2xx. Not part of CI.
