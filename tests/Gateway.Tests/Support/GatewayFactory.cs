@@ -23,12 +23,17 @@ internal sealed class GatewayFactory(TestApim apim, string backendUrl, bool watc
     public static IReadOnlyList<Gateway.Apim.Model.BackendDefinition> ShippedBackends { get; } =
         [.. Gateway.Apim.Model.Topology.Load(TestApim.RepoApimPath).Backends.Where(b => !b.IsPool)];
 
+    private string? _urls;
+
     public RSA SigningKey { get; } = RSA.Create(2048);
 
     /// <summary>Starts the gateway on a real Kestrel port (its limits and connection handling), not the in-memory test server.</summary>
     public GatewayFactory OnKestrel()
     {
-        UseKestrel(0);
+        // A free port through the app's own "urls", not UseKestrel(port): the factory sets a port by clearing the server's
+        // addresses after the app has started building, which races Kestrel's bind (dotnet/aspnetcore#67714).
+        UseKestrel();
+        _urls = "http://127.0.0.1:0";
         StartServer();
         return this;
     }
@@ -37,6 +42,10 @@ internal sealed class GatewayFactory(TestApim apim, string backendUrl, bool watc
     {
         var options = apim.Options();
         builder.UseSetting("Apim:Path", options.Path);
+        if (_urls is not null)
+        {
+            builder.UseSetting("urls", _urls);
+        }
 
         // Each watcher holds an inotify instance; only the hot-reload tests need one.
         builder.UseSetting("Apim:WatchForChanges", watchForChanges ? "true" : "false");

@@ -70,7 +70,9 @@ internal sealed class InProcessGateway(IReadOnlyDictionary<string, string?> sett
 
     public InProcessGateway Start()
     {
-        UseKestrel(0);
+        // A free port through the "urls" setting (below), not UseKestrel(port): the factory sets a port by clearing the
+        // server's addresses after the app has started building, which races Kestrel's bind (dotnet/aspnetcore#67714).
+        UseKestrel();
         StartServer();
         return this;
     }
@@ -78,7 +80,8 @@ internal sealed class InProcessGateway(IReadOnlyDictionary<string, string?> sett
     protected override IHost CreateHost(IHostBuilder builder)
     {
         // Host configuration reaches the entry point as command-line arguments, so the builder in Program.cs sees it.
-        builder.ConfigureHostConfiguration(configuration => configuration.AddInMemoryCollection(settings));
+        builder.ConfigureHostConfiguration(configuration => configuration.AddInMemoryCollection(settings)
+            .AddInMemoryCollection([new KeyValuePair<string, string?>("urls", "http://127.0.0.1:0")]));
         return base.CreateHost(builder);
     }
 
