@@ -80,6 +80,11 @@ internal sealed class ApiDefinition
                         throw new ApimArtifactException(path, $"{method.ToUpperInvariant()} {pathItem.Name} has no operationId");
                     }
 
+                    if (ApiOperation.TemplateProblem(pathItem.Name) is { } problem)
+                    {
+                        throw new ApimArtifactException(path, $"{method.ToUpperInvariant()} {pathItem.Name} ({id}): {problem}");
+                    }
+
                     operations.Add(new ApiOperation(id, method.ToUpperInvariant(), pathItem.Name, Examples(operation)));
                 }
             }

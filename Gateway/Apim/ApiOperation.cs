@@ -17,6 +17,53 @@ internal sealed class ApiOperation
         _parameterCount = _segments.Count(s => s.Parameter);
     }
 
+    /// <summary>
+    /// Why the gateway cannot serve <paramref name="urlTemplate"/>, or null when it can: segments that are literals or
+    /// whole parameters (<c>{name}</c>, each name once, case ignored as in <see cref="CaptureParameters"/>), none empty
+    /// but for the leading and trailing slashes; no query or fragment (API Management also matches the query parameters
+    /// a template names; the gateway matches the path only); no percent-encoding (a request's path reaches the
+    /// matcher decoded, so an encoded literal would never match).
+    /// </summary>
+    public static string? TemplateProblem(string urlTemplate)
+    {
+        if (urlTemplate.AsSpan().IndexOfAny('?', '#') >= 0)
+        {
+            return "a '?' or '#' in the URL template (a query, a fragment, or an optional parameter) is not supported: the local gateway matches the path only, each parameter a whole segment";
+        }
+
+        if (urlTemplate.Contains('%', StringComparison.Ordinal))
+        {
+            return "percent-encoding in the URL template is not supported: write the characters as they are";
+        }
+
+        var names = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var segment in urlTemplate.Trim('/').Split('/'))
+        {
+            if (segment.Length == 0 && urlTemplate.Trim('/').Length > 0)
+            {
+                return "the URL template has an empty segment ('//')";
+            }
+
+            if (segment.AsSpan().IndexOfAny('{', '}') < 0)
+            {
+                continue;
+            }
+
+            var name = segment.Length > 2 && segment[0] == '{' && segment[^1] == '}' ? segment[1..^1] : null;
+            if (name is null || name.AsSpan().IndexOfAny('{', '}') >= 0)
+            {
+                return $"the segment '{segment}' is not a parameter the local gateway can match: a parameter must be a whole path segment, as in {{name}}";
+            }
+
+            if (!names.Add(name))
+            {
+                return $"the parameter {{{name}}} appears more than once (names compare without case)";
+            }
+        }
+
+        return null;
+    }
+
     public string Id { get; }
 
     public string Method { get; }

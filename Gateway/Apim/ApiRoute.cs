@@ -21,7 +21,8 @@ internal sealed class ApiRoute(ApiEntity entity, ApiDefinition definition, ApiPo
     /// <summary>
     /// One endpoint per operation, named by its route (<c>/openai/deployments/{deployment-id}/chat/completions</c>).
     /// The gateway marks each request with its operation's endpoint, so traces and HTTP metrics are per operation
-    /// rather than the gateway's catch-all route (traces not for a route too long for a pattern: TelemetryEndpoint).
+    /// rather than the gateway's catch-all route (no <c>http.route</c> in the traces of a route no pattern can hold:
+    /// TelemetryEndpoint).
     /// </summary>
     public IReadOnlyDictionary<ApiOperation, Endpoint> TelemetryEndpoints { get; } = definition.Operations.ToDictionary(
         operation => operation,
@@ -31,8 +32,10 @@ internal sealed class ApiRoute(ApiEntity entity, ApiDefinition definition, ApiPo
     /// The endpoint that names an operation in telemetry: a route endpoint, whose pattern OpenTelemetry's ASP.NET Core
     /// instrumentation reads for the span's <c>http.route</c>. A route of more segments than ASP.NET Core's patterns
     /// allow gets a plain endpoint: the operation is served all the same and its HTTP metrics still name the route
-    /// (<see cref="OperationRoute"/>), but its spans have no <c>http.route</c>. A template the pattern parser refuses
-    /// (<c>RoutePatternException</c>) still fails the load.
+    /// (<see cref="OperationRoute"/>), but its spans have no <c>http.route</c>. So does any template the pattern parser
+    /// refuses (<c>RoutePatternException</c>), such as a parameter name it reads as its own syntax (<c>{*rest}</c> before
+    /// another segment): which templates the gateway serves is the load's check
+    /// (<see cref="ApiOperation.TemplateProblem"/>), not ASP.NET Core's parser.
     /// </summary>
     internal static Endpoint TelemetryEndpoint(string method, string route)
     {
@@ -42,7 +45,7 @@ internal sealed class ApiRoute(ApiEntity entity, ApiDefinition definition, ApiPo
         {
             return new RouteEndpoint(_ => Task.CompletedTask, RoutePatternFactory.Parse(route), order: 0, metadata, name);
         }
-        catch (InvalidOperationException) when (route.AsSpan().Count('/') > RoutePatternMaxSegments)
+        catch (Exception ex) when (ex is RoutePatternException || (ex is InvalidOperationException && route.AsSpan().Count('/') > RoutePatternMaxSegments))
         {
             return new Endpoint(_ => Task.CompletedTask, metadata, name);
         }

@@ -40,15 +40,6 @@ public sealed class ApiOperationTests
         Assert.False(root.Matches("GET", "models", Split("models")));
     }
 
-    [Fact]
-    public void EmptyBraces_AreALiteral_NotAParameter()
-    {
-        var odd = new ApiOperation("Odd", "GET", "/a/{}");
-
-        Assert.True(odd.Matches("GET", "a/{}", Split("a/{}")));
-        Assert.False(odd.Matches("GET", "a/b", Split("a/b")));
-    }
-
     /// <summary>The path's segments as ApiRouter splits them.</summary>
     private static Range[] Split(string path)
     {
