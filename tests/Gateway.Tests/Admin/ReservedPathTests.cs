@@ -12,8 +12,6 @@ public sealed class ReservedPathTests : IDisposable
 
     private string ApiFile => Path.Combine(_apim.Path, "apis", "azure-openai", ApiEntity.FileName);
 
-    private string DefinitionFile => Path.Combine(_apim.Path, "apis", "azure-openai", "openapi.json");
-
     public void Dispose() => _apim.Dispose();
 
     [Theory]
@@ -34,9 +32,7 @@ public sealed class ReservedPathTests : IDisposable
     public void Load_ApiAtTheRootWithAnOperationUnderTheAdminPrefix_IsRefused()
     {
         SetApiPath(string.Empty);
-        var definition = JsonNode.Parse(File.ReadAllText(DefinitionFile))!;
-        definition["paths"]!["/_gateway/admin/reset"] = new JsonObject { ["post"] = new JsonObject { ["operationId"] = "Shadowed_Reset" } };
-        File.WriteAllText(DefinitionFile, definition.ToJsonString());
+        _apim.AddOperation("/_gateway/admin/reset", "Shadowed_Reset");
 
         var ex = Assert.Throws<ApimArtifactException>(() => GatewayArtifacts.Load(_apim.Options()));
 

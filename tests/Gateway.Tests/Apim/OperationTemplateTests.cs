@@ -1,5 +1,4 @@
 using System.Net;
-using System.Text.Json.Nodes;
 using Gateway.Apim;
 using Gateway.Apim.Model;
 using Gateway.Tests.Support;
@@ -13,8 +12,6 @@ namespace Gateway.Tests.Apim;
 public sealed class OperationTemplateTests : IDisposable
 {
     private readonly TestApim _apim = new("""<policies><inbound><return-response><set-body>@(context.Operation.Id + " " + string.Join(",", context.Request.MatchedParameters.Select(p => p.Key + "=" + p.Value)))</set-body></return-response></inbound></policies>""");
-
-    private string DefinitionFile => Path.Combine(Path.GetDirectoryName(_apim.PolicyPath)!, "openapi.json");
 
     public void Dispose() => _apim.Dispose();
 
@@ -33,11 +30,11 @@ public sealed class OperationTemplateTests : IDisposable
     [InlineData("/files//parts", "the URL template has an empty segment ('//')")]
     public void Load_ATemplateTheGatewayCannotMatch_IsRefusedNamingTheOperation(string template, string problem)
     {
-        AddOperation(template);
+        _apim.AddOperation(template, "Files_Post");
 
         var ex = Assert.Throws<ApimArtifactException>(() => GatewayArtifacts.Load(_apim.Options()));
 
-        Assert.Contains(DefinitionFile, ex.Message, StringComparison.Ordinal);
+        Assert.Contains(_apim.DefinitionPath, ex.Message, StringComparison.Ordinal);
         Assert.Contains($"POST {template} (Files_Post): {problem}", ex.Message, StringComparison.Ordinal);
     }
 
@@ -46,19 +43,12 @@ public sealed class OperationTemplateTests : IDisposable
     {
         // {*rest} before another segment is a catch-all in ASP.NET Core's route syntax, which it refuses there; to API
         // Management and the gateway it is a parameter named *rest. Only the operation's telemetry endpoint uses the parser.
-        AddOperation("/files/{*rest}/meta");
+        _apim.AddOperation("/files/{*rest}/meta", "Files_Post");
         using var factory = new GatewayFactory(_apim, "http://127.0.0.1:9");
 
         using var response = await factory.CreateClient().PostChatAsync("/openai/files/a.txt/meta?api-version=2024-10-21");
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("Files_Post *rest=a.txt", await response.Content.ReadAsStringAsync());
-    }
-
-    private void AddOperation(string template)
-    {
-        var definition = JsonNode.Parse(File.ReadAllText(DefinitionFile))!;
-        definition["paths"]![template] = JsonNode.Parse("""{ "post": { "operationId": "Files_Post" } }""");
-        File.WriteAllText(DefinitionFile, definition.ToJsonString());
     }
 }

@@ -39,6 +39,17 @@ internal sealed class TestApim : IDisposable
 
     public string PolicyPath => System.IO.Path.Combine(Path, "apis", "azure-openai", "policy.xml");
 
+    /// <summary>The API's OpenAPI definition: its operations.</summary>
+    public string DefinitionPath => System.IO.Path.Combine(Path, "apis", "azure-openai", "openapi.json");
+
+    /// <summary>Adds a POST operation to the API's definition.</summary>
+    public void AddOperation(string urlTemplate, string operationId)
+    {
+        var definition = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(DefinitionPath))!;
+        definition["paths"]![urlTemplate] = new System.Text.Json.Nodes.JsonObject { ["post"] = new System.Text.Json.Nodes.JsonObject { ["operationId"] = operationId } };
+        File.WriteAllText(DefinitionPath, definition.ToJsonString());
+    }
+
     public ApimOptions Options(Action<ApimOptions>? configure = null)
     {
         var options = new ApimOptions { Path = Path };

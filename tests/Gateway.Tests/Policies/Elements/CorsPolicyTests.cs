@@ -158,7 +158,7 @@ public sealed class CorsPolicyTests : IDisposable
     [Covers("cors")]
     public async Task Preflight_ToAnOptionsOperation_RunsThatOperationInstead()
     {
-        var definitionPath = Path.Combine(Path.GetDirectoryName(_apim.PolicyPath)!, "openapi.json");
+        var definitionPath = _apim.DefinitionPath;
         var definition = JsonNode.Parse(File.ReadAllText(definitionPath))!;
         definition["paths"]!["/deployments/{deployment-id}/chat/completions"]!["options"] = new JsonObject
         {

@@ -22,7 +22,7 @@ public class MockResponsePolicyTests
               </inbound>
             </policies>
             """);
-        var definition = Path.Combine(apim.Path, "apis", "azure-openai", "openapi.json");
+        var definition = apim.DefinitionPath;
         var document = JsonNode.Parse(File.ReadAllText(definition))!;
         document["paths"]!["/deployments/{deployment-id}/chat/completions"]!["post"]!["responses"]!["200"]!["content"]!["application/json"]!["example"] =
             JsonNode.Parse("""{"id":"chatcmpl-example","object":"chat.completion","choices":[]}""");
@@ -50,7 +50,7 @@ public class MockResponsePolicyTests
               </inbound>
             </policies>
             """);
-        var definition = Path.Combine(apim.Path, "apis", "azure-openai", "openapi.json");
+        var definition = apim.DefinitionPath;
         var document = JsonNode.Parse(File.ReadAllText(definition))!;
         var content = document["paths"]!["/deployments/{deployment-id}/chat/completions"]!["post"]!["responses"]!["200"]!["content"]!;
         content["application/json"]!["example"] = JsonNode.Parse("""{"id":"chatcmpl-json"}""");
