@@ -134,15 +134,11 @@ public sealed class CompilerProcessTests : IDisposable
     {
         Skip.IfNot(OperatingSystem.IsLinux(), "reads /proc/<pid>/maps");
         using var key = System.Security.Cryptography.RSA.Create(2048);
-        int port;
-        using (var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0))
-        {
-            listener.Start();
-            port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
-        }
-
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = AppContext.BaseDirectory };
-        foreach (var argument in new[] { Path.Combine(AppContext.BaseDirectory, "Gateway.dll"), "--urls", $"http://127.0.0.1:{port}", $"--Apim:Path={Path.Combine(Gateway.Tests.Support.TestApim.RepoRoot, "apim")}", "--Apim:WatchForChanges=false" })
+
+        // The gateway takes a port of its own (port 0) and names it in its log: a port found free here and released would
+        // be free for this test run's other servers too, and one of them could answer the health check in its place.
+        foreach (var argument in new[] { Path.Combine(AppContext.BaseDirectory, "Gateway.dll"), "--urls", "http://127.0.0.1:0", $"--Apim:Path={Path.Combine(Gateway.Tests.Support.TestApim.RepoRoot, "apim")}", "--Apim:WatchForChanges=false" })
         {
             start.ArgumentList.Add(argument);
         }
@@ -150,14 +146,27 @@ public sealed class CompilerProcessTests : IDisposable
         start.Environment["Identity__Provider"] = "local";
         start.Environment["LocalIdentity__SigningKey"] = key.ExportPkcs8PrivateKeyPem();
         start.Environment["Gateway__AdminKey"] = "compiler-process-test-admin-key";
-        using var gateway = Process.Start(start)!;
+        var listening = new TaskCompletionSource<Uri>(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var gateway = new Process { StartInfo = start };
+        gateway.OutputDataReceived += (_, line) =>
+        {
+            const string Prefix = "Now listening on: ";
+            if (line.Data?.IndexOf(Prefix, StringComparison.Ordinal) is >= 0 and var at)
+            {
+                listening.TrySetResult(new Uri(line.Data[(at + Prefix.Length)..].Trim()));
+            }
+        };
+        gateway.Start();
         try
         {
             gateway.BeginOutputReadLine();
             gateway.BeginErrorReadLine();
-            using var http = new HttpClient();
+            await Task.WhenAny(listening.Task, gateway.WaitForExitAsync(), Task.Delay(TimeSpan.FromSeconds(60)));
+            Assert.True(listening.Task.IsCompleted, gateway.HasExited ? $"the gateway exited with {gateway.ExitCode} before it listened" : "the gateway did not listen within 60 s");
+            var address = await listening.Task;
+            using var http = new HttpClient { BaseAddress = address };
             var waited = Stopwatch.StartNew();
-            while (!await HealthyAsync(http, port))
+            while (!await HealthyAsync(http))
             {
                 Assert.False(gateway.HasExited, $"the gateway exited with {(gateway.HasExited ? gateway.ExitCode : 0)}");
                 Assert.True(waited.Elapsed < TimeSpan.FromSeconds(60), "the gateway did not become healthy within 60 s");
@@ -174,11 +183,11 @@ public sealed class CompilerProcessTests : IDisposable
         }
     }
 
-    private static async Task<bool> HealthyAsync(HttpClient http, int port)
+    private static async Task<bool> HealthyAsync(HttpClient http)
     {
         try
         {
-            using var response = await http.GetAsync(new Uri($"http://127.0.0.1:{port}/health"));
+            using var response = await http.GetAsync(new Uri("/health", UriKind.Relative));
             return response.IsSuccessStatusCode;
         }
         catch (HttpRequestException)
