@@ -263,7 +263,16 @@ internal sealed class CompilerProcess : IDisposable
         _process = null;
         try
         {
-            process.StandardInput.Close();
+            try
+            {
+                process.StandardInput.Close();
+            }
+            catch (IOException)
+            {
+                // It has gone already (closing flushes what was left for it into a broken pipe); it is still waited
+                // for below, so that what it wrote on its standard error is read to the end before anyone quotes it.
+            }
+
             if (!process.WaitForExit(TimeSpan.FromSeconds(5)))
             {
                 process.Kill(entireProcessTree: true);

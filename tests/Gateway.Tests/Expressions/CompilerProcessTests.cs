@@ -76,13 +76,18 @@ public sealed class CompilerProcessTests : IDisposable
     [Fact]
     public void Compile_AChildThatDies_FailsWithWhatItWroteOnStandardError()
     {
-        using var compiler = new CompilerProcess(Shell("echo 'compiler crashed here' >&2; exit 3"));
+        // A child gone before its input is closed once lost its last words about one time in fifteen (closing the
+        // input failed on the broken pipe, and its standard error was not waited for): many children, every one heard.
+        for (var child = 0; child < 100; child++)
+        {
+            using var compiler = new CompilerProcess(Shell("echo 'compiler crashed here' >&2; exit 3"));
 
-        var ex = Assert.Throws<InvalidOperationException>(() => ExpressionCompiler.Compile("policy.xml", [Expression(0, "1", ExpressionKind.Value)], compiler));
+            var ex = Assert.Throws<InvalidOperationException>(() => ExpressionCompiler.Compile("policy.xml", [Expression(0, "1", ExpressionKind.Value)], compiler));
 
-        Assert.Contains("ended without an answer", ex.Message, StringComparison.Ordinal);
-        Assert.Contains("compiler crashed here", ex.Message, StringComparison.Ordinal);
-        Assert.False(compiler.IsRunning);
+            Assert.Contains("ended without an answer", ex.Message, StringComparison.Ordinal);
+            Assert.Contains("compiler crashed here", ex.Message, StringComparison.Ordinal);
+            Assert.False(compiler.IsRunning);
+        }
     }
 
     [Fact]
