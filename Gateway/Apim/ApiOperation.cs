@@ -13,7 +13,7 @@ internal sealed class ApiOperation
         Id = id;
         Method = method;
         UrlTemplate = urlTemplate;
-        _segments = [.. urlTemplate.Trim('/').Split('/').Select(t => t.Length > 2 && t[0] == '{' && t[^1] == '}' ? (t[1..^1], true) : (t, false))];
+        _segments = [.. urlTemplate.Trim('/').Split('/').Select(t => ParameterName(t) is { } name ? (name, true) : (t, false))];
         _parameterCount = _segments.Count(s => s.Parameter);
     }
 
@@ -37,9 +37,10 @@ internal sealed class ApiOperation
         }
 
         var names = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
-        foreach (var segment in urlTemplate.Trim('/').Split('/'))
+        var path = urlTemplate.Trim('/');
+        foreach (var segment in path.Split('/'))
         {
-            if (segment.Length == 0 && urlTemplate.Trim('/').Length > 0)
+            if (segment.Length == 0 && path.Length > 0)
             {
                 return "the URL template has an empty segment ('//')";
             }
@@ -49,7 +50,7 @@ internal sealed class ApiOperation
                 continue;
             }
 
-            var name = segment.Length > 2 && segment[0] == '{' && segment[^1] == '}' ? segment[1..^1] : null;
+            var name = ParameterName(segment);
             if (name is null || name.AsSpan().IndexOfAny('{', '}') >= 0)
             {
                 return $"the segment '{segment}' is not a parameter the local gateway can match: a parameter must be a whole path segment, as in {{name}}";
@@ -63,6 +64,10 @@ internal sealed class ApiOperation
 
         return null;
     }
+
+    /// <summary>The parameter a template segment names (<c>{name}</c>), or null for a literal.</summary>
+    private static string? ParameterName(string segment) =>
+        segment.Length > 2 && segment[0] == '{' && segment[^1] == '}' ? segment[1..^1] : null;
 
     public string Id { get; }
 

@@ -30,18 +30,27 @@ internal sealed class SustainedRun(BenchSettings settings, TargetLauncher launch
         var pid = running.Process.Pid;
         using var reference = target.Kind == TargetKind.Gateway ? await launcher.StartAsync(Target.Yarp, "yarp-reference") : null;
         var referenceMix = new StatusMix();
-        if (reference is not null)
+
+        // Bare YARP's saturated load, its answers counted apart; NaN RPS when it served nothing (or is not there).
+        async Task<double> LoadReferenceAsync(TimeSpan length)
         {
-            referenceMix.Add(await Wrk.RunAsync(reference.Url, launcher.SubscriptionKey, BenchSettings.SaturatedConnections, BenchSettings.JitWarmup, settings.Pin));
+            if (reference is null)
+            {
+                return double.NaN;
+            }
+
+            var result = await Wrk.RunAsync(reference.Url, launcher.SubscriptionKey, BenchSettings.SaturatedConnections, length, settings.Pin);
+            referenceMix.Add(result);
+            return result.Requests == 0 ? double.NaN : result.RequestsPerSecond;
         }
+
+        await LoadReferenceAsync(BenchSettings.JitWarmup);
 
         mix.Add(await Wrk.RunAsync(running.Url, launcher.SubscriptionKey, BenchSettings.SaturatedConnections, BenchSettings.JitWarmup, settings.Pin));
         await launcher.AfterLoadAsync(running);
-        if (reference is not null)
-        {
-            // Untimed: the reference's first measured probe should not be its first load after the gateway's warm-up.
-            referenceMix.Add(await Wrk.RunAsync(reference.Url, launcher.SubscriptionKey, BenchSettings.SaturatedConnections, ReferenceProbe, settings.Pin));
-        }
+
+        // Untimed: the reference's first measured probe should not be its first load after the gateway's warm-up.
+        await LoadReferenceAsync(ReferenceProbe);
 
         var windows = new List<(double Rps, double Cpu, double Rss, double Reference)>();
         var count = (int)Math.Ceiling(duration / BenchSettings.Window);
@@ -52,20 +61,13 @@ internal sealed class SustainedRun(BenchSettings settings, TargetLauncher launch
             mix.Add(result);
             await launcher.AfterLoadAsync(running);
             var rss = ProcStats.RssMegabytes(pid);
-            var referenceRps = double.NaN;
-            if (reference is not null)
-            {
-                var probe = await Wrk.RunAsync(reference.Url, launcher.SubscriptionKey, BenchSettings.SaturatedConnections, ReferenceProbe, settings.Pin);
-                referenceMix.Add(probe);
-                referenceRps = probe.Requests == 0 ? double.NaN : probe.RequestsPerSecond;
-            }
+            var referenceRps = await LoadReferenceAsync(ReferenceProbe);
 
             // Up to the next window: what the target does between loads (the GC's deferred work, say) counts too.
             var cpu = ProcStats.CpuSeconds(pid) - cpuBefore;
             windows.Add((result.RequestsPerSecond, result.Requests == 0 ? double.NaN : cpu * 1e6 / result.Requests, rss, referenceRps));
-            progress.WriteLine(reference is null
-                ? $"  {(i + 1) * BenchSettings.Window.TotalSeconds:F0} s: {result.RequestsPerSecond:F0} RPS"
-                : $"  {(i + 1) * BenchSettings.Window.TotalSeconds:F0} s: {result.RequestsPerSecond:F0} RPS (bare YARP after it: {referenceRps:F0} RPS)");
+            progress.WriteLine($"  {(i + 1) * BenchSettings.Window.TotalSeconds:F0} s: {result.RequestsPerSecond:F0} RPS"
+                + (reference is null ? "" : $" (bare YARP after it: {referenceRps:F0} RPS)"));
         }
 
         var perMinute = (int)(TimeSpan.FromMinutes(1) / BenchSettings.Window);

@@ -23,7 +23,7 @@ internal sealed class GatewayFactory(TestApim apim, string backendUrl, bool watc
     public static IReadOnlyList<Gateway.Apim.Model.BackendDefinition> ShippedBackends { get; } =
         [.. Gateway.Apim.Model.Topology.Load(TestApim.RepoApimPath).Backends.Where(b => !b.IsPool)];
 
-    private string? _urls;
+    private bool _onKestrel;
 
     public RSA SigningKey { get; } = RSA.Create(2048);
 
@@ -33,7 +33,7 @@ internal sealed class GatewayFactory(TestApim apim, string backendUrl, bool watc
         // A free port through the app's own "urls", not UseKestrel(port): the factory sets a port by clearing the server's
         // addresses after the app has started building, which races Kestrel's bind (dotnet/aspnetcore#67714).
         UseKestrel();
-        _urls = "http://127.0.0.1:0";
+        _onKestrel = true;
         StartServer();
         return this;
     }
@@ -42,9 +42,9 @@ internal sealed class GatewayFactory(TestApim apim, string backendUrl, bool watc
     {
         var options = apim.Options();
         builder.UseSetting("Apim:Path", options.Path);
-        if (_urls is not null)
+        if (_onKestrel)
         {
-            builder.UseSetting("urls", _urls);
+            builder.UseSetting("urls", "http://127.0.0.1:0");
         }
 
         // Each watcher holds an inotify instance; only the hot-reload tests need one.
